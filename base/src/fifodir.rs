@@ -1,0 +1,139 @@
+//! The `event/` fifodir, s6's "ftrig" protocol, both sides.
+//!
+//! A listener makes a FIFO named `ftrig1:@` + 24 hex digits + `:` + 6
+//! characters (39 bytes) in the directory and reads event letters from it.
+//! A notifier writes its letters to every FIFO of exactly that shape,
+//! without ever blocking; a listener that has gone (ENXIO on open, EPIPE on
+//! write) is unlinked. Writers must have SIGPIPE ignored.
+
+use crate::fmt::Buf;
+use crate::path::PathBuf;
+use crate::sys::{self, errno, Errno, Fd, FileType, Open};
+use crate::tai64n::Tai64n;
+
+pub const PREFIX: &[u8] = b"ftrig1:@";
+/// Length of a listener FIFO's name.
+pub const NAME_LEN: usize = 39;
+
+/// Creates the fifodir: mode 03730 owned by `gid` when given (members of
+/// the group may listen), else 01733 (anyone may). An existing one is kept.
+pub fn create(dir: &[u8], gid: Option<u32>) -> Result<(), Errno> {
+    let p = PathBuf::join(dir, &[])?;
+    match sys::mkdir(p.as_cstr(), 0o700) {
+        Ok(()) | Err(errno::EEXIST) => {}
+        Err(e) => return Err(e),
+    }
+    let fd = sys::open(p.as_cstr(), Open::RDONLY | Open::DIRECTORY, 0)?;
+    let r = match gid {
+        Some(g) => sys::fchown(fd, None, Some(g)).and_then(|_| sys::fchmod(fd, 0o3730)),
+        None => sys::fchmod(fd, 0o1733),
+    };
+    sys::close(fd);
+    r
+}
+
+fn is_listener_name(n: &[u8]) -> bool {
+    n.len() == NAME_LEN && n.starts_with(PREFIX)
+}
+
+/// Sends `letters` to every listener in `dir`. Returns how many got them.
+pub fn notify(dir: &[u8], letters: &[u8]) -> Result<usize, Errno> {
+    let mut base = PathBuf::join(dir, &[b"/"])?;
+    let blen = base.len();
+    let d = sys::open_dir(base.as_cstr())?;
+    let mut sent = 0;
+    let r = sys::read_dir(d, &mut |name, kind| {
+        let n = name.to_bytes();
+        if !is_listener_name(n) || !(kind == FileType::Fifo || kind == FileType::Unknown) {
+            return;
+        }
+        base.truncate(blen);
+        if base.push(n).is_err() {
+            return;
+        }
+        match sys::open(base.as_cstr(), Open::WRONLY | Open::NONBLOCK, 0) {
+            Ok(fd) => {
+                match sys::write(fd, letters) {
+                    Ok(_) => sent += 1,
+                    Err(errno::EPIPE) => {
+                        let _ = sys::unlink(base.as_cstr());
+                    }
+                    Err(_) => {}
+                }
+                sys::close(fd);
+            }
+            Err(errno::ENXIO) => {
+                let _ = sys::unlink(base.as_cstr());
+            }
+            Err(_) => {}
+        }
+    });
+    sys::close(d);
+    r.map(|_| sent)
+}
+
+/// One listening FIFO in a fifodir.
+pub struct Listener {
+    read_fd: Fd,
+    keep_fd: Fd,
+    path: PathBuf,
+}
+
+impl Listener {
+    /// Subscribes to the fifodir `dir`.
+    pub fn new(dir: &[u8]) -> Result<Listener, Errno> {
+        let now = Tai64n::now();
+        let mut name = Buf::<NAME_LEN>::new();
+        name.push(b"ftrig1:");
+        now.write_text(&mut name);
+        name.byte(b':');
+        // Six characters unique per process and moment: pid and nanoseconds mixed.
+        let mut x = (sys::getpid() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ sys::now_mono_ns();
+        for _ in 0..6 {
+            name.byte(SAFE[(x % SAFE.len() as u64) as usize]);
+            x /= SAFE.len() as u64;
+        }
+        let path = PathBuf::join(dir, &[b"/", name.as_bytes()])?;
+        sys::mkfifo(path.as_cstr(), 0o622)?;
+        // The notifier opens for writing only when a reader exists, so open
+        // the read side first; the extra write side keeps it from EOF.
+        let read_fd = match sys::open(path.as_cstr(), Open::RDONLY | Open::NONBLOCK, 0) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = sys::unlink(path.as_cstr());
+                return Err(e);
+            }
+        };
+        let keep_fd = match sys::open(path.as_cstr(), Open::WRONLY | Open::NONBLOCK, 0) {
+            Ok(f) => f,
+            Err(e) => {
+                sys::close(read_fd);
+                let _ = sys::unlink(path.as_cstr());
+                return Err(e);
+            }
+        };
+        Ok(Listener { read_fd, keep_fd, path })
+    }
+
+    /// The descriptor to poll for reading.
+    pub fn fd(&self) -> Fd {
+        self.read_fd
+    }
+
+    /// Reads the letters that have arrived (non-blocking; 0 when none).
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        match sys::read(self.read_fd, buf) {
+            Err(errno::EAGAIN) => Ok(0),
+            r => r,
+        }
+    }
+
+    /// Unsubscribes: removes the FIFO.
+    pub fn close(self) {
+        let _ = sys::unlink(self.path.as_cstr());
+        sys::close(self.read_fd);
+        sys::close(self.keep_fd);
+    }
+}
+
+const SAFE: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";

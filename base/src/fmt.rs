@@ -1,0 +1,161 @@
+//! Formatting and parsing of numbers into fixed buffers, without core::fmt
+//! (which would cost kilobytes in every binary).
+
+/// A fixed-capacity byte buffer for building one message or one line.
+/// Writes past the capacity are dropped and remembered in `overflowed`.
+pub struct Buf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    pub overflowed: bool,
+}
+
+impl<const N: usize> Default for Buf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> Buf<N> {
+    pub const fn new() -> Self {
+        Buf { buf: [0; N], len: 0, overflowed: false }
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.overflowed = false;
+    }
+    pub fn push(&mut self, s: &[u8]) -> &mut Self {
+        let room = N - self.len;
+        let n = s.len().min(room);
+        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
+        self.len += n;
+        if n < s.len() {
+            self.overflowed = true;
+        }
+        self
+    }
+    pub fn byte(&mut self, b: u8) -> &mut Self {
+        self.push(&[b])
+    }
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        let mut tmp = [0u8; 20];
+        let s = u64_dec(v, &mut tmp);
+        self.push(s)
+    }
+    pub fn i64(&mut self, v: i64) -> &mut Self {
+        if v < 0 {
+            self.byte(b'-');
+        }
+        self.u64(v.unsigned_abs())
+    }
+    /// `v` as `width` lowercase hex digits (zero-padded).
+    pub fn hex(&mut self, v: u64, width: usize) -> &mut Self {
+        let mut i = width.min(16);
+        while i > 0 {
+            i -= 1;
+            self.byte(HEX[((v >> (i * 4)) & 0xf) as usize]);
+        }
+        self
+    }
+    /// `v` zero-padded to `width` decimal digits.
+    pub fn u64_pad(&mut self, v: u64, width: usize) -> &mut Self {
+        let mut tmp = [0u8; 20];
+        let s = u64_dec(v, &mut tmp);
+        for _ in s.len()..width {
+            self.byte(b'0');
+        }
+        self.push(s)
+    }
+}
+
+pub const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Decimal digits of `v`, written at the end of `tmp`.
+pub fn u64_dec(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    &tmp[i..]
+}
+
+/// A whole decimal number, no sign, no blanks; None on anything else or overflow.
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(v)
+}
+
+/// The content of a one-number file such as `notification-fd` or
+/// `timeout-kill`: blanks and one trailing newline are allowed.
+pub fn parse_u64_line(s: &[u8]) -> Option<u64> {
+    parse_u64(trim(s))
+}
+
+/// `s` without leading and trailing ASCII whitespace.
+pub fn trim(s: &[u8]) -> &[u8] {
+    let mut a = 0;
+    let mut b = s.len();
+    while a < b && s[a].is_ascii_whitespace() {
+        a += 1;
+    }
+    while b > a && s[b - 1].is_ascii_whitespace() {
+        b -= 1;
+    }
+    &s[a..b]
+}
+
+pub fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn formats_numbers() {
+        let mut b = Buf::<64>::new();
+        b.u64(0).byte(b' ').u64(18446744073709551615).byte(b' ').i64(-42).byte(b' ').hex(0xbeef, 8);
+        assert_eq!(b.as_bytes(), b"0 18446744073709551615 -42 0000beef");
+    }
+    #[test]
+    fn parses_numbers() {
+        assert_eq!(parse_u64(b"123"), Some(123));
+        assert_eq!(parse_u64(b"12a"), None);
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(parse_u64_line(b" 3\n"), Some(3));
+    }
+    #[test]
+    fn overflow_is_remembered() {
+        let mut b = Buf::<4>::new();
+        b.push(b"hello");
+        assert!(b.overflowed);
+        assert_eq!(b.as_bytes(), b"hell");
+    }
+}

@@ -1,0 +1,12 @@
+//! What several rinit programs share. One module per concept; `sys` is the
+//! only one that talks to the kernel. No allocation anywhere: every buffer
+//! is fixed, every capacity a named constant.
+#![cfg_attr(not(test), no_std)]
+
+pub mod err;
+pub mod fifodir;
+pub mod fmt;
+pub mod path;
+pub mod status;
+pub mod sys;
+pub mod tai64n;

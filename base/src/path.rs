@@ -1,0 +1,90 @@
+//! Fixed-capacity, NUL-terminated path buffers: how the programs build
+//! `svc/supervise/status` and friends without a heap.
+
+use crate::sys::{errno, Errno};
+use core::ffi::CStr;
+
+/// Longest path the programs build, terminating NUL excluded (Linux's PATH_MAX - 1).
+pub const PATH_MAX: usize = 4095;
+
+/// A path of at most `PATH_MAX` bytes, always NUL-terminated.
+pub struct PathBuf {
+    buf: [u8; PATH_MAX + 1],
+    len: usize,
+}
+
+impl Default for PathBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PathBuf {
+    pub const fn new() -> PathBuf {
+        PathBuf { buf: [0; PATH_MAX + 1], len: 0 }
+    }
+
+    /// `a` followed by each of `parts`, e.g. `join(dir, &[b"/supervise/status"])`.
+    pub fn join(a: &[u8], parts: &[&[u8]]) -> Result<PathBuf, Errno> {
+        let mut p = PathBuf::new();
+        p.push(a)?;
+        for s in parts {
+            p.push(s)?;
+        }
+        Ok(p)
+    }
+
+    /// Appends bytes; ENAMETOOLONG past PATH_MAX, EINVAL for an inner NUL.
+    pub fn push(&mut self, s: &[u8]) -> Result<&mut Self, Errno> {
+        if s.contains(&0) {
+            return Err(errno::EINVAL);
+        }
+        if self.len + s.len() > PATH_MAX {
+            return Err(errno::ENAMETOOLONG);
+        }
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
+        self.len += s.len();
+        self.buf[self.len] = 0;
+        Ok(self)
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.len {
+            self.len = len;
+            self.buf[len] = 0;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub fn as_cstr(&self) -> &CStr {
+        // The buffer is NUL-terminated at len and holds no inner NUL (push
+        // refuses them), so this never fails; the fallback keeps it panic-free.
+        CStr::from_bytes_with_nul(&self.buf[..self.len + 1]).unwrap_or(c"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn joins_and_terminates() {
+        let p = PathBuf::join(b"svc", &[b"/supervise", b"/status"]).unwrap();
+        assert_eq!(p.as_cstr().to_bytes(), b"svc/supervise/status");
+    }
+    #[test]
+    fn refuses_too_long() {
+        let long = [b'a'; PATH_MAX + 1];
+        assert_eq!(PathBuf::join(&long, &[]).err(), Some(errno::ENAMETOOLONG));
+    }
+}

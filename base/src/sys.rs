@@ -1,0 +1,864 @@
+//! The syscall layer: the only module that talks to the kernel. Everything
+//! above it sees plain values (`Fd`, `Pid`, `Errno`, `&CStr`) and never a raw
+//! pointer. rustix (linux_raw backend) where it has a wrapper; `sc` for the
+//! process and signal calls rustix keeps private (fork, execve, exit,
+//! sigprocmask, signalfd, wait4 with the raw status).
+
+use core::ffi::CStr;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use rustix::fd::BorrowedFd;
+use rustix::fs::{AtFlags, Mode, CWD};
+
+pub use rustix::fs::FileType;
+
+/// A kernel error number.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Errno(pub u16);
+
+pub type Result<T> = core::result::Result<T, Errno>;
+
+impl From<rustix::io::Errno> for Errno {
+    fn from(e: rustix::io::Errno) -> Self {
+        Errno(e.raw_os_error() as u16)
+    }
+}
+
+pub mod errno {
+    //! The error numbers the programs test for by name.
+    use super::Errno;
+    pub const EPERM: Errno = Errno(1);
+    pub const ENOENT: Errno = Errno(2);
+    pub const ESRCH: Errno = Errno(3);
+    pub const EINTR: Errno = Errno(4);
+    pub const EIO: Errno = Errno(5);
+    pub const ENXIO: Errno = Errno(6);
+    pub const E2BIG: Errno = Errno(7);
+    pub const ENOEXEC: Errno = Errno(8);
+    pub const EBADF: Errno = Errno(9);
+    pub const ECHILD: Errno = Errno(10);
+    pub const EAGAIN: Errno = Errno(11);
+    pub const ENOMEM: Errno = Errno(12);
+    pub const EACCES: Errno = Errno(13);
+    pub const EEXIST: Errno = Errno(17);
+    pub const ENOTDIR: Errno = Errno(20);
+    pub const EISDIR: Errno = Errno(21);
+    pub const EINVAL: Errno = Errno(22);
+    pub const EMFILE: Errno = Errno(24);
+    pub const ENOSPC: Errno = Errno(28);
+    pub const EROFS: Errno = Errno(30);
+    pub const EPIPE: Errno = Errno(32);
+    pub const ERANGE: Errno = Errno(34);
+    pub const ENAMETOOLONG: Errno = Errno(36);
+    pub const ENOTEMPTY: Errno = Errno(39);
+    pub const ELOOP: Errno = Errno(40);
+    pub const ETIMEDOUT: Errno = Errno(110);
+    pub const EDQUOT: Errno = Errno(122);
+    /// Not a kernel error: "the data read is not what it should be".
+    pub const EPROTO: Errno = Errno(71);
+    pub const EOVERFLOW: Errno = Errno(75);
+}
+
+/// A file descriptor number. Copy, never closed implicitly: the programs
+/// decide when a descriptor ends, as in C.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fd(pub i32);
+
+pub const STDIN: Fd = Fd(0);
+pub const STDOUT: Fd = Fd(1);
+pub const STDERR: Fd = Fd(2);
+
+fn bfd(fd: Fd) -> BorrowedFd<'static> {
+    // SAFETY: rustix only uses the number for the duration of one syscall;
+    // an invalid number gives EBADF, never undefined behaviour.
+    unsafe { BorrowedFd::borrow_raw(fd.0) }
+}
+
+fn own(fd: rustix::fd::OwnedFd) -> Fd {
+    use rustix::fd::IntoRawFd;
+    Fd(fd.into_raw_fd())
+}
+
+fn ret(r: usize) -> Result<usize> {
+    if r > (-4096isize) as usize { Err(Errno((r as isize).unsigned_abs() as u16)) } else { Ok(r) }
+}
+
+pub type Pid = i32;
+
+/// Rebuilds a `&'static [u8]` from the parts of one (used by `err` to keep
+/// the program name in atomics).
+pub fn static_slice(p: *const u8, n: usize) -> &'static [u8] {
+    // SAFETY: callers only pass the pointer and length of a &'static [u8].
+    unsafe { core::slice::from_raw_parts(p, n) }
+}
+
+// ---------------------------------------------------------------- process
+
+/// The process's arguments and environment, as the kernel laid them out.
+#[derive(Clone, Copy)]
+pub struct Args {
+    argc: usize,
+    argv: *const *const u8,
+}
+
+static ENVIRON: AtomicPtr<*const u8> = AtomicPtr::new(core::ptr::null_mut());
+
+impl Args {
+    /// # Safety
+    /// `sp` must be the initial stack pointer given by the kernel.
+    pub unsafe fn from_stack(sp: *const usize) -> Args {
+        // SAFETY: layout is argc, argv[argc], NULL, envp..., NULL.
+        unsafe {
+            let argc = *sp;
+            let argv = sp.add(1) as *const *const u8;
+            ENVIRON.store(argv.add(argc + 1) as *mut *const u8, Ordering::Relaxed);
+            Args { argc, argv }
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.argc
+    }
+    pub fn is_empty(&self) -> bool {
+        self.argc == 0
+    }
+    pub fn get(&self, i: usize) -> Option<&'static CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: i < argc and every argv entry is a NUL-terminated string
+        // that lives as long as the process.
+        unsafe { Some(CStr::from_ptr(*self.argv.add(i) as *const core::ffi::c_char)) }
+    }
+    /// The arguments from `i` on, ready to hand to `exec`.
+    pub fn tail(&self, i: usize) -> Argv<'static> {
+        let i = i.min(self.argc);
+        // SAFETY: argv[i..=argc] is within the kernel's array, NULL-terminated.
+        Argv { ptr: unsafe { self.argv.add(i) }, _l: core::marker::PhantomData }
+    }
+}
+
+/// A NULL-terminated array of C strings, as execve takes it.
+#[derive(Clone, Copy)]
+pub struct Argv<'a> {
+    ptr: *const *const u8,
+    _l: core::marker::PhantomData<&'a CStr>,
+}
+
+impl<'a> Argv<'a> {
+    pub fn first(&self) -> Option<&'a CStr> {
+        // SAFETY: ptr points into a NULL-terminated array of C strings.
+        unsafe {
+            let p = *self.ptr;
+            if p.is_null() { None } else { Some(CStr::from_ptr(p as *const core::ffi::c_char)) }
+        }
+    }
+}
+
+/// Builds a NULL-terminated argv of at most `N - 1` strings in place.
+pub struct ArgvBuf<'a, const N: usize> {
+    ptrs: [*const u8; N],
+    len: usize,
+    _l: core::marker::PhantomData<&'a CStr>,
+}
+
+impl<'a, const N: usize> Default for ArgvBuf<'a, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a, const N: usize> ArgvBuf<'a, N> {
+    pub const fn new() -> Self {
+        ArgvBuf { ptrs: [core::ptr::null(); N], len: 0, _l: core::marker::PhantomData }
+    }
+    /// Adds a string; false when the array is full.
+    pub fn push(&mut self, s: &'a CStr) -> bool {
+        if self.len + 1 >= N {
+            return false;
+        }
+        self.ptrs[self.len] = s.as_ptr() as *const u8;
+        self.len += 1;
+        true
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    pub fn as_argv(&self) -> Argv<'_> {
+        Argv { ptr: self.ptrs.as_ptr(), _l: core::marker::PhantomData }
+    }
+}
+
+/// The value of environment variable `name`, if set.
+pub fn getenv(name: &[u8]) -> Option<&'static CStr> {
+    let mut p = ENVIRON.load(Ordering::Relaxed) as *const *const u8;
+    if p.is_null() {
+        return None;
+    }
+    loop {
+        // SAFETY: envp is a NULL-terminated array of NUL-terminated strings.
+        let s = unsafe { *p };
+        if s.is_null() {
+            return None;
+        }
+        // SAFETY: as above.
+        let c = unsafe { CStr::from_ptr(s as *const core::ffi::c_char) };
+        let b = c.to_bytes();
+        if b.len() > name.len() && b.starts_with(name) && b[name.len()] == b'=' {
+            // SAFETY: the suffix after '=' is still NUL-terminated.
+            return Some(unsafe { CStr::from_ptr(s.add(name.len() + 1) as *const core::ffi::c_char) });
+        }
+        // SAFETY: not yet at the NULL terminator.
+        p = unsafe { p.add(1) };
+    }
+}
+
+/// The process environment, for exec.
+pub fn environ() -> Argv<'static> {
+    let p = ENVIRON.load(Ordering::Relaxed);
+    static EMPTY: [usize; 1] = [0];
+    let ptr = if p.is_null() { EMPTY.as_ptr() as *const *const u8 } else { p as *const *const u8 };
+    Argv { ptr, _l: core::marker::PhantomData }
+}
+
+pub fn exit(code: i32) -> ! {
+    // SAFETY: exit_group never returns.
+    unsafe {
+        sc::syscall!(EXIT_GROUP, code as usize);
+    }
+    loop {}
+}
+
+/// fork(2). Ok(0) in the child.
+pub fn fork() -> Result<Pid> {
+    // SAFETY: the programs are single-threaded; the child gets a copy of the
+    // address space and continues with plain syscalls only.
+    let r = unsafe { sc::syscall!(CLONE, 17 /* SIGCHLD */, 0, 0, 0, 0) };
+    ret(r).map(|p| p as Pid)
+}
+
+/// execve(2) with the process environment unless `env` is given. Returns only on error.
+pub fn exec(path: &CStr, argv: Argv, env: Option<Argv>) -> Errno {
+    let envp = match env {
+        Some(e) => e.ptr,
+        None => environ().ptr,
+    };
+    // SAFETY: path, argv and envp are NUL/NULL-terminated and outlive the call.
+    let r = unsafe { sc::syscall!(EXECVE, path.as_ptr() as usize, argv.ptr as usize, envp as usize) };
+    match ret(r) {
+        Err(e) => e,
+        Ok(_) => errno::EINVAL,
+    }
+}
+
+/// Like `exec`, but a name without `/` is looked up in `$PATH` (default
+/// `/usr/bin:/bin:/usr/sbin:/sbin`).
+pub fn exec_path(name: &CStr, argv: Argv, env: Option<Argv>) -> Errno {
+    let n = name.to_bytes();
+    if n.contains(&b'/') {
+        return exec(name, argv, env);
+    }
+    let path = match getenv(b"PATH") {
+        Some(p) => p.to_bytes(),
+        None => b"/usr/bin:/bin:/usr/sbin:/sbin",
+    };
+    let mut last = errno::ENOENT;
+    for dir in path.split(|&c| c == b':') {
+        let mut buf = crate::path::PathBuf::new();
+        let d = if dir.is_empty() { &b"."[..] } else { dir };
+        if buf.push(d).and_then(|b| b.push(b"/")).and_then(|b| b.push(n)).is_err() {
+            last = errno::ENAMETOOLONG;
+            continue;
+        }
+        let e = exec(buf.as_cstr(), argv, env);
+        if e != errno::ENOENT && e != errno::ENOTDIR {
+            last = e;
+        }
+    }
+    last
+}
+
+/// How a child ended, in wait(2)'s encoding.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WaitStatus(pub i32);
+
+impl WaitStatus {
+    pub fn exited(self) -> Option<u8> {
+        if self.0 & 0x7f == 0 { Some(((self.0 >> 8) & 0xff) as u8) } else { None }
+    }
+    pub fn signaled(self) -> Option<u8> {
+        let s = self.0 & 0x7f;
+        if s != 0 && s != 0x7f { Some(s as u8) } else { None }
+    }
+    /// s6's "exit code": the code, or 256 when killed by a signal.
+    pub fn code_or_256(self) -> u16 {
+        match self.exited() {
+            Some(c) => c as u16,
+            None => 256,
+        }
+    }
+}
+
+/// Reaps one child without blocking: Ok(None) when none has ended yet,
+/// Err(ECHILD) when there are no children at all.
+pub fn wait_any_nohang() -> Result<Option<(Pid, WaitStatus)>> {
+    wait4(-1, 1 /* WNOHANG */)
+}
+
+/// Waits for `pid` (blocking).
+pub fn wait_pid(pid: Pid) -> Result<WaitStatus> {
+    loop {
+        match wait4(pid, 0) {
+            Ok(Some((_, st))) => return Ok(st),
+            Ok(None) => continue,
+            Err(errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reaps `pid` if it has ended.
+pub fn wait_pid_nohang(pid: Pid) -> Result<Option<WaitStatus>> {
+    wait4(pid, 1).map(|o| o.map(|(_, s)| s))
+}
+
+fn wait4(pid: Pid, options: usize) -> Result<Option<(Pid, WaitStatus)>> {
+    let mut status: i32 = 0;
+    // SAFETY: status is a valid out-pointer; rusage is NULL.
+    let r = unsafe { sc::syscall!(WAIT4, pid as isize as usize, &mut status as *mut i32 as usize, options, 0) };
+    let p = ret(r)? as Pid;
+    if p == 0 { Ok(None) } else { Ok(Some((p, WaitStatus(status)))) }
+}
+
+pub fn kill(pid: Pid, sig: i32) -> Result<()> {
+    // SAFETY: plain integer arguments.
+    ret(unsafe { sc::syscall!(KILL, pid as isize as usize, sig as usize) }).map(|_| ())
+}
+
+pub fn getpid() -> Pid {
+    rustix::process::getpid().as_raw_nonzero().get()
+}
+
+pub fn getppid() -> Pid {
+    rustix::process::getppid().map(|p| p.as_raw_nonzero().get()).unwrap_or(0)
+}
+
+pub fn getuid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+pub fn getgid() -> u32 {
+    rustix::process::getgid().as_raw()
+}
+
+pub fn setsid() -> Result<Pid> {
+    Ok(rustix::process::setsid()?.as_raw_nonzero().get())
+}
+
+pub fn setpgid(pid: Pid, pgid: Pid) -> Result<()> {
+    // SAFETY: plain integer arguments.
+    ret(unsafe { sc::syscall!(SETPGID, pid as usize, pgid as usize) }).map(|_| ())
+}
+
+pub fn getpgid(pid: Pid) -> Result<Pid> {
+    // SAFETY: plain integer argument.
+    ret(unsafe { sc::syscall!(GETPGID, pid as usize) }).map(|p| p as Pid)
+}
+
+/// Makes this process a subreaper: orphans below it are reparented to it.
+pub fn set_child_subreaper() -> Result<()> {
+    Ok(rustix::process::set_child_subreaper(Some(rustix::process::getpid()))?)
+}
+
+pub fn umask(mask: u32) -> u32 {
+    rustix::process::umask(Mode::from_bits_retain(mask)).bits()
+}
+
+pub fn chdir(path: &CStr) -> Result<()> {
+    Ok(rustix::process::chdir(path)?)
+}
+
+pub fn fchdir(fd: Fd) -> Result<()> {
+    Ok(rustix::process::fchdir(bfd(fd))?)
+}
+
+/// RLIMIT_NOFILE / RLIMIT_NPROC etc., raw resource numbers.
+pub const RLIMIT_NPROC: u32 = 6;
+pub const RLIMIT_NOFILE: u32 = 7;
+
+pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<()> {
+    let lim = [soft, hard];
+    // SAFETY: lim is a valid struct rlimit64 for the call; old is NULL.
+    ret(unsafe { sc::syscall!(PRLIMIT64, 0, resource as usize, lim.as_ptr() as usize, 0) }).map(|_| ())
+}
+
+// ---------------------------------------------------------------- signals
+
+pub mod sig {
+    pub const HUP: i32 = 1;
+    pub const INT: i32 = 2;
+    pub const QUIT: i32 = 3;
+    pub const ABRT: i32 = 6;
+    pub const KILL: i32 = 9;
+    pub const USR1: i32 = 10;
+    pub const USR2: i32 = 12;
+    pub const PIPE: i32 = 13;
+    pub const ALRM: i32 = 14;
+    pub const TERM: i32 = 15;
+    pub const CHLD: i32 = 17;
+    pub const CONT: i32 = 18;
+    pub const STOP: i32 = 19;
+    pub const TSTP: i32 = 20;
+    pub const WINCH: i32 = 28;
+    pub const PWR: i32 = 30;
+
+    /// Signal names as s6 spells them in files (`down-signal`) and scripts (`SIGTERM`).
+    pub const NAMES: &[(&[u8], i32)] = &[
+        (b"HUP", HUP), (b"INT", INT), (b"QUIT", QUIT), (b"ILL", 4), (b"TRAP", 5), (b"ABRT", ABRT),
+        (b"BUS", 7), (b"FPE", 8), (b"KILL", KILL), (b"USR1", USR1), (b"SEGV", 11), (b"USR2", USR2),
+        (b"PIPE", PIPE), (b"ALRM", ALRM), (b"TERM", TERM), (b"STKFLT", 16), (b"CHLD", CHLD),
+        (b"CONT", CONT), (b"STOP", STOP), (b"TSTP", TSTP), (b"TTIN", 21), (b"TTOU", 22),
+        (b"URG", 23), (b"XCPU", 24), (b"XFSZ", 25), (b"VTALRM", 26), (b"PROF", 27),
+        (b"WINCH", WINCH), (b"IO", 29), (b"PWR", PWR), (b"SYS", 31),
+    ];
+
+    /// "TERM", "SIGTERM" or "15" → 15.
+    pub fn parse(s: &[u8]) -> Option<i32> {
+        let s = s.strip_prefix(b"SIG").unwrap_or(s);
+        if let Some(n) = crate::fmt::parse_u64(s) {
+            return if (1..=64).contains(&n) { Some(n as i32) } else { None };
+        }
+        NAMES.iter().find(|(n, _)| *n == s).map(|&(_, v)| v)
+    }
+
+    pub fn name(n: i32) -> Option<&'static [u8]> {
+        NAMES.iter().find(|&&(_, v)| v == n).map(|&(n, _)| n)
+    }
+}
+
+/// A set of signals, as the kernel's 64-bit mask.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct SigSet(pub u64);
+
+impl SigSet {
+    pub const fn of(sigs: &[i32]) -> SigSet {
+        let mut m = 0u64;
+        let mut i = 0;
+        while i < sigs.len() {
+            m |= 1 << (sigs[i] - 1);
+            i += 1;
+        }
+        SigSet(m)
+    }
+}
+
+/// Blocks `set` (adds to the mask).
+pub fn sig_block(set: SigSet) -> Result<()> {
+    sigprocmask(0, set)
+}
+
+/// Sets the mask to exactly `set` (empty: everything delivered again, as
+/// children must have before exec).
+pub fn sig_setmask(set: SigSet) -> Result<()> {
+    sigprocmask(2, set)
+}
+
+fn sigprocmask(how: usize, set: SigSet) -> Result<()> {
+    // SAFETY: set is a valid 8-byte mask; oldset NULL.
+    ret(unsafe { sc::syscall!(RT_SIGPROCMASK, how, &set.0 as *const u64 as usize, 0, 8) }).map(|_| ())
+}
+
+/// A signalfd for `set` (which must be blocked), non-blocking and close-on-exec.
+pub fn signalfd(set: SigSet) -> Result<Fd> {
+    let flags = 0o2000000 | 0o4000; // SFD_CLOEXEC | SFD_NONBLOCK
+    // SAFETY: set is a valid 8-byte mask.
+    ret(unsafe { sc::syscall!(SIGNALFD4, (-1isize) as usize, &set.0 as *const u64 as usize, 8, flags) })
+        .map(|f| Fd(f as i32))
+}
+
+/// Reads one pending signal number from a signalfd; Ok(None) when none.
+pub fn signalfd_read(fd: Fd) -> Result<Option<i32>> {
+    let mut info = [0u8; 128];
+    match read(fd, &mut info) {
+        Ok(128) => Ok(Some(u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32)),
+        Ok(_) => Ok(None),
+        Err(errno::EAGAIN) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets the disposition of `sig` to default (true) or ignore (false).
+pub fn sig_default(sig: i32, default: bool) -> Result<()> {
+    // struct kernel_sigaction { handler, flags, restorer, mask }
+    let act: [usize; 4] = [if default { 0 } else { 1 }, 0, 0, 0];
+    // SAFETY: act is a valid kernel sigaction with SIG_DFL/SIG_IGN; oldact NULL.
+    ret(unsafe { sc::syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, 8) }).map(|_| ())
+}
+
+// ---------------------------------------------------------------- files
+
+pub use rustix::fs::OFlags as Open;
+
+pub fn open(path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+    Ok(own(rustix::fs::openat(CWD, path, flags | Open::CLOEXEC, Mode::from_bits_retain(mode))?))
+}
+
+/// Opens relative to a directory descriptor.
+pub fn open_at(dir: Fd, path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+    Ok(own(rustix::fs::openat(bfd(dir), path, flags | Open::CLOEXEC, Mode::from_bits_retain(mode))?))
+}
+
+pub fn open_read(path: &CStr) -> Result<Fd> {
+    open(path, Open::RDONLY, 0)
+}
+
+pub fn close(fd: Fd) {
+    // SAFETY: plain integer argument; closing an unknown number gives EBADF.
+    let _ = unsafe { sc::syscall!(CLOSE, fd.0 as usize) };
+}
+
+pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        match rustix::io::read(bfd(fd), &mut *buf) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return Ok(r?),
+        }
+    }
+}
+
+pub fn write(fd: Fd, buf: &[u8]) -> Result<usize> {
+    loop {
+        match rustix::io::write(bfd(fd), buf) {
+            Err(rustix::io::Errno::INTR) => continue,
+            r => return Ok(r?),
+        }
+    }
+}
+
+/// Writes all of `buf` (looping on short writes).
+pub fn write_all(fd: Fd, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        let n = write(fd, buf)?;
+        if n == 0 {
+            return Err(errno::EIO);
+        }
+        buf = &buf[n..];
+    }
+    Ok(())
+}
+
+/// Reads until `buf` is full or end of file; returns the count.
+pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let r = read(fd, &mut buf[n..])?;
+        if r == 0 {
+            break;
+        }
+        n += r;
+    }
+    Ok(n)
+}
+
+/// Reads a whole small file into `buf`. Err(EOVERFLOW) if it does not fit.
+pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8]> {
+    let fd = open_read(path)?;
+    let r = read_full(fd, buf);
+    let extra = if matches!(r, Ok(n) if n == buf.len()) {
+        let mut one = [0u8; 1];
+        read(fd, &mut one).unwrap_or(0)
+    } else {
+        0
+    };
+    close(fd);
+    let n = r?;
+    if extra > 0 {
+        return Err(errno::EOVERFLOW);
+    }
+    Ok(&buf[..n])
+}
+
+pub fn dup2(old: Fd, new: Fd) -> Result<()> {
+    if old == new {
+        return set_cloexec(new, false);
+    }
+    // SAFETY: plain integer arguments.
+    ret(unsafe { sc::syscall!(DUP3, old.0 as usize, new.0 as usize, 0) }).map(|_| ())
+}
+
+pub fn dup(fd: Fd) -> Result<Fd> {
+    // F_DUPFD_CLOEXEC from 3 up, so stdio is never taken by accident.
+    // SAFETY: plain integer arguments.
+    ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 1030, 3) }).map(|f| Fd(f as i32))
+}
+
+pub fn set_cloexec(fd: Fd, on: bool) -> Result<()> {
+    // SAFETY: F_SETFD with an integer flag.
+    ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 2, on as usize) }).map(|_| ())
+}
+
+pub fn set_nonblock(fd: Fd, on: bool) -> Result<()> {
+    // SAFETY: F_GETFL/F_SETFL with integer flags.
+    let fl = ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 3) })?;
+    let fl = if on { fl | 0o4000 } else { fl & !0o4000 };
+    // SAFETY: as above.
+    ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 4, fl) }).map(|_| ())
+}
+
+/// A pipe, both ends close-on-exec: (read end, write end).
+pub fn pipe() -> Result<(Fd, Fd)> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    Ok((own(r), own(w)))
+}
+
+pub fn rename(from: &CStr, to: &CStr) -> Result<()> {
+    Ok(rustix::fs::renameat(CWD, from, CWD, to)?)
+}
+
+pub fn unlink(path: &CStr) -> Result<()> {
+    Ok(rustix::fs::unlinkat(CWD, path, AtFlags::empty())?)
+}
+
+pub fn rmdir(path: &CStr) -> Result<()> {
+    Ok(rustix::fs::unlinkat(CWD, path, AtFlags::REMOVEDIR)?)
+}
+
+pub fn mkdir(path: &CStr, mode: u32) -> Result<()> {
+    Ok(rustix::fs::mkdirat(CWD, path, Mode::from_bits_retain(mode))?)
+}
+
+pub fn mkfifo(path: &CStr, mode: u32) -> Result<()> {
+    Ok(rustix::fs::mkfifoat(CWD, path, Mode::from_bits_retain(mode))?)
+}
+
+pub fn symlink(target: &CStr, path: &CStr) -> Result<()> {
+    Ok(rustix::fs::symlinkat(target, CWD, path)?)
+}
+
+pub fn chmod(path: &CStr, mode: u32) -> Result<()> {
+    Ok(rustix::fs::chmodat(CWD, path, Mode::from_bits_retain(mode), AtFlags::empty())?)
+}
+
+pub fn fchmod(fd: Fd, mode: u32) -> Result<()> {
+    Ok(rustix::fs::fchmod(bfd(fd), Mode::from_bits_retain(mode))?)
+}
+
+pub fn fchown(fd: Fd, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
+    let u = uid.map(rustix::process::Uid::from_raw);
+    let g = gid.map(rustix::process::Gid::from_raw);
+    Ok(rustix::fs::fchown(bfd(fd), u, g)?)
+}
+
+pub fn fsync(fd: Fd) -> Result<()> {
+    Ok(rustix::fs::fsync(bfd(fd))?)
+}
+
+pub fn ftruncate(fd: Fd, len: u64) -> Result<()> {
+    Ok(rustix::fs::ftruncate(bfd(fd), len)?)
+}
+
+pub fn seek_end(fd: Fd) -> Result<u64> {
+    Ok(rustix::fs::seek(bfd(fd), rustix::fs::SeekFrom::End(0))?)
+}
+
+pub fn sync() {
+    rustix::fs::sync()
+}
+
+/// What `stat` tells the programs.
+#[derive(Clone, Copy, Debug)]
+pub struct Stat {
+    pub kind: FileType,
+    pub mode: u32,
+    pub size: u64,
+    pub dev: u64,
+    pub ino: u64,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+fn to_stat(s: rustix::fs::Stat) -> Stat {
+    Stat {
+        kind: FileType::from_raw_mode(s.st_mode as _),
+        mode: s.st_mode as u32 & 0o7777,
+        size: s.st_size as u64,
+        dev: s.st_dev as u64,
+        ino: s.st_ino as u64,
+        uid: s.st_uid,
+        gid: s.st_gid,
+    }
+}
+
+/// stat(2), following symlinks.
+pub fn stat(path: &CStr) -> Result<Stat> {
+    Ok(to_stat(rustix::fs::statat(CWD, path, AtFlags::empty())?))
+}
+
+/// lstat(2).
+pub fn lstat(path: &CStr) -> Result<Stat> {
+    Ok(to_stat(rustix::fs::statat(CWD, path, AtFlags::SYMLINK_NOFOLLOW)?))
+}
+
+pub fn fstat(fd: Fd) -> Result<Stat> {
+    Ok(to_stat(rustix::fs::fstat(bfd(fd))?))
+}
+
+/// Is `path` there and executable by us?
+pub fn access_exec(path: &CStr) -> Result<()> {
+    Ok(rustix::fs::accessat(CWD, path, rustix::fs::Access::EXEC_OK, AtFlags::empty())?)
+}
+
+/// Exclusive, non-blocking lock: Ok(false) when another process holds it.
+pub fn lock_exclusive_nb(fd: Fd) -> Result<bool> {
+    match rustix::fs::flock(bfd(fd), rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Shared, non-blocking lock: Ok(false) when someone holds it exclusively.
+pub fn lock_shared_nb(fd: Fd) -> Result<bool> {
+    match rustix::fs::flock(bfd(fd), rustix::fs::FlockOperation::NonBlockingLockShared) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads directory entries from `dir` (an fd opened with O_DIRECTORY),
+/// calling `f(name, type)` for each except `.` and `..`. `buf` is the
+/// getdents buffer; the caller's fixed capacity.
+pub fn read_dir(dir: Fd, f: &mut dyn FnMut(&CStr, FileType)) -> Result<()> {
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 2048];
+    let mut it = rustix::fs::RawDir::new(bfd(dir), &mut buf);
+    while let Some(e) = it.next() {
+        let e = e?;
+        let n = e.file_name();
+        let b = n.to_bytes();
+        if b == b"." || b == b".." {
+            continue;
+        }
+        f(n, e.file_type());
+    }
+    Ok(())
+}
+
+pub fn open_dir(path: &CStr) -> Result<Fd> {
+    open(path, Open::RDONLY | Open::DIRECTORY, 0)
+}
+
+// ---------------------------------------------------------------- time and waiting
+
+/// Monotonic clock in nanoseconds.
+pub fn now_mono_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+/// Wall clock (seconds since the epoch, nanoseconds).
+pub fn now_real() -> (u64, u32) {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    (t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// What to wait for on one descriptor.
+#[derive(Clone, Copy)]
+pub struct PollFd {
+    pub fd: Fd,
+    pub read: bool,
+    pub write: bool,
+    /// Set by `poll`: the descriptor is ready (or hung up / in error).
+    pub ready: bool,
+}
+
+impl PollFd {
+    pub const fn read(fd: Fd) -> PollFd {
+        PollFd { fd, read: true, write: false, ready: false }
+    }
+    pub const fn write(fd: Fd) -> PollFd {
+        PollFd { fd, read: false, write: true, ready: false }
+    }
+}
+
+/// Most descriptors one `poll` call watches.
+pub const POLL_MAX: usize = 16;
+
+/// poll(2) on up to POLL_MAX descriptors, `timeout_ms` < 0 = forever.
+/// Returns the number ready; 0 on timeout or interruption.
+pub fn poll(fds: &mut [PollFd], timeout_ms: i64) -> Result<usize> {
+    use rustix::event::{PollFd as RPollFd, PollFlags};
+    let n = fds.len().min(POLL_MAX);
+    let mut raw: [RPollFd<'static>; POLL_MAX] =
+        core::array::from_fn(|_| RPollFd::from_borrowed_fd(bfd(Fd(-1)), PollFlags::empty()));
+    for (i, p) in fds[..n].iter().enumerate() {
+        let mut fl = PollFlags::empty();
+        if p.read {
+            fl |= PollFlags::IN;
+        }
+        if p.write {
+            fl |= PollFlags::OUT;
+        }
+        raw[i] = RPollFd::from_borrowed_fd(bfd(p.fd), fl);
+    }
+    let ts;
+    let t = if timeout_ms < 0 {
+        None
+    } else {
+        ts = rustix::time::Timespec { tv_sec: timeout_ms / 1000, tv_nsec: (timeout_ms % 1000) * 1_000_000 };
+        Some(&ts)
+    };
+    let r = match rustix::event::poll(&mut raw[..n], t) {
+        Ok(r) => r,
+        Err(rustix::io::Errno::INTR) => 0,
+        Err(e) => return Err(e.into()),
+    };
+    for (i, p) in fds[..n].iter_mut().enumerate() {
+        p.ready = !raw[i].revents().is_empty();
+    }
+    Ok(r)
+}
+
+/// Sleeps for `ms` milliseconds.
+pub fn sleep_ms(ms: u64) {
+    let _ = poll(&mut [], ms as i64);
+}
+
+// ---------------------------------------------------------------- system
+
+pub fn mount(source: &CStr, target: &CStr, fstype: &CStr, flags: u64, data: Option<&CStr>) -> Result<()> {
+    Ok(rustix::mount::mount(
+        source,
+        target,
+        fstype,
+        rustix::mount::MountFlags::from_bits_retain(flags as _),
+        data,
+    )?)
+}
+
+pub fn umount(target: &CStr, detach: bool) -> Result<()> {
+    let f = if detach { rustix::mount::UnmountFlags::DETACH } else { rustix::mount::UnmountFlags::empty() };
+    Ok(rustix::mount::unmount(target, f)?)
+}
+
+/// The `reboot(2)` actions.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RebootAction {
+    Halt,
+    PowerOff,
+    Reboot,
+    /// Ctrl-Alt-Del sends SIGINT to pid 1 (the probe for "is this the initial pid namespace").
+    CadOff,
+}
+
+pub fn reboot(a: RebootAction) -> Result<()> {
+    use rustix::system::RebootCommand as R;
+    let c = match a {
+        RebootAction::Halt => R::Halt,
+        RebootAction::PowerOff => R::PowerOff,
+        RebootAction::Reboot => R::Restart,
+        RebootAction::CadOff => R::CadOff,
+    };
+    Ok(rustix::system::reboot(c)?)
+}

@@ -1,0 +1,46 @@
+//! The program entry, one per architecture. Each aligns the stack, passes
+//! the kernel's initial stack pointer to `start_rust` and never returns.
+
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn _start() -> ! {
+    core::arch::naked_asm!(
+        "xor ebp, ebp",
+        "mov rdi, rsp",
+        "and rsp, -16",
+        "call {s}",
+        "ud2",
+        s = sym super::start_rust,
+    )
+}
+
+#[cfg(target_arch = "aarch64")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn _start() -> ! {
+    core::arch::naked_asm!(
+        "mov x29, xzr",
+        "mov x30, xzr",
+        "mov x0, sp",
+        "and sp, x0, #-16",
+        "bl {s}",
+        "udf #0",
+        s = sym super::start_rust,
+    )
+}
+
+#[cfg(target_arch = "riscv64")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn _start() -> ! {
+    core::arch::naked_asm!(
+        "mv fp, zero",
+        "mv ra, zero",
+        "mv a0, sp",
+        "andi sp, sp, -16",
+        "call {s}",
+        "unimp",
+        s = sym super::start_rust,
+    )
+}
