@@ -3,6 +3,7 @@
 //! is fixed, every capacity a named constant.
 #![cfg_attr(not(test), no_std)]
 
+pub mod control;
 pub mod err;
 pub mod fifodir;
 pub mod fmt;

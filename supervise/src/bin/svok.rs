@@ -3,7 +3,7 @@
 #![no_main]
 
 use base::{err, sys::Args};
-use rinit_supervise::control;
+use base::control;
 
 const USAGE: &[u8] = b"rinit-svok servicedir";
 
