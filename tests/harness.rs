@@ -1,1 +1,304 @@
-//! Test harness (filled in below).
+//! The test harness: every test builds its service directories in a fresh
+//! temporary directory, runs the real release binaries in fresh user, mount
+//! and pid namespaces (`unshare`), waits on conditions with deadlines, and
+//! leaves no process behind (dropping the `Sandbox` kills every namespace it
+//! started, which kills everything inside).
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Directory holding the release binaries under test.
+pub fn bin_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("RINIT_BIN_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(d).join("release");
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release")
+}
+
+/// Path of one of rinit's binaries; fails the test if it was not built.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(p.exists(), "{} is not built: run `cargo build --release` first", p.display());
+    p
+}
+
+/// Is this a CI run, where no test may skip?
+pub fn in_ci() -> bool {
+    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+}
+
+/// A host tool (Debian's s6-svc, qemu...). None (the test should return
+/// early, skipped) when absent; a failure under CI=true.
+pub fn require(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for d in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin"), PathBuf::from("/bin")]) {
+        let p = d.join(tool);
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    if in_ci() {
+        panic!("{tool} is missing (CI=true: no test may skip; .ci/run must install it)");
+    }
+    eprintln!("skipped: {tool} is not installed");
+    None
+}
+
+/// PATH for processes under test: rinit's binaries first.
+pub fn test_path() -> String {
+    format!("{}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", bin_dir().display())
+}
+
+/// Waits until `f` holds, polling every 5 ms; panics naming `what` after `timeout`.
+pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + timeout;
+    loop {
+        if f() {
+            return;
+        }
+        if Instant::now() > end {
+            panic!("timed out after {timeout:?} waiting for: {what}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The usual deadline for "this should happen soon".
+pub const SOON: Duration = Duration::from_secs(5);
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A process started by the sandbox, inside its own namespaces.
+pub struct Proc {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Proc {
+    /// Host pid of the `unshare` wrapper.
+    pub fn wrapper_pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Host pid of the program itself (the wrapper's child: pid 1 inside).
+    pub fn pid(&self) -> u32 {
+        let w = self.child.id();
+        let mut found = 0;
+        wait_until("the namespaced process to start", SOON, || {
+            let c = fs::read_to_string(format!("/proc/{w}/task/{w}/children")).unwrap_or_default();
+            match c.split_whitespace().next().and_then(|s| s.parse().ok()) {
+                Some(p) => {
+                    found = p;
+                    true
+                }
+                None => false,
+            }
+        });
+        found
+    }
+
+    /// Sends `sig` to the program (not the wrapper).
+    pub fn signal(&self, sig: i32) {
+        let pid = self.pid();
+        // Using kill(1) keeps the harness free of libc bindings.
+        let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    }
+
+    /// Everything the program wrote to stdout and stderr so far.
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+
+    /// Waits for the program to end; None on timeout.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > end {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// A fresh directory for one test; every process it started is killed when
+/// it is dropped, then the directory is removed.
+pub struct Sandbox {
+    pub dir: PathBuf,
+    procs: Vec<u32>,
+}
+
+impl Default for Sandbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("rinit-test-{}-{}", std::process::id(), n));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create sandbox dir");
+        Sandbox { dir, procs: Vec::new() }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    pub fn mkdir(&self, rel: &str) -> PathBuf {
+        let p = self.path(rel);
+        fs::create_dir_all(&p).expect("mkdir");
+        p
+    }
+
+    pub fn write(&self, rel: &str, contents: &str) -> PathBuf {
+        let p = self.path(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("mkdir");
+        }
+        fs::write(&p, contents).expect("write");
+        p
+    }
+
+    /// An executable `#!/bin/sh` script.
+    pub fn script(&self, rel: &str, body: &str) -> PathBuf {
+        let p = self.write(rel, &format!("#!/bin/sh\n{body}\n"));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).expect("chmod");
+        p
+    }
+
+    /// A service directory `rel` whose `run` is the shell `body`.
+    pub fn service(&self, rel: &str, run_body: &str) -> PathBuf {
+        self.script(&format!("{rel}/run"), run_body);
+        self.path(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel)).unwrap_or_default()
+    }
+
+    fn start(&mut self, pid1: bool, args: &[&OsStr], cwd: &Path) -> Proc {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let log = self.dir.join(format!(".proc-{n}.log"));
+        let out = fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let mut c = Command::new("unshare");
+        c.args(["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child=SIGKILL", "--"]);
+        if !pid1 {
+            // A shell as pid 1 that reaps; the program is its child.
+            c.args(["/bin/sh", "-c", "\"$@\" & wait $!; s=$?; exit $s", "sh"]);
+        }
+        c.args(args).current_dir(cwd).env("PATH", test_path()).stdin(Stdio::null()).stdout(out).stderr(err);
+        let child = c.spawn().expect("spawn unshare");
+        self.procs.push(child.id());
+        Proc { child, log }
+    }
+
+    /// Runs `args` as pid 1 of fresh user, mount and pid namespaces, in the sandbox dir.
+    pub fn spawn_pid1(&mut self, args: &[&OsStr]) -> Proc {
+        let dir = self.dir.clone();
+        self.start(true, args, &dir)
+    }
+
+    /// Runs `args` in fresh namespaces, not as pid 1 (a shell is pid 1 there).
+    pub fn spawn(&mut self, args: &[&OsStr]) -> Proc {
+        let dir = self.dir.clone();
+        self.start(false, args, &dir)
+    }
+
+    /// Like `spawn`, with `cwd` as the working directory.
+    pub fn spawn_in(&mut self, cwd: &Path, args: &[&OsStr]) -> Proc {
+        self.start(false, args, cwd)
+    }
+
+    /// Runs a command to completion on the host, in the sandbox dir, with rinit's PATH.
+    pub fn run(&self, args: &[&OsStr]) -> Output {
+        Command::new(args[0])
+            .args(&args[1..])
+            .current_dir(&self.dir)
+            .env("PATH", test_path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run command")
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        for &p in &self.procs {
+            // Killing the wrapper makes it SIGKILL its child, pid 1 of the
+            // namespace, and the kernel then kills everything inside.
+            let _ = Command::new("kill").arg("-KILL").arg(p.to_string()).status();
+        }
+        // Let the kernel tear the namespaces down before removing files.
+        std::thread::sleep(Duration::from_millis(20));
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Shorthand for building argument lists: `args![bin("rinit-scan"), "-t0", dir]`.
+#[macro_export]
+macro_rules! args {
+    ($($a:expr),* $(,)?) => {
+        &[$(::std::ffi::OsStr::new(&$a)),*][..]
+    };
+}
+
+/// s6's status record as the tests see it (decoded independently of base/,
+/// so a bug there cannot hide itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub stamp_secs: u64,
+    pub ready_secs: u64,
+    pub pid: u64,
+    pub wstat: u16,
+    pub paused: bool,
+    pub finishing: bool,
+    pub want_up: bool,
+    pub ready: bool,
+}
+
+/// Reads `<svc>/supervise/status`, None if absent or not 35 bytes.
+pub fn status(svc: &Path) -> Option<Status> {
+    let b = fs::read(svc.join("supervise/status")).ok()?;
+    if b.len() != 35 {
+        return None;
+    }
+    let be64 = |o: usize| u64::from_be_bytes(b[o..o + 8].try_into().unwrap());
+    let tai = |o: usize| be64(o).saturating_sub((1u64 << 62) + 37);
+    Some(Status {
+        stamp_secs: tai(0),
+        ready_secs: tai(12),
+        pid: be64(24),
+        wstat: u16::from_be_bytes([b[32], b[33]]),
+        paused: b[34] & 1 != 0,
+        finishing: b[34] & 2 != 0,
+        want_up: b[34] & 4 != 0,
+        ready: b[34] & 8 != 0,
+    })
+}
+
+/// Is a process with host pid `pid` alive (and not a zombie)?
+pub fn alive(pid: u64) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
