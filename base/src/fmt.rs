@@ -32,6 +32,10 @@ impl<const N: usize> Buf<N> {
         self.len = 0;
         self.overflowed = false;
     }
+    /// Keeps the first `len` bytes (e.g. drops a NUL added for a syscall).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
         let room = N - self.len;
         let n = s.len().min(room);

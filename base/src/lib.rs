@@ -8,6 +8,8 @@ pub mod err;
 pub mod fifodir;
 pub mod fmt;
 pub mod path;
+pub mod servicedir;
 pub mod status;
 pub mod sys;
 pub mod tai64n;
+pub mod wait;

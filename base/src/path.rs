@@ -35,8 +35,11 @@ impl PathBuf {
     }
 
     /// Appends bytes; ENAMETOOLONG past PATH_MAX, EINVAL for an inner NUL.
+    // A plain loop, not `contains`: that brings core's ~150-byte memchr
+    // into every binary.
+    #[allow(clippy::manual_contains)]
     pub fn push(&mut self, s: &[u8]) -> Result<&mut Self, Errno> {
-        if s.contains(&0) {
+        if s.iter().any(|&c| c == 0) {
             return Err(errno::EINVAL);
         }
         if self.len + s.len() > PATH_MAX {
@@ -70,7 +73,7 @@ impl PathBuf {
     pub fn as_cstr(&self) -> &CStr {
         // The buffer is NUL-terminated at len and holds no inner NUL (push
         // refuses them), so this never fails; the fallback keeps it panic-free.
-        CStr::from_bytes_with_nul(&self.buf[..self.len + 1]).unwrap_or(c"")
+        crate::sys::cstr(self.buf.get(..self.len + 1).unwrap_or(&[])).unwrap_or(c"")
     }
 }
 

@@ -92,13 +92,18 @@ pub fn read(dir: &[u8]) -> Result<Status, Errno> {
 /// Writes `<dir>/supervise/status` atomically (`status.new` + rename), `dir`
 /// may be `.` when the caller already is in the service directory.
 pub fn write(dir: &[u8], st: &Status) -> Result<(), Errno> {
-    let tmp = PathBuf::join(dir, &[b"/supervise/status.new"])?;
-    let fin = PathBuf::join(dir, &[b"/supervise/status"])?;
-    let fd = sys::open(tmp.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
-    let r = sys::write_all(fd, &st.encode());
-    sys::close(fd);
-    r?;
-    sys::rename(tmp.as_cstr(), fin.as_cstr())
+    // Through a descriptor of `supervise/`: one 4 KiB PathBuf instead of
+    // two, stack a long-lived supervisor would keep resident.
+    let mut p = PathBuf::new();
+    p.push(dir)?.push(b"/supervise")?;
+    let d = sys::open_dir(p.as_cstr())?;
+    let r = sys::open_at(d, c"status.new", Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644).and_then(|fd| {
+        let r = sys::write_all(fd, &st.encode());
+        sys::close(fd);
+        r.and_then(|_| sys::rename_in(d, c"status.new", c"status"))
+    });
+    sys::close(d);
+    r
 }
 
 #[cfg(test)]
