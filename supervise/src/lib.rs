@@ -1,2 +1,9 @@
 //! Modules shared by the scanner, the supervisor and the control tools.
 #![cfg_attr(not(test), no_std)]
+
+pub mod deathtally;
+pub mod service;
+pub mod options;
+pub mod statustext;
+pub mod scanctl;
+pub mod scandir;

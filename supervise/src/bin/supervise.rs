@@ -1,0 +1,142 @@
+//! rinit-supervise: keeps one service running, as s6-supervise does.
+//!
+//! It goes into the service directory, claims `supervise/` (lock, control
+//! FIFO, status, death tally) and the `event/` fifodir, runs `./run` and
+//! restarts it when it dies, and obeys s6-svc's letters on the control FIFO.
+//! It waits in one `poll` on its signals, the control FIFO and the readiness
+//! pipe, with the nearest deadline as the timeout.
+#![no_std]
+#![no_main]
+
+use base::servicedir as sd;
+use base::sys::{self, errno, sig, Args, Fd, FileType, Open, PollFd, SigSet};
+use base::{err, fifodir};
+use rinit_supervise::deathtally;
+use rinit_supervise::service::Service;
+
+const USAGE: &[u8] = b"rinit-supervise servicedir";
+
+/// The signals the supervisor handles itself, through its signalfd.
+const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT]);
+
+fn main(args: Args) -> ! {
+    err::set_prog(b"rinit-supervise");
+    let Some(dir) = args.get(1) else { err::usage(USAGE) };
+    if let Err(e) = sys::chdir(dir) {
+        // A name too long for the message is not repeated in it.
+        let name = dir.to_bytes();
+        fatal(b"chdir to ", if name.len() > 256 { b"the service directory" } else { name }, e);
+    }
+    let control = claim_supervise_dir();
+    let sigfd = take_signals();
+    let down = sd::is_down(b".").unwrap_or_else(|e| fatal(b"check ", b"./down", e));
+
+    let mut svc = Service::new(dir, down);
+    svc.begin();
+    while svc.running {
+        // No readiness pipe: fd -1, which poll skips.
+        let ready = svc.ready_fd().unwrap_or(Fd(-1));
+        let mut fds = [PollFd::read(sigfd), PollFd::read(control), PollFd::read(ready)];
+        if let Err(e) = sys::poll(&mut fds, svc.timeout_ms(sys::now_mono_ns())) {
+            fatal(b"poll", b"", e);
+        }
+        svc.tick(sys::now_mono_ns());
+        if fds[2].ready {
+            svc.readiness();
+        }
+        if fds[0].ready {
+            take_pending_signals(sigfd, &mut svc);
+        }
+        if fds[1].ready {
+            read_commands(control, &mut svc);
+        }
+    }
+    let _ = fifodir::notify(b"event", b"x");
+    sys::exit(0)
+}
+
+/// `rinit-supervise: fatal: unable to VERB PATH: ERROR`, exit 111.
+fn fatal(verb: &[u8], path: &[u8], e: sys::Errno) -> ! {
+    err::fatal_sys(err::EXIT_SYS, &[b"unable to ", verb, path], e)
+}
+
+/// Makes `event/` and `supervise/`, takes the lock (a second supervisor
+/// exits 100), opens the control FIFO (and keeps it open for writing, so
+/// writers never see it unread while we live), and starts a new death
+/// tally. Returns the FIFO's read end.
+#[inline(never)]
+fn claim_supervise_dir() -> Fd {
+    const CONTROL: &core::ffi::CStr = c"supervise/control";
+    let old_umask = sys::umask(0);
+    if let Err(e) = fifodir::create(b"event", Some(sys::getegid())) {
+        fatal(b"create ", b"event", e);
+    }
+    if let Err(e) = sys::mkdir(c"supervise", 0o700).or_else(|e| if e == errno::EEXIST { Ok(()) } else { Err(e) }) {
+        fatal(b"create ", b"supervise", e);
+    }
+    let locked = sys::open(c"supervise/lock", Open::WRONLY | Open::CREATE | Open::NONBLOCK, 0o644)
+        .and_then(sys::lock_record_nb);
+    match locked {
+        Ok(true) => {}
+        Ok(false) => err::fatal(err::EXIT_USAGE, &[b"another instance of rinit-supervise is already running"]),
+        Err(e) => fatal(b"lock ", b"supervise/lock", e),
+    }
+    if let Err(e) = sys::mkfifo(CONTROL, 0o600) {
+        if e != errno::EEXIST {
+            fatal(b"create ", CONTROL.to_bytes(), e);
+        }
+        if !sys::lstat(CONTROL).is_ok_and(|st| st.kind == FileType::Fifo) {
+            err::fatal(err::EXIT_USAGE, &[b"supervise/control exists and is not a FIFO: remove it"]);
+        }
+    }
+    let control = sys::open(CONTROL, Open::RDONLY | Open::NONBLOCK, 0)
+        .and_then(|fd| sys::open(CONTROL, Open::WRONLY | Open::NONBLOCK, 0).map(|_| fd))
+        .unwrap_or_else(|e| fatal(b"open ", CONTROL.to_bytes(), e));
+    if let Err(e) = deathtally::clear() {
+        fatal(b"truncate ", deathtally::FILE.to_bytes(), e);
+    }
+    sys::umask(old_umask);
+    control
+}
+
+/// Blocks the handled signals and returns the signalfd that delivers them;
+/// SIGPIPE is ignored (fifodir listeners may vanish). The handled ones get
+/// their default disposition first: one inherited as ignored (INT and QUIT
+/// in a shell's background job) would never reach the signalfd, nor
+/// behave normally in `run`.
+#[inline(never)]
+fn take_signals() -> Fd {
+    for s in [sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT] {
+        let _ = sys::sig_default(s, true);
+    }
+    sys::sig_default(sig::PIPE, false)
+        .and_then(|_| sys::sig_block(SIGNALS))
+        .and_then(|_| sys::signalfd(SIGNALS))
+        .unwrap_or_else(|e| fatal(b"set up ", b"signals", e))
+}
+
+fn take_pending_signals(sigfd: Fd, svc: &mut Service) {
+    while let Ok(Some(s)) = sys::signalfd_read(sigfd) {
+        if s != sig::CHLD {
+            svc.signal(s);
+            continue;
+        }
+        while let Ok(Some((pid, ws))) = sys::wait_any_nohang() {
+            svc.child_died(pid, ws);
+        }
+    }
+}
+
+fn read_commands(control: Fd, svc: &mut Service) {
+    let mut buf = [0u8; 64];
+    while let Ok(n) = sys::read(control, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        for &c in buf.iter().take(n) {
+            svc.command(c);
+        }
+    }
+}
+
+linker::entry!(main);

@@ -1,0 +1,76 @@
+//! `supervise/death_tally`: the service's recent deaths, oldest first, as
+//! s6 keeps them: 14-byte records of a TAI64N stamp, the exit code (128 +
+//! signal when killed) and the signal number (0 when it exited).
+//! Written by the supervisor only; at most `max-death-tally` records.
+
+use base::sys::{self, errno, Errno, Fd, Open, WaitStatus};
+use base::tai64n::{Tai64n, PACKED_LEN};
+
+pub const FILE: &core::ffi::CStr = c"supervise/death_tally";
+const TMP: &core::ffi::CStr = c"supervise/death_tally.new";
+
+/// Bytes of one record.
+pub const RECORD_LEN: usize = PACKED_LEN + 2;
+
+/// One death, encoded.
+pub fn record(when: Tai64n, ws: WaitStatus) -> [u8; RECORD_LEN] {
+    let mut r = [0u8; RECORD_LEN];
+    r[..PACKED_LEN].copy_from_slice(&when.pack());
+    let (code, sig) = match ws.signaled() {
+        Some(s) => (128u8.wrapping_add(s), s),
+        None => (ws.exited().unwrap_or(0), 0),
+    };
+    r[PACKED_LEN] = code;
+    r[PACKED_LEN + 1] = sig;
+    r
+}
+
+/// Empties the tally (a new supervisor starts a new history).
+pub fn clear() -> Result<(), Errno> {
+    let fd = sys::open(FILE, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
+    sys::close(fd);
+    Ok(())
+}
+
+/// Adds `rec` as the newest record, dropping the oldest beyond `max`. The
+/// file is rewritten (`death_tally.new`, then rename) so readers never see
+/// half of it.
+#[inline(never)]
+pub fn add(rec: &[u8; RECORD_LEN], max: u64) -> Result<(), Errno> {
+    if max == 0 {
+        return Ok(());
+    }
+    let count = match sys::stat(FILE) {
+        Ok(s) => s.size / RECORD_LEN as u64,
+        Err(errno::ENOENT) => 0,
+        Err(e) => return Err(e),
+    };
+    let skip = (count + 1).saturating_sub(max) * RECORD_LEN as u64;
+    let new = sys::open(TMP, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
+    let r = match sys::open(FILE, Open::RDONLY, 0) {
+        Ok(old) => {
+            let r = copy_tail(old, new, skip);
+            sys::close(old);
+            r
+        }
+        Err(errno::ENOENT) => Ok(()),
+        Err(e) => Err(e),
+    };
+    let r = r.and_then(|_| sys::write_all(new, rec));
+    sys::close(new);
+    r.and_then(|_| sys::rename(TMP, FILE))
+}
+
+/// Copies `from` to `to` but its first `skip` bytes, through a small buffer.
+fn copy_tail(from: Fd, to: Fd, mut skip: u64) -> Result<(), Errno> {
+    let mut buf = [0u8; RECORD_LEN * 32];
+    loop {
+        let n = sys::read(from, &mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let drop = skip.min(n as u64) as usize;
+        skip -= drop as u64;
+        sys::write_all(to, buf.get(drop..n).unwrap_or(&[]))?;
+    }
+}
