@@ -1,1 +1,344 @@
-fn main() { eprintln!("not written yet"); std::process::exit(1) }
+//! bench-rc: figures for rinit-rc (not a test). Prints a table:
+//! compile time and database size for 100 / 1000 services, rinit-rc-init,
+//! `change -u default` and `-d` for 1000 longruns in a chain and in a
+//! fan-out (no dependencies between them: all start at once), and the floor
+//! (1000 fork+exec+wait of a tiny static binary, the same kind of binary as
+//! the services' `run`). With S6RC_BIN_DIR naming a directory holding
+//! s6-rc's binaries, the same runs with s6-rc side by side, as ratios.
+//!
+//! `cargo run --release -p rinit-tests --bin bench-rc`
+
+use rinit_tests::{bin_dir, require};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// A 130-byte static x86_64 ELF: `loop { pause() }` (sleep forever) or
+/// `exit(0)`: the smallest `run` there can be.
+fn tiny_elf(exit: bool) -> Vec<u8> {
+    let code: &[u8] = if exit {
+        &[0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05] // mov eax,60; xor edi,edi; syscall
+    } else {
+        &[0xb8, 34, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7] // mov eax,34 (pause); syscall; jmp back
+    };
+    let base: u64 = 0x400000;
+    let total = (64 + 56 + code.len()) as u64;
+    let mut e = Vec::new();
+    e.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    e.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    e.extend_from_slice(&0x3eu16.to_le_bytes()); // x86_64
+    e.extend_from_slice(&1u32.to_le_bytes());
+    e.extend_from_slice(&(base + 120).to_le_bytes()); // entry
+    e.extend_from_slice(&64u64.to_le_bytes()); // phoff
+    e.extend_from_slice(&0u64.to_le_bytes()); // shoff
+    e.extend_from_slice(&0u32.to_le_bytes());
+    for v in [64u16, 56, 1, 64, 0, 0] {
+        e.extend_from_slice(&v.to_le_bytes());
+    }
+    e.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    e.extend_from_slice(&5u32.to_le_bytes()); // R X
+    e.extend_from_slice(&0u64.to_le_bytes());
+    e.extend_from_slice(&base.to_le_bytes());
+    e.extend_from_slice(&base.to_le_bytes());
+    e.extend_from_slice(&total.to_le_bytes());
+    e.extend_from_slice(&total.to_le_bytes());
+    e.extend_from_slice(&0x1000u64.to_le_bytes());
+    e.extend_from_slice(code);
+    e
+}
+
+fn write(p: &Path, s: &[u8], exec: bool) {
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, s).unwrap();
+    if exec {
+        fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Chain,
+    FanOut,
+}
+
+/// n longruns (`run` = the sleeper) in a chain or a fan-out, bundle `default`.
+fn source(dir: &Path, n: usize, shape: Shape, sleeper: &[u8]) {
+    let _ = fs::remove_dir_all(dir);
+    let mut names = Vec::new();
+    for i in 0..n {
+        let s = dir.join(format!("svc{i:04}"));
+        write(&s.join("type"), b"longrun\n", false);
+        write(&s.join("run"), sleeper, true);
+        if shape == Shape::Chain && i > 0 {
+            write(
+                &s.join("dependencies"),
+                format!("svc{:04}\n", i - 1).as_bytes(),
+                false,
+            );
+        }
+        names.push(format!("svc{i:04}"));
+    }
+    write(&dir.join("default/type"), b"bundle\n", false);
+    write(
+        &dir.join("default/contents"),
+        (names.join("\n") + "\n").as_bytes(),
+        false,
+    );
+}
+
+struct Tool {
+    compile: PathBuf,
+    init: PathBuf,
+    rc: PathBuf,
+}
+
+fn rinit_tool() -> Tool {
+    let d = bin_dir();
+    Tool {
+        compile: d.join("rinit-rc-compile"),
+        init: d.join("rinit-rc-init"),
+        rc: d.join("rinit-rc"),
+    }
+}
+
+fn s6rc_tool() -> Option<Tool> {
+    let d = PathBuf::from(std::env::var_os("S6RC_BIN_DIR")?);
+    Some(Tool {
+        compile: d.join("s6-rc-compile"),
+        init: d.join("s6-rc-init"),
+        rc: d.join("s6-rc"),
+    })
+}
+
+fn scanner() -> String {
+    let ours = bin_dir().join("rinit-scan");
+    if ours.exists() {
+        format!("{} -C 4000 scan", ours.display())
+    } else {
+        let s6 = require("s6-svscan").expect("a scanner: rinit-scan or s6-svscan");
+        format!("{} -c 4000 -t0 scan", s6.display())
+    }
+}
+
+/// Times in ms of (init, up, down) in a fresh namespace.
+/// Times in ms of (init, up, down) in a fresh namespace, and the CPU time
+/// (user + system, ms) of the `-u` change itself when /usr/bin/time exists:
+/// what the service manager costs, apart from the supervisors it waits for.
+fn run_change(work: &Path, t: &Tool) -> (f64, f64, f64, Option<f64>) {
+    let cpu_file = work.join("cpu.txt");
+    let _ = fs::remove_file(&cpu_file);
+    let timer = if Path::new("/usr/bin/time").exists() {
+        format!("/usr/bin/time -f '%U %S' -o {} ", cpu_file.display())
+    } else {
+        String::new()
+    };
+    let script = format!(
+        "cd {w}\nrm -rf scan live\nmkdir scan\n{scan} >scan.log 2>&1 &\n\
+         while [ ! -p scan/.s6-svscan/control ]; do sleep 0.01; done\n\
+         t0=$(date +%s%N)\n{init} -c {w}/comp -l {w}/live {w}/scan || exit 1\nt1=$(date +%s%N)\n\
+         {timer}{rc} -l {w}/live -u change default || exit 2\nt2=$(date +%s%N)\n\
+         {rc} -l {w}/live -d change default || exit 3\nt3=$(date +%s%N)\n\
+         echo $((t1-t0)) $((t2-t1)) $((t3-t2))\n",
+        w = work.display(),
+        scan = scanner(),
+        init = t.init.display(),
+        rc = t.rc.display()
+    );
+    let out = Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "--pid",
+            "--fork",
+            "--kill-child=SIGKILL",
+            "/bin/sh",
+            "-c",
+            &script,
+        ])
+        .env("PATH", rinit_tests::test_path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    let v: Vec<f64> = s
+        .split_whitespace()
+        .filter_map(|x| x.parse::<f64>().ok())
+        .map(|ns| ns / 1e6)
+        .collect();
+    if v.len() != 3 {
+        panic!(
+            "run failed: {}\n{}",
+            s,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let cpu = fs::read_to_string(&cpu_file).ok().and_then(|c| {
+        let v: Vec<f64> = c
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        (v.len() == 2).then(|| (v[0] + v[1]) * 1e3)
+    });
+    (v[0], v[1], v[2], cpu)
+}
+
+fn compile(work: &Path, t: &Tool, src: &Path) -> (f64, u64) {
+    let out = work.join("comp");
+    let _ = fs::remove_dir_all(&out);
+    let t0 = Instant::now();
+    let st = Command::new(&t.compile)
+        .arg(&out)
+        .arg(src)
+        .status()
+        .unwrap();
+    let ms = t0.elapsed().as_secs_f64() * 1e3;
+    assert!(st.success(), "compile failed");
+    let db = if out.join("db").exists() {
+        out.join("db")
+    } else {
+        out.clone()
+    };
+    let size = if db.is_file() {
+        fs::metadata(&db).unwrap().len()
+    } else {
+        dir_size(&out)
+    };
+    (ms, size)
+}
+
+fn dir_size(p: &Path) -> u64 {
+    fs::read_dir(p)
+        .map(|r| {
+            r.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        dir_size(&e.path())
+                    } else {
+                        e.metadata().map(|m| m.len()).unwrap_or(0)
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    // On tmpfs when there is one (as /run is on a real system): the disk's
+    // metadata costs would otherwise dominate every figure.
+    let shm = Path::new("/dev/shm");
+    let tmp = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let work = tmp.join(format!("bench-rc-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work).unwrap();
+    let sleeper = tiny_elf(false);
+    let exiter = work.join("exit0");
+    write(&exiter, &tiny_elf(true), true);
+
+    // The machine is shared: every time figure is the best of `runs`.
+    let runs: usize = std::env::var("BENCH_RC_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let best = |f: &mut dyn FnMut() -> f64| (0..runs).map(|_| f()).fold(f64::MAX, f64::min);
+
+    // The floor: 1000 fork+exec+wait of the tiny binary.
+    let floor = best(&mut || {
+        let t0 = Instant::now();
+        for _ in 0..1000 {
+            Command::new(&exiter).status().unwrap();
+        }
+        t0.elapsed().as_secs_f64() * 1e3
+    });
+
+    let tools: Vec<(&str, Tool)> = std::iter::once(("rinit", rinit_tool()))
+        .chain(s6rc_tool().map(|t| ("s6-rc", t)))
+        .collect();
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    let mut row = |name: String, vals: Vec<String>| rows.push((name, vals));
+    for n in [100usize, 1000] {
+        let src = work.join(format!("src-{n}"));
+        source(&src, n, Shape::Chain, &sleeper);
+        let mut t = Vec::new();
+        let mut s = Vec::new();
+        for (_, tool) in &tools {
+            let mut size = 0;
+            t.push(best(&mut || {
+                let (ms, sz) = compile(&work, tool, &src);
+                size = sz;
+                ms
+            }));
+            s.push(size as f64);
+        }
+        row(format!("compile {n} services (ms)"), fmt(&t));
+        row(format!("database size {n} services (bytes)"), fmt(&s));
+    }
+    for (shape, label) in [(Shape::FanOut, "fan-out"), (Shape::Chain, "chain")] {
+        let src = work.join(format!("src-{label}"));
+        source(&src, 1000, shape, &sleeper);
+        let (mut i, mut u, mut d, mut cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (_, tool) in &tools {
+            compile(&work, tool, &src);
+            let (mut a, mut b, mut c, mut p) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
+            for _ in 0..runs {
+                let (x, y, z, w) = run_change(&work, tool);
+                (a, b, c) = (a.min(x), b.min(y), c.min(z));
+                p = p.min(w.unwrap_or(f64::NAN));
+            }
+            i.push(a);
+            u.push(b);
+            d.push(c);
+            cpu.push(if p == f64::MAX { f64::NAN } else { p });
+        }
+        row(format!("init, 1000 longruns {label} (ms)"), fmt(&i));
+        row(format!("change -u default, 1000 {label} (ms)"), fmt(&u));
+        row(format!("change -d default, 1000 {label} (ms)"), fmt(&d));
+        row(
+            format!("  CPU of the -u change itself, {label} (ms)"),
+            fmt(&cpu),
+        );
+    }
+    row(
+        "floor: 1000 fork+exec+wait (ms)".into(),
+        vec![format!("{floor:.1}")],
+    );
+
+    let mut header = format!("| {:<44} |", "figure");
+    for (name, _) in &tools {
+        header.push_str(&format!(" {name:>10} |"));
+    }
+    if tools.len() > 1 {
+        header.push_str(" rinit/s6-rc |");
+    }
+    println!("best of {runs} runs each (BENCH_RC_RUNS)");
+    println!(
+        "scanner: {}",
+        scanner().split_whitespace().next().unwrap_or("")
+    );
+    println!("{header}");
+    println!("|{}|", "-".repeat(header.len() - 2));
+    for (name, vals) in &rows {
+        let mut l = format!("| {name:<44} |");
+        for v in vals {
+            l.push_str(&format!(" {v:>10} |"));
+        }
+        if tools.len() > 1 && vals.len() == 2 {
+            let a: f64 = vals[0].parse().unwrap_or(0.0);
+            let b: f64 = vals[1].parse().unwrap_or(1.0);
+            l.push_str(&format!(" {:>11.2} |", a / b));
+        }
+        println!("{l}");
+    }
+    let _ = fs::remove_dir_all(&work);
+}
+
+fn fmt(v: &[f64]) -> Vec<String> {
+    v.iter().map(|x| format!("{x:.1}")).collect()
+}

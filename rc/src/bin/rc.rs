@@ -1,0 +1,232 @@
+//! rinit-rc: brings the set of up services from what it is to what is asked,
+//! in parallel, in dependency order (s6-rc's role).
+//!
+//! `change` with `-u` (default) starts the selection and its dependencies;
+//! `-d` stops the selection and its dependents (essential services stay
+//! unless `-D`); `-p` prunes: stops everything outside the selection's
+//! closure, then starts the closure. `-a` adds every service that is up to
+//! the selection. `-n` prints the plan (`start NAME` / `stop NAME`) and
+//! does nothing. Exit 0 when all went well, 1 when a service failed, timed
+//! out or was left alone because a dependency failed.
+#![no_std]
+#![no_main]
+
+use base::err;
+use base::fmt::{Buf, parse_u64};
+use base::path::PathBuf;
+use base::status;
+use base::sys::{self, Args, StaticCell};
+use rc::change::{self, Opts, Tables};
+use rc::db::{Db, Kind, MAX_SERVICES};
+use rc::live;
+use rinit_rc as rc;
+use supervise::options::{Opt, Options};
+
+const USAGE: &[u8] = b"rinit-rc [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -u | -d | -D ] [ -p ] [ -a ] [ -b ] help|list|listall|diff|change [ servicenames... ]";
+
+static TABLES: StaticCell<Tables> = StaticCell::new(Tables::new());
+static KEEP: StaticCell<[u8; MAX_SERVICES]> = StaticCell::new([0; MAX_SERVICES]);
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Dir {
+    Up,
+    Down,
+    DownForce,
+}
+
+fn main(args: Args) -> ! {
+    err::set_prog(b"rinit-rc");
+    let mut verbosity = 1u32;
+    let mut timeout = 0u64;
+    let mut dry = false;
+    let mut live_dir: &[u8] = live::DEFAULT_LIVE;
+    let mut dir = Dir::Up;
+    let (mut prune, mut all, mut block) = (false, false, false);
+    let mut opts = Options::new(args, b"v:t:nl:udDpab");
+    for o in opts.by_ref() {
+        match o {
+            Opt::Value(b'v', v) => {
+                verbosity = parse_u64(v).unwrap_or_else(|| err::usage(USAGE)) as u32
+            }
+            Opt::Value(b't', v) => timeout = parse_u64(v).unwrap_or_else(|| err::usage(USAGE)),
+            Opt::Value(b'l', v) => live_dir = v,
+            Opt::Flag(b'n') => dry = true,
+            Opt::Flag(b'u') => dir = Dir::Up,
+            Opt::Flag(b'd') => dir = Dir::Down,
+            Opt::Flag(b'D') => dir = Dir::DownForce,
+            Opt::Flag(b'p') => prune = true,
+            Opt::Flag(b'a') => all = true,
+            Opt::Flag(b'b') => block = true,
+            _ => err::usage(USAGE),
+        }
+    }
+    let first = opts.operands();
+    let Some(cmd) = args.get(first) else {
+        err::usage(USAGE)
+    };
+    let cmd = cmd.to_bytes();
+    if cmd == b"help" {
+        line(&[USAGE]);
+        sys::exit(0);
+    }
+    let deadline = if timeout == 0 {
+        0
+    } else {
+        sys::now_mono_ns() + timeout * 1_000_000
+    };
+
+    // Lock, then read the database and the state.
+    let _lock = loop {
+        match live::lock(live_dir) {
+            Ok(Some(fd)) => break fd,
+            Ok(None) if block => sys::sleep_ms(10),
+            Ok(None) => err::fatal(
+                err::EXIT_SYS,
+                &[
+                    b"live directory ",
+                    live_dir,
+                    b" is locked by another rinit-rc (use -b to wait)",
+                ],
+            ),
+            Err(e) => err::fatal_sys(
+                err::EXIT_SYS,
+                &[
+                    b"unable to lock ",
+                    live_dir,
+                    b"/lock (did rinit-rc-init run?)",
+                ],
+                e,
+            ),
+        }
+    };
+    let compiled = path(live_dir, &[b"/compiled"]);
+    let db = match live::open_db(compiled.as_bytes()) {
+        Ok(db) => db,
+        Err(e) => err::fatal(
+            err::EXIT_SYS,
+            &[
+                b"unable to read database ",
+                compiled.as_bytes(),
+                b"/db: ",
+                e.words(),
+            ],
+        ),
+    };
+    let (Some(t), Some(keep)) = (TABLES.take(), KEEP.take()) else {
+        sys::exit(err::EXIT_SYS)
+    };
+    if let Err(e) = live::read_state(live_dir, db.len(), &mut t.state) {
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", live_dir, b"/state"], e);
+    }
+    let mut names = (first + 1..args.len())
+        .filter_map(|k| args.get(k))
+        .map(|c| c.to_bytes());
+    if let Err(name) = change::select(&db, t, &mut names) {
+        err::fatal(err::EXIT_USAGE, &[b"unknown service name ", name]);
+    }
+    if all {
+        change::select_up(&db, t);
+    }
+
+    match cmd {
+        b"list" => {
+            for i in 0..db.len() as u32 {
+                if t.state.get(i as usize) == Some(&1) {
+                    line(&[db.svc(i).name()]);
+                }
+            }
+            sys::exit(0)
+        }
+        b"listall" => {
+            change::close(&db, t, dir == Dir::Up);
+            for i in 0..db.len() as u32 {
+                if t.plan.get(i as usize) == Some(&1) && db.svc(i).kind() != Kind::Bundle {
+                    line(&[db.svc(i).name()]);
+                }
+            }
+            sys::exit(0)
+        }
+        b"diff" => sys::exit(diff(&db, t, live_dir)),
+        b"change" => {}
+        _ => err::usage(USAGE),
+    }
+
+    let scandir = path(live_dir, &[b"/scandir"]);
+    let servicedirs = path(live_dir, &[b"/compiled/servicedirs"]);
+    let mut save = |st: &[u8; MAX_SERVICES]| {
+        if dry {
+            return;
+        }
+        if let Err(f) = live::write_state(live_dir, db.len(), st) {
+            err::warn_sys(&[b"unable to ", f.what, f.path.as_bytes()], f.e);
+        }
+    };
+    let mut o = Opts {
+        scandir: scandir.as_bytes(),
+        servicedirs: servicedirs.as_bytes(),
+        verbosity,
+        dry_run: dry,
+        deadline,
+        save: &mut save,
+    };
+    let mut failures = 0;
+    if prune {
+        change::prune_plan(&db, t, keep);
+        change::restrict(&db, t, false, dir == Dir::DownForce);
+        failures += change::run(&db, t, false, &mut o);
+        t.plan.copy_from_slice(keep);
+        change::restrict(&db, t, true, false);
+        if failures == 0 {
+            failures += change::run(&db, t, true, &mut o);
+        }
+    } else {
+        let up = dir == Dir::Up;
+        change::close(&db, t, up);
+        change::restrict(&db, t, up, dir == Dir::DownForce);
+        failures += change::run(&db, t, up, &mut o);
+    }
+    sys::exit(if failures == 0 { 0 } else { 1 })
+}
+
+/// Longruns whose supervisor disagrees with the live state:
+/// `+NAME` up but recorded down, `-NAME` down but recorded up. Exit 1 if any.
+fn diff(db: &Db, t: &Tables, live_dir: &[u8]) -> i32 {
+    let mut code = 0;
+    for i in 0..db.len() as u32 {
+        let s = db.svc(i);
+        if s.kind() != Kind::Longrun {
+            continue;
+        }
+        let scandir = path(live_dir, &[b"/scandir"]);
+        let Ok(dir) = live::service_dir(db, scandir.as_bytes(), i) else {
+            continue;
+        };
+        let up = status::read(dir.as_bytes())
+            .map(|st| st.is_up())
+            .unwrap_or(false);
+        let recorded = t.state.get(i as usize) == Some(&1);
+        if up != recorded {
+            code = 1;
+            line(&[if up { b"+" } else { b"-" }, s.name()]);
+        }
+    }
+    code
+}
+
+fn line(parts: &[&[u8]]) {
+    let mut b = Buf::<512>::new();
+    for p in parts {
+        b.push(p);
+    }
+    b.byte(b'\n');
+    let _ = sys::write_all(sys::STDOUT, b.as_bytes());
+}
+
+fn path(a: &[u8], parts: &[&[u8]]) -> PathBuf {
+    match PathBuf::join(a, parts) {
+        Ok(p) => p,
+        Err(e) => err::fatal_sys(err::EXIT_USAGE, &[b"path too long: ", a], e),
+    }
+}
+
+linker::entry!(main);

@@ -1,0 +1,913 @@
+//! The state-change engine: from the set of services that are up to the
+//! set asked for, in parallel. Every service whose prerequisites are done is
+//! started at once (dependencies when going up, dependents when going down);
+//! the engine waits on one epoll set for oneshot children (signalfd) and
+//! for longrun supervisors' event fifodirs, with per-service and global
+//! deadlines. A failure stops the services that need the failed one from
+//! being touched; what was done stays done.
+//!
+//! Oneshots: `up`/`down` argv straight from the database (pre-tokenized),
+//! forked and exec'd in their own session, cwd their `data/` (or `/`),
+//! stdin `/dev/null`, environment `PATH=DEFAULT_PATH` only.
+//! Longruns: subscribe to `<scandir>/NAME/event` first, read the status,
+//! then send `u` (wait `u`, or `U` with `notification-fd`) or `d` (wait `D`).
+
+use crate::db::{Db, F_DATA, F_ESSENTIAL, F_HAS_DOWN, F_NOTIFY, Kind, MAX_SERVICES, Svc};
+use base::control;
+use base::err;
+use base::fifodir::Listener;
+use base::fmt::Buf;
+use base::path::PathBuf;
+use base::status;
+use base::sys::{self, ArgvBuf, Fd, Open, SigSet, WaitStatus, errno, sig};
+use base::wait::Goal;
+
+/// Most services being started or stopped at the same moment (each waiting
+/// longrun holds two descriptors); the others queue.
+pub const MAX_INFLIGHT: usize = 500;
+/// Most words in one `up`/`down` command line.
+pub const MAX_ARGV: usize = crate::execline::MAX_WORDS;
+/// The whole environment of a oneshot (the last entry is where Debian's
+/// execline package keeps `if`, `foreground`...).
+pub const DEFAULT_PATH: &core::ffi::CStr =
+    c"PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin:/usr/lib/execline/bin";
+
+const IDLE: u8 = 0;
+const WAIT: u8 = 1;
+const QUEUED: u8 = 2;
+const RUN: u8 = 3;
+const DONE: u8 = 4;
+const FAILED: u8 = 5;
+const SKIPPED: u8 = 6;
+
+const SIGCHLD_TOKEN: u64 = u64::MAX;
+
+/// One service in flight (all zero: a free slot).
+#[derive(Clone, Copy)]
+pub struct Slot {
+    used: bool,
+    goal_ready: bool,
+    svc: u32,
+    pid: i32,
+    deadline: u64,
+}
+
+const FREE: Slot = Slot {
+    used: false,
+    goal_ready: false,
+    svc: 0,
+    pid: 0,
+    deadline: 0,
+};
+
+/// Every table of a change (zero-initialised: keep it in a static).
+pub struct Tables {
+    /// 1 when the service is up: the live `state`, kept current.
+    pub state: [u8; MAX_SERVICES],
+    /// Services selected for the transition.
+    pub plan: [u8; MAX_SERVICES],
+    phase: [u8; MAX_SERVICES],
+    pending: [u32; MAX_SERVICES],
+    queue: [u32; MAX_SERVICES],
+    stack: [u32; MAX_SERVICES],
+    slots: [Slot; MAX_INFLIGHT],
+    /// The event listener of each slot's longrun.
+    listeners: [Option<Listener>; MAX_INFLIGHT],
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tables {
+    pub const fn new() -> Tables {
+        Tables {
+            state: [0; MAX_SERVICES],
+            plan: [0; MAX_SERVICES],
+            phase: [0; MAX_SERVICES],
+            pending: [0; MAX_SERVICES],
+            queue: [0; MAX_SERVICES],
+            stack: [0; MAX_SERVICES],
+            slots: [FREE; MAX_INFLIGHT],
+            listeners: [const { None }; MAX_INFLIGHT],
+        }
+    }
+}
+
+/// How a change runs.
+pub struct Opts<'a> {
+    /// `<live>/scandir`: where the longruns' service dirs are.
+    pub scandir: &'a [u8],
+    /// `<live>/compiled/servicedirs`: where the oneshots' `data/` are.
+    pub servicedirs: &'a [u8],
+    pub verbosity: u32,
+    pub dry_run: bool,
+    /// Absolute monotonic deadline in ns for the whole change (0: none).
+    pub deadline: u64,
+    /// Called whenever `state` changed (to save it).
+    pub save: &'a mut dyn FnMut(&[u8; MAX_SERVICES]),
+}
+
+// ---------------------------------------------------------------- planning
+
+/// Marks the services named (bundles expanded) in `t.plan`; Err(name) for
+/// an unknown one.
+pub fn select<'n>(
+    db: &Db,
+    t: &mut Tables,
+    names: &mut dyn Iterator<Item = &'n [u8]>,
+) -> Result<(), &'n [u8]> {
+    for name in names {
+        let Some(s) = db.find(name) else {
+            return Err(name);
+        };
+        if s.kind() == Kind::Bundle {
+            for d in s.deps().iter() {
+                set(&mut t.plan, d, 1);
+            }
+        } else {
+            set(&mut t.plan, s.index, 1);
+        }
+    }
+    Ok(())
+}
+
+/// Adds every service that is up (`-a`).
+pub fn select_up(db: &Db, t: &mut Tables) {
+    for i in 0..db.len() {
+        if get(&t.state, i as u32) != 0 {
+            set(&mut t.plan, i as u32, 1);
+        }
+    }
+}
+
+fn get(a: &[u8], i: u32) -> u8 {
+    a.get(i as usize).copied().unwrap_or(0)
+}
+
+fn set(a: &mut [u8], i: u32, v: u8) {
+    if let Some(x) = a.get_mut(i as usize) {
+        *x = v;
+    }
+}
+
+/// Closes `plan` over dependencies (`up`) or dependents (`!up`).
+pub fn close(db: &Db, t: &mut Tables, up: bool) {
+    let mut top = 0usize;
+    for i in 0..db.len() as u32 {
+        if get(&t.plan, i) != 0
+            && let Some(x) = t.stack.get_mut(top)
+        {
+            *x = i;
+            top += 1;
+        }
+    }
+    while top > 0 {
+        top -= 1;
+        let s = db.svc(t.stack.get(top).copied().unwrap_or(0));
+        let next = if up { s.deps() } else { s.rdeps() };
+        for d in next.iter() {
+            if get(&t.plan, d) == 0 {
+                set(&mut t.plan, d, 1);
+                if let Some(x) = t.stack.get_mut(top) {
+                    *x = d;
+                    top += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Keeps in `plan` only what must change: down services for `up`, up
+/// services otherwise. Going down without `force`, an essential service
+/// and everything it needs stay up.
+pub fn restrict(db: &Db, t: &mut Tables, up: bool, force: bool) {
+    for i in 0..db.len() as u32 {
+        let s = db.svc(i);
+        let is_up = get(&t.state, i) != 0;
+        if s.kind() == Kind::Bundle || is_up == up {
+            set(&mut t.plan, i, 0);
+        }
+    }
+    if up || force {
+        return;
+    }
+    for i in 0..db.len() as u32 {
+        if get(&t.plan, i) != 0 && db.svc(i).flags() & F_ESSENTIAL != 0 {
+            keep_up(db, t, i);
+        }
+    }
+}
+
+fn keep_up(db: &Db, t: &mut Tables, i: u32) {
+    set(&mut t.plan, i, 0);
+    for d in db.svc(i).deps().iter() {
+        if get(&t.plan, d) != 0 {
+            keep_up(db, t, d);
+        }
+    }
+}
+
+/// Prune (`-p`): `plan` becomes the services that are up but not in the
+/// dependency closure of the selection; the closure itself is returned in
+/// `keep`.
+pub fn prune_plan(db: &Db, t: &mut Tables, keep: &mut [u8; MAX_SERVICES]) {
+    close(db, t, true);
+    keep.copy_from_slice(&t.plan);
+    for i in 0..db.len() as u32 {
+        let v = (get(&t.state, i) != 0 && get(keep, i) == 0) as u8;
+        set(&mut t.plan, i, v);
+    }
+}
+
+// ---------------------------------------------------------------- running
+
+/// Brings every service of `t.plan` up (`up`) or down; returns the number
+/// of services that failed or were not touched because of a failure.
+pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
+    let n = db.len();
+    let mut qh = 0usize;
+    let mut qt = 0usize;
+    for i in 0..n as u32 {
+        let ph = if get(&t.plan, i) != 0 { WAIT } else { IDLE };
+        set(&mut t.phase, i, ph);
+    }
+    for i in 0..n as u32 {
+        if get(&t.phase, i) != WAIT {
+            continue;
+        }
+        let s = db.svc(i);
+        let pre = if up { s.deps() } else { s.rdeps() };
+        let c = pre.iter().filter(|&d| get(&t.plan, d) != 0).count() as u32;
+        if let Some(x) = t.pending.get_mut(i as usize) {
+            *x = c;
+        }
+        if c == 0 {
+            enqueue(t, &mut qt, i);
+        }
+    }
+    if qt == 0 {
+        return 0;
+    }
+    let mut e = Engine {
+        db,
+        up,
+        failures: 0,
+        inflight: 0,
+        ep: Fd(-1),
+        sfd: Fd(-1),
+        dirty: false,
+    };
+    if !o.dry_run
+        && let Err(er) = e.open()
+    {
+        err::warn_sys(&[b"unable to set up the event loop"], er);
+        return n;
+    }
+    let mut tokens = [0u64; 64];
+    loop {
+        while qh < qt && e.inflight < MAX_INFLIGHT {
+            let s = t.queue.get(qh).copied().unwrap_or(0);
+            qh += 1;
+            if get(&t.phase, s) == QUEUED {
+                e.start(t, s, o, &mut qt);
+            }
+        }
+        if e.dirty {
+            (o.save)(&t.state);
+            e.dirty = false;
+        }
+        if e.inflight == 0 && qh >= qt {
+            break;
+        }
+        if o.dry_run {
+            continue;
+        }
+        let now = sys::now_mono_ns();
+        let next = e.next_deadline(t, o);
+        let wait_ms = match next {
+            0 => -1,
+            d if d <= now => 0,
+            d => ((d - now).div_ceil(1_000_000)).min(i32::MAX as u64) as i64,
+        };
+        let got = match sys::epoll_wait(e.ep, &mut tokens, wait_ms) {
+            Ok(g) => g,
+            Err(er) => {
+                err::warn_sys(&[b"unable to wait for events"], er);
+                sys::sleep_ms(10);
+                0
+            }
+        };
+        for &tok in tokens.iter().take(got) {
+            if tok == SIGCHLD_TOKEN {
+                e.reap(t, o, &mut qt);
+            } else {
+                e.event(t, tok as usize, o, &mut qt);
+            }
+        }
+        e.expire(t, o);
+    }
+    e.close();
+    e.failures
+}
+
+/// What "up" means for a longrun: ready when it notifies readiness.
+fn up_goal(notify: bool) -> Goal {
+    if notify { Goal::UpReady } else { Goal::Up }
+}
+
+fn enqueue(t: &mut Tables, qt: &mut usize, i: u32) {
+    set(&mut t.phase, i, QUEUED);
+    if let Some(x) = t.queue.get_mut(*qt) {
+        *x = i;
+        *qt += 1;
+    }
+}
+
+struct Engine<'d> {
+    db: &'d Db<'d>,
+    up: bool,
+    failures: usize,
+    inflight: usize,
+    ep: Fd,
+    sfd: Fd,
+    dirty: bool,
+}
+
+/// Why a service failed, for the warning line.
+enum Why {
+    Exited(WaitStatus),
+    TimedOut,
+    Sys(&'static [u8], sys::Errno),
+    WillNotRestart,
+    SupervisorGone,
+}
+
+impl Engine<'_> {
+    fn open(&mut self) -> Result<(), sys::Errno> {
+        let _ = sys::raise_rlimit(sys::RLIMIT_NOFILE);
+        let _ = sys::sig_default(sig::PIPE, false);
+        // An inherited "ignore SIGCHLD" would reap the oneshots behind our back.
+        let _ = sys::sig_default(sig::CHLD, true);
+        sys::sig_block(SigSet::of(&[sig::CHLD]))?;
+        self.sfd = sys::signalfd(SigSet::of(&[sig::CHLD]))?;
+        self.ep = sys::epoll_create()?;
+        sys::epoll_add_read(self.ep, self.sfd, SIGCHLD_TOKEN)
+    }
+
+    fn close(&mut self) {
+        if self.ep.0 >= 0 {
+            sys::close(self.ep);
+            sys::close(self.sfd);
+        }
+    }
+
+    fn say(&self, o: &Opts, s: &Svc, what: &[u8]) {
+        if o.verbosity >= 2 {
+            err::info(&[b"service ", s.name(), what]);
+        }
+    }
+
+    fn start(&mut self, t: &mut Tables, i: u32, o: &mut Opts, qt: &mut usize) {
+        let s = self.db.svc(i);
+        self.say(
+            o,
+            &s,
+            if self.up {
+                b": starting"
+            } else {
+                b": stopping"
+            },
+        );
+        if o.dry_run {
+            let mut b = Buf::<256>::new();
+            b.push(if self.up { b"start " } else { b"stop " })
+                .push(s.name())
+                .byte(b'\n');
+            let _ = sys::write_all(sys::STDOUT, b.as_bytes());
+            self.done(t, i, o, qt);
+            return;
+        }
+        let Some(k) = t.slots.iter().position(|x| !x.used) else {
+            self.fail(t, i, Why::Sys(b"no free slot", errno::EAGAIN), o);
+            return;
+        };
+        let timeout = if self.up {
+            s.timeout_up()
+        } else {
+            s.timeout_down()
+        };
+        let deadline = if timeout == 0 {
+            0
+        } else {
+            sys::now_mono_ns() + timeout as u64 * 1_000_000
+        };
+        let r = match s.kind() {
+            Kind::Oneshot => self.spawn_oneshot(&s, o).map(|pid| {
+                (
+                    Slot {
+                        used: true,
+                        svc: i,
+                        pid,
+                        deadline,
+                        goal_ready: false,
+                    },
+                    None,
+                )
+            }),
+            _ => match self.start_longrun(&s, o, k) {
+                Ok(None) => {
+                    // Already in the wanted state.
+                    self.done(t, i, o, qt);
+                    return;
+                }
+                Ok(Some((l, goal_ready))) => Ok((
+                    Slot {
+                        used: true,
+                        svc: i,
+                        pid: 0,
+                        deadline,
+                        goal_ready,
+                    },
+                    Some(l),
+                )),
+                Err(w) => Err(w),
+            },
+        };
+        match r {
+            Ok((slot, None)) if slot.pid == 0 => {
+                // A oneshot with nothing to run (no `down`).
+                self.done(t, i, o, qt);
+            }
+            Ok((slot, l)) => {
+                if let Some(x) = t.slots.get_mut(k) {
+                    *x = slot;
+                }
+                if let Some(x) = t.listeners.get_mut(k) {
+                    *x = l;
+                }
+                set(&mut t.phase, i, RUN);
+                self.inflight += 1;
+            }
+            Err(w) => self.fail(t, i, w, o),
+        }
+    }
+
+    /// Forks the oneshot's script; pid 0 when there is nothing to run.
+    fn spawn_oneshot(&mut self, s: &Svc, o: &Opts) -> Result<i32, Why> {
+        if !self.up && s.flags() & F_HAS_DOWN == 0 {
+            return Ok(0);
+        }
+        let list = if self.up { s.up() } else { s.down() };
+        let mut argv = ArgvBuf::<'_, { MAX_ARGV + 1 }>::new();
+        for w in list.iter() {
+            match self.db.cstr_nul(w) {
+                Some(c) if argv.push(c) => {}
+                _ => return Err(Why::Sys(b"bad command line", errno::E2BIG)),
+            }
+        }
+        let Some(prog) = argv.as_argv().first() else {
+            return Err(Why::Sys(b"empty command line", errno::EINVAL));
+        };
+        let mut cwd = PathBuf::new();
+        if s.flags() & F_DATA != 0 {
+            cwd.push(o.servicedirs)
+                .and_then(|p| p.push(b"/"))
+                .and_then(|p| p.push(s.name()))
+                .and_then(|p| p.push(b"/data"))
+                .map_err(|e| Why::Sys(b"data path", e))?;
+        } else {
+            let _ = cwd.push(b"/");
+        }
+        let mut env = ArgvBuf::<'_, 2>::new();
+        env.push(DEFAULT_PATH);
+        let path = DEFAULT_PATH.to_bytes().get(5..).unwrap_or(b"");
+        match sys::fork() {
+            Err(e) => Err(Why::Sys(b"unable to fork", e)),
+            Ok(0) => {
+                let _ = sys::setsid();
+                let _ = sys::sig_setmask(SigSet(0));
+                let _ = sys::sig_default(sig::PIPE, true);
+                if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
+                    let _ = sys::dup2(fd, sys::STDIN);
+                }
+                if let Err(e) = sys::chdir(cwd.as_cstr()) {
+                    err::warn_sys(&[b"unable to chdir to ", cwd.as_bytes()], e);
+                    sys::exit(111);
+                }
+                let e = sys::exec_search(prog, path, argv.as_argv(), Some(env.as_argv()));
+                err::warn_sys(&[b"unable to exec ", prog.to_bytes()], e);
+                sys::exit(if e == errno::ENOENT { 127 } else { 126 })
+            }
+            Ok(pid) => Ok(pid),
+        }
+    }
+
+    /// Subscribes to the longrun's events and sends it `u` or `d`; None
+    /// when it already is where it should be.
+    fn start_longrun(
+        &mut self,
+        s: &Svc,
+        o: &Opts,
+        k: usize,
+    ) -> Result<Option<(Listener, bool)>, Why> {
+        let dir = crate::live::service_dir(self.db, o.scandir, s.index)
+            .map_err(|e| Why::Sys(b"path", e))?;
+        let ev = PathBuf::join(dir.as_bytes(), &[b"/event"]).map_err(|e| Why::Sys(b"path", e))?;
+        let l = Listener::new(ev.as_bytes())
+            .map_err(|e| Why::Sys(b"unable to listen to its event fifodir", e))?;
+        let notify = s.flags() & F_NOTIFY != 0;
+        let st = match status::read(dir.as_bytes()) {
+            Ok(st) => st,
+            // A supervisor that has not written its first status yet: down.
+            Err(errno::ENOENT) if control::is_supervised(dir.as_bytes()) == Ok(true) => {
+                status::Status::default()
+            }
+            Err(e) => {
+                l.close();
+                return Err(Why::Sys(
+                    b"unable to read its status (is it supervised?)",
+                    e,
+                ));
+            }
+        };
+        // Already there? (Going down, "down" is enough: a service that was
+        // never started has no "ready" flag and will send no `D`.)
+        let already = if self.up { up_goal(notify) } else { Goal::Down };
+        if already.met_by(&st) {
+            l.close();
+            return Ok(None);
+        }
+        if let Err(e) = sys::epoll_add_read(self.ep, l.fd(), k as u64) {
+            l.close();
+            return Err(Why::Sys(b"unable to watch its events", e));
+        }
+        if let Err(e) = control::send(dir.as_bytes(), if self.up { b"u" } else { b"d" }) {
+            l.close();
+            return Err(Why::Sys(b"unable to control its supervisor", e));
+        }
+        Ok(Some((l, notify)))
+    }
+
+    fn event(&mut self, t: &mut Tables, k: usize, o: &mut Opts, qt: &mut usize) {
+        let Some(slot) = t.slots.get(k) else { return };
+        let Some(Some(l)) = t.listeners.get(k) else {
+            return;
+        };
+        if !slot.used {
+            return;
+        }
+        let (svc, goal) = (
+            slot.svc,
+            if self.up {
+                up_goal(slot.goal_ready)
+            } else {
+                Goal::DownReady
+            },
+        );
+        let mut buf = [0u8; 64];
+        let mut outcome: Option<Result<(), Why>> = None;
+        loop {
+            let n = match l.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    outcome = Some(Err(Why::Sys(b"unable to read events", e)));
+                    break;
+                }
+            };
+            for &c in buf.get(..n).unwrap_or(&[]) {
+                let state = match c {
+                    b'u' => Some((true, false)),
+                    b'U' => Some((true, true)),
+                    b'd' => Some((false, false)),
+                    b'D' => Some((false, true)),
+                    _ => None,
+                };
+                let r = match (state, c) {
+                    (Some((up, ready)), _) if goal.met(up, ready) => Some(Ok(())),
+                    (_, b'O') if goal.wants_up() => Some(Err(Why::WillNotRestart)),
+                    (_, b'x') => Some(Err(Why::SupervisorGone)),
+                    _ => None,
+                };
+                if outcome.is_none() {
+                    outcome = r;
+                }
+            }
+        }
+        match outcome {
+            Some(Ok(())) => {
+                self.release(t, k);
+                self.done(t, svc, o, qt);
+            }
+            Some(Err(w)) => {
+                self.release(t, k);
+                self.fail(t, svc, w, o);
+            }
+            None => {}
+        }
+    }
+
+    fn reap(&mut self, t: &mut Tables, o: &mut Opts, qt: &mut usize) {
+        while let Ok(Some(_)) = sys::signalfd_read(self.sfd) {}
+        while let Ok(Some((pid, ws))) = sys::wait_any_nohang() {
+            let Some(k) = t.slots.iter().position(|x| x.used && x.pid == pid) else {
+                continue;
+            };
+            let svc = t.slots.get(k).map(|s| s.svc).unwrap_or(0);
+            self.release(t, k);
+            if ws.exited() == Some(0) {
+                self.done(t, svc, o, qt);
+            } else {
+                self.fail(t, svc, Why::Exited(ws), o);
+            }
+        }
+    }
+
+    fn next_deadline(&self, t: &Tables, o: &Opts) -> u64 {
+        let mut d = o.deadline;
+        for s in t.slots.iter().filter(|s| s.used) {
+            if s.deadline != 0 && (d == 0 || s.deadline < d) {
+                d = s.deadline;
+            }
+        }
+        d
+    }
+
+    fn expire(&mut self, t: &mut Tables, o: &mut Opts) {
+        let now = sys::now_mono_ns();
+        let global = o.deadline != 0 && now >= o.deadline;
+        for k in 0..MAX_INFLIGHT {
+            let Some(s) = t.slots.get(k) else { continue };
+            if !s.used {
+                continue;
+            }
+            if !(global || (s.deadline != 0 && now >= s.deadline)) {
+                continue;
+            }
+            let (svc, pid) = (s.svc, s.pid);
+            if pid > 0 {
+                // The whole session: the script and whatever it started.
+                let _ = sys::kill(-pid, sig::KILL);
+                let _ = sys::kill(pid, sig::KILL);
+            } else if self.up {
+                // A longrun that did not come up in time is sent back down.
+                if let Ok(dir) = crate::live::service_dir(self.db, o.scandir, svc) {
+                    let _ = control::send(dir.as_bytes(), b"d");
+                }
+            }
+            self.release(t, k);
+            self.fail(t, svc, Why::TimedOut, o);
+        }
+        if global {
+            // Nothing new starts after the global deadline.
+            for i in 0..self.db.len() as u32 {
+                let ph = get(&t.phase, i);
+                if ph == WAIT || ph == QUEUED {
+                    set(&mut t.phase, i, SKIPPED);
+                    self.failures += 1;
+                }
+            }
+        }
+    }
+
+    fn release(&mut self, t: &mut Tables, k: usize) {
+        if let Some(Some(l)) = t.listeners.get_mut(k).map(|x| x.take()) {
+            l.close();
+        }
+        if let Some(x) = t.slots.get_mut(k)
+            && x.used
+        {
+            *x = FREE;
+            self.inflight = self.inflight.saturating_sub(1);
+        }
+    }
+
+    fn done(&mut self, t: &mut Tables, i: u32, o: &mut Opts, qt: &mut usize) {
+        let s = self.db.svc(i);
+        set(&mut t.phase, i, DONE);
+        set(&mut t.state, i, self.up as u8);
+        self.dirty = true;
+        self.say(
+            o,
+            &s,
+            if self.up {
+                b" successfully started"
+            } else {
+                b" successfully stopped"
+            },
+        );
+        let next = if self.up { s.rdeps() } else { s.deps() };
+        for d in next.iter() {
+            if get(&t.phase, d) != WAIT {
+                continue;
+            }
+            if let Some(p) = t.pending.get_mut(d as usize) {
+                *p = p.saturating_sub(1);
+                if *p == 0 {
+                    enqueue(t, qt, d);
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, t: &mut Tables, i: u32, why: Why, o: &mut Opts) {
+        let s = self.db.svc(i);
+        set(&mut t.phase, i, FAILED);
+        self.failures += 1;
+        if o.verbosity >= 1 {
+            let verb: &[u8] = if self.up {
+                b"unable to start service "
+            } else {
+                b"unable to stop service "
+            };
+            let mut b = Buf::<64>::new();
+            match why {
+                Why::Exited(ws) => match ws.signaled() {
+                    Some(sg) => {
+                        b.push(b"command crashed with signal ").u64(sg as u64);
+                    }
+                    None => {
+                        b.push(b"command exited ")
+                            .u64(ws.exited().unwrap_or(0) as u64);
+                    }
+                },
+                Why::TimedOut => {
+                    b.push(b"timed out");
+                }
+                Why::WillNotRestart => {
+                    b.push(b"it will not be restarted (run failed permanently)");
+                }
+                Why::SupervisorGone => {
+                    b.push(b"its supervisor exited");
+                }
+                Why::Sys(what, e) => {
+                    err::warn_sys(&[verb, s.name(), b": ", what], e);
+                }
+            }
+            if !b.is_empty() {
+                err::warn(&[verb, s.name(), b": ", b.as_bytes()]);
+            }
+        }
+        // What needed this service is left as it is.
+        let mut top = 0usize;
+        if let Some(x) = t.stack.get_mut(0) {
+            *x = i;
+            top = 1;
+        }
+        while top > 0 {
+            top -= 1;
+            let f = self.db.svc(t.stack.get(top).copied().unwrap_or(0));
+            let next = if self.up { f.rdeps() } else { f.deps() };
+            for d in next.iter() {
+                let ph = get(&t.phase, d);
+                if ph != WAIT && ph != QUEUED {
+                    continue;
+                }
+                set(&mut t.phase, d, SKIPPED);
+                self.failures += 1;
+                if o.verbosity >= 1 {
+                    let verb: &[u8] = if self.up {
+                        b"not starting service "
+                    } else {
+                        b"not stopping service "
+                    };
+                    err::warn(&[
+                        verb,
+                        self.db.svc(d).name(),
+                        b": dependency ",
+                        f.name(),
+                        b" failed",
+                    ]);
+                }
+                if let Some(x) = t.stack.get_mut(top) {
+                    *x = d;
+                    top += 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{self, NONE, SvcIn};
+
+    /// a <- b, a <- c, {b, c} <- d (oneshots; c essential); bundle e = {b, d}.
+    fn diamond() -> Vec<u8> {
+        let deps: [&[u32]; 5] = [&[], &[0], &[0], &[1, 2], &[1, 3]];
+        let names: [&[u8]; 5] = [b"a", b"b", b"c", b"d", b"e"];
+        let get = |i: usize| SvcIn {
+            kind: if i == 4 { Kind::Bundle } else { Kind::Oneshot },
+            flags: if i == 2 { F_ESSENTIAL } else { 0 },
+            name: names[i],
+            timeout_up: 0,
+            timeout_down: 0,
+            deps: deps[i],
+            up: b"true\0",
+            down: b"",
+            producer_for: NONE,
+            consumer_for: &[],
+            pipeline_name: b"",
+        };
+        let mut out = vec![0u8; 8192];
+        let mut rc = vec![0u32; 5];
+        let n = db::write(5, &get, &mut rc, &mut out).unwrap();
+        out.truncate(n);
+        out
+    }
+
+    fn picked(t: &Tables, n: usize) -> Vec<usize> {
+        (0..n).filter(|&i| t.plan[i] != 0).collect()
+    }
+
+    /// `Tables` holds megabytes of listener slots: more than a test thread's stack.
+    fn big_stack(f: fn()) {
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn plans_follow_dependencies_both_ways() {
+        big_stack(plans_follow_dependencies_both_ways_body);
+    }
+
+    fn plans_follow_dependencies_both_ways_body() {
+        let bytes = diamond();
+        let db = Db::open(&bytes).unwrap();
+        let mut t = Box::new(Tables::new());
+        select(&db, &mut t, &mut [&b"e"[..]].into_iter()).unwrap();
+        assert_eq!(picked(&t, 5), [1, 3]);
+        close(&db, &mut t, true);
+        assert_eq!(picked(&t, 5), [0, 1, 2, 3]);
+        restrict(&db, &mut t, true, false);
+        assert_eq!(picked(&t, 5), [0, 1, 2, 3]);
+
+        // Everything up; -d a stops its dependents, but c (essential) and
+        // what it needs (a) stay without -D.
+        t.state[..4].copy_from_slice(&[1, 1, 1, 1]);
+        t.plan = [0; MAX_SERVICES];
+        select(&db, &mut t, &mut [&b"a"[..]].into_iter()).unwrap();
+        close(&db, &mut t, false);
+        assert_eq!(picked(&t, 5), [0, 1, 2, 3]);
+        restrict(&db, &mut t, false, false);
+        assert_eq!(picked(&t, 5), [1, 3]);
+        t.plan = [0; MAX_SERVICES];
+        select(&db, &mut t, &mut [&b"a"[..]].into_iter()).unwrap();
+        close(&db, &mut t, false);
+        restrict(&db, &mut t, false, true);
+        assert_eq!(picked(&t, 5), [0, 1, 2, 3]);
+        assert!(select(&db, &mut t, &mut [&b"zz"[..]].into_iter()).is_err());
+    }
+
+    #[test]
+    fn prune_keeps_the_closure_of_the_selection() {
+        big_stack(prune_body);
+    }
+
+    fn prune_body() {
+        let bytes = diamond();
+        let db = Db::open(&bytes).unwrap();
+        let mut t = Box::new(Tables::new());
+        t.state[..4].copy_from_slice(&[1, 1, 1, 1]);
+        select(&db, &mut t, &mut [&b"b"[..]].into_iter()).unwrap();
+        let mut keep = Box::new([0u8; MAX_SERVICES]);
+        prune_plan(&db, &mut t, &mut keep);
+        assert_eq!(picked(&t, 5), [2, 3]);
+        assert_eq!((0..5).filter(|&i| keep[i] != 0).collect::<Vec<_>>(), [0, 1]);
+    }
+
+    #[test]
+    fn dry_run_orders_every_service_after_its_dependencies() {
+        big_stack(dry_run_body);
+    }
+
+    fn dry_run_body() {
+        let bytes = diamond();
+        let db = Db::open(&bytes).unwrap();
+        let mut t = Box::new(Tables::new());
+        select(&db, &mut t, &mut [&b"e"[..]].into_iter()).unwrap();
+        close(&db, &mut t, true);
+        restrict(&db, &mut t, true, false);
+        let mut saves = 0;
+        let mut save = |_: &[u8; MAX_SERVICES]| saves += 1;
+        let mut o = Opts {
+            scandir: b"",
+            servicedirs: b"",
+            verbosity: 0,
+            dry_run: true,
+            deadline: 0,
+            save: &mut save,
+        };
+        assert_eq!(run(&db, &mut t, true, &mut o), 0);
+        assert_eq!(&t.state[..5], &[1, 1, 1, 1, 0]);
+        assert!(saves > 0);
+    }
+}

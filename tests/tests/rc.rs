@@ -1,0 +1,1071 @@
+//! rinit-rc: compile s6-rc source trees, install them under a scanner in a
+//! fresh namespace, change the machine's state, check order and failures.
+//!
+//! The scanner is rinit's `rinit-scan` when it is in the bin dir, else
+//! Debian's `s6-svscan` (same formats, same letters).
+
+use rinit_tests::*;
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The scanner command line for `scan`, or None (skip) when none exists.
+fn scanner() -> Option<String> {
+    let ours = bin_dir().join("rinit-scan");
+    if ours.exists() {
+        return Some(format!("{} scan", ours.display()));
+    }
+    let s6 = require("s6-svscan")?;
+    Some(format!("{} -c 4000 -t0 scan", s6.display()))
+}
+
+/// Runs `body` in fresh namespaces after starting a scanner on `scan/`,
+/// compiling `src/` into `comp/` and running rinit-rc-init into `live/`.
+/// Returns the script's output (stdout and stderr interleaved).
+fn in_namespace(sb: &Sandbox, body: &str) -> Option<(i32, String)> {
+    let scan = scanner()?;
+    let script = format!(
+        "cd {dir}\nmkdir -p scan\n{scan} >scan.log 2>&1 &\n\
+         i=0; while [ ! -p scan/.s6-svscan/control ]; do sleep 0.01; i=$((i+1)); \
+         [ $i -gt 2000 ] && {{ echo scanner did not start; cat scan.log; exit 90; }}; done\n\
+         rinit-rc-compile comp src || {{ echo compile failed; exit 91; }}\n\
+         rinit-rc-init -c comp -l live scan || {{ echo init failed; cat scan.log; exit 92; }}\n{body}\n",
+        dir = sb.dir.display()
+    );
+    let out = ns_run(&script);
+    Some((out.status.code().unwrap_or(-1), text(&out)))
+}
+
+fn ns_run(script: &str) -> Output {
+    Command::new("timeout")
+        .args([
+            "60",
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "--pid",
+            "--fork",
+            "--kill-child=SIGKILL",
+            "/bin/sh",
+            "-c",
+        ])
+        .arg(format!("exec 2>&1\n{script}"))
+        .env("PATH", test_path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run unshare")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Asserts that `lines` appear in `out` in this order.
+fn in_order(out: &str, lines: &[&str]) {
+    let mut from = 0;
+    for l in lines {
+        match out[from..].find(l) {
+            Some(p) => from += p + l.len(),
+            None => panic!("{l:?} missing or out of order in:\n{out}"),
+        }
+    }
+}
+
+fn write(dir: &Path, rel: &str, content: &str) {
+    let p = dir.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, content).unwrap();
+}
+
+fn exe(dir: &Path, rel: &str, content: &str) {
+    write(dir, rel, content);
+    fs::set_permissions(dir.join(rel), fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A oneshot `name` whose up (and down) append its name to `log`(.down).
+fn logging_oneshot(src: &Path, name: &str, deps: &[&str], log: &Path) {
+    write(src, &format!("{name}/type"), "oneshot\n");
+    write(
+        src,
+        &format!("{name}/up"),
+        &format!("/bin/sh -c \"echo {name} >> {}\"\n", log.display()),
+    );
+    write(
+        src,
+        &format!("{name}/down"),
+        &format!("/bin/sh -c \"echo {name} >> {}.down\"\n", log.display()),
+    );
+    if !deps.is_empty() {
+        write(
+            src,
+            &format!("{name}/dependencies"),
+            &(deps.join("\n") + "\n"),
+        );
+    }
+}
+
+fn bundle(src: &Path, name: &str, contents: &[&str]) {
+    write(src, &format!("{name}/type"), "bundle\n");
+    write(
+        src,
+        &format!("{name}/contents"),
+        &(contents.join("\n") + "\n"),
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &t);
+        } else {
+            fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
+
+/// A source tree on tmpfs (when /dev/shm exists), linked as `sb/src`:
+/// thousands of small files are written in a fraction of the disk's time.
+struct FastSrc(PathBuf);
+
+impl FastSrc {
+    fn new(sb: &Sandbox) -> (FastSrc, PathBuf) {
+        let shm = Path::new("/dev/shm");
+        if !shm.is_dir() {
+            return (FastSrc(PathBuf::new()), sb.path("src"));
+        }
+        let d = shm.join(format!(
+            "rinit-rc-src-{}-{}",
+            std::process::id(),
+            sb.dir.file_name().unwrap().to_string_lossy()
+        ));
+        fs::create_dir_all(&d).unwrap();
+        std::os::unix::fs::symlink(&d, sb.path("src")).unwrap();
+        (FastSrc(d.clone()), d)
+    }
+}
+
+impl Drop for FastSrc {
+    fn drop(&mut self) {
+        if !self.0.as_os_str().is_empty() {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn demo_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/rc")
+}
+
+#[test]
+fn demo_tree_comes_up_and_goes_down_in_order() {
+    let sb = Sandbox::new();
+    copy_tree(&demo_src(), &sb.path("src"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -v2 -l live change default; echo up-rc=$?\n\
+         i=0; until grep -q 'demo-longrun-1 is running' scan.log; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && break; done\n\
+         cat scan.log\n\
+         rinit-rc -l live list | sed 's/^/listed /'\n\
+         rinit-rc -v2 -l live -d change default; echo down-rc=$?\n\
+         rinit-rc -l live list | sed 's/^/after /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    in_order(
+        &out,
+        &[
+            "rinit-rc: info: service demo-oneshot-1: starting",
+            "demo-oneshot-1 is up",
+            "rinit-rc: info: service demo-oneshot-1 successfully started",
+            "rinit-rc: info: service demo-longrun-1: starting",
+            "rinit-rc: info: service demo-longrun-1 successfully started",
+            "up-rc=0",
+            "demo-longrun-1 is running",
+            "listed demo-longrun-1",
+            "listed demo-oneshot-1",
+            "rinit-rc: info: service demo-longrun-1: stopping",
+            "rinit-rc: info: service demo-longrun-1 successfully stopped",
+            "rinit-rc: info: service demo-oneshot-1: stopping",
+            "rinit-rc: info: service demo-oneshot-1 successfully stopped",
+            "down-rc=0",
+        ],
+    );
+    assert!(!out.contains("after "), "{out}");
+}
+
+#[test]
+fn diamond_starts_in_dependency_order_and_stops_in_reverse() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    let log = sb.path("order.log");
+    logging_oneshot(&src, "top", &[], &log);
+    logging_oneshot(&src, "left", &["top"], &log);
+    logging_oneshot(&src, "right", &["top"], &log);
+    // The bottom of the diamond is a longrun.
+    write(&src, "bottom/type", "longrun\n");
+    exe(&src, "bottom/run", "#!/bin/sh\nexec sleep 1000\n");
+    write(&src, "bottom/dependencies", "left\nright\n");
+    bundle(&src, "all", &["bottom"]);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -v2 -l live change all || exit 1\nrinit-rc -v2 -l live -d change top || exit 2",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    let up: Vec<String> = sb.read("order.log").lines().map(String::from).collect();
+    assert_eq!(up.len(), 3, "{up:?}");
+    assert_eq!(up[0], "top");
+    in_order(
+        &out,
+        &[
+            "service left successfully started",
+            "service bottom: starting",
+            "service bottom successfully started",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "service right successfully started",
+            "service bottom: starting",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "service bottom successfully stopped",
+            "service left: stopping",
+            "service top: stopping",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "service right successfully stopped",
+            "service top: stopping",
+        ],
+    );
+    let down: Vec<String> = sb
+        .read("order.log.down")
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(down.last().map(String::as_str), Some("top"), "{down:?}");
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn random_dag_of_1000_oneshots_respects_every_edge() {
+    let sb = Sandbox::new();
+    let (_keep, src) = FastSrc::new(&sb);
+    let log = sb.path("order.log");
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let n = 1000;
+    // Names in a shuffled order so index order and name order differ.
+    let mut names: Vec<String> = (0..n).map(|i| format!("s{:04}", (i * 7919) % n)).collect();
+    for i in (1..n).rev() {
+        let j = rng.below(i + 1);
+        names.swap(i, j);
+    }
+    let mut edges = Vec::new();
+    for i in 0..n {
+        let k = if i == 0 { 0 } else { rng.below(4) };
+        let mut deps: Vec<&str> = Vec::new();
+        for _ in 0..k {
+            let j = rng.below(i);
+            if !deps.contains(&names[j].as_str()) {
+                deps.push(&names[j]);
+                edges.push((i, j));
+            }
+        }
+        logging_oneshot(&src, &names[i], &deps, &log);
+    }
+    let all: Vec<&str> = names.iter().map(String::as_str).collect();
+    bundle(&src, "everything", &all);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change everything || exit 1\n\
+         rinit-rc -l live list | wc -l | sed 's/^/up-count /'\n\
+         rinit-rc -l live -d change everything || exit 2",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("up-count 1000"), "{out}");
+    let pos = |f: &str| -> HashMap<String, usize> {
+        sb.read(f)
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (l.to_string(), i))
+            .collect()
+    };
+    let up = pos("order.log");
+    let down = pos("order.log.down");
+    assert_eq!(up.len(), n);
+    assert_eq!(down.len(), n);
+    for (i, j) in edges {
+        let (a, b) = (&names[i], &names[j]);
+        assert!(up[b] < up[a], "{a} depends on {b} but started first");
+        assert!(down[a] < down[b], "{a} depends on {b} but stopped after it");
+    }
+}
+
+#[test]
+fn prune_stops_what_is_outside_the_selection() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    let log = sb.path("order.log");
+    logging_oneshot(&src, "base", &[], &log);
+    logging_oneshot(&src, "keep", &["base"], &log);
+    logging_oneshot(&src, "drop1", &["base"], &log);
+    logging_oneshot(&src, "drop2", &[], &log);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change keep drop1 drop2 || exit 1\n\
+         rinit-rc -v2 -l live -p change keep || exit 2\n\
+         rinit-rc -l live list | sed 's/^/up /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    let up: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("up ")).collect();
+    assert_eq!(up, ["base", "keep"], "{out}");
+    let mut down: Vec<String> = sb
+        .read("order.log.down")
+        .lines()
+        .map(String::from)
+        .collect();
+    down.sort();
+    assert_eq!(down, ["drop1", "drop2"]);
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_changes_nothing() {
+    let sb = Sandbox::new();
+    copy_tree(&demo_src(), &sb.path("src"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -n -l live change default || exit 1\n\
+         rinit-rc -l live list | sed 's/^/up /'\ncat live/state; echo",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    in_order(&out, &["start demo-oneshot-1\n", "start demo-longrun-1\n"]);
+    assert!(!out.contains("up demo"), "{out}");
+    assert!(!out.contains("demo-oneshot-1 is up"), "{out}");
+    assert!(out.contains("000"), "{out}");
+}
+
+#[test]
+fn a_failing_oneshot_stops_its_dependents_and_the_rest_goes_on() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    let log = sb.path("order.log");
+    write(&src, "broken/type", "oneshot\n");
+    write(&src, "broken/up", "/bin/sh -c \"exit 3\"\n");
+    logging_oneshot(&src, "needs-broken", &["broken"], &log);
+    logging_oneshot(&src, "independent", &[], &log);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change needs-broken independent; echo rc=$?\nrinit-rc -l live list | sed 's/^/up /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("rinit-rc: warning: unable to start service broken: command exited 3"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "rinit-rc: warning: not starting service needs-broken: dependency broken failed"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("rc=1"), "{out}");
+    let up: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("up ")).collect();
+    assert_eq!(up, ["independent"], "{out}");
+    assert_eq!(sb.read("order.log"), "independent\n");
+}
+
+#[test]
+fn timeouts_fail_the_service_and_its_dependents() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    let log = sb.path("order.log");
+    write(&src, "slow/type", "oneshot\n");
+    write(&src, "slow/up", "sleep 30\n");
+    write(&src, "slow/timeout-up", "200\n");
+    logging_oneshot(&src, "after-slow", &["slow"], &log);
+    // A longrun that never reports readiness.
+    write(&src, "mute/type", "longrun\n");
+    exe(&src, "mute/run", "#!/bin/sh\nexec sleep 1000\n");
+    write(&src, "mute/notification-fd", "3\n");
+    write(&src, "mute/timeout-up", "300\n");
+    logging_oneshot(&src, "after-mute", &["mute"], &log);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change after-slow after-mute; echo rc=$?\nrinit-rc -l live list | sed 's/^/up /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("unable to start service slow: timed out"),
+        "{out}"
+    );
+    assert!(
+        out.contains("unable to start service mute: timed out"),
+        "{out}"
+    );
+    assert!(
+        out.contains("not starting service after-slow: dependency slow failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("not starting service after-mute: dependency mute failed"),
+        "{out}"
+    );
+    assert!(out.contains("rc=1"), "{out}");
+    assert!(!out.contains("up "), "{out}");
+}
+
+#[test]
+fn global_timeout_ends_the_change() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    write(&src, "slow/type", "oneshot\n");
+    write(&src, "slow/up", "sleep 30\n");
+    let Some((code, out)) = in_namespace(&sb, "rinit-rc -t 300 -l live change slow; echo rc=$?")
+    else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("unable to start service slow: timed out"),
+        "{out}"
+    );
+    assert!(out.contains("rc=1"), "{out}");
+}
+
+fn compile(sb: &Sandbox, out: &str, srcs: &[&str]) -> Output {
+    let mut c = Command::new(bin("rinit-rc-compile"));
+    c.arg(sb.path(out));
+    for s in srcs {
+        c.arg(sb.path(s));
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn same_source_compiles_to_the_same_bytes_whatever_the_order() {
+    let sb = Sandbox::new();
+    let mut rng = Rng(12345);
+    let mut names: Vec<String> = (0..200).map(|i| format!("svc{i}")).collect();
+    for (k, dir) in ["a", "b"].iter().enumerate() {
+        // A different creation order each time (so a different readdir order).
+        for i in (1..names.len()).rev() {
+            let j = rng.below(i + 1);
+            names.swap(i, j);
+        }
+        if k == 1 {
+            names.reverse();
+        }
+        let src = sb.path(dir);
+        for (i, n) in names.iter().enumerate() {
+            let num: usize = n[3..].parse().unwrap();
+            if num.is_multiple_of(3) {
+                write(&src, &format!("{n}/type"), "longrun\n");
+                exe(&src, &format!("{n}/run"), "#!/bin/sh\nexec sleep 100\n");
+            } else {
+                write(&src, &format!("{n}/type"), "oneshot\n");
+                write(&src, &format!("{n}/up"), &format!("echo {n} \"is up\"\n"));
+            }
+            if num > 0 {
+                fs::create_dir_all(src.join(format!("{n}/dependencies.d"))).unwrap();
+                write(&src, &format!("{n}/dependencies.d/svc{}", num / 2), "");
+                write(&src, &format!("{n}/dependencies.d/svc{}", num - 1), "");
+            }
+            let _ = i;
+        }
+        let mut all: Vec<&str> = names.iter().map(String::as_str).collect();
+        all.reverse();
+        bundle(&src, "all", &all);
+    }
+    assert!(compile(&sb, "ca", &["a"]).status.success());
+    assert!(compile(&sb, "cb", &["b"]).status.success());
+    let a = fs::read(sb.path("ca/db")).unwrap();
+    let b = fs::read(sb.path("cb/db")).unwrap();
+    assert!(a.len() > 1000);
+    assert!(a == b, "databases differ");
+}
+
+/// Each bad source is refused with one line naming the problem and the file.
+#[test]
+fn compile_errors_are_one_clear_line_each() {
+    type MakeSource = Box<dyn Fn(&Path)>;
+    let cases: Vec<(&str, MakeSource, &str)> = vec![
+        (
+            "cycle",
+            Box::new(|s: &Path| {
+                logging_oneshot(s, "a", &["b"], Path::new("/dev/null"));
+                logging_oneshot(s, "b", &["c"], Path::new("/dev/null"));
+                logging_oneshot(s, "c", &["a"], Path::new("/dev/null"));
+            }),
+            "dependency cycle: a -> b -> c -> a",
+        ),
+        (
+            "unknown",
+            Box::new(|s: &Path| logging_oneshot(s, "a", &["nope"], Path::new("/dev/null"))),
+            "unknown service name nope in ",
+        ),
+        (
+            "self-bundle",
+            Box::new(|s: &Path| {
+                bundle(s, "x", &["y"]);
+                bundle(s, "y", &["x"]);
+            }),
+            "bundle x contains itself: x -> y -> x",
+        ),
+        (
+            "no-run",
+            Box::new(|s: &Path| write(s, "l/type", "longrun\n")),
+            "longrun without run",
+        ),
+        (
+            "no-up",
+            Box::new(|s: &Path| write(s, "o/type", "oneshot\n")),
+            "oneshot without up script",
+        ),
+        (
+            "bad-type",
+            Box::new(|s: &Path| write(s, "o/type", "daemon\n")),
+            "bad type (want oneshot, longrun or bundle)",
+        ),
+        (
+            "bad-number",
+            Box::new(|s: &Path| {
+                logging_oneshot(s, "a", &[], Path::new("/dev/null"));
+                write(s, "a/timeout-up", "12a\n");
+            }),
+            "malformed number in ",
+        ),
+        (
+            "long-name",
+            Box::new(|s: &Path| logging_oneshot(s, &"n".repeat(200), &[], Path::new("/dev/null"))),
+            "invalid or too long service name",
+        ),
+        (
+            "bad-script",
+            Box::new(|s: &Path| {
+                write(s, "a/type", "oneshot\n");
+                write(s, "a/up", "echo \"unterminated\n");
+            }),
+            "bad execline script: unterminated quoted string in ",
+        ),
+        (
+            "pipeline-fork",
+            Box::new(|s: &Path| {
+                for n in ["p", "c1", "c2"] {
+                    write(s, &format!("{n}/type"), "longrun\n");
+                    exe(s, &format!("{n}/run"), "#!/bin/sh\n");
+                }
+                write(s, "p/producer-for", "c1\n");
+                write(s, "c1/consumer-for", "p\n");
+                write(s, "c2/consumer-for", "p\n");
+            }),
+            "pipeline forks: p feeds c1",
+        ),
+        (
+            "pipeline-loop",
+            Box::new(|s: &Path| {
+                for (n, to) in [("a", "b"), ("b", "a")] {
+                    write(s, &format!("{n}/type"), "longrun\n");
+                    exe(s, &format!("{n}/run"), "#!/bin/sh\n");
+                    write(s, &format!("{n}/producer-for"), &format!("{to}\n"));
+                    write(s, &format!("{n}/consumer-for"), &format!("{to}\n"));
+                }
+            }),
+            "pipeline loops: a -> b -> a",
+        ),
+    ];
+    for (name, make, msg) in cases {
+        let sb = Sandbox::new();
+        make(&sb.path("src"));
+        let o = compile(&sb, "out", &["src"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{name}: compiled");
+        assert!(
+            err.starts_with("rinit-rc-compile: fatal: "),
+            "{name}: {err}"
+        );
+        assert!(err.contains(msg), "{name}: want {msg:?}, got {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(!sb.path("out").exists(), "{name}: output written");
+    }
+}
+
+#[test]
+fn unknown_dependency_error_names_the_file() {
+    let sb = Sandbox::new();
+    logging_oneshot(&sb.path("src"), "a", &["nope"], Path::new("/dev/null"));
+    let o = compile(&sb, "out", &["src"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "unknown service name nope in {}/a/dependencies",
+            sb.path("src").display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicates_across_source_dirs_are_refused() {
+    let sb = Sandbox::new();
+    logging_oneshot(&sb.path("one"), "a", &[], Path::new("/dev/null"));
+    logging_oneshot(&sb.path("two"), "a", &[], Path::new("/dev/null"));
+    let o = compile(&sb, "out", &["one", "two"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("duplicate service name a: "), "{err}");
+    assert!(err.contains("one/a") && err.contains("two/a"), "{err}");
+}
+
+#[test]
+fn more_services_than_the_capacity_is_a_clear_error() {
+    let sb = Sandbox::new();
+    let (_keep, src) = FastSrc::new(&sb);
+    for i in 0..4097 {
+        write(&src, &format!("b{i}/type"), "bundle\n");
+    }
+    let o = compile(&sb, "out", &["src"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("too many services (capacity MAX_SERVICES = 4096)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn corrupt_or_truncated_database_is_refused() {
+    let sb = Sandbox::new();
+    copy_tree(&demo_src(), &sb.path("src"));
+    assert!(compile(&sb, "comp", &["src"]).status.success());
+    let good = fs::read(sb.path("comp/db")).unwrap();
+    let query = || {
+        Command::new(bin("rinit-rc-db"))
+            .arg("-c")
+            .arg(sb.path("comp"))
+            .args(["list", "all"])
+            .output()
+            .unwrap()
+    };
+    let o = query();
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "default\ndemo-longrun-1\ndemo-oneshot-1\n"
+    );
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (good[..good.len() - 3].to_vec(), "truncated database"),
+        (good[..20].to_vec(), "truncated database"),
+        (
+            {
+                let mut c = good.clone();
+                c[100] ^= 0x40;
+                c
+            },
+            "checksum mismatch",
+        ),
+        (
+            {
+                let mut c = good.clone();
+                c[0] = b'X';
+                c
+            },
+            "bad magic",
+        ),
+        (
+            {
+                let mut c = good.clone();
+                c[8] = 9;
+                c
+            },
+            "unsupported database version",
+        ),
+        (Vec::new(), "truncated database"),
+    ];
+    for (bytes, msg) in cases {
+        fs::write(sb.path("comp/db"), &bytes).unwrap();
+        let o = query();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(111), "{err}");
+        assert!(err.contains(msg), "want {msg:?}: {err}");
+    }
+}
+
+/// Random source trees with random file contents never crash the compiler:
+/// it either compiles or says why in one line.
+#[test]
+fn compiler_survives_random_source_trees() {
+    let mut rng = Rng(777);
+    let files = [
+        "type",
+        "dependencies",
+        "contents",
+        "up",
+        "down",
+        "run",
+        "timeout-up",
+        "producer-for",
+        "consumer-for",
+        "notification-fd",
+    ];
+    let words = [
+        "oneshot", "longrun", "bundle", "a", "b", "c", "d", "12", "x y", "{", "}", "\"", "#", "\n",
+        "echo",
+    ];
+    for round in 0..60 {
+        let sb = Sandbox::new();
+        let src = sb.path("src");
+        fs::create_dir_all(&src).unwrap();
+        for name in ["a", "b", "c", "d"] {
+            if rng.below(5) == 0 {
+                continue;
+            }
+            for f in files {
+                if rng.below(2) == 0 {
+                    continue;
+                }
+                let mut s = String::new();
+                for _ in 0..rng.below(4) {
+                    s.push_str(words[rng.below(words.len())]);
+                    s.push(if rng.below(2) == 0 { '\n' } else { ' ' });
+                }
+                write(&src, &format!("{name}/{f}"), &s);
+            }
+        }
+        let o = compile(&sb, "out", &["src"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        match o.status.code() {
+            Some(0) => assert!(sb.path("out/db").exists()),
+            Some(1) => assert_eq!(err.lines().count(), 1, "round {round}: {err}"),
+            c => panic!("round {round}: exit {c:?}: {err}"),
+        }
+    }
+}
+
+#[test]
+fn execline_blocks_run_with_debians_execline() {
+    if require("execlineb").is_none()
+        || !Path::new("/usr/lib/execline/bin/foreground").exists()
+            && !Path::new("/usr/bin/foreground").exists()
+    {
+        return;
+    }
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    let log = sb.path("el.log");
+    write(&src, "el/type", "oneshot\n");
+    write(
+        &src,
+        "el/up",
+        &format!(
+            "#!/bin/execlineb -P\n# a comment\nforeground {{ /bin/sh -c \"echo first >> {l}\" }}\nif {{ /bin/sh -c \"echo 'second  word' >> {l}\" }}\n/bin/sh -c \"echo third >> {l}\"\n",
+            l = log.display()
+        ),
+    );
+    let Some((code, out)) = in_namespace(&sb, "rinit-rc -l live change el || exit 1") else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(sb.read("el.log"), "first\nsecond  word\nthird\n");
+}
+
+#[test]
+fn essential_services_stay_up_unless_forced() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    let log = sb.path("order.log");
+    logging_oneshot(&src, "root", &[], &log);
+    logging_oneshot(&src, "ess", &["root"], &log);
+    write(&src, "ess/flag-essential", "");
+    logging_oneshot(&src, "leaf", &["ess"], &log);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change leaf || exit 1\n\
+         rinit-rc -l live -d change root || exit 2\n\
+         rinit-rc -l live list | sed 's/^/soft /'\n\
+         rinit-rc -l live -D change root || exit 3\n\
+         rinit-rc -l live list | sed 's/^/hard /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    let soft: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("soft "))
+        .collect();
+    assert_eq!(soft, ["ess", "root"], "{out}");
+    assert!(!out.contains("hard "), "{out}");
+}
+
+#[test]
+fn db_queries_and_diff() {
+    let sb = Sandbox::new();
+    copy_tree(&demo_src(), &sb.path("src"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc-db -l live type default | sed 's/^/type /'\n\
+         rinit-rc-db -l live contents default | sed 's/^/contents /'\n\
+         rinit-rc-db -l live dependencies demo-longrun-1 | sed 's/^/deps /'\n\
+         rinit-rc-db -l live reverse-dependencies demo-oneshot-1 | sed 's/^/rdeps /'\n\
+         rinit-rc-db -l live script demo-oneshot-1 | tr '\\n' ' ' | sed 's/^/script /'; echo\n\
+         rinit-rc-db -l live list longruns | sed 's/^/longrun /'\n\
+         rinit-rc -l live diff; echo diff-clean=$?\n\
+         rinit-svc -u scan/demo-longrun-1 2>/dev/null || s6-svc -u scan/demo-longrun-1\n\
+         i=0; until rinit-rc -l live diff >/dev/null; [ $? = 1 ]; do sleep 0.01; i=$((i+1)); [ $i -gt 300 ] && break; done\n\
+         rinit-rc -l live diff | sed 's/^/diff /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    for l in [
+        "type bundle\n",
+        "contents demo-longrun-1\ncontents demo-oneshot-1\n",
+        "deps demo-oneshot-1\n",
+        "rdeps demo-longrun-1\n",
+        "script echo demo-oneshot-1 is up \n",
+        "longrun demo-longrun-1\n",
+        "diff-clean=0\n",
+        "diff +demo-longrun-1\n",
+    ] {
+        assert!(out.contains(l), "{l:?} missing in:\n{out}");
+    }
+}
+
+#[test]
+fn producer_consumer_pair_is_wired_through_the_scanners_log_pipe() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    let log = sb.path("consumer.log");
+    write(&src, "prod/type", "longrun\n");
+    exe(
+        &src,
+        "prod/run",
+        "#!/bin/sh\necho hello-from-prod\nexec sleep 1000\n",
+    );
+    write(&src, "prod/producer-for", "cons\n");
+    write(&src, "cons/type", "longrun\n");
+    exe(
+        &src,
+        "cons/run",
+        &format!(
+            "#!/bin/sh\nwhile read l; do echo \"got $l\" >> {}; done\n",
+            log.display()
+        ),
+    );
+    write(&src, "cons/consumer-for", "prod\n");
+    write(&src, "cons/pipeline-name", "prodpipe\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -v2 -l live change prod || exit 1\n\
+         i=0; until [ -s consumer.log ]; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && break; done\n\
+         rinit-rc-db -l live pipeline prod | sed 's/^/pipe /'\n\
+         rinit-rc -l live list | sed 's/^/up /'\n\
+         rinit-rc -v2 -l live -d change cons || exit 2",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    // The consumer starts first, the producer depends on it.
+    in_order(
+        &out,
+        &[
+            "service cons successfully started",
+            "service prod: starting",
+        ],
+    );
+    in_order(
+        &out,
+        &["pipe prod\npipe cons\npipe pipeline-name: prodpipe\n"],
+    );
+    in_order(&out, &["up cons\nup prod\n"]);
+    in_order(
+        &out,
+        &[
+            "service prod successfully stopped",
+            "service cons: stopping",
+            "service cons successfully stopped",
+        ],
+    );
+    assert_eq!(sb.read("consumer.log"), "got hello-from-prod\n");
+    assert!(sb.path("scan/prod/log/run").exists());
+    assert!(!sb.path("scan/cons").exists());
+}
+
+#[test]
+fn shutdown_form_stops_everything_that_is_up() {
+    let sb = Sandbox::new();
+    copy_tree(&demo_src(), &sb.path("src"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         rinit-rc -v2 -l live -bDa change || exit 2\n\
+         rinit-rc -l live list | sed 's/^/up /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    in_order(
+        &out,
+        &[
+            "service demo-longrun-1 successfully stopped",
+            "service demo-oneshot-1 successfully stopped",
+        ],
+    );
+    assert!(!out.contains("up "), "{out}");
+    let st = status(&sb.path("scan/demo-longrun-1"));
+    assert!(st.is_none_or(|s| s.pid == 0), "{st:?}");
+}
+
+#[test]
+fn init_says_so_when_the_scanner_cannot_take_the_services() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    for i in 0..4 {
+        write(&src, &format!("l{i}/type"), "longrun\n");
+        exe(&src, &format!("l{i}/run"), "#!/bin/sh\nexec sleep 100\n");
+    }
+    let ours = bin_dir().join("rinit-scan");
+    let scan = if ours.exists() {
+        format!("{} -C 2 scan", ours.display())
+    } else {
+        let Some(s6) = require("s6-svscan") else {
+            return;
+        };
+        format!("{} -c 2 -t0 scan", s6.display())
+    };
+    let out = ns_run(&format!(
+        "cd {}\nmkdir scan\n{scan} >scan.log 2>&1 &\n\
+         while [ ! -p scan/.s6-svscan/control ]; do sleep 0.01; done\n\
+         rinit-rc-compile comp src || exit 1\nrinit-rc-init -t 1000 -c comp -l live scan; echo rc=$?",
+        sb.dir.display()
+    ));
+    let out = text(&out);
+    assert!(
+        out.contains("rinit-rc-init: fatal: the scanner did not supervise "),
+        "{out}"
+    );
+    assert!(out.contains("is its service capacity exceeded?"), "{out}");
+    assert!(out.contains("rc=111"), "{out}");
+}
+
+fn longrun(src: &Path, name: &str, says: &str, log: &Path) {
+    write(src, &format!("{name}/type"), "longrun\n");
+    exe(
+        src,
+        &format!("{name}/run"),
+        &format!(
+            "#!/bin/sh\necho {says} >> {}\nexec sleep 1000\n",
+            log.display()
+        ),
+    );
+}
+
+#[test]
+fn live_update_replaces_changed_services_and_keeps_the_rest_running() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    let v1 = sb.path("src");
+    let v2 = sb.path("src2");
+    logging_oneshot(&v1, "base", &[], &sb.path("base.log"));
+    logging_oneshot(&v2, "base", &[], &sb.path("base.log"));
+    for v in [&v1, &v2] {
+        longrun(v, "keep", "keep-runs", &log);
+        write(v, "keep/dependencies", "base\n");
+    }
+    longrun(&v1, "changed", "changed-v1", &log);
+    longrun(&v2, "changed", "changed-v2", &log);
+    longrun(&v1, "gone", "gone-runs", &log);
+    longrun(&v2, "fresh", "fresh-runs", &log);
+    bundle(&v1, "default", &["keep", "changed", "gone"]);
+    bundle(&v2, "default", &["keep", "changed", "fresh"]);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         cp scan/keep/supervise/status keep.before\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         rinit-rc-update -v2 -l live comp2; echo update-rc=$?\n\
+         i=0; until grep -q changed-v2 runs.log; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && break; done\n\
+         rinit-rc -l live list | sed 's/^/up /'\n\
+         rinit-rc-db -l live list longruns | sed 's/^/db /'\n\
+         ls scan | sed 's/^/scan /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("update-rc=0"), "{out}");
+    let up: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("up ")).collect();
+    assert_eq!(up, ["base", "changed", "keep"], "{out}");
+    let db: Vec<&str> = out.lines().filter_map(|l| l.strip_prefix("db ")).collect();
+    assert_eq!(db, ["changed", "fresh", "keep"], "{out}");
+    let scan: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("scan "))
+        .collect();
+    assert_eq!(scan, ["changed", "fresh", "keep"], "{out}");
+    in_order(
+        &out,
+        &[
+            "service changed: stopping",
+            "service changed successfully stopped",
+            "service changed: starting",
+        ],
+    );
+    let runs = sb.read("runs.log");
+    assert!(
+        runs.contains("changed-v1\n") && runs.contains("changed-v2\n"),
+        "{runs}"
+    );
+    assert_eq!(
+        runs.matches("keep-runs").count(),
+        1,
+        "keep was restarted: {runs}"
+    );
+    assert!(!runs.contains("fresh-runs"), "{runs}");
+    let pid = |b: Vec<u8>| u64::from_be_bytes(b[24..32].try_into().unwrap());
+    let before = pid(fs::read(sb.path("keep.before")).unwrap());
+    let after = pid(fs::read(sb.path("scan/keep/supervise/status")).unwrap());
+    assert!(
+        before != 0 && before == after,
+        "keep's pid changed: {before} -> {after}"
+    );
+}
