@@ -1,0 +1,58 @@
+//! rinit: stage 1, what the kernel (or a container runtime) runs as pid 1.
+//! It prepares the machine just enough for the supervision tree, starts
+//! stage 2 (`rc.init`, and in a container the main program) in a child,
+//! and becomes the scanner, which stays pid 1 until the shutdown daemon
+//! asks it to hand over to stage 3.
+//!
+//! Boot mode (pid 1 of the machine's first pid namespace): mounts /proc,
+//! /sys, devtmpfs (if the basedir says so), a tmpfs on /run. Container mode
+//! (`-C`, `<basedir>/conf/container`, or any other pid namespace): no
+//! kernel mounts; the words after the options are the main program.
+#![no_std]
+#![no_main]
+
+use base::err;
+use base::sys::{self, Args};
+use rinit_init::envdir::{self, Env};
+use rinit_init::{conf, mounts, stage1};
+
+fn main(args: Args) -> ! {
+    err::set_prog(b"rinit");
+    let t0 = sys::now_mono_ns();
+    let opts = stage1::parse_options(&args);
+    if sys::getpid() != 1 {
+        err::fatal(
+            err::EXIT_USAGE,
+            &[b"not pid 1: run rinit as the kernel's init, a container's entrypoint, or under unshare --pid --fork"],
+        );
+    }
+    let basedir = opts.basedir;
+    stage1::default_signals();
+    // Its own session: a Ctrl-C meant for whoever started a container must
+    // not reach the supervisors (pid 1 of a machine already leads one).
+    let _ = sys::setsid();
+    sys::umask(conf::umask(basedir));
+    let container = stage1::container_mode(&opts);
+    stage1::announce(t0, container);
+    if !basedir.starts_with(b"/") {
+        // Every tool finds it through a symlink in /run: it must not depend on a cwd.
+        stage1::die(container, &[b"the basedir must be an absolute path: ", basedir], sys::errno::EINVAL);
+    }
+
+    if !container {
+        let dev = conf::get(basedir, conf::DEVTMPFS);
+        mounts::mount_kernel_fs(dev.as_ref().map(|v| v.as_bytes()));
+        stage1::ensure_console();
+    }
+    stage1::prepare_live(basedir, container);
+    let mut env = Env::new();
+    envdir::tree_env(&mut env, basedir, container);
+
+    // In a container the tree's output is the container's: the runtime collects it.
+    let logger = !container && stage1::redirect_to_catchall();
+    let ready = stage1::readiness_pipe();
+    stage1::start_stage2(basedir, container, logger, ready, args.tail(opts.rest), &env);
+    stage1::exec_scanner(&env, ready.map(|p| p.1))
+}
+
+linker::entry!(main, rinit_init::stage1::last_resort);

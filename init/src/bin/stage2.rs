@@ -1,0 +1,39 @@
+//! rinit-stage2: stage 2's runner, started by `rinit` (stage 1) in a child
+//! while pid 1 becomes the scanner. Waits for the supervision tree, runs
+//! `rc.init`, and in a container the main program, whose exit code becomes
+//! the container's once stage 3 has run.
+#![no_std]
+#![no_main]
+
+use base::err;
+use base::sys::{self, Args, Open};
+use rinit_init::envdir::{self, Env};
+use rinit_init::stage2;
+
+fn main(args: Args) -> ! {
+    err::set_prog(b"rinit");
+    let s = stage2::parse(&args);
+    stage2::wait_for_tree(&s);
+    if !s.container {
+        stage2::store_kernel_env(s.basedir);
+        if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
+            let _ = sys::dup2(fd, sys::STDIN);
+            sys::close(fd);
+        }
+    }
+    let mut env = Env::new();
+    envdir::tree_env(&mut env, s.basedir, s.container);
+    stage2::run_rc_init(&s, env.argv().as_argv());
+    if !s.container {
+        sys::exit(0);
+    }
+    let Some(cmd) = s.words.first() else { sys::exit(0) };
+    let code = stage2::run_main(cmd, &s, &env);
+    let mut b = rinit_init::Line::new();
+    b.push(cmd.to_bytes()).push(b" exited ").u64(code);
+    err::info(&[b.as_bytes(), b": shutting the container down"]);
+    stage2::shut_down_container(s.basedir, code);
+    sys::exit(0)
+}
+
+linker::entry!(main);

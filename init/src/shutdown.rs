@@ -1,0 +1,196 @@
+//! Stage 3, the shutdown sequence, in two halves:
+//! - `prepare` (the shutdown daemon, a service of the tree): `rc.shutdown`
+//!   (which stops the services in order), then hand the request to pid 1
+//!   through `/run/rinit/action` and ask the scanner to exec its `finish`;
+//! - `finish` (pid 1, which the scanner became): TERM to every process, a
+//!   grace time that ends as soon as every process is gone, KILL,
+//!   `rc.shutdown.final`, unmount everything in reverse order, sync, and
+//!   reboot(2) with the asked action, or exit with the container's code.
+//! Doing the killing in pid 1 is what lets it know when everything is gone:
+//! every orphan is its child, so wait(2) saying "no child" means "no process".
+
+use crate::layout;
+use crate::mounts;
+use crate::request::{self, Action, Request};
+use crate::spawn;
+use base::control;
+use base::err;
+use base::fmt;
+use base::path::PathBuf;
+use base::sys::{self, errno, Open, RebootAction};
+
+/// How long the KILL round waits for the last processes to be reaped.
+pub const KILL_WAIT_MS: u64 = 2000;
+/// Longest run allowed to `rc.shutdown` or `rc.shutdown.final` (ms): a
+/// service that will not stop must not keep the machine from stopping.
+pub const SCRIPT_TIME_MAX_MS: u64 = 120_000;
+
+/// Runs `<basedir>` + `script` (e.g. `/scripts/rc.shutdown`) if present,
+/// for at most `SCRIPT_TIME_MAX_MS`, logging how it ended.
+pub fn run_script(basedir: &[u8], script: &[u8]) {
+    let Ok(p) = PathBuf::join(basedir, &[script]) else {
+        return err::warn(&[b"basedir path too long"]);
+    };
+    if sys::access_exec(p.as_cstr()).is_err() {
+        return err::info(&[b"no ", p.as_bytes(), b": skipped"]);
+    }
+    err::info(&[b"running ", p.as_bytes()]);
+    let mut argv = sys::ArgvBuf::<2>::new();
+    argv.push(p.as_cstr());
+    let pid = match spawn::start(p.as_cstr(), argv.as_argv(), None, b"") {
+        Ok(pid) => pid,
+        Err(e) => return err::warn_sys(&[b"unable to spawn ", p.as_bytes()], e),
+    };
+    let end = sys::now_mono_ns() + SCRIPT_TIME_MAX_MS * 1_000_000;
+    let st = loop {
+        match sys::wait_pid_nohang(pid) {
+            Ok(Some(st)) => break st,
+            Ok(None) if sys::now_mono_ns() < end => sys::sleep_ms(REAP_EVERY_MS),
+            Ok(None) => {
+                err::warn(&[p.as_bytes(), b" is still running after the time allowed: killing it, going on"]);
+                let _ = sys::kill(pid, sys::sig::KILL);
+                return;
+            }
+            Err(e) => return err::warn_sys(&[b"unable to wait for ", p.as_bytes()], e),
+        }
+    };
+    if st.exited() != Some(0) {
+        let mut b = crate::Line::new();
+        spawn::describe(&mut b, st);
+        err::warn(&[p.as_bytes(), b" ", b.as_bytes()]);
+    }
+}
+
+/// The daemon's half. Returns when pid 1 has been asked to take over.
+pub fn prepare(basedir: &[u8], r: &Request) {
+    let mut r = *r;
+    if r.grace_ms == request::GRACE_DEFAULT {
+        r.grace_ms = crate::conf::grace_ms(basedir);
+    }
+    let mut b = crate::Line::new();
+    b.push(b"shutting down: ").push(r.action.name()).push(b" (grace time ").u64(r.grace_ms).push(b" ms)");
+    crate::uptime::push_now(&mut b);
+    err::info(&[b.as_bytes()]);
+    run_script(basedir, layout::RC_SHUTDOWN);
+    if let Err(e) = request::write_action(&r) {
+        err::warn_sys(&[b"unable to write ", layout::ACTION.to_bytes()], e);
+    }
+    err::info(&[b"asking the scanner to hand over to its finish"]);
+    if let Err(e) = control::send_scanner(layout::SCANDIR, b"b") {
+        err::warn_sys(&[b"unable to write to ", layout::SCANDIR, b"/.s6-svscan/control"], e);
+    }
+}
+
+/// Reaps every child that has ended; true when none is left at all.
+fn reap_all() -> bool {
+    loop {
+        match sys::wait_any_nohang() {
+            Ok(Some(_)) => continue,
+            Ok(None) => return false,
+            Err(errno::ECHILD) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// How often the grace time looks for processes that are left (ms).
+pub const REAP_EVERY_MS: u64 = 5;
+
+/// Waits until every process is gone or `ms` has passed; true if all gone.
+fn wait_all_gone(ms: u64) -> bool {
+    let end = sys::now_mono_ns() + ms * 1_000_000;
+    loop {
+        if reap_all() {
+            return true;
+        }
+        if sys::now_mono_ns() >= end {
+            return false;
+        }
+        sys::sleep_ms(REAP_EVERY_MS);
+    }
+}
+
+fn console_to_stdout() {
+    match sys::open(c"/dev/console", Open::WRONLY | Open::NOCTTY, 0) {
+        Ok(fd) => {
+            let _ = sys::dup2(fd, sys::STDOUT);
+            let _ = sys::dup2(fd, sys::STDERR);
+            sys::close(fd);
+        }
+        Err(e) => err::warn_sys(&[b"unable to open /dev/console"], e),
+    }
+}
+
+fn container_exit_code() -> i32 {
+    let mut buf = [0u8; 16];
+    match sys::read_file(layout::EXITCODE, &mut buf) {
+        Ok(t) => fmt::parse_u64_line(t).map(|v| v.min(255) as i32).unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+/// Pid 1's half: never returns.
+pub fn finish() -> ! {
+    let _ = sys::chdir(c"/");
+    let _ = sys::sig_default(sys::sig::PIPE, false);
+    let container = sys::lstat(layout::CONTAINER_FLAG).is_ok();
+    if !container {
+        // The catch-all logger reads until every writer is gone: pid 1
+        // must stop being one, and the console is where the last words go.
+        console_to_stdout();
+    }
+    let r = request::read_action().unwrap_or(Request {
+        action: Action::PowerOff,
+        grace_ms: crate::conf::DEFAULT_GRACE_MS,
+        delay_ms: 0,
+    });
+
+    err::info(&[b"sending all processes the TERM signal"]);
+    let _ = sys::kill(-1, sys::sig::TERM);
+    let _ = sys::kill(-1, sys::sig::CONT);
+    let t0 = sys::now_mono_ns();
+    let gone = wait_all_gone(r.grace_ms);
+    let mut b = crate::Line::new();
+    if gone {
+        b.push(b"every process exited after ").u64((sys::now_mono_ns() - t0) / 1_000_000).push(b" ms");
+    } else {
+        b.push(b"grace time of ").u64(r.grace_ms).push(b" ms elapsed");
+    }
+    err::info(&[b.as_bytes()]);
+    err::info(&[b"sending all processes the KILL signal"]);
+    let _ = sys::kill(-1, sys::sig::KILL);
+    if !wait_all_gone(KILL_WAIT_MS) {
+        err::warn(&[b"some processes survived SIGKILL"]);
+    }
+
+    run_script(layout::BASEDIR_LINK.to_bytes(), layout::RC_SHUTDOWN_FINAL);
+    reap_all();
+    let code = if container { container_exit_code() } else { 0 };
+    let mut b = crate::Line::new();
+    if container {
+        b.push(b"exiting with code ").u64(code as u64);
+    } else {
+        mounts::unmount_all();
+        b.push(b"system ").push(r.action.name());
+    }
+    err::info(&[b"syncing disks"]);
+    sys::sync();
+    crate::uptime::push_now(&mut b);
+    err::info(&[b.as_bytes()]);
+    if container {
+        sys::exit(code);
+    }
+    let how = match r.action {
+        Action::Halt => RebootAction::Halt,
+        Action::Reboot => RebootAction::Reboot,
+        Action::PowerOff | Action::Cancel => RebootAction::PowerOff,
+    };
+    if let Err(e) = sys::reboot(how) {
+        err::warn_sys(&[b"unable to ", r.action.name()], e);
+    }
+    // Pid 1 must not exit: that would panic the kernel.
+    loop {
+        sys::sleep_ms(60_000);
+        reap_all();
+    }
+}

@@ -1,0 +1,176 @@
+//! Stage 2's runner, `rinit-stage2`, which stage 1 forks and execs before it
+//! becomes the scanner: it waits for the scanner (and the catch-all logger)
+//! to be up, stores the kernel's environment if asked, runs `rc.init` with
+//! the runlevel and the kernel's words, and in a container runs the main
+//! program, records its exit code and asks for the shutdown.
+//!
+//! Its command line, written by stage 1 only:
+//! `rinit-stage2 [ -C ] [ -L ] [ -r fd ] basedir [ -- words... ]`
+//! (-C container, -L wait for the catch-all logger, -r the scanner's
+//! readiness pipe).
+
+use crate::conf;
+use crate::envdir::{self, Env};
+use crate::layout;
+use crate::request::{self, Action, Request};
+use crate::spawn;
+use base::control;
+use base::err;
+use base::fmt;
+use base::path::PathBuf;
+use base::sys::{self, errno, Args, Argv, ArgvBuf, Fd, Open};
+use core::ffi::CStr;
+
+/// Most arguments handed to rc.init (the runlevel plus the kernel's words).
+pub const RC_ARGS_MAX: usize = 32;
+/// How long stage 2 keeps trying to reach the shutdown daemon after the
+/// container's main program ended.
+pub const SHUTDOWND_PATIENCE_MS: u64 = 10_000;
+
+const USAGE: &[u8] = b"rinit-stage2 [ -C ] [ -L ] [ -r fd ] basedir [ -- words... ]  (started by rinit)";
+
+pub struct Stage2 {
+    pub basedir: &'static [u8],
+    pub container: bool,
+    pub logger: bool,
+    pub scanner_ready: Option<Fd>,
+    /// Kernel words (boot mode) or the main program and its arguments (container mode).
+    pub words: Argv<'static>,
+}
+
+pub fn parse(args: &Args) -> Stage2 {
+    let mut s = Stage2 { basedir: b"", container: false, logger: false, scanner_ready: None, words: args.tail(args.len()) };
+    let mut i = 1;
+    while let Some(a) = args.get(i) {
+        i += 1;
+        match a.to_bytes() {
+            b"-C" => s.container = true,
+            b"-L" => s.logger = true,
+            b"-r" => {
+                let fd = args.get(i).and_then(|v| fmt::parse_u64(v.to_bytes())).unwrap_or_else(|| err::usage(USAGE));
+                s.scanner_ready = Some(Fd(fd as i32));
+                i += 1;
+            }
+            b"--" => break,
+            d if s.basedir.is_empty() => s.basedir = d,
+            _ => err::usage(USAGE),
+        }
+    }
+    if s.basedir.is_empty() {
+        err::usage(USAGE);
+    }
+    s.words = args.tail(i);
+    s
+}
+
+/// Blocks until the scanner says it is up (or died: end of file), then
+/// until the catch-all logger reads its FIFO.
+pub fn wait_for_tree(s: &Stage2) {
+    if let Some(fd) = s.scanner_ready {
+        let mut b = [0u8; 1];
+        let _ = sys::read(fd, &mut b);
+        sys::close(fd);
+    }
+    if s.logger {
+        // Opening a FIFO for writing blocks until someone opens it for reading.
+        match sys::open(layout::CATCHALL_FIFO, Open::WRONLY, 0) {
+            Ok(fd) => sys::close(fd),
+            Err(e) => err::warn_sys(&[b"unable to wait for the catch-all logger"], e),
+        }
+    }
+}
+
+/// Boot mode, `rinit-maker -s`: the kernel's variables, one file each.
+pub fn store_kernel_env(basedir: &[u8]) {
+    let Some(store) = conf::get(basedir, conf::ENVSTORE) else { return };
+    let store = store.as_bytes();
+    let Ok(d) = PathBuf::join(store, &[]) else { return };
+    match sys::mkdir(d.as_cstr(), 0o755) {
+        Ok(()) | Err(errno::EEXIST) => {}
+        Err(e) => return err::warn_sys(&[b"unable to mkdir ", store], e),
+    }
+    sys::environ().for_each(&mut |s: &CStr| {
+        let b = s.to_bytes();
+        let Some(i) = b.iter().position(|&c| c == b'=') else { return };
+        let (name, value) = (&b[..i], &b[i + 1..]);
+        let Ok(p) = PathBuf::join(store, &[b"/", name]) else { return };
+        if let Ok(fd) = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644) {
+            let _ = sys::write_all(fd, value);
+            let _ = sys::write_all(fd, b"\n");
+            sys::close(fd);
+        }
+    });
+}
+
+/// `<basedir>/scripts/rc.init RUNLEVEL [kernel words...]`; a failure is
+/// logged and the system stays as far up as it got.
+pub fn run_rc_init(s: &Stage2, env: Argv) {
+    let Ok(rc) = PathBuf::join(s.basedir, &[layout::RC_INIT]) else { return };
+    if let Err(e) = sys::access_exec(rc.as_cstr()) {
+        if s.container && e == errno::ENOENT {
+            return;
+        }
+        return err::warn_sys(&[b"unable to run ", rc.as_bytes()], e);
+    }
+    let mut runlevel = PathBuf::new();
+    let rl = conf::get(s.basedir, conf::RUNLEVEL);
+    let _ = runlevel.push(rl.as_ref().map(|v| v.as_bytes()).unwrap_or(conf::DEFAULT_RUNLEVEL));
+    let mut argv = ArgvBuf::<RC_ARGS_MAX>::new();
+    argv.push(rc.as_cstr());
+    argv.push(runlevel.as_cstr());
+    if !s.container {
+        let mut full = false;
+        s.words.for_each(&mut |w: &'static CStr| full |= !argv.push(w));
+        if full {
+            err::warn(&[b"more kernel command line words than the capacity: the last ones are not passed to rc.init"]);
+        }
+    }
+    match spawn::run(rc.as_cstr(), argv.as_argv(), Some(env), b"") {
+        Ok(st) if st.exited() == Some(0) => {}
+        Ok(st) => {
+            let mut b = crate::Line::new();
+            spawn::describe(&mut b, st);
+            err::warn(&[rc.as_bytes(), b" ", b.as_bytes(), b": the system may be only partly up"]);
+        }
+        Err(e) => err::warn_sys(&[b"unable to spawn ", rc.as_bytes()], e),
+    }
+}
+
+/// The container's main program, to its end: its exit code (128 + the
+/// signal if it was killed).
+pub fn run_main(cmd: &CStr, s: &Stage2, env: &Env) -> u64 {
+    let envv = env.argv();
+    let search = env.get(b"PATH").unwrap_or(envdir::DEFAULT_PATH);
+    match spawn::run(cmd, s.words, Some(envv.as_argv()), search) {
+        Ok(st) => match (st.exited(), st.signaled()) {
+            (Some(c), _) => c as u64,
+            (None, Some(sig)) => 128 + sig as u64,
+            _ => 111,
+        },
+        Err(e) => {
+            err::warn_sys(&[b"unable to spawn ", cmd.to_bytes()], e);
+            111
+        }
+    }
+}
+
+/// Records the container's exit code for pid 1's last stage, and asks for
+/// the shutdown (directly of pid 1 if the daemon cannot be reached).
+pub fn shut_down_container(basedir: &[u8], code: u64) {
+    match sys::open(layout::EXITCODE, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644) {
+        Ok(fd) => {
+            let mut b = crate::Line::new();
+            b.u64(code).byte(b'\n');
+            let _ = sys::write_all(fd, b.as_bytes());
+            sys::close(fd);
+        }
+        Err(e) => err::warn_sys(&[b"unable to write ", layout::EXITCODE.to_bytes()], e),
+    }
+    // A concrete grace time: the fallback below goes around the daemon.
+    let r = Request { action: Action::PowerOff, grace_ms: conf::grace_ms(basedir), delay_ms: 0 };
+    if let Err(e) = request::send_patiently(&r, SHUTDOWND_PATIENCE_MS) {
+        err::warn_sys(&[b"unable to reach the shutdown daemon, stopping without rc.shutdown"], e);
+        let _ = request::write_action(&r);
+        let _ = control::send_scanner(layout::SCANDIR, b"b");
+    }
+}

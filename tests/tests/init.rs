@@ -1,0 +1,417 @@
+//! Stage 1 and stage 3: rinit as pid 1 of fresh namespaces (container
+//! mode), under a real OCI runtime (runc), and booting a real kernel (qemu).
+
+use rinit_tests::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn demo_source() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/rc")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Compiles the demo tree and writes a basedir for container mode in the
+/// sandbox; `extra` are more rinit-maker options.
+fn demo_basedir(sb: &Sandbox, extra: &[&str]) -> PathBuf {
+    let compiled = sb.path("compiled");
+    let out = sb.run(args![bin("rinit-rc-compile"), compiled, demo_source()]);
+    assert!(out.status.success(), "rinit-rc-compile: {}", String::from_utf8_lossy(&out.stderr));
+    let base = sb.path("base");
+    let mut a: Vec<std::ffi::OsString> = vec![bin("rinit-maker").into()];
+    for s in ["-c", base.to_str().unwrap(), "-b", bin_dir().to_str().unwrap(), "-r", compiled.to_str().unwrap(), "-C"] {
+        a.push(s.into());
+    }
+    a.extend(extra.iter().map(|s| s.into()));
+    a.push(base.clone().into());
+    let refs: Vec<&std::ffi::OsStr> = a.iter().map(|s| s.as_os_str()).collect();
+    let out = sb.run(&refs);
+    assert!(out.status.success(), "rinit-maker: {}", String::from_utf8_lossy(&out.stderr));
+    base
+}
+
+/// Each of `lines` appears in `text`, in this order.
+fn assert_in_order(text: &str, lines: &[&str]) {
+    let mut at = 0;
+    for l in lines {
+        match text[at..].find(l) {
+            Some(i) => at += i + l.len(),
+            None => panic!("{l:?} missing (or out of order) after byte {at} in:\n{text}"),
+        }
+    }
+}
+
+const UP_LINES: &[&str] = &[
+    "rinit: info: stage 1 started",
+    "service demo-oneshot-1: starting",
+    "demo-oneshot-1 is up",
+    "service demo-oneshot-1 successfully started",
+    "service demo-longrun-1 successfully started",
+    "default is up",
+];
+
+const DOWN_LINES: &[&str] = &[
+    "rinit-shutdownd: info: shutting down",
+    "service demo-longrun-1: stopping",
+    "service demo-longrun-1 successfully stopped",
+    "service demo-oneshot-1: stopping",
+    "service demo-oneshot-1 successfully stopped",
+    "sending all processes the TERM signal",
+    "sending all processes the KILL signal",
+];
+
+#[test]
+fn container_mode_brings_the_demo_up_and_stops_it_cleanly_on_sigterm() {
+    let mut sb = Sandbox::new();
+    let base = demo_basedir(&sb, &[]);
+    let mut p = sb.spawn_pid1(args![bin("rinit"), "-c", base]);
+    wait_until("default to be up", SOON, || p.output().contains("default is up"));
+    // The longrun prints on its own schedule, maybe after rinit-rc's last line.
+    wait_until("the longrun to print", SOON, || p.output().contains("demo-longrun-1 is running"));
+    p.signal(15);
+    let st = p.wait_timeout(SOON).expect("rinit to end after SIGTERM");
+    let out = p.output();
+    assert_eq!(st.code(), Some(0), "{out}");
+    assert_in_order(&out, UP_LINES);
+    assert_in_order(&out, DOWN_LINES);
+    assert!(out.contains("every process exited after"), "{out}");
+    assert!(!out.contains("unable to"), "{out}");
+}
+
+#[test]
+fn the_main_programs_exit_code_becomes_the_containers() {
+    let mut sb = Sandbox::new();
+    let base = demo_basedir(&sb, &[]);
+    let mut p = sb.spawn_pid1(args![bin("rinit"), "-c", base, "--", "/bin/sh", "-c", "echo main program; exit 7"]);
+    let st = p.wait_timeout(Duration::from_secs(10)).expect("rinit to end with its main program");
+    let out = p.output();
+    assert_eq!(st.code(), Some(7), "{out}");
+    assert_in_order(&out, UP_LINES);
+    assert_in_order(&out, &["main program", "exited 7: shutting the container down"]);
+    assert_in_order(&out, DOWN_LINES);
+    assert!(out.contains("exiting with code 7"), "{out}");
+}
+
+#[test]
+fn a_service_that_ignores_term_is_killed_after_the_grace_time() {
+    let mut sb = Sandbox::new();
+    let base = demo_basedir(&sb, &["-q", "300"]);
+    let svc = base.join("run-image/service/stubborn");
+    fs::create_dir_all(&svc).unwrap();
+    sb.script("base/run-image/service/stubborn/run", "trap '' TERM\necho stubborn is up\nexec sleep 1000");
+    let mut p = sb.spawn_pid1(args![bin("rinit"), "-c", base]);
+    wait_until("the stubborn service to be up", SOON, || p.output().contains("stubborn is up"));
+    wait_until("default to be up", SOON, || p.output().contains("default is up"));
+    p.signal(15);
+    let st = p.wait_timeout(SOON).expect("rinit to end after SIGTERM");
+    let out = p.output();
+    assert_eq!(st.code(), Some(0), "{out}");
+    assert_in_order(&out, &["TERM signal", "grace time of 300 ms elapsed", "KILL signal", "exiting with code 0"]);
+}
+
+#[test]
+fn a_failing_stage_2_is_logged_and_the_tree_still_runs() {
+    let mut sb = Sandbox::new();
+    let base = demo_basedir(&sb, &[]);
+    sb.script("base/scripts/rc.init", "echo rc.init gives up\nexit 3");
+    let mut p = sb.spawn_pid1(args![bin("rinit"), "-c", base, "--", "/bin/sh", "-c", "exit 4"]);
+    let st = p.wait_timeout(Duration::from_secs(10)).expect("rinit to end");
+    let out = p.output();
+    assert_eq!(st.code(), Some(4), "{out}");
+    assert_in_order(&out, &["rc.init gives up", "rc.init exited 3", "shutting down", "exiting with code 4"]);
+}
+
+#[test]
+fn shutdown_can_be_delayed_and_cancelled() {
+    let mut sb = Sandbox::new();
+    let base = demo_basedir(&sb, &[]);
+    let shutdown = base.join("bin/shutdown");
+    let main = format!(
+        "{s} -p +1 && sleep 0.3 && {s} -c && sleep 0.3 && echo still up; exit 5",
+        s = shutdown.display()
+    );
+    let mut p = sb.spawn_pid1(args![bin("rinit"), "-c", base, "--", "/bin/sh", "-c", main]);
+    let st = p.wait_timeout(Duration::from_secs(10)).expect("rinit to end");
+    let out = p.output();
+    assert_eq!(st.code(), Some(5), "{out}");
+    // Exit code 5: the main program lived on after the cancelled shutdown.
+    assert!(out.contains("still up"), "{out}");
+    assert_in_order(&out, &["poweroff requested, in 60000 ms", "pending shutdown cancelled", "poweroff requested, in 0 ms"]);
+}
+
+#[test]
+fn shutdown_without_a_daemon_says_so() {
+    let sb = Sandbox::new();
+    let out = sb.run(args![bin("rinit-shutdown"), "-r", "now"]);
+    assert_eq!(out.status.code(), Some(111));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rinit-shutdown: fatal: the shutdown daemon is not listening"), "{err}");
+}
+
+#[test]
+fn refuses_to_run_when_not_pid_1() {
+    let mut sb = Sandbox::new();
+    let base = demo_basedir(&sb, &[]);
+    let mut p = sb.spawn(args![bin("rinit"), "-c", base]);
+    let st = p.wait_timeout(SOON).expect("rinit to refuse");
+    assert_eq!(st.code(), Some(100));
+    assert!(p.output().contains("rinit: fatal: not pid 1"), "{}", p.output());
+}
+
+#[test]
+fn a_missing_basedir_is_one_clear_error() {
+    let mut sb = Sandbox::new();
+    let mut p = sb.spawn_pid1(args![bin("rinit"), "-c", "/nonexistent/rinit"]);
+    let st = p.wait_timeout(SOON).expect("rinit to fail");
+    assert_eq!(st.code(), Some(111));
+    let out = p.output();
+    assert!(
+        out.contains("rinit: fatal: unable to read the run-image /nonexistent/rinit/run-image: No such file or directory"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_maker_writes_every_piece_of_a_basedir() {
+    let sb = Sandbox::new();
+    let base = sb.path("b");
+    let out = sb.run(args![bin("rinit-maker"), "-c", "/etc/rinit", "-b", "/sbin", "-1", "-G", "getty 38400 tty1", "-D", "boot", "-m", "027", base]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in ["bin/init", "bin/halt", "bin/poweroff", "bin/reboot", "bin/shutdown", "bin/telinit",
+        "scripts/rc.init", "scripts/runlevel", "scripts/rc.shutdown", "scripts/rc.shutdown.final",
+        "env/PATH", "conf/runlevel", "conf/umask",
+        "run-image/service/.s6-svscan/SIGTERM", "run-image/service/.s6-svscan/finish",
+        "run-image/service/rinit-shutdownd/run", "run-image/service/rinit-log-catchall/run",
+        "run-image/service/rinit-early-getty/run", "run-image/uncaught-logs"]
+    {
+        assert!(fs::symlink_metadata(base.join(f)).is_ok(), "{f} is missing");
+    }
+    assert_eq!(fs::read_link(base.join("bin/init")).unwrap(), Path::new("/sbin/rinit"));
+    assert!(sb.read("b/run-image/service/rinit-log-catchall/run").contains("rinit-log -- 1 t"));
+    let help = sb.run(args![bin("rinit-maker"), "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for o in ["-c", "-b", "-r", "-G", "-1", "-L", "-B", "-p", "-m", "-t", "-d", "-s", "-D", "-q", "-C"] {
+        assert!(help.contains(&format!("\n  {o} ")), "--help lacks {o}:\n{help}");
+    }
+}
+
+// ---------------------------------------------------------------- runc
+
+/// A runc bundle whose root file system holds only rinit's programs,
+/// busybox, the compiled demo and a basedir; read-only, with a tmpfs /run.
+fn runc_bundle(sb: &Sandbox, args: &[&str]) -> PathBuf {
+    runc_bundle_as(sb, args, 0)
+}
+
+/// The same, the container's processes running as `uid` (its /run theirs).
+fn runc_bundle_as(sb: &Sandbox, args: &[&str], uid: u32) -> PathBuf {
+    let bundle = sb.mkdir("bundle");
+    let root = bundle.join("rootfs");
+    for d in ["sbin", "bin", "etc/rinit-rc", "run", "proc", "dev", "sys", "tmp"] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    for e in fs::read_dir(bin_dir()).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().into_string().unwrap();
+        if (name == "rinit" || name.starts_with("rinit-")) && !name.contains('.') && e.path().is_file() {
+            fs::copy(e.path(), root.join("sbin").join(&name)).unwrap();
+        }
+    }
+    fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
+    for a in ["sh", "sleep", "echo", "cut", "cat", "id"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(a)).unwrap();
+    }
+    let out = sb.run(args![bin("rinit-rc-compile"), root.join("etc/rinit-rc/compiled"), demo_source()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // As root the image is a machine's (container mode is detected); for
+    // another user a container's (-C: no catch-all logger directory to own).
+    let out = if uid == 0 {
+        sb.run(args![bin("rinit-maker"), "-c", "/etc/rinit", "-b", "/sbin", "-p", "/sbin:/bin", "-q", "1000", root.join("etc/rinit")])
+    } else {
+        sb.run(args![bin("rinit-maker"), "-C", "-c", "/etc/rinit", "-b", "/sbin", "-p", "/sbin:/bin", "-q", "1000", root.join("etc/rinit")])
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let quoted: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+    let config = format!(
+        r#"{{
+  "ociVersion": "1.0.2",
+  "process": {{
+    "terminal": false, "user": {{ "uid": {uid}, "gid": {uid} }}, "cwd": "/",
+    "args": [{}],
+    "env": ["PATH=/sbin:/bin", "TERM=xterm"],
+    "capabilities": {{
+      "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+      "ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    }},
+    "rlimits": [{{ "type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024 }}],
+    "noNewPrivileges": true
+  }},
+  "root": {{ "path": "rootfs", "readonly": true }},
+  "hostname": "rinit",
+  "mounts": [
+    {{ "destination": "/proc", "type": "proc", "source": "proc" }},
+    {{ "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] }},
+    {{ "destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=755", "uid={uid}", "gid={uid}"] }},
+    {{ "destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"] }}
+  ],
+  "linux": {{
+    "namespaces": [{{ "type": "pid" }}, {{ "type": "ipc" }}, {{ "type": "uts" }}, {{ "type": "mount" }}]
+  }}
+}}"#,
+        quoted.join(", "),
+        uid = uid
+    );
+    fs::write(bundle.join("config.json"), config).unwrap();
+    bundle
+}
+
+/// A container name unique to the sandbox (tests run in parallel).
+fn runc_name(sb: &Sandbox) -> String {
+    sb.dir.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Deletes the container however the test ends (a panic included).
+struct RuncGuard {
+    runc: PathBuf,
+    name: String,
+}
+
+impl Drop for RuncGuard {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.runc).args(["delete", "-f", &self.name]).output();
+    }
+}
+
+#[test]
+fn runc_passes_the_main_programs_exit_code_out() {
+    let Some(runc) = require("runc") else { return };
+    if require("busybox").is_none() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let bundle = runc_bundle(&sb, &["/sbin/rinit", "--", "/bin/busybox", "sh", "-c", "echo main program; exit 7"]);
+    let name = runc_name(&sb);
+    let _guard = RuncGuard { runc: runc.clone(), name: name.clone() };
+    let out = Command::new(&runc)
+        .args(["run", "--bundle"]).arg(&bundle).arg(&name)
+        .stdin(Stdio::null())
+        .output()
+        .expect("runc run");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(7), "{text}");
+    assert_in_order(&text, &["service demo-oneshot-1: starting", "service demo-longrun-1 successfully started"]);
+    assert_in_order(&text, &["exited 7: shutting the container down", "service demo-oneshot-1 successfully stopped", "exiting with code 7"]);
+}
+
+#[test]
+fn runc_runs_a_read_only_container_as_a_non_root_user() {
+    let Some(runc) = require("runc") else { return };
+    if require("busybox").is_none() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let bundle = runc_bundle_as(&sb, &["/sbin/rinit", "--", "/bin/busybox", "sh", "-c", "echo uid=$(id -u); exit 9"], 1000);
+    let name = runc_name(&sb);
+    let _guard = RuncGuard { runc: runc.clone(), name: name.clone() };
+    let out = Command::new(&runc)
+        .args(["run", "--bundle"]).arg(&bundle).arg(&name)
+        .stdin(Stdio::null())
+        .output()
+        .expect("runc run");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(9), "{text}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("uid=1000"), "{text}");
+    assert_in_order(&text, &["service demo-longrun-1 successfully started", "service demo-oneshot-1 successfully stopped", "exiting with code 9"]);
+}
+
+#[test]
+fn runc_stops_the_container_cleanly_on_sigterm() {
+    let Some(runc) = require("runc") else { return };
+    if require("busybox").is_none() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let bundle = runc_bundle(&sb, &["/sbin/rinit", "--", "/bin/busybox", "sleep", "1000"]);
+    let name = runc_name(&sb);
+    let _guard = RuncGuard { runc: runc.clone(), name: name.clone() };
+    let log = sb.path("runc.log");
+    let mut child = Command::new(&runc)
+        .args(["run", "--bundle"]).arg(&bundle).arg(&name)
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&log).unwrap())
+        .stderr(fs::File::create(sb.path("runc.err")).unwrap())
+        .spawn()
+        .expect("runc run");
+    wait_until("default to be up in the container", Duration::from_secs(10), || {
+        fs::read_to_string(&log).unwrap_or_default().contains("default is up")
+    });
+    let k = Command::new(&runc).args(["kill", &name, "TERM"]).output().expect("runc kill");
+    assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
+    let end = Instant::now() + Duration::from_secs(10);
+    let st = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if Instant::now() > end {
+            let _ = child.kill();
+            panic!("the container did not stop after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = format!("{}{}", fs::read_to_string(&log).unwrap_or_default(), fs::read_to_string(sb.path("runc.err")).unwrap_or_default());
+    assert_eq!(st.code(), Some(0), "{text}");
+    assert_in_order(&text, DOWN_LINES);
+    assert!(text.contains("exiting with code 0"), "{text}");
+}
+
+// ---------------------------------------------------------------- qemu
+
+#[test]
+fn boots_the_demo_on_a_real_kernel_and_powers_off() {
+    if require("qemu-system-x86_64").is_none() || require("busybox").is_none() || require("cpio").is_none() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let out_dir = sb.mkdir("qemu");
+    let st = Command::new(repo().join("scripts/boot-qemu"))
+        .args(["-p", "-t", "120", "-o"]).arg(&out_dir)
+        .env("RINIT_BIN_DIR", bin_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .status()
+        .expect("scripts/boot-qemu");
+    let console = fs::read_to_string(out_dir.join("console.log")).unwrap_or_default();
+    assert!(st.success(), "qemu did not power off by itself:\n{console}");
+    assert_in_order(
+        &console,
+        &[
+            "rinit: info: stage 1 started",
+            "(boot mode)",
+            "mounted /proc",
+            "service demo-oneshot-1: starting",
+            "demo-oneshot-1 is up",
+            "service demo-longrun-1 successfully started",
+            "login:",
+            "shutting down: poweroff",
+            "service demo-longrun-1: stopping",
+            "service demo-longrun-1 successfully stopped",
+            "service demo-oneshot-1: stopping",
+            "service demo-oneshot-1 successfully stopped",
+            "sending all processes the TERM signal",
+            "sending all processes the KILL signal",
+            "unmounted /run",
+            "system poweroff",
+            "reboot: Power down",
+        ],
+    );
+    assert_in_order(&console, &["demo-oneshot-1 is up", "demo-longrun-1 is running", "shutting down: poweroff"]);
+    assert!(!console.contains("unable to open /proc/mounts"), "{console}");
+    assert!(!console.contains("Kernel panic"), "{console}");
+}
