@@ -7,6 +7,7 @@ pub mod control;
 pub mod err;
 pub mod fifodir;
 pub mod fmt;
+pub mod options;
 pub mod path;
 pub mod servicedir;
 pub mod status;

@@ -3,7 +3,6 @@
 
 pub mod deathtally;
 pub mod service;
-pub mod options;
 pub mod statustext;
 pub mod scanctl;
 pub mod scandir;

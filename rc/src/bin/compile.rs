@@ -11,7 +11,7 @@ use rc::db::{Kind, MAX_DB_BYTES};
 use rc::graph::{self, Graph};
 use rc::source::Source;
 use rinit_rc as rc;
-use supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc-compile [ -v verbosity ] compiled source...";
 

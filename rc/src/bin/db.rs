@@ -9,7 +9,7 @@ use base::sys::{self, Args};
 use rc::db::{Db, Kind, Svc};
 use rc::live;
 use rinit_rc as rc;
-use supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services";
 

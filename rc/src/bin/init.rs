@@ -10,7 +10,7 @@ use base::sys::{self, Args, errno};
 use rc::db::{Kind, MAX_SERVICES};
 use rc::{install, live};
 use rinit_rc as rc;
-use supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc-init [ -c compiled ] [ -l live ] [ -t timeout ] scandir";
 

@@ -20,7 +20,7 @@ use rc::change::{self, Opts, Tables};
 use rc::db::{Db, Kind, MAX_SERVICES};
 use rc::live;
 use rinit_rc as rc;
-use supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -u | -d | -D ] [ -p ] [ -a ] [ -b ] help|list|listall|diff|change [ servicenames... ]";
 

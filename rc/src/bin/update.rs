@@ -21,7 +21,7 @@ use rc::change::{self, Opts, Tables};
 use rc::db::{Db, Kind, MAX_SERVICES};
 use rc::{copy, install, live};
 use rinit_rc as rc;
-use supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 
 const USAGE: &[u8] =
     b"rinit-rc-update [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] newcompiled";

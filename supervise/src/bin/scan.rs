@@ -12,7 +12,7 @@ use base::fmt;
 use base::sys::{self, errno, Args, Errno, Fd, PollFd};
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, Ordering};
-use rinit_supervise::options::{self as getopt, Opt};
+use base::options::{self as getopt, Opt};
 use rinit_supervise::scanctl::{self, Control};
 use rinit_supervise::scandir::{self, Table};
 

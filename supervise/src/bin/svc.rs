@@ -10,7 +10,7 @@ use base::fmt::{self, Buf};
 use base::path::PathBuf;
 use base::sys::{self, errno, sig, Args, ArgvBuf, Errno, Fd, Open, Pid};
 use base::{control, err, wait};
-use rinit_supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-svc [ -wu | -wU | -wd | -wD | -wr | -wR ] [ -T timeout ] [ -abqhkti12pcyrPCKoduDUxOQ ] servicedir...";
 

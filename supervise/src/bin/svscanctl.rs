@@ -7,7 +7,7 @@ use base::fmt::Buf;
 use base::sys::{self, errno, Args};
 use base::path::PathBuf;
 use base::{control, err};
-use rinit_supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-svscanctl [ -zabhitqnN ] svscandir";
 

@@ -7,7 +7,7 @@ use base::sys::{self, Args};
 use base::tai64n::Tai64n;
 use base::path::PathBuf;
 use base::{control, err, status};
-use rinit_supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 use rinit_supervise::statustext::{self, Line, View};
 
 const USAGE: &[u8] = b"rinit-svstat [ -uwNrpest | -o up,wantedup,normallyup,ready,paused,pid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor ] [ -n ] servicedir";

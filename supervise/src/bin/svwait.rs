@@ -11,7 +11,7 @@ use base::fmt;
 use base::sys::{self, Args};
 use base::wait::{self, Goal, Need, Outcome, Slot, Waiter};
 use base::err;
-use rinit_supervise::options::{Opt, Options};
+use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-svwait [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir...";
 

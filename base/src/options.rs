@@ -2,7 +2,7 @@
 //! `-ab`, `-T 100`, `-T100`, `--` ends the options, the first word that is
 //! not an option ends them too.
 
-use base::sys::Args;
+use crate::sys::Args;
 
 /// One option read from the command line.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
