@@ -11,7 +11,8 @@ pub const EXIT_USAGE: i32 = 100;
 /// Temporary or system failure (s6's convention).
 pub const EXIT_SYS: i32 = 111;
 
-/// Longest message written in one piece; longer ones are cut, never split.
+/// Longest message written in one piece; a longer one is cut in its middle
+/// (marked `...`), keeping its start and the error's text: never split.
 pub const MSG_MAX: usize = 1024;
 
 static PROG: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
@@ -39,12 +40,16 @@ fn say(level: &[u8], parts: &[&[u8]], e: Option<Errno>) {
     for p in parts {
         b.push(p);
     }
-    if let Some(e) = e {
-        b.push(b": ").push(strerror(e));
+    let reason = e.map_or(&b""[..], strerror);
+    // Room for "...", ": ", the reason and the newline (reasons are short).
+    let keep = MSG_MAX.saturating_sub(reason.len() + 6);
+    if b.overflowed || b.len() > keep {
+        b.truncate(keep);
+        b.overflowed = false;
+        b.push(b"...");
     }
-    if b.overflowed {
-        b.clear();
-        b.push(prog()).push(b": ").push(level).push(b"(message too long)");
+    if e.is_some() {
+        b.push(b": ").push(reason);
     }
     b.byte(b'\n');
     let _ = sys::write_all(sys::STDERR, b.as_bytes());
@@ -76,6 +81,15 @@ pub fn fatal_sys(code: i32, parts: &[&[u8]], e: Errno) -> ! {
 /// other way (a pid 1 that execs its crash program next).
 pub fn fatal_line(parts: &[&[u8]], e: Errno) {
     say(b"fatal: ", parts, Some(e))
+}
+
+/// `PROG: fatal: too many WHAT (max N)`, exit 100: the command line asks
+/// for more than a capacity allows.
+pub fn too_many(what: &[u8], max: usize) -> ! {
+    // Buf<MSG_MAX>: the type `say` already uses, no second copy of its code.
+    let mut n = Buf::<MSG_MAX>::new();
+    n.u64(max as u64).byte(b')');
+    fatal(EXIT_USAGE, &[b"too many ", what, b" (max ", n.as_bytes()])
 }
 
 /// `PROG: usage: USAGE`, exit 100.

@@ -10,7 +10,9 @@ use crate::fmt::Buf;
 use crate::path::PathBuf;
 use crate::sys::{self, errno, Errno, Fd, FileType, Open};
 use crate::tai64n::Tai64n;
+use core::ffi::CStr;
 
+/// How every listener FIFO's name starts.
 pub const PREFIX: &[u8] = b"ftrig1:@";
 /// Length of a listener FIFO's name.
 pub const NAME_LEN: usize = 39;
@@ -21,11 +23,16 @@ pub fn create(dir: &[u8], gid: Option<u32>) -> Result<(), Errno> {
     // Built in place: a PathBuf returned by `join` is 4 KiB more stack.
     let mut p = PathBuf::new();
     p.push(dir)?;
-    match sys::mkdir(p.as_cstr(), 0o700) {
+    create_c(p.as_cstr(), gid)
+}
+
+/// `create`, given the fifodir's path as a C string (no path buffer).
+pub fn create_c(dir: &CStr, gid: Option<u32>) -> Result<(), Errno> {
+    match sys::mkdir(dir, 0o700) {
         Ok(()) | Err(errno::EEXIST) => {}
         Err(e) => return Err(e),
     }
-    let fd = sys::open(p.as_cstr(), Open::RDONLY | Open::DIRECTORY, 0)?;
+    let fd = sys::open(dir, Open::RDONLY | Open::DIRECTORY, 0)?;
     let r = match gid {
         Some(g) => sys::fchown(fd, None, Some(g)).and_then(|_| sys::fchmod(fd, 0o3730)),
         None => sys::fchmod(fd, 0o1733),
@@ -40,15 +47,21 @@ fn is_listener_name(n: &[u8]) -> bool {
 
 /// Sends `letters` to every listener in `dir`. Returns how many got them.
 pub fn notify(dir: &[u8], letters: &[u8]) -> Result<usize, Errno> {
-    let d = {
-        let mut p = PathBuf::new();
-        p.push(dir)?;
-        sys::open_dir(p.as_cstr())?
-    };
-    // Listeners are opened relative to the directory: no path to build per
-    // FIFO, and no 4 KiB path buffer alive during the walk.
+    let mut p = PathBuf::new();
+    p.push(dir)?;
+    notify_c(p.as_cstr(), letters)
+}
+
+/// `notify`, given the fifodir's path as a C string. Listeners are opened
+/// relative to the directory: no path to build, no 4 KiB buffer on the
+/// stack, and a small getdents buffer (a listener's entry takes 64 bytes):
+/// the supervisor, which announces every change, keeps its stack to a page.
+#[inline(never)]
+pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
+    let d = sys::open_dir(dir)?;
+    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 512];
     let mut sent = 0;
-    let r = sys::read_dir(d, &mut |name, kind| {
+    let r = sys::read_dir_with(d, &mut buf, &mut |name, kind| {
         if !is_listener_name(name.to_bytes()) || !(kind == FileType::Fifo || kind == FileType::Unknown) {
             return;
         }

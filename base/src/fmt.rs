@@ -20,7 +20,8 @@ impl<const N: usize> Buf<N> {
         Buf { buf: [0; N], len: 0, overflowed: false }
     }
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        // len <= N always; get() keeps the panic path out of the binaries.
+        self.buf.get(..self.len).unwrap_or(&[])
     }
     pub fn len(&self) -> usize {
         self.len
@@ -37,12 +38,23 @@ impl<const N: usize> Buf<N> {
         self.len = self.len.min(len);
     }
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
-        let room = N - self.len;
-        let n = s.len().min(room);
-        self.buf[self.len..self.len + n].copy_from_slice(&s[..n]);
-        self.len += n;
+        let room = self.buf.get_mut(self.len..).unwrap_or(&mut []);
+        let n = s.len().min(room.len());
+        if let (Some(dst), Some(src)) = (room.get_mut(..n), s.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
         if n < s.len() {
             self.overflowed = true;
+        }
+        self
+    }
+    /// If text was dropped, ends the buffer with `...` (over its last
+    /// bytes), so that a cut message shows it was cut.
+    pub fn mark_cut(&mut self) -> &mut Self {
+        if self.overflowed {
+            self.truncate(N.saturating_sub(3));
+            self.push(b"...");
         }
         self
     }
@@ -80,20 +92,21 @@ impl<const N: usize> Buf<N> {
     }
 }
 
+/// Lowercase hex digits, by value.
 pub const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Decimal digits of `v`, written at the end of `tmp`.
 pub fn u64_dec(mut v: u64, tmp: &mut [u8; 20]) -> &[u8] {
     let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (v % 10) as u8;
+    for d in tmp.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
         v /= 10;
-        if v == 0 || i == 0 {
+        i -= 1;
+        if v == 0 {
             break;
         }
     }
-    &tmp[i..]
+    tmp.get(i..).unwrap_or(&[])
 }
 
 /// A whole decimal number, no sign, no blanks; None on anything else or overflow.
@@ -118,16 +131,19 @@ pub fn parse_u64_line(s: &[u8]) -> Option<u64> {
 }
 
 /// `s` without leading and trailing ASCII whitespace.
-pub fn trim(s: &[u8]) -> &[u8] {
-    let mut a = 0;
-    let mut b = s.len();
-    while a < b && s[a].is_ascii_whitespace() {
-        a += 1;
+pub fn trim(mut s: &[u8]) -> &[u8] {
+    // Slice patterns: no index, so no panic path in the binaries.
+    while let [c, rest @ ..] = s
+        && c.is_ascii_whitespace()
+    {
+        s = rest;
     }
-    while b > a && s[b - 1].is_ascii_whitespace() {
-        b -= 1;
+    while let [rest @ .., c] = s
+        && c.is_ascii_whitespace()
+    {
+        s = rest;
     }
-    &s[a..b]
+    s
 }
 
 pub fn hex_val(c: u8) -> Option<u8> {
@@ -154,6 +170,14 @@ mod tests {
         assert_eq!(parse_u64(b"12a"), None);
         assert_eq!(parse_u64(b"99999999999999999999"), None);
         assert_eq!(parse_u64_line(b" 3\n"), Some(3));
+        assert_eq!(trim(b" \t\n "), b"");
+        assert_eq!(trim(b"  a b\n"), b"a b");
+    }
+    #[test]
+    fn formats_zero_and_max_padded() {
+        let mut b = Buf::<64>::new();
+        b.u64_pad(0, 3).byte(b' ').u64_pad(u64::MAX, 3);
+        assert_eq!(b.as_bytes(), b"000 18446744073709551615");
     }
     #[test]
     fn overflow_is_remembered() {
@@ -161,5 +185,8 @@ mod tests {
         b.push(b"hello");
         assert!(b.overflowed);
         assert_eq!(b.as_bytes(), b"hell");
+        b.mark_cut();
+        assert_eq!(b.as_bytes(), b"h...");
+        assert!(b.overflowed);
     }
 }

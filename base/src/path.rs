@@ -42,19 +42,21 @@ impl PathBuf {
         if s.iter().any(|&c| c == 0) {
             return Err(errno::EINVAL);
         }
-        if self.len + s.len() > PATH_MAX {
+        // The bytes and the NUL after them, if they fit.
+        let end = self.len.saturating_add(s.len());
+        let Some((nul, dst)) = self.buf.get_mut(self.len..=end).and_then(|d| d.split_last_mut()) else {
             return Err(errno::ENAMETOOLONG);
-        }
-        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
-        self.len += s.len();
-        self.buf[self.len] = 0;
+        };
+        dst.copy_from_slice(s);
+        *nul = 0;
+        self.len = end;
         Ok(self)
     }
 
     pub fn truncate(&mut self, len: usize) {
-        if len < self.len {
+        if let Some(nul) = self.buf.get_mut(len).filter(|_| len < self.len) {
+            *nul = 0;
             self.len = len;
-            self.buf[len] = 0;
         }
     }
 
@@ -67,7 +69,7 @@ impl PathBuf {
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.buf.get(..self.len).unwrap_or(&[])
     }
 
     pub fn as_cstr(&self) -> &CStr {
@@ -89,5 +91,16 @@ mod tests {
     fn refuses_too_long() {
         let long = [b'a'; PATH_MAX + 1];
         assert_eq!(PathBuf::join(&long, &[]).err(), Some(errno::ENAMETOOLONG));
+    }
+    #[test]
+    fn holds_exactly_path_max_and_truncates() {
+        let mut p = PathBuf::join(&[b'a'; PATH_MAX - 1], &[]).unwrap();
+        assert_eq!(p.push(b"bc").err(), Some(errno::ENAMETOOLONG));
+        p.push(b"b").unwrap();
+        assert_eq!(p.len(), PATH_MAX);
+        assert_eq!(p.as_cstr().to_bytes().len(), PATH_MAX);
+        p.truncate(1);
+        assert_eq!(p.as_cstr().to_bytes(), b"a");
+        assert_eq!(p.push(b"x\0y").err(), Some(errno::EINVAL));
     }
 }

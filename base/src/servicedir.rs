@@ -9,8 +9,8 @@
 //! EINVAL when the content is not a valid value, the open error otherwise.
 
 use crate::fmt;
-use crate::path::PathBuf;
 use crate::sys::{self, errno, sig, Errno};
+use core::ffi::CStr;
 
 pub const RUN: &[u8] = b"run";
 pub const FINISH: &[u8] = b"finish";
@@ -33,32 +33,46 @@ pub const MAX_DEATH_TALLY_CAP: u64 = 4096;
 /// Longest content of a one-value file; longer is invalid.
 pub const VALUE_MAX: usize = 32;
 
-/// `dir/file`, built in `p` (not returned: a PathBuf is 4 KiB of stack).
-fn path<'a>(p: &'a mut PathBuf, dir: &[u8], file: &[u8]) -> Result<&'a core::ffi::CStr, Errno> {
-    p.push(dir)?.push(b"/")?.push(file)?;
-    Ok(p.as_cstr())
+/// Longest service directory path the readers take (the supervisor's is
+/// `.`); a longer one is ENAMETOOLONG.
+pub const DIR_MAX: usize = 200;
+
+/// Calls `f` on `dir/file`, built in a few hundred bytes of stack: the
+/// supervisor keeps its stack to one page, and a PathBuf is 4 KiB.
+fn at(dir: &[u8], file: &[u8], f: &mut dyn FnMut(&CStr) -> Result<usize, Errno>) -> Result<usize, Errno> {
+    let mut b = [0u8; DIR_MAX + 24];
+    let mut n = 0;
+    for part in [dir, b"/", file] {
+        match b.get_mut(n..n + part.len()) {
+            Some(d) => d.copy_from_slice(part),
+            None => return Err(errno::ENAMETOOLONG),
+        }
+        n += part.len();
+    }
+    f(sys::cstr(b.get(..=n).ok_or(errno::ENAMETOOLONG)?).ok_or(errno::EINVAL)?)
 }
 
-/// Does `dir/file` exist (as anything)?
+/// Does `dir/file` exist (as anything, following symlinks)?
 pub fn has(dir: &[u8], file: &[u8]) -> Result<bool, Errno> {
-    match sys::stat(path(&mut PathBuf::new(), dir, file)?) {
-        Ok(_) => Ok(true),
-        Err(errno::ENOENT) => Ok(false),
-        Err(e) => Err(e),
-    }
+    at(dir, file, &mut |p| sys::exists(p).map(usize::from)).map(|n| n != 0)
 }
 
 /// The trimmed content of a small file; None when absent. One read: these
 /// files are a few bytes, and one that fills the buffer is invalid.
 fn value<'a>(dir: &[u8], file: &[u8], buf: &'a mut [u8; VALUE_MAX]) -> Result<Option<&'a [u8]>, Errno> {
-    let fd = match sys::open_read(path(&mut PathBuf::new(), dir, file)?) {
-        Ok(fd) => fd,
-        Err(errno::ENOENT) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let r = sys::read(fd, buf);
-    sys::close(fd);
-    match r? {
+    const ABSENT: usize = usize::MAX;
+    let n = at(dir, file, &mut |p| {
+        let fd = match sys::open_read(p) {
+            Ok(fd) => fd,
+            Err(errno::ENOENT) => return Ok(ABSENT),
+            Err(e) => return Err(e),
+        };
+        let r = sys::read(fd, buf);
+        sys::close(fd);
+        r
+    })?;
+    match n {
+        ABSENT => Ok(None),
         VALUE_MAX => Err(errno::EINVAL),
         n => Ok(Some(fmt::trim(buf.get(..n).unwrap_or(&[])))),
     }

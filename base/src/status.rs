@@ -14,6 +14,7 @@ use crate::path::PathBuf;
 use crate::sys::{self, Errno, Open};
 use crate::tai64n::Tai64n;
 
+/// Bytes of the status file (s6's layout, above).
 pub const STATUS_LEN: usize = 35;
 
 const PAUSED: u8 = 1;
@@ -97,13 +98,26 @@ pub fn write(dir: &[u8], st: &Status) -> Result<(), Errno> {
     let mut p = PathBuf::new();
     p.push(dir)?.push(b"/supervise")?;
     let d = sys::open_dir(p.as_cstr())?;
-    let r = sys::open_at(d, c"status.new", Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644).and_then(|fd| {
-        let r = sys::write_all(fd, &st.encode());
-        sys::close(fd);
-        r.and_then(|_| sys::rename_in(d, c"status.new", c"status"))
-    });
+    let r = write_in(d, st);
     sys::close(d);
     r
+}
+
+/// `write` from inside the service directory (the supervisor): no 4 KiB
+/// path buffer on its stack.
+pub fn write_here(st: &Status) -> Result<(), Errno> {
+    let d = sys::open_dir(c"supervise")?;
+    let r = write_in(d, st);
+    sys::close(d);
+    r
+}
+
+/// Writes through a descriptor of the `supervise/` directory.
+fn write_in(supervise: sys::Fd, st: &Status) -> Result<(), Errno> {
+    let fd = sys::open_at(supervise, c"status.new", Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
+    let r = sys::write_all(fd, &st.encode());
+    sys::close(fd);
+    r.and_then(|_| sys::rename_in(supervise, c"status.new", c"status"))
 }
 
 #[cfg(test)]

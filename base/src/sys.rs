@@ -68,9 +68,12 @@ pub const STDOUT: Fd = Fd(1);
 pub const STDERR: Fd = Fd(2);
 
 fn bfd(fd: Fd) -> BorrowedFd<'static> {
+    // borrow_raw panics on -1 (a common "no descriptor" value); any other
+    // negative number gets the same EBADF from the kernel.
+    let n = if fd.0 == -1 { i32::MIN } else { fd.0 };
     // SAFETY: rustix only uses the number for the duration of one syscall;
     // an invalid number gives EBADF, never undefined behaviour.
-    unsafe { BorrowedFd::borrow_raw(fd.0) }
+    unsafe { BorrowedFd::borrow_raw(n) }
 }
 
 fn own(fd: rustix::fd::OwnedFd) -> Fd {
@@ -201,10 +204,11 @@ impl<'a, const N: usize> ArgvBuf<'a, N> {
     }
     /// Adds a string; false when the array is full.
     pub fn push(&mut self, s: &'a CStr) -> bool {
-        if self.len + 1 >= N {
-            return false;
+        // The last entry stays NULL: the array's terminator.
+        match self.ptrs.get_mut(self.len).filter(|_| self.len + 1 < N) {
+            Some(p) => *p = s.as_ptr() as *const u8,
+            None => return false,
         }
-        self.ptrs[self.len] = s.as_ptr() as *const u8;
         self.len += 1;
         true
     }
@@ -249,6 +253,86 @@ pub fn environ() -> Argv<'static> {
     static EMPTY: [usize; 1] = [0];
     let ptr = if p.is_null() { EMPTY.as_ptr() as *const *const u8 } else { p as *const *const u8 };
     Argv { ptr, _l: core::marker::PhantomData }
+}
+
+/// Runs `main` on a stack moved up into the page that holds the argument
+/// and environment strings, and gives the kernel back the stack pages below
+/// that page (x86_64; elsewhere, or when the move does not fit, `main` runs
+/// where it is). Why: the kernel puts argv, envp and auxv a random 0-8 KiB
+/// below the strings (its stack shuffle), so even a program with a small
+/// stack keeps two or three stack pages resident for its whole life where
+/// one does; a supervisor lives as long as its service, one per service.
+/// `frames` is the stack the program needs below the moved arrays: the move
+/// is made only when the strings' page has that much room left.
+pub fn run_in_strings_page(args: Args, frames: usize, main: fn(Args) -> !) -> ! {
+    #[cfg(target_arch = "x86_64")]
+    {
+        const PAGE: usize = 4096;
+        let envp = ENVIRON.load(Ordering::Relaxed) as *const *const u8;
+        let mut lowest = usize::MAX;
+        let mut envc = 0;
+        // SAFETY: argv[..argc] and envp up to its NULL are the kernel's
+        // arrays of string pointers (Args::from_stack).
+        unsafe {
+            for i in 0..args.argc {
+                lowest = lowest.min(*args.argv.add(i) as usize);
+            }
+            while !envp.is_null() && !(*envp.add(envc)).is_null() {
+                lowest = lowest.min(*envp.add(envc) as usize);
+                envc += 1;
+            }
+        }
+        let here = &lowest as *const usize as usize;
+        let page = lowest & !(PAGE - 1);
+        let nptr = args.argc + 1 + envc + 1;
+        let arrays = lowest.wrapping_sub(nptr * 8) & !15;
+        let ctx = arrays.wrapping_sub(core::mem::size_of::<Resume>()) & !15;
+        // The old arrays end below everything written in the new place.
+        let old_end = if envp.is_null() { args.argv as usize + nptr * 8 } else { envp as usize + (envc + 1) * 8 };
+        if lowest != usize::MAX && here < page && old_end <= ctx && ctx >= page + frames {
+            let release = (here & !(PAGE - 1)) - PAGE;
+            // SAFETY: [ctx, lowest) lies in the stack mapping, in the strings'
+            // page below the strings, above the old arrays and every live
+            // frame; the copies read the kernel's arrays (argc + 1 and
+            // envc + 1 pointers, NULLs included). `resume` never returns, so
+            // no old frame is used again; the released range holds only them,
+            // the old arrays and auxv, which nothing reads after start-up.
+            unsafe {
+                let new_argv = arrays as *mut *const u8;
+                core::ptr::copy_nonoverlapping(args.argv, new_argv, args.argc + 1);
+                let new_envp = new_argv.add(args.argc + 1);
+                if envp.is_null() {
+                    *new_envp = core::ptr::null();
+                } else {
+                    core::ptr::copy_nonoverlapping(envp, new_envp, envc + 1);
+                }
+                ENVIRON.store(new_envp as *mut *const u8, Ordering::Relaxed);
+                let r = Resume { args: Args { argc: args.argc, argv: new_argv }, main, release, len: page - release };
+                (ctx as *mut Resume).write(r);
+                core::arch::asm!("mov rsp, {sp}", "call {f}", "ud2", sp = in(reg) ctx, f = sym resume, in("rdi") ctx, options(noreturn));
+            }
+        }
+    }
+    main(args)
+}
+
+/// What `run_in_strings_page` hands over to the moved stack.
+#[cfg(target_arch = "x86_64")]
+struct Resume {
+    args: Args,
+    main: fn(Args) -> !,
+    release: usize,
+    len: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+extern "C" fn resume(ctx: *const u8) -> ! {
+    // SAFETY: `ctx` is the Resume written just above this frame.
+    let r = unsafe { (ctx as *const Resume).read() };
+    // SAFETY: MADV_DONTNEED (4) on pages of our own stack mapping that no
+    // frame uses any more; a later touch would get a zero page.
+    let _ = unsafe { sc::syscall!(MADVISE, r.release, r.len, 4) };
+    (r.main)(r.args)
 }
 
 pub fn exit(code: i32) -> ! {
@@ -639,10 +723,10 @@ pub fn write(fd: Fd, buf: &[u8]) -> Result<usize> {
 pub fn write_all(fd: Fd, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {
         let n = write(fd, buf)?;
-        if n == 0 {
-            return Err(errno::EIO);
-        }
-        buf = &buf[n..];
+        buf = match buf.get(n..) {
+            Some(rest) if n > 0 => rest,
+            _ => return Err(errno::EIO),
+        };
     }
     Ok(())
 }
@@ -654,10 +738,10 @@ pub fn pwrite_all(fd: Fd, mut buf: &[u8], mut off: u64) -> Result<()> {
             Err(rustix::io::Errno::INTR) => continue,
             r => r?,
         };
-        if n == 0 {
-            return Err(errno::EIO);
-        }
-        buf = &buf[n..];
+        buf = match buf.get(n..) {
+            Some(rest) if n > 0 => rest,
+            _ => return Err(errno::EIO),
+        };
         off += n as u64;
     }
     Ok(())
@@ -671,8 +755,8 @@ pub fn pread(fd: Fd, buf: &mut [u8], off: u64) -> Result<usize> {
 /// Reads until `buf` is full or end of file; returns the count.
 pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize> {
     let mut n = 0;
-    while n < buf.len() {
-        let r = read(fd, &mut buf[n..])?;
+    while let Some(rest) = buf.get_mut(n..).filter(|r| !r.is_empty()) {
+        let r = read(fd, rest)?;
         if r == 0 {
             break;
         }
@@ -693,10 +777,10 @@ pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8]> {
     };
     close(fd);
     let n = r?;
-    if extra > 0 {
-        return Err(errno::EOVERFLOW);
+    match buf.get(..n) {
+        Some(got) if extra == 0 => Ok(got),
+        _ => Err(errno::EOVERFLOW),
     }
-    Ok(&buf[..n])
 }
 
 pub fn dup2(old: Fd, new: Fd) -> Result<()> {
@@ -812,6 +896,33 @@ pub fn readlink<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8]> {
         return Err(errno::ENAMETOOLONG);
     }
     Ok(&buf[..n])
+}
+
+/// mkdir(2) of `name` inside the directory `dir`.
+pub fn mkdir_in(dir: Fd, name: &CStr, mode: u32) -> Result<()> {
+    Ok(rustix::fs::mkdirat(bfd(dir), name, Mode::from_bits_retain(mode))?)
+}
+
+/// mkfifo(3) of `name` inside the directory `dir`.
+pub fn mkfifo_in(dir: Fd, name: &CStr, mode: u32) -> Result<()> {
+    Ok(rustix::fs::mkfifoat(bfd(dir), name, Mode::from_bits_retain(mode))?)
+}
+
+/// symlink(2): `name` inside the directory `dir`, pointing at `target`.
+pub fn symlink_in(target: &CStr, dir: Fd, name: &CStr) -> Result<()> {
+    Ok(rustix::fs::symlinkat(target, bfd(dir), name)?)
+}
+
+/// readlink(2) of `name` inside the directory `dir`, as a C string in
+/// `buf`; ENAMETOOLONG when the target does not fit.
+pub fn readlink_in<'a>(dir: Fd, name: &CStr, buf: &'a mut [u8]) -> Result<&'a CStr> {
+    // SAFETY: buf is a valid writable buffer of buf.len() bytes.
+    let n = ret(unsafe { sc::syscall!(READLINKAT, dir.0 as isize as usize, name.as_ptr() as usize, buf.as_mut_ptr() as usize, buf.len()) })?;
+    match buf.get_mut(n) {
+        Some(z) => *z = 0,
+        None => return Err(errno::ENAMETOOLONG),
+    }
+    cstr(buf.get(..n + 1).unwrap_or(&[])).ok_or(errno::EINVAL)
 }
 
 pub fn chmod(path: &CStr, mode: u32) -> Result<()> {
@@ -953,8 +1064,13 @@ pub fn record_locked(fd: Fd) -> Result<bool> {
 /// calling `f(name, type)` for each except `.` and `..`. `buf` is the
 /// getdents buffer; the caller's fixed capacity.
 pub fn read_dir(dir: Fd, f: &mut dyn FnMut(&CStr, FileType)) -> Result<()> {
-    let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 2048];
-    let mut it = rustix::fs::RawDir::new(bfd(dir), &mut buf);
+    read_dir_with(dir, &mut [core::mem::MaybeUninit::<u8>::uninit(); 2048], f)
+}
+
+/// `read_dir` through the caller's getdents buffer: a small one for a
+/// process that must keep its stack to one page (the supervisor).
+pub fn read_dir_with(dir: Fd, buf: &mut [core::mem::MaybeUninit<u8>], f: &mut dyn FnMut(&CStr, FileType)) -> Result<()> {
+    let mut it = rustix::fs::RawDir::new(bfd(dir), buf);
     while let Some(e) = it.next() {
         let e = e?;
         let n = e.file_name();

@@ -32,17 +32,17 @@ impl Tai64n {
         self.label.saturating_sub(UNIX_EPOCH_LABEL)
     }
     pub fn pack(&self) -> [u8; PACKED_LEN] {
-        let mut b = [0u8; PACKED_LEN];
-        b[..8].copy_from_slice(&self.label.to_be_bytes());
-        b[8..].copy_from_slice(&self.nano.to_be_bytes());
-        b
+        // Array patterns, not slice ranges: no panic path in the binaries.
+        let [l0, l1, l2, l3, l4, l5, l6, l7] = self.label.to_be_bytes();
+        let [n0, n1, n2, n3] = self.nano.to_be_bytes();
+        [l0, l1, l2, l3, l4, l5, l6, l7, n0, n1, n2, n3]
     }
     pub fn unpack(b: &[u8; PACKED_LEN]) -> Tai64n {
-        let mut l = [0u8; 8];
-        l.copy_from_slice(&b[..8]);
-        let mut n = [0u8; 4];
-        n.copy_from_slice(&b[8..]);
-        Tai64n { label: u64::from_be_bytes(l), nano: u32::from_be_bytes(n) }
+        let [l0, l1, l2, l3, l4, l5, l6, l7, n0, n1, n2, n3] = *b;
+        Tai64n {
+            label: u64::from_be_bytes([l0, l1, l2, l3, l4, l5, l6, l7]),
+            nano: u32::from_be_bytes([n0, n1, n2, n3]),
+        }
     }
     /// Appends `@` + 24 hex digits.
     pub fn write_text<const N: usize>(&self, out: &mut Buf<N>) {

@@ -28,13 +28,14 @@ pub const DEFAULT_GRACE_MS: u64 = 2000;
 
 /// A setting's value, trimmed; None when the file is absent, empty or unreadable.
 pub struct Value {
-    buf: [u8; VALUE_MAX],
-    len: usize,
+    buf: [u8; VALUE_MAX + 1],
+    start: usize,
+    end: usize,
 }
 
 impl Value {
     pub fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or(&[])
+        self.buf.get(self.start..self.end).unwrap_or(&[])
     }
 }
 
@@ -43,21 +44,32 @@ pub fn path(basedir: &[u8], name: &[u8]) -> Result<PathBuf, sys::Errno> {
 }
 
 pub fn get(basedir: &[u8], name: &[u8]) -> Option<Value> {
-    let p = path(basedir, name).ok()?;
-    let mut v = Value { buf: [0; VALUE_MAX], len: 0 };
-    let n = match sys::read_file(p.as_cstr(), &mut v.buf) {
-        Ok(t) => t.len(),
-        Err(sys::errno::EOVERFLOW) => {
-            base::err::warn(&[b"ignoring ", p.as_bytes(), b": longer than the capacity"]);
-            return None;
-        }
-        Err(_) => return None,
-    };
+    read(&path(basedir, name).ok()?)
+}
+
+/// The first line of file `p`, trimmed (how `conf/` and, for stage 1's
+/// PATH, `env/` files are read).
+pub fn read(p: &PathBuf) -> Option<Value> {
+    let mut v = Value { buf: [0; VALUE_MAX + 1], start: 0, end: 0 };
+    // One read: these are small regular files, and a read that fills the
+    // buffer means the value is too long.
+    let fd = sys::open_read(p.as_cstr()).ok()?;
+    let n = sys::read(fd, &mut v.buf);
+    sys::close(fd);
+    let n = n.ok()?;
+    if n > VALUE_MAX {
+        base::err::warn(&[b"ignoring ", p.as_bytes(), b": longer than the capacity"]);
+        return None;
+    }
     let line = v.buf.get(..n)?.split(|&c| c == b'\n').next()?;
     let t = fmt::trim(line);
-    let (start, len) = (t.as_ptr() as usize - v.buf.as_ptr() as usize, t.len());
-    v.buf.copy_within(start..start + len, 0);
-    v.len = len;
+    if t.is_empty() {
+        return None;
+    }
+    let start = t.as_ptr() as usize - v.buf.as_ptr() as usize;
+    let end = start + t.len();
+    v.start = start;
+    v.end = end;
     Some(v)
 }
 

@@ -1,7 +1,8 @@
-//! The environment stage 1 hands to the supervision tree: built in a fixed
+//! The environment of the supervision tree (`rinit-stage2 -e` hands it to
+//! the scanner, and the runner to rc.init and the main program): built in a fixed
 //! buffer from the inherited one (container mode) and `<basedir>/env/`, an
-//! envdir as s6-envdir reads it (file name = variable, first line = value,
-//! empty file = unset).
+//! envdir as s6-envdir reads it (file name = variable, first line = value
+//! without trailing blanks, a NUL in it a newline, empty file = unset).
 
 use base::path::PathBuf;
 use base::sys::{self, ArgvBuf, Errno, FileType};
@@ -122,15 +123,20 @@ impl Env {
                 Ok(p) => p,
                 Err(e) => return r = Err(LoadError::Sys(e)),
             };
-            match sys::read_file(p.as_cstr(), &mut val) {
-                Ok(v) if v.is_empty() => self.unset(n),
-                Ok(v) => {
-                    let line = v.split(|&c| c == b'\n').next().unwrap_or(&[]);
-                    let mut end = line.len();
-                    while end > 0 && (line[end - 1] == b' ' || line[end - 1] == b'\t') {
+            match sys::read_file(p.as_cstr(), &mut val).map(|v| v.len()) {
+                Ok(0) => self.unset(n),
+                Ok(len) => {
+                    let v = val.get_mut(..len).unwrap_or(&mut []);
+                    let mut end = v.iter().position(|&c| c == b'\n').unwrap_or(len);
+                    while end > 0 && matches!(v.get(end - 1), Some(b' ' | b'\t')) {
                         end -= 1;
                     }
-                    if self.set(n, &line[..end]).is_err() {
+                    let line = v.get_mut(..end).unwrap_or(&mut []);
+                    // As envdir has it: a NUL in the file stands for a newline.
+                    for c in line.iter_mut().filter(|c| **c == 0) {
+                        *c = b'\n';
+                    }
+                    if self.set(n, line).is_err() {
                         r = Err(LoadError::Full);
                     }
                 }

@@ -7,7 +7,7 @@ use core::ffi::CStr;
 /// The basedir when neither `-c` nor the program name says otherwise.
 pub const DEFAULT_BASEDIR: &[u8] = b"/etc/rinit";
 /// The live directory: the run-image is copied here (tmpfs in boot mode).
-pub const LIVE: &[u8] = b"/run";
+pub const LIVE: &CStr = c"/run";
 /// The scan directory `rinit-scan` runs on (from the run-image's `service/`).
 pub const SCANDIR: &[u8] = b"/run/service";
 /// rinit's own live state: `basedir` (symlink), `container`, `exitcode`, `action`.

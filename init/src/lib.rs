@@ -3,9 +3,10 @@
 //! share. One module per concept; the binaries in src/bin tell the story.
 #![cfg_attr(not(test), no_std)]
 
-/// The buffer every log line and small text is built in: one size, so each
-/// binary carries one copy of the buffer code.
-pub type Line = base::fmt::Buf<96>;
+/// The buffer every log line and small text is built in: the size of
+/// `err`'s own message buffer, so each binary carries one copy of the
+/// buffer code (a second size would monomorphise it again).
+pub type Line = base::fmt::Buf<{ base::err::MSG_MAX }>;
 
 pub mod conf;
 pub mod envdir;

@@ -235,6 +235,13 @@ fn make_logger(dir: &[u8], c: &Config) -> R {
     }
     b.byte(b'\n');
     script(dir, rel.as_bytes(), &b)?;
+    // The FIFO stage 1 points the tree's output at: made here, copied
+    // into /run with the rest of the run-image.
+    rel.truncate(rel.len() - b"run".len());
+    rel.push(b"fifo");
+    let p = at(dir, rel.as_bytes())?;
+    let _ = sys::unlink(p.as_cstr());
+    sys::mkfifo(p.as_cstr(), 0o600).map_err(|e| fail(&p, e))?;
     if !c.console_only_log {
         mkdir(dir, b"run-image/uncaught-logs", 0o2700)?;
     }

@@ -29,30 +29,28 @@ fn mount_one(src: &CStr, at: &CStr, fstype: &CStr, flags: u64, data: Option<&CSt
 }
 
 /// Mounts /proc and /sys when they are not there yet, and a devtmpfs on
-/// `dev` when asked. Each failure is one warning: boot goes on.
+/// `dev` when asked. Each mount is one line; a failure is a warning: boot
+/// goes on.
 pub fn mount_kernel_fs(dev: Option<&[u8]>) {
-    if !present(c"/proc/self") {
-        match mount_one(c"proc", c"/proc", c"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) {
-            Ok(()) => err::info(&[b"mounted /proc"]),
-            Err(e) => err::warn_sys(&[b"unable to mount /proc"], e),
+    let flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    for (probe, fs, at) in [(c"/proc/self", c"proc", c"/proc"), (c"/sys/kernel", c"sysfs", c"/sys")] {
+        if !present(probe) {
+            report(at, mount_one(fs, at, fs, flags, None));
         }
     }
-    if !present(c"/sys/kernel") {
-        match mount_one(c"sysfs", c"/sys", c"sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) {
-            Ok(()) => err::info(&[b"mounted /sys"]),
-            Err(e) => err::warn_sys(&[b"unable to mount /sys"], e),
-        }
+    let Some(d) = dev else { return };
+    let Ok(mut p) = PathBuf::join(d, &[b"/null"]) else { return err::warn(&[b"devtmpfs path too long"]) };
+    if !present(p.as_cstr()) {
+        p.truncate(d.len());
+        report(p.as_cstr(), mount_one(c"devtmpfs", p.as_cstr(), c"devtmpfs", MS_NOSUID, Some(c"mode=0755")));
     }
-    if let Some(d) = dev {
-        let Ok(p) = PathBuf::join(d, &[]) else { return err::warn(&[b"devtmpfs path too long"]) };
-        let Ok(null) = PathBuf::join(d, &[b"/null"]) else { return };
-        if present(null.as_cstr()) {
-            return;
-        }
-        match mount_one(c"devtmpfs", p.as_cstr(), c"devtmpfs", MS_NOSUID, Some(c"mode=0755")) {
-            Ok(()) => err::info(&[b"mounted devtmpfs on ", d]),
-            Err(e) => err::warn_sys(&[b"unable to mount devtmpfs on ", d], e),
-        }
+}
+
+/// `mounted /proc`, or why not.
+pub fn report(at: &CStr, r: Result<(), Errno>) {
+    match r {
+        Ok(()) => err::info(&[b"mounted ", at.to_bytes()]),
+        Err(e) => err::warn_sys(&[b"unable to mount ", at.to_bytes()], e),
     }
 }
 

@@ -2,10 +2,12 @@
 //! directory with the catch-all logger and the shutdown daemon, the log
 //! directory), copied into the fresh /run at boot. Directories, regular
 //! files, symlinks and FIFOs are copied with their modes.
+//!
+//! The copy works on directory descriptors and entry names (the *at
+//! syscalls): no path is ever built, so no path can be too long.
 
 use base::err;
-use base::path::PathBuf;
-use base::sys::{self, errno, Errno, FileType, Open};
+use base::sys::{self, errno, Errno, Fd, FileType, Open};
 use core::ffi::CStr;
 
 /// Deepest directory nesting copied.
@@ -15,93 +17,80 @@ const CHUNK: usize = 4096;
 /// Longest symlink target copied.
 pub const LINK_MAX: usize = 1024;
 
-/// Copies the contents of directory `src` into directory `dst` (created if
-/// missing; existing entries are overwritten). A failure is logged with the
-/// path it happened on.
-pub fn copy(src: &[u8], dst: &[u8]) -> Result<(), Errno> {
-    let mut s = PathBuf::new();
-    let mut d = PathBuf::new();
-    s.push(src)?;
-    d.push(dst)?;
-    copy_dir(&mut s, &mut d, 0)
+/// Copies the contents of the directory `src` (open) into the directory
+/// `dst` (created if missing; existing entries are overwritten). A failure
+/// is logged with the name of the entry it happened on.
+pub fn copy(src: Fd, dst: &CStr) -> Result<(), Errno> {
+    match sys::mkdir(dst, 0o755) {
+        Ok(()) | Err(errno::EEXIST) => {}
+        Err(e) => return Err(e),
+    }
+    let d = sys::open_dir(dst)?;
+    let r = copy_dir(src, d, 0);
+    sys::close(d);
+    r
 }
 
-/// Logs `e` on `p` and passes it on.
-fn fail(p: &PathBuf, e: Errno) -> Errno {
-    err::warn_sys(&[b"unable to copy ", p.as_bytes()], e);
+fn copy_dir(s: Fd, d: Fd, depth: usize) -> Result<(), Errno> {
+    let mut r = Ok(());
+    let res = sys::read_dir(s, &mut |name: &CStr, _: FileType| {
+        if r.is_ok() {
+            r = copy_entry(s, d, name, depth);
+        }
+    });
+    res.and(r)
+}
+
+/// Copies `name` of `s` to `name` of `d`; its own failure is logged, a
+/// failure inside a subdirectory was logged there.
+fn copy_entry(s: Fd, d: Fd, name: &CStr, depth: usize) -> Result<(), Errno> {
+    let st = sys::stat_in(s, name).map_err(|e| fail(name, e))?;
+    if st.kind == FileType::Directory {
+        return copy_subdir(s, d, name, st.mode, depth);
+    }
+    let _ = sys::unlink_in(d, name);
+    let r = match st.kind {
+        FileType::Symlink => {
+            let mut t = [0u8; LINK_MAX + 1];
+            sys::readlink_in(s, name, &mut t).and_then(|target| sys::symlink_in(target, d, name))
+        }
+        FileType::Fifo => sys::mkfifo_in(d, name, st.mode),
+        _ => copy_file(s, d, name, st.mode),
+    };
+    r.map_err(|e| fail(name, e))
+}
+
+fn copy_subdir(s: Fd, d: Fd, name: &CStr, mode: u32, depth: usize) -> Result<(), Errno> {
+    let dir = Open::RDONLY | Open::DIRECTORY;
+    let r = (|| {
+        if depth >= DEPTH_MAX {
+            return Err(errno::ELOOP);
+        }
+        match sys::mkdir_in(d, name, mode) {
+            Ok(()) | Err(errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+        let sd = sys::open_at(s, name, dir, 0)?;
+        let dd = sys::open_at(d, name, dir, 0).inspect_err(|_| sys::close(sd))?;
+        Ok((sd, dd))
+    })();
+    let (sd, dd) = r.map_err(|e| fail(name, e))?;
+    let _ = sys::fchmod(dd, mode);
+    let r = copy_dir(sd, dd, depth + 1);
+    sys::close(sd);
+    sys::close(dd);
+    r
+}
+
+/// Logs `e` on `name` and passes it on.
+fn fail(name: &CStr, e: Errno) -> Errno {
+    err::warn_sys(&[b"unable to copy ", name.to_bytes()], e);
     e
 }
 
-fn copy_dir(s: &mut PathBuf, d: &mut PathBuf, depth: usize) -> Result<(), Errno> {
-    if depth > DEPTH_MAX {
-        return Err(fail(s, errno::ELOOP));
-    }
-    let st = sys::stat(s.as_cstr()).map_err(|e| fail(s, e))?;
-    match sys::mkdir(d.as_cstr(), st.mode) {
-        Ok(()) | Err(errno::EEXIST) => {}
-        Err(e) => return Err(fail(d, e)),
-    }
-    let _ = sys::chmod(d.as_cstr(), st.mode);
-    let fd = sys::open_dir(s.as_cstr()).map_err(|e| fail(s, e))?;
-    let mut r = Ok(());
-    let res = sys::read_dir(fd, &mut |name: &CStr, kind: FileType| {
-        if r.is_ok() {
-            r = copy_entry(s, d, name.to_bytes(), kind, depth);
-        }
-    });
-    sys::close(fd);
-    res.map_err(|e| fail(s, e))?;
-    r
-}
-
-/// Copies `s/name` to `d/name`, leaving `s` and `d` as they were.
-fn copy_entry(s: &mut PathBuf, d: &mut PathBuf, name: &[u8], kind: FileType, depth: usize) -> Result<(), Errno> {
-    let (sl, dl) = (s.len(), d.len());
-    let r = s.push(b"/").and_then(|s| s.push(name)).and_then(|_| d.push(b"/")).and_then(|d| d.push(name));
-    let r = match r {
-        Ok(_) => copy_one(s, d, kind, depth),
-        Err(e) => Err(fail(s, e)),
-    };
-    s.truncate(sl);
-    d.truncate(dl);
-    r
-}
-
-fn copy_one(s: &mut PathBuf, d: &mut PathBuf, kind: FileType, depth: usize) -> Result<(), Errno> {
-    let (sc, dc) = (s.as_cstr(), d.as_cstr());
-    let st = sys::lstat(sc).map_err(|e| fail(s, e))?;
-    let kind = if kind == FileType::Unknown { st.kind } else { kind };
-    let _ = if kind == FileType::Directory { Ok(()) } else { sys::unlink(dc) };
-    let r = match kind {
-        FileType::Directory => return copy_dir(s, d, depth + 1),
-        FileType::Symlink => {
-            let mut t = [0u8; LINK_MAX + 1];
-            let target = sys::readlink(sc, &mut t).map_err(|e| fail(s, e))?;
-            let n = target.len();
-            match t.get_mut(n) {
-                Some(z) => *z = 0,
-                None => return Err(fail(s, errno::ENAMETOOLONG)),
-            }
-            match CStr::from_bytes_with_nul(t.get(..n + 1).unwrap_or(&[])) {
-                Ok(tc) => sys::symlink(tc, dc),
-                Err(_) => Err(errno::EINVAL),
-            }
-        }
-        FileType::Fifo => sys::mkfifo(dc, st.mode),
-        _ => copy_file(sc, dc, st.mode),
-    };
-    r.map_err(|e| fail(d, e))
-}
-
-fn copy_file(s: &CStr, d: &CStr, mode: u32) -> Result<(), Errno> {
-    let from = sys::open_read(s)?;
-    let to = match sys::open(d, Open::WRONLY | Open::CREATE | Open::TRUNC, mode) {
-        Ok(fd) => fd,
-        Err(e) => {
-            sys::close(from);
-            return Err(e);
-        }
-    };
+fn copy_file(s: Fd, d: Fd, name: &CStr, mode: u32) -> Result<(), Errno> {
+    let from = sys::open_at(s, name, Open::RDONLY, 0)?;
+    let to = sys::open_at(d, name, Open::WRONLY | Open::CREATE | Open::TRUNC, mode).inspect_err(|_| sys::close(from))?;
     let mut buf = [0u8; CHUNK];
     let r = loop {
         match sys::read(from, &mut buf) {

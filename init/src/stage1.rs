@@ -1,16 +1,15 @@
 //! Stage 1's steps, in the order `rinit`'s main takes them: deciding the
-//! mode, preparing the live directory, the catch-all logger's FIFO,
-//! starting stage 2 (`rinit-stage2`, in a child) and becoming the scanner.
+//! mode, preparing the live directory, the catch-all logger's FIFO, and
+//! the exec into `rinit-stage2 -e` (stage 2 in a child, pid 1 the scanner).
 
 use crate::conf;
-use crate::envdir::{self, Env};
+use crate::envdir;
 use crate::layout;
 use crate::mounts;
 use crate::runimage;
-use crate::spawn;
 use base::err;
 use base::path::PathBuf;
-use base::sys::{self, errno, Argv, ArgvBuf, Errno, Fd, Open, RebootAction};
+use base::sys::{self, errno, Argv, ArgvBuf, Errno, Open, RebootAction};
 use core::ffi::CStr;
 
 /// Most words (kernel words or the container's command line) handed to stage 2.
@@ -99,70 +98,46 @@ pub fn ensure_console() {
 }
 
 /// A tmpfs on /run (boot mode must have it; a container may refuse: then
-/// /run is used as it is), the run-image copied in, rinit's state directory.
-pub fn prepare_live(basedir: &[u8], container: bool) {
-    match mounts::mount_tmpfs(c"/run") {
-        Ok(()) => err::info(&[b"mounted a tmpfs on /run"]),
+/// /run is used as it is), the run-image copied in. (`rinit-stage2 -e`
+/// records rinit's state in it.)
+pub fn prepare_live(base: &PathBuf, container: bool) {
+    let basedir = base.as_bytes();
+    match mounts::mount_tmpfs(layout::LIVE) {
         Err(e) if container => err::info(&[b"using /run as it is: unable to mount a tmpfs: ", err::strerror(e)]),
-        Err(e) => err::warn_sys(&[b"unable to mount a tmpfs on /run"], e),
+        r => mounts::report(layout::LIVE, r),
     }
     let img = match PathBuf::join(basedir, &[b"/run-image"]) {
         Ok(p) => p,
         Err(e) => die(container, &[b"unable to use the basedir ", basedir], e),
     };
-    if let Err(e) = sys::stat(img.as_cstr()) {
-        die(container, &[b"unable to read the run-image ", img.as_bytes()], e);
-    }
-    if let Err(e) = runimage::copy(img.as_bytes(), layout::LIVE) {
+    let src = match sys::open_dir(img.as_cstr()) {
+        Ok(fd) => fd,
+        Err(e) => die(container, &[b"unable to read the run-image ", img.as_bytes()], e),
+    };
+    if let Err(e) = runimage::copy(src, layout::LIVE) {
         die(container, &[b"unable to copy the run-image from ", img.as_bytes()], e);
     }
-    match sys::mkdir(layout::STATE, 0o755) {
-        Ok(()) | Err(errno::EEXIST) => {}
-        Err(e) => die(container, &[b"unable to mkdir ", layout::STATE.to_bytes()], e),
-    }
-    if let Ok(t) = PathBuf::join(basedir, &[]) {
-        let _ = sys::unlink(layout::BASEDIR_LINK);
-        if let Err(e) = sys::symlink(t.as_cstr(), layout::BASEDIR_LINK) {
-            err::warn_sys(&[b"unable to link ", layout::BASEDIR_LINK.to_bytes()], e);
-        }
-    }
-    if container {
-        match sys::open(layout::CONTAINER_FLAG, Open::WRONLY | Open::CREATE, 0o644) {
-            Ok(fd) => sys::close(fd),
-            Err(e) => err::warn_sys(&[b"unable to create ", layout::CONTAINER_FLAG.to_bytes()], e),
-        }
-    }
+    sys::close(src);
 }
 
 /// Points stdout and stderr at the catch-all logger's FIFO, if the
-/// run-image has a catch-all logger. Nothing reads it until the logger
-/// starts: the FIFO is opened through a reading end that is closed again.
+/// run-image has one (`rinit-maker` makes it in the logger's service
+/// directory). Nothing reads it until the logger starts: the FIFO is
+/// opened through a reading end that is closed again.
 pub fn redirect_to_catchall() -> bool {
-    if sys::lstat(layout::CATCHALL_DIR).is_err() {
-        return false;
-    }
     let fifo = layout::CATCHALL_FIFO;
-    let _ = sys::unlink(fifo);
-    if let Err(e) = sys::mkfifo(fifo, 0o600) {
-        err::warn_sys(&[b"unable to mkfifo ", fifo.to_bytes()], e);
-        return false;
-    }
-    let rd = match sys::open(fifo, Open::RDONLY | Open::NONBLOCK, 0) {
-        Ok(fd) => fd,
-        Err(e) => {
-            err::warn_sys(&[b"unable to open ", fifo.to_bytes()], e);
-            return false;
-        }
-    };
-    let wr = sys::open(fifo, Open::WRONLY, 0);
-    sys::close(rd);
-    match wr {
-        Ok(fd) => {
-            let _ = sys::dup2(fd, sys::STDOUT);
-            let _ = sys::dup2(fd, sys::STDERR);
-            sys::close(fd);
-            true
-        }
+    let r = sys::open(fifo, Open::RDONLY | Open::NONBLOCK, 0).and_then(|rd| {
+        let wr = sys::open(fifo, Open::WRONLY, 0);
+        sys::close(rd);
+        let wr = wr?;
+        let _ = sys::dup2(wr, sys::STDOUT);
+        let _ = sys::dup2(wr, sys::STDERR);
+        sys::close(wr);
+        Ok(())
+    });
+    match r {
+        Ok(()) => true,
+        Err(errno::ENOENT) => false,
         Err(e) => {
             err::warn_sys(&[b"unable to open ", fifo.to_bytes()], e);
             false
@@ -170,87 +145,41 @@ pub fn redirect_to_catchall() -> bool {
     }
 }
 
-/// The pipe the scanner says "ready" on: (stage 2's end, the scanner's end).
-pub fn readiness_pipe() -> Option<(Fd, Fd)> {
-    match sys::pipe() {
-        Ok(p) => Some(p),
-        Err(e) => {
-            err::warn_sys(&[b"unable to make the scanner's readiness pipe"], e);
-            None
-        }
+/// Where stage 1 looks for `rinit-stage2`: the tree's PATH as
+/// `<basedir>/env/PATH` gives it (`rinit-maker` always writes it), else
+/// `envdir::DEFAULT_PATH`. The rest of `env/`, and the inherited PATH of a
+/// container, are `rinit-stage2 -e`'s business: stage 1 only needs to find it.
+pub fn tree_path<'a>(basedir: &[u8], slot: &'a mut Option<conf::Value>) -> &'a [u8] {
+    *slot = PathBuf::join(basedir, &[b"/env/PATH"]).ok().and_then(|p| conf::read(&p));
+    match slot {
+        Some(v) => v.as_bytes(),
+        None => envdir::DEFAULT_PATH,
     }
 }
 
-/// Forks the child that execs `rinit-stage2 [-C] [-L] [-r fd] basedir -- words...`
-/// (found in the tree's PATH, like the scanner).
-pub fn start_stage2(basedir: &[u8], container: bool, logger: bool, ready: Option<(Fd, Fd)>, words: Argv<'static>, env: &Env) {
-    let search = env.get(b"PATH").unwrap_or(envdir::DEFAULT_PATH);
-    let Ok(base) = PathBuf::join(basedir, &[]) else { return };
-    let mut fd = PathBuf::new();
+/// Execs `rinit-stage2 -e [-C] [-L] basedir -- words...` (found in `search`,
+/// the tree's PATH), which starts stage 2 in a child and makes pid 1 the
+/// scanner with the tree's environment (`env/`): every service inherits it
+/// from the scanner. If that fails: `die`.
+pub fn exec_stage2(base: &CStr, container: bool, logger: bool, words: Argv<'static>, search: &[u8]) -> ! {
     let mut argv = ArgvBuf::<STAGE2_ARGS_MAX>::new();
     argv.push(c"rinit-stage2");
+    argv.push(c"-e");
     if container {
         argv.push(c"-C");
     }
     if logger {
         argv.push(c"-L");
     }
-    if let Some((r, _)) = ready {
-        let mut b = crate::Line::new();
-        b.u64(r.0 as u64);
-        if fd.push(b.as_bytes()).is_ok() {
-            argv.push(c"-r");
-            argv.push(fd.as_cstr());
-        }
-    }
-    argv.push(base.as_cstr());
+    argv.push(base);
     argv.push(c"--");
     let mut full = false;
     words.for_each(&mut |w: &'static CStr| full |= !argv.push(w));
     if full {
         err::warn(&[b"more words than the capacity: the last ones are not passed to stage 2"]);
     }
-    match sys::fork() {
-        Ok(0) => {
-            spawn::child_reset();
-            let _ = sys::setsid();
-            if let Some((r, w)) = ready {
-                sys::close(w);
-                let _ = sys::set_cloexec(r, false);
-            }
-            let e = sys::exec_search(c"rinit-stage2", search, argv.as_argv(), None);
-            err::fatal_sys(err::EXIT_SYS, &[b"unable to exec rinit-stage2: the system will not come up"], e);
-        }
-        Ok(_) => {
-            if let Some((r, _)) = ready {
-                sys::close(r);
-            }
-        }
-        Err(e) => err::warn_sys(&[b"unable to fork stage 2: the system will not come up"], e),
-    }
-}
-
-/// Execs the scanner on the scan directory; if that fails, a shell, and if
-/// that fails too, pid 1 stays and reaps (it must never exit).
-pub fn exec_scanner(env: &Env, ready: Option<Fd>) -> ! {
-    let envv = env.argv();
-    let search = env.get(b"PATH").unwrap_or(envdir::DEFAULT_PATH);
-    let _ = sys::sig_default(sys::sig::PIPE, true);
-    let mut argv = ArgvBuf::<6>::new();
-    argv.push(c"rinit-scan");
-    let mut fdarg = PathBuf::new();
-    if let Some(fd) = ready {
-        let mut b = crate::Line::new();
-        b.u64(fd.0 as u64);
-        if sys::set_cloexec(fd, false).is_ok() && fdarg.push(b.as_bytes()).is_ok() {
-            argv.push(c"-d");
-            argv.push(fdarg.as_cstr());
-        }
-    }
-    argv.push(c"/run/service");
-    let e = sys::exec_search(c"rinit-scan", search, argv.as_argv(), Some(envv.as_argv()));
-    err::warn_sys(&[b"unable to exec rinit-scan"], e);
-    emergency(search)
+    let e = sys::exec_search(c"rinit-stage2", search, argv.as_argv(), None);
+    die(container, &[b"unable to exec rinit-stage2: the system will not come up"], e)
 }
 
 /// A stage 1 failure. In a container: exit 111. On a machine pid 1 must
@@ -267,7 +196,7 @@ pub fn die(container: bool, parts: &[&[u8]], e: Errno) -> ! {
 /// one, else pid 1 stays and reaps.
 pub fn emergency(search: &[u8]) -> ! {
     err::warn(&[b"starting an emergency shell"]);
-    let mut sh = ArgvBuf::<3>::new();
+    let mut sh = ArgvBuf::<STAGE2_ARGS_MAX>::new();
     sh.push(c"sh");
     sh.push(c"-i");
     let e = sys::exec_search(c"sh", search, sh.as_argv(), None);

@@ -1,13 +1,20 @@
-//! Stage 2's runner, `rinit-stage2`, which stage 1 forks and execs before it
-//! becomes the scanner: it waits for the scanner (and the catch-all logger)
-//! to be up, stores the kernel's environment if asked, runs `rc.init` with
-//! the runlevel and the kernel's words, and in a container runs the main
-//! program, records its exit code and asks for the shutdown.
+//! Stage 2's runner, `rinit-stage2`, and pid 1's way from stage 1 to the
+//! scanner.
 //!
-//! Its command line, written by stage 1 only:
-//! `rinit-stage2 [ -C ] [ -L ] [ -r fd ] basedir [ -- words... ]`
-//! (-C container, -L wait for the catch-all logger, -r the scanner's
-//! readiness pipe).
+//! Stage 1 execs it as pid 1 with `-e`: `rinit-stage2 -e [ -C ] [ -L ]
+//! basedir -- words...`. It records rinit's state in /run/rinit, makes the
+//! scanner's readiness pipe, forks itself as the runner (as if started with
+//! `-r fd`), builds the tree's environment (which every service inherits
+//! from the scanner) and execs `rinit-scan -d fd /run/service` with it.
+//! Stage 1 itself only reads `env/PATH`, to find this program.
+//!
+//! The runner waits for the scanner (and the catch-all logger) to be up,
+//! stores the kernel's environment if asked, runs `rc.init` with the
+//! runlevel and the kernel's words, and in a container runs the main
+//! program, records its exit code and asks for the shutdown. It can also
+//! be started on its own: `rinit-stage2 [ -C ] [ -L ] [ -r fd ] basedir
+//! [ -- words... ]` (-C container, -L wait for the catch-all logger, -r the
+//! scanner's readiness pipe).
 
 use crate::conf;
 use crate::envdir::{self, Env};
@@ -27,25 +34,28 @@ pub const RC_ARGS_MAX: usize = 32;
 /// container's main program ended.
 pub const SHUTDOWND_PATIENCE_MS: u64 = 10_000;
 
-const USAGE: &[u8] = b"rinit-stage2 [ -C ] [ -L ] [ -r fd ] basedir [ -- words... ]  (started by rinit)";
+const USAGE: &[u8] = b"rinit-stage2 [ -e ] [ -C ] [ -L ] [ -r fd ] basedir [ -- words... ]  (started by rinit)";
 
 pub struct Stage2 {
     pub basedir: &'static [u8],
     pub container: bool,
     pub logger: bool,
+    /// `-e`: pid 1 on its way to the scanner (see `split`).
+    pub exec: bool,
     pub scanner_ready: Option<Fd>,
     /// Kernel words (boot mode) or the main program and its arguments (container mode).
     pub words: Argv<'static>,
 }
 
 pub fn parse(args: &Args) -> Stage2 {
-    let mut s = Stage2 { basedir: b"", container: false, logger: false, scanner_ready: None, words: args.tail(args.len()) };
+    let mut s = Stage2 { basedir: b"", container: false, logger: false, exec: false, scanner_ready: None, words: args.tail(args.len()) };
     let mut i = 1;
     while let Some(a) = args.get(i) {
         i += 1;
         match a.to_bytes() {
             b"-C" => s.container = true,
             b"-L" => s.logger = true,
+            b"-e" => s.exec = true,
             b"-r" => {
                 let fd = args.get(i).and_then(|v| fmt::parse_u64(v.to_bytes())).unwrap_or_else(|| err::usage(USAGE));
                 s.scanner_ready = Some(Fd(fd as i32));
@@ -61,6 +71,82 @@ pub fn parse(args: &Args) -> Stage2 {
     }
     s.words = args.tail(i);
     s
+}
+
+/// `-e`, as pid 1: makes the scanner's readiness pipe and forks the runner,
+/// which returns from here (in its own session) to run stage 2, while pid 1
+/// becomes the scanner.
+pub fn split(s: &mut Stage2) {
+    record_state(s.basedir, s.container);
+    let ready = match sys::pipe() {
+        Ok(p) => Some(p),
+        Err(e) => {
+            err::warn_sys(&[b"unable to make the scanner's readiness pipe"], e);
+            None
+        }
+    };
+    match sys::fork() {
+        Ok(0) => {
+            spawn::child_reset();
+            let _ = sys::setsid();
+            if let Some((r, w)) = ready {
+                sys::close(w);
+                s.scanner_ready = Some(r);
+            }
+        }
+        Ok(_) => {
+            if let Some((r, _)) = ready {
+                sys::close(r);
+            }
+            exec_scanner(s, ready.map(|p| p.1))
+        }
+        Err(e) => {
+            err::warn_sys(&[b"unable to fork stage 2: the system will not come up"], e);
+            exec_scanner(s, None)
+        }
+    }
+}
+
+/// `/run/rinit`: the link to the basedir (how every tool finds the scripts
+/// and settings) and, in a container, the flag that makes stage 3 exit.
+fn record_state(basedir: &[u8], container: bool) {
+    match sys::mkdir(layout::STATE, 0o755) {
+        Ok(()) | Err(errno::EEXIST) => {}
+        Err(e) => err::warn_sys(&[b"unable to mkdir ", layout::STATE.to_bytes()], e),
+    }
+    let _ = sys::unlink(layout::BASEDIR_LINK);
+    let r = PathBuf::join(basedir, &[]).and_then(|b| sys::symlink(b.as_cstr(), layout::BASEDIR_LINK));
+    if let Err(e) = r {
+        err::warn_sys(&[b"unable to link ", layout::BASEDIR_LINK.to_bytes()], e);
+    }
+    if container {
+        match sys::open(layout::CONTAINER_FLAG, Open::WRONLY | Open::CREATE, 0o644) {
+            Ok(fd) => sys::close(fd),
+            Err(e) => err::warn_sys(&[b"unable to create ", layout::CONTAINER_FLAG.to_bytes()], e),
+        }
+    }
+}
+
+/// Pid 1 execs the scanner, `rinit-scan [-d fd] /run/service` found in the
+/// tree's PATH, with the tree's environment. If that fails, pid 1 must not
+/// end: stage 1's way out.
+fn exec_scanner(s: &Stage2, ready: Option<Fd>) -> ! {
+    let mut env = Env::new();
+    envdir::tree_env(&mut env, s.basedir, s.container);
+    let search = env.get(b"PATH").unwrap_or(envdir::DEFAULT_PATH);
+    let mut num = crate::Line::new();
+    let mut argv = ArgvBuf::<6>::new();
+    argv.push(c"rinit-scan");
+    if let Some(fd) = ready {
+        num.u64(fd.0 as u64).byte(0);
+        if let (Ok(()), Some(n)) = (sys::set_cloexec(fd, false), sys::cstr(num.as_bytes())) {
+            argv.push(c"-d");
+            argv.push(n);
+        }
+    }
+    argv.push(c"/run/service");
+    let e = sys::exec_search(c"rinit-scan", search, argv.as_argv(), Some(env.argv().as_argv()));
+    crate::stage1::die(s.container, &[b"unable to exec rinit-scan"], e)
 }
 
 /// Blocks until the scanner says it is up (or died: end of file), then

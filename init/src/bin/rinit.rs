@@ -1,8 +1,10 @@
 //! rinit: stage 1, what the kernel (or a container runtime) runs as pid 1.
-//! It prepares the machine just enough for the supervision tree, starts
-//! stage 2 (`rc.init`, and in a container the main program) in a child,
-//! and becomes the scanner, which stays pid 1 until the shutdown daemon
-//! asks it to hand over to stage 3.
+//! It prepares the machine just enough for the supervision tree (the
+//! kernel's file systems, /run with the run-image, the logger's FIFO), then
+//! execs `rinit-stage2 -e`, which starts stage 2 (`rc.init`, and in a
+//! container the main program) in a child and makes pid 1 the scanner with
+//! the tree's environment. The scanner stays pid 1 until the shutdown
+//! daemon asks it to hand over to stage 3.
 //!
 //! Boot mode (pid 1 of the machine's first pid namespace): mounts /proc,
 //! /sys, devtmpfs (if the basedir says so), a tmpfs on /run. Container mode
@@ -12,8 +14,8 @@
 #![no_main]
 
 use base::err;
+use base::path::PathBuf;
 use base::sys::{self, Args};
-use rinit_init::envdir::{self, Env};
 use rinit_init::{conf, mounts, stage1};
 
 fn main(args: Args) -> ! {
@@ -38,21 +40,24 @@ fn main(args: Args) -> ! {
         // Every tool finds it through a symlink in /run: it must not depend on a cwd.
         stage1::die(container, &[b"the basedir must be an absolute path: ", basedir], sys::errno::EINVAL);
     }
+    let base = match PathBuf::join(basedir, &[]) {
+        Ok(p) => p,
+        Err(e) => stage1::die(container, &[b"unable to use the basedir ", basedir], e),
+    };
 
     if !container {
         let dev = conf::get(basedir, conf::DEVTMPFS);
         mounts::mount_kernel_fs(dev.as_ref().map(|v| v.as_bytes()));
         stage1::ensure_console();
     }
-    stage1::prepare_live(basedir, container);
-    let mut env = Env::new();
-    envdir::tree_env(&mut env, basedir, container);
+    stage1::prepare_live(&base, container);
+    let mut path = None;
+    let search = stage1::tree_path(basedir, &mut path);
 
     // In a container the tree's output is the container's: the runtime collects it.
     let logger = !container && stage1::redirect_to_catchall();
-    let ready = stage1::readiness_pipe();
-    stage1::start_stage2(basedir, container, logger, ready, args.tail(opts.rest), &env);
-    stage1::exec_scanner(&env, ready.map(|p| p.1))
+    // The environment, stage 2 and the scanner: rinit-stage2 -e, still pid 1.
+    stage1::exec_stage2(base.as_cstr(), container, logger, args.tail(opts.rest), search)
 }
 
 linker::entry!(main, rinit_init::stage1::last_resort);

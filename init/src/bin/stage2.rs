@@ -1,7 +1,8 @@
-//! rinit-stage2: stage 2's runner, started by `rinit` (stage 1) in a child
-//! while pid 1 becomes the scanner. Waits for the supervision tree, runs
-//! `rc.init`, and in a container the main program, whose exit code becomes
-//! the container's once stage 3 has run.
+//! rinit-stage2: what pid 1 execs at the end of stage 1 (`-e`): it forks
+//! stage 2's runner and becomes the scanner with the tree's environment.
+//! The runner waits for the supervision tree, runs `rc.init`, and in a
+//! container the main program, whose exit code becomes the container's
+//! once stage 3 has run.
 #![no_std]
 #![no_main]
 
@@ -12,7 +13,11 @@ use rinit_init::stage2;
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit");
-    let s = stage2::parse(&args);
+    let mut s = stage2::parse(&args);
+    if s.exec {
+        // Pid 1 becomes the scanner in there; only the runner comes back.
+        stage2::split(&mut s);
+    }
     stage2::wait_for_tree(&s);
     if !s.container {
         stage2::store_kernel_env(s.basedir);
