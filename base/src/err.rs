@@ -4,7 +4,6 @@
 
 use crate::fmt::Buf;
 use crate::sys::{self, Errno};
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// Bad usage (s6's convention).
 pub const EXIT_USAGE: i32 = 100;
@@ -15,23 +14,15 @@ pub const EXIT_SYS: i32 = 111;
 /// (marked `...`), keeping its start and the error's text: never split.
 pub const MSG_MAX: usize = 1024;
 
-static PROG: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
-static PROG_LEN: AtomicUsize = AtomicUsize::new(0);
+static PROG: sys::OnceBytes = sys::OnceBytes::new();
 
-/// Sets the name every message starts with.
+/// Sets the name every message starts with (once: later calls are ignored).
 pub fn set_prog(name: &'static [u8]) {
-    PROG_LEN.store(name.len(), Ordering::Relaxed);
-    PROG.store(name.as_ptr() as *mut u8, Ordering::Relaxed);
+    PROG.set(name)
 }
 
 pub fn prog() -> &'static [u8] {
-    let p = PROG.load(Ordering::Relaxed);
-    if p.is_null() {
-        return b"rinit";
-    }
-    let n = PROG_LEN.load(Ordering::Relaxed);
-    // The pointer and length were stored together from one &'static [u8].
-    crate::sys::static_slice(p, n)
+    PROG.get().unwrap_or(b"rinit")
 }
 
 fn say(level: &[u8], parts: &[&[u8]], e: Option<Errno>) {
@@ -137,5 +128,11 @@ mod tests {
         assert_eq!(strerror(Errno(15)), b"Unknown error");
         assert_eq!(strerror(Errno(0)), b"Unknown error");
         assert_eq!(strerror(Errno(2 + 256)), b"Unknown error");
+    }
+    #[test]
+    fn program_name_is_set_once() {
+        set_prog(b"rinit-first");
+        set_prog(b"rinit-second");
+        assert_eq!(prog(), b"rinit-first");
     }
 }

@@ -98,11 +98,43 @@ pub fn cstr(buf: &[u8]) -> Option<&CStr> {
     }
 }
 
-/// Rebuilds a `&'static [u8]` from the parts of one (used by `err` to keep
-/// the program name in atomics).
-pub fn static_slice(p: *const u8, n: usize) -> &'static [u8] {
-    // SAFETY: callers only pass the pointer and length of a &'static [u8].
-    unsafe { core::slice::from_raw_parts(p, n) }
+/// A `&'static [u8]` given once at run time and read from anywhere (the
+/// program name of `err`); a second `set` is ignored. Replaces a safe
+/// function that rebuilt a slice from any pointer and length (unsound).
+pub struct OnceBytes {
+    /// 0: empty, 1: being set, 2: set for good.
+    state: core::sync::atomic::AtomicUsize,
+    ptr: AtomicPtr<u8>,
+    len: core::sync::atomic::AtomicUsize,
+}
+
+impl Default for OnceBytes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OnceBytes {
+    pub const fn new() -> Self {
+        use core::sync::atomic::AtomicUsize;
+        OnceBytes { state: AtomicUsize::new(0), ptr: AtomicPtr::new(core::ptr::null_mut()), len: AtomicUsize::new(0) }
+    }
+    pub fn set(&self, s: &'static [u8]) {
+        if self.state.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            self.ptr.store(s.as_ptr() as *mut u8, Ordering::Relaxed);
+            self.len.store(s.len(), Ordering::Relaxed);
+            self.state.store(2, Ordering::Release);
+        }
+    }
+    pub fn get(&self) -> Option<&'static [u8]> {
+        if self.state.load(Ordering::Acquire) != 2 {
+            return None;
+        }
+        let (p, n) = (self.ptr.load(Ordering::Relaxed), self.len.load(Ordering::Relaxed));
+        // SAFETY: state 2 is reached once, after `set` stored the pointer and
+        // length of one &'static [u8]; they never change afterwards.
+        Some(unsafe { core::slice::from_raw_parts(p, n) })
+    }
 }
 
 // ---------------------------------------------------------------- process

@@ -62,7 +62,7 @@ pub fn parse(args: &Args) -> Stage2 {
                 i += 1;
             }
             b"--" => break,
-            d if s.basedir.is_empty() => s.basedir = d,
+            d if s.basedir.is_empty() && !d.starts_with(b"-") => s.basedir = d,
             _ => err::usage(USAGE),
         }
     }
@@ -97,6 +97,12 @@ pub fn split(s: &mut Stage2) {
         Ok(_) => {
             if let Some((r, _)) = ready {
                 sys::close(r);
+            }
+            // Services inherit the scanner's stdin: give them /dev/null, not
+            // the console a getty or the container's main program reads.
+            if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
+                let _ = sys::dup2(fd, sys::STDIN);
+                sys::close(fd);
             }
             exec_scanner(s, ready.map(|p| p.1))
         }

@@ -143,11 +143,13 @@ pub fn select_up(db: &Db, t: &mut Tables) {
     }
 }
 
-fn get(a: &[u8], i: u32) -> u8 {
+/// The byte of service `i` in a per-service table (0 past its end).
+pub fn get(a: &[u8], i: u32) -> u8 {
     a.get(i as usize).copied().unwrap_or(0)
 }
 
-fn set(a: &mut [u8], i: u32, v: u8) {
+/// Sets the byte of service `i` in a per-service table (ignored past its end).
+pub fn set(a: &mut [u8], i: u32, v: u8) {
     if let Some(x) = a.get_mut(i as usize) {
         *x = v;
     }
@@ -382,11 +384,7 @@ impl Engine<'_> {
             },
         );
         if o.dry_run {
-            let mut b = Buf::<256>::new();
-            b.push(if self.up { b"start " } else { b"stop " })
-                .push(s.name())
-                .byte(b'\n');
-            let _ = sys::write_all(sys::STDOUT, b.as_bytes());
+            crate::cli::line(&[if self.up { b"start " } else { b"stop " }, s.name()]);
             self.done(t, i, o, qt);
             return;
         }

@@ -8,16 +8,35 @@ use base::sys::{self, Errno, FileType, Open, errno};
 /// Deepest directory nesting copied inside one service directory.
 pub const MAX_DEPTH: usize = 8;
 
+/// Bytes of the path a `Fail` keeps for its message; a longer one is cut,
+/// ending in `...`.
+pub const FAIL_PATH_MAX: usize = 1024;
+
 /// A failed copy: what was attempted, on which path, and why.
 pub struct Fail {
     pub what: &'static [u8],
-    pub path: Buf<1024>,
+    pub path: Buf<FAIL_PATH_MAX>,
     pub e: Errno,
+}
+
+impl Fail {
+    /// `PROG: warning: unable to WHAT PATH: REASON`.
+    pub fn warn(&self) {
+        base::err::warn_sys(&[b"unable to ", self.what, self.path.as_bytes()], self.e)
+    }
+    /// `PROG: fatal: unable to WHAT PATH: REASON`, exit 111.
+    pub fn fatal(&self) -> ! {
+        base::err::fatal_sys(
+            base::err::EXIT_SYS,
+            &[b"unable to ", self.what, self.path.as_bytes()],
+            self.e,
+        )
+    }
 }
 
 fn fail(what: &'static [u8], p: &PathBuf, e: Errno) -> Fail {
     let mut path = Buf::new();
-    path.push(p.as_bytes());
+    path.push(p.as_bytes()).mark_cut();
     Fail { what, path, e }
 }
 
@@ -58,7 +77,7 @@ fn copy_dir(
         if src.push(b"/").and_then(|p| p.push(n)).is_err()
             || dst.push(b"/").and_then(|p| p.push(n)).is_err()
         {
-            res = Err(fail(b"copy (path too long) ", src, errno::ENAMETOOLONG));
+            res = Err(fail(b"copy ", src, errno::ENAMETOOLONG));
             return;
         }
         let kind = match kind {
@@ -180,7 +199,7 @@ fn empty_dir(p: &mut PathBuf, depth: usize) -> Result<(), Fail> {
         }
         p.truncate(l);
         if p.push(b"/").and_then(|q| q.push(name.to_bytes())).is_err() {
-            res = Err(fail(b"remove (path too long) ", p, errno::ENAMETOOLONG));
+            res = Err(fail(b"remove ", p, errno::ENAMETOOLONG));
             return;
         }
         res = remove_in(p, depth + 1);

@@ -25,10 +25,13 @@
 
 /// Format version; a reader refuses any other.
 pub const VERSION: u32 = 1;
+/// The first 8 bytes of every database file.
 pub const MAGIC: &[u8; 8] = b"RINITRC\0";
+/// Bytes of the header, before the service records.
 pub const HEADER_LEN: usize = 48;
 /// u32 words per service record.
 pub const REC_WORDS: usize = 20;
+/// Bytes per service record.
 pub const REC_LEN: usize = REC_WORDS * 4;
 /// "No such service / string" in a record field.
 pub const NONE: u32 = u32::MAX;

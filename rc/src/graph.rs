@@ -194,18 +194,7 @@ pub fn build(src: &mut Source, g: &mut Graph) -> Result<(), Error> {
             continue;
         }
         let start = g.begin_set();
-        for r in src.svcs[i].deps.range() {
-            let c = g.resolved[r];
-            if kind(src, c) == Kind::Bundle {
-                let sp = g.deps[c as usize];
-                for k in sp.range() {
-                    let a = g.atom(k);
-                    g.add(a)?;
-                }
-            } else {
-                g.add(c)?;
-            }
-        }
+        add_expanded(src, g, src.svcs[i].deps)?;
         // A producer needs its consumer up first, so nothing it writes is lost.
         if g.producer[i] != NONE {
             g.add(g.producer[i])?;
@@ -242,12 +231,37 @@ fn resolve(src: &Source, g: &mut Graph) -> Result<(), Error> {
     Ok(())
 }
 
-fn path_text(src: &Source, g: &Graph, from: usize, to: usize, last: u32) -> Buf<900> {
-    let mut b = Buf::new();
-    for k in from..to {
-        b.push(src.name(g.stack[k] as usize)).push(b" -> ");
+/// Adds the services named by the refs in `refs` to the set being built,
+/// a bundle as its (already expanded) atomic contents.
+fn add_expanded(src: &Source, g: &mut Graph, refs: Span) -> Result<(), Error> {
+    for r in refs.range() {
+        let c = g.resolved.get(r).copied().unwrap_or(NONE);
+        if kind(src, c) == Kind::Bundle {
+            for k in g.deps.get(c as usize).map_or(0..0, |sp| sp.range()) {
+                let a = g.atom(k);
+                g.add(a)?;
+            }
+        } else {
+            g.add(c)?;
+        }
     }
-    b.push(src.name(last as usize));
+    Ok(())
+}
+
+/// Bytes of a cycle's path (`a -> b -> a`) shown in its message; a longer
+/// one is cut, ending in `...`.
+pub const CYCLE_TEXT_MAX: usize = 900;
+
+/// The cycle that `last` closes among the first `depth` entries of the
+/// stack, as `a -> b -> a`.
+fn cycle_text(src: &Source, g: &Graph, depth: usize, last: u32) -> Buf<CYCLE_TEXT_MAX> {
+    let on_stack = g.stack.get(..depth).unwrap_or(&[]);
+    let from = on_stack.iter().position(|&x| x == last).unwrap_or(0);
+    let mut b = Buf::new();
+    for &k in on_stack.get(from..).unwrap_or(&[]) {
+        b.push(src.name(k as usize)).push(b" -> ");
+    }
+    b.push(src.name(last as usize)).mark_cut();
     b
 }
 
@@ -262,8 +276,7 @@ fn expand_bundle(src: &Source, g: &mut Graph, b: u32, depth: usize) -> Result<()
         }
         match g.state[c as usize] {
             1 => {
-                let k = (0..=depth).find(|&k| g.stack[k] == c).unwrap_or(0);
-                let path = path_text(src, g, k, depth + 1, c);
+                let path = cycle_text(src, g, depth + 1, c);
                 return Err(Error::new(&[
                     b"bundle ",
                     src.name(c as usize),
@@ -279,18 +292,7 @@ fn expand_bundle(src: &Source, g: &mut Graph, b: u32, depth: usize) -> Result<()
         }
     }
     let start = g.begin_set();
-    for r in span.range() {
-        let c = g.resolved[r];
-        if kind(src, c) == Kind::Bundle {
-            let sp = g.deps[c as usize];
-            for k in sp.range() {
-                let a = g.atom(k);
-                g.add(a)?;
-            }
-        } else {
-            g.add(c)?;
-        }
-    }
+    add_expanded(src, g, span)?;
     g.deps[b as usize] = g.end_set(start);
     g.state[b as usize] = 2;
     Ok(())
@@ -368,8 +370,7 @@ fn pipelines(src: &Source, g: &mut Graph) -> Result<(), Error> {
         let mut x = i as u32;
         while x != NONE {
             if g.mark[x as usize] == g.stamp {
-                let k = (0..depth).find(|&k| g.stack[k] == x).unwrap_or(0);
-                let path = path_text(src, g, k, depth, x);
+                let path = cycle_text(src, g, depth, x);
                 return Err(Error::new(&[
                     b"pipeline loops: ",
                     path.as_bytes(),
@@ -414,8 +415,7 @@ fn find_cycle(src: &Source, g: &mut Graph) -> Result<(), Error> {
                     continue;
                 };
                 if st == 1 {
-                    let k = (0..depth).find(|&k| g.stack[k] == w).unwrap_or(0);
-                    let path = path_text(src, g, k, depth, w);
+                    let path = cycle_text(src, g, depth, w);
                     return Err(Error::new(&[
                         b"dependency cycle: ",
                         path.as_bytes(),

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod change;
+pub mod cli;
 pub mod copy;
 pub mod db;
 pub mod execline;

@@ -95,9 +95,13 @@ impl Default for Source {
     }
 }
 
-/// A compile error: one line, naming the file.
+/// Bytes of a file name shown in a message; a longer one is cut, ending in `...`.
+pub const SHOWN_PATH_MAX: usize = 512;
+
+/// A compile error: one line, naming the file, of at most
+/// `base::err::MSG_MAX` bytes (a longer one is cut, ending in `...`).
 pub struct Error {
-    pub msg: Buf<1024>,
+    pub msg: Buf<{ base::err::MSG_MAX }>,
 }
 
 impl Error {
@@ -106,6 +110,7 @@ impl Error {
         for p in parts {
             msg.push(p);
         }
+        msg.mark_cut();
         Error { msg }
     }
 }
@@ -154,13 +159,14 @@ impl Source {
     }
 
     /// `DIR/NAME/file` of service i, for messages.
-    pub fn file_of(&self, i: usize, file: &[u8]) -> Buf<512> {
+    pub fn file_of(&self, i: usize, file: &[u8]) -> Buf<SHOWN_PATH_MAX> {
         let mut b = Buf::new();
         let src = self.svcs.get(i).map(|s| s.src as usize).unwrap_or(0);
         b.push(self.dir(src)).byte(b'/').push(self.name(i));
         if !file.is_empty() {
             b.byte(b'/').push(file);
         }
+        b.mark_cut();
         b
     }
 
@@ -212,7 +218,7 @@ impl Source {
         let di = self.ndirs;
         self.dirs[di] = d;
         self.ndirs += 1;
-        let path = PathBuf::join(dir, &[]).map_err(|_| Error::new(&[b"path too long: ", dir]))?;
+        let path = PathBuf::join(dir, &[]).map_err(|_| too_long(dir))?;
         let fd = sys::open_dir(path.as_cstr())
             .map_err(|e| sys_err(b"unable to open source directory ", dir, e))?;
         let mut failed: Option<Error> = None;
@@ -242,8 +248,7 @@ impl Source {
         name: &[u8],
         kind: FileType,
     ) -> Result<(), Error> {
-        let mut p = PathBuf::join(dir, &[b"/", name])
-            .map_err(|_| Error::new(&[b"path too long: ", dir]))?;
+        let mut p = PathBuf::join(dir, &[b"/", name]).map_err(|_| too_long(dir))?;
         let is_dir = match kind {
             FileType::Directory => true,
             FileType::Unknown | FileType::Symlink => sys::stat(p.as_cstr())
@@ -379,8 +384,8 @@ impl Source {
         let Some(n) = read_file(present, p, base, file, buf)? else {
             return Ok(());
         };
-        let mut fname = Buf::<512>::new();
-        fname.push(p.as_bytes());
+        let mut fname = Buf::<SHOWN_PATH_MAX>::new();
+        fname.push(p.as_bytes()).mark_cut();
         for line in buf[..n].split(|&c| c == b'\n') {
             let l = trim(line);
             if l.is_empty() || l[0] == b'#' {
@@ -404,15 +409,15 @@ impl Source {
         }
         p.truncate(base);
         if p.push(dir).is_err() {
-            return Err(Error::new(&[b"path too long: ", p.as_bytes()]));
+            return Err(too_long(p.as_bytes()));
         }
         let fd = match sys::open_dir(p.as_cstr()) {
             Ok(fd) => fd,
             Err(errno::ENOENT) => return Ok(()),
             Err(e) => return Err(sys_err(b"unable to open ", p.as_bytes(), e)),
         };
-        let mut fname = Buf::<512>::new();
-        fname.push(p.as_bytes());
+        let mut fname = Buf::<SHOWN_PATH_MAX>::new();
+        fname.push(p.as_bytes()).mark_cut();
         let mut failed = None;
         let r = sys::read_dir(fd, &mut |name, _| {
             let n = name.to_bytes();
@@ -529,6 +534,11 @@ fn cut(n: &[u8]) -> &[u8] {
     &n[..n.len().min(MAX_NAME + 8)]
 }
 
+/// A path that `base::path::PATH_MAX` cannot hold.
+fn too_long(path: &[u8]) -> Error {
+    Error::new(&[b"unable to use path ", path, b": File name too long"])
+}
+
 fn sys_err(what: &[u8], file: &[u8], e: sys::Errno) -> Error {
     Error::new(&[what, file, b": ", base::err::strerror(e)])
 }
@@ -546,7 +556,7 @@ fn read_file(
     }
     p.truncate(base);
     if p.push(file).is_err() {
-        return Err(Error::new(&[b"path too long: ", p.as_bytes()]));
+        return Err(too_long(p.as_bytes()));
     }
     match sys::read_file(p.as_cstr(), buf) {
         Ok(s) => Ok(Some(s.len())),
@@ -565,7 +575,7 @@ fn exists(present: u32, p: &mut PathBuf, base: usize, file: &[u8]) -> Result<boo
     }
     p.truncate(base);
     if p.push(file).is_err() {
-        return Err(Error::new(&[b"path too long: ", p.as_bytes()]));
+        return Err(too_long(p.as_bytes()));
     }
     match sys::stat(p.as_cstr()) {
         Ok(_) => Ok(true),

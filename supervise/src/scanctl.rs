@@ -10,10 +10,15 @@ use base::err;
 use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, FileType, Open, Pid, SigSet};
 use core::ffi::CStr;
 
+/// The scanner's control directory, in the scan directory.
 pub const DIR: &CStr = c".s6-svscan";
+/// Held (flock) by the one scanner of the directory.
 pub const LOCK: &CStr = c".s6-svscan/lock";
+/// The FIFO of s6-svscanctl's command letters.
 pub const CONTROL: &CStr = c".s6-svscan/control";
+/// What the scanner becomes at a clean end.
 pub const FINISH: &CStr = c".s6-svscan/finish";
+/// What the scanner becomes when it cannot go on.
 pub const CRASH: &CStr = c".s6-svscan/crash";
 
 /// The signals the scanner takes, each with the command letter it stands

@@ -555,3 +555,16 @@ fn svscanctl_drives_a_real_s6_svscan() {
     assert_eq!(code(&tool(&sb, "rinit-svscanctl", &["-t", "scan"])), 0);
     assert!(scanner.wait_timeout(SOON).is_some(), "s6-svscan did not exit on -t");
 }
+
+#[test]
+fn tools_name_the_capacity_a_command_line_exceeds() {
+    let sb = Sandbox::new();
+    let letters = format!("-{}", "a".repeat(65));
+    let o = tool(&sb, "rinit-svscanctl", &[&letters, "scan"]);
+    assert_eq!((code(&o), stderr(&o).as_str()), (100, "rinit-svscanctl: fatal: too many commands (max 64)\n"));
+    let o = tool(&sb, "rinit-svc", &[&letters.replace('a', "u"), "svc"]);
+    assert_eq!((code(&o), stderr(&o).as_str()), (100, "rinit-svc: fatal: too many commands (max 64)\n"));
+    let fields = vec!["up"; 33].join(",");
+    let o = tool(&sb, "rinit-svstat", &["-o", &fields, "svc"]);
+    assert_eq!((code(&o), stderr(&o).as_str()), (100, "rinit-svstat: fatal: too many fields (max 32)\n"));
+}

@@ -31,6 +31,7 @@ fn main(args: Args) -> ! {
                 }
                 None => err::usage(USAGE),
             },
+            d if d.starts_with(b"-") => err::usage(USAGE),
             // The supervisor passes the service directory's name.
             _ => {}
         }

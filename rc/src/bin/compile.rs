@@ -4,13 +4,13 @@
 #![no_main]
 
 use base::err;
-use base::path::PathBuf;
 use base::sys::{self, Args, StaticCell, errno};
 use rc::copy;
 use rc::db::{Kind, MAX_DB_BYTES};
 use rc::graph::{self, Graph};
 use rc::source::Source;
 use rinit_rc as rc;
+use rc::cli::path;
 use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc-compile [ -v verbosity ] compiled source...";
@@ -53,7 +53,7 @@ fn main(args: Args) -> ! {
         err::usage(USAGE);
     }
     let (Some(src), Some(g), Some(out)) = (SRC.take(), GRAPH.take(), OUT.take()) else {
-        sys::exit(111)
+        sys::exit(err::EXIT_SYS)
     };
 
     for k in first + 1..args.len() {
@@ -101,30 +101,15 @@ fn main(args: Args) -> ! {
             _ => Ok(()),
         };
         if let Err(f) = r {
-            err::fatal_sys(
-                err::EXIT_SYS,
-                &[b"unable to ", f.what, f.path.as_bytes()],
-                f.e,
-            );
+            f.fatal();
         }
     }
     dst.truncate(compiled.len());
     let db = path(compiled, &[b"/db"]);
     if let Err(f) = copy::write_file(&db, out.get(..len).unwrap_or(&[]), 0o644) {
-        err::fatal_sys(
-            err::EXIT_SYS,
-            &[b"unable to ", f.what, f.path.as_bytes()],
-            f.e,
-        );
+        f.fatal();
     }
     sys::exit(0)
-}
-
-fn path(a: &[u8], parts: &[&[u8]]) -> PathBuf {
-    match PathBuf::join(a, parts) {
-        Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_USAGE, &[b"path too long: ", a], e),
-    }
 }
 
 linker::entry!(main);

@@ -9,6 +9,7 @@ use base::sys::{self, Args};
 use rc::db::{Db, Kind, Svc};
 use rc::live;
 use rinit_rc as rc;
+use rc::cli::{line, open_db};
 use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services";
@@ -38,18 +39,7 @@ fn main(args: Args) -> ! {
         None => PathBuf::join(live_dir, &[b"/compiled"]),
     };
     let Ok(dir) = dir else { err::usage(USAGE) };
-    let db = match live::open_db(dir.as_bytes()) {
-        Ok(db) => db,
-        Err(e) => err::fatal(
-            err::EXIT_SYS,
-            &[
-                b"unable to read database ",
-                dir.as_bytes(),
-                b"/db: ",
-                e.words(),
-            ],
-        ),
-    };
+    let db = open_db(dir.as_bytes());
 
     if cmd == b"list" {
         for k in 0..db.len() as u32 {
@@ -126,15 +116,6 @@ fn main(args: Args) -> ! {
         _ => err::usage(USAGE),
     }
     sys::exit(0)
-}
-
-fn line(parts: &[&[u8]]) {
-    let mut b = Buf::<512>::new();
-    for p in parts {
-        b.push(p);
-    }
-    b.byte(b'\n');
-    let _ = sys::write_all(sys::STDOUT, b.as_bytes());
 }
 
 fn names(db: &Db, it: impl Iterator<Item = u32>) {

@@ -5,11 +5,11 @@
 
 use base::control;
 use base::err;
-use base::path::PathBuf;
 use base::sys::{self, Args, errno};
 use rc::db::{Kind, MAX_SERVICES};
 use rc::{install, live};
 use rinit_rc as rc;
+use rc::cli::{deadline, lock, open_db, path};
 use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc-init [ -c compiled ] [ -l live ] [ -t timeout ] scandir";
@@ -38,13 +38,7 @@ fn main(args: Args) -> ! {
     };
     let scandir = scandir.to_bytes();
 
-    let db = match live::open_db(compiled) {
-        Ok(db) => db,
-        Err(e) => err::fatal(
-            err::EXIT_SYS,
-            &[b"unable to read database ", compiled, b"/db: ", e.words()],
-        ),
-    };
+    let db = open_db(compiled);
     let live = path(live_dir, &[]);
     match sys::mkdir(live.as_cstr(), 0o755) {
         Ok(()) => {}
@@ -54,18 +48,7 @@ fn main(args: Args) -> ! {
         ),
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", live_dir], e),
     }
-    let _lock = match live::lock(live_dir) {
-        Ok(Some(fd)) => fd,
-        Ok(None) => err::fatal(
-            err::EXIT_SYS,
-            &[
-                b"live directory ",
-                live_dir,
-                b" is locked by another rinit-rc",
-            ],
-        ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", live_dir], e),
-    };
+    let _lock = lock(live_dir);
 
     // `live/compiled` points at the database rinit-rc reads from now on
     // (as s6-rc: the compiled directory must stay while it is live).
@@ -87,11 +70,7 @@ fn main(args: Args) -> ! {
     }
     let state = [0u8; MAX_SERVICES];
     if let Err(f) = live::write_state(live_dir, db.len(), &state) {
-        err::fatal_sys(
-            err::EXIT_SYS,
-            &[b"unable to ", f.what, f.path.as_bytes()],
-            f.e,
-        );
+        f.fatal();
     }
 
     // Every longrun goes in down; the scanner is told to look.
@@ -107,11 +86,7 @@ fn main(args: Args) -> ! {
                 db.svc(i).name(),
                 b" installed unwired (only producer/consumer pairs are wired)",
             ]),
-            Err(f) => err::fatal_sys(
-                err::EXIT_SYS,
-                &[b"unable to ", f.what, f.path.as_bytes()],
-                f.e,
-            ),
+            Err(f) => f.fatal(),
         }
     }
     if let Err(e) = control::send_scanner(scandir, b"a") {
@@ -121,11 +96,7 @@ fn main(args: Args) -> ! {
             e,
         );
     }
-    let end = if timeout == 0 {
-        0
-    } else {
-        sys::now_mono_ns() + timeout * 1_000_000
-    };
+    let end = deadline(timeout);
     for i in 0..db.len() as u32 {
         if db.svc(i).kind() != Kind::Longrun {
             continue;
@@ -142,13 +113,6 @@ fn main(args: Args) -> ! {
         }
     }
     sys::exit(0)
-}
-
-fn path(a: &[u8], parts: &[&[u8]]) -> PathBuf {
-    match PathBuf::join(a, parts) {
-        Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_USAGE, &[b"path too long: ", a], e),
-    }
 }
 
 linker::entry!(main);

@@ -12,14 +12,13 @@
 #![no_main]
 
 use base::err;
-use base::fmt::{Buf, parse_u64};
-use base::path::PathBuf;
 use base::status;
 use base::sys::{self, Args, StaticCell};
 use rc::change::{self, Opts, Tables};
 use rc::db::{Db, Kind, MAX_SERVICES};
 use rc::live;
 use rinit_rc as rc;
+use rc::cli::{deadline, line, open_db, path, Common};
 use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -u | -d | -D ] [ -p ] [ -a ] [ -b ] help|list|listall|diff|change [ servicenames... ]";
@@ -36,30 +35,23 @@ enum Dir {
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit-rc");
-    let mut verbosity = 1u32;
-    let mut timeout = 0u64;
-    let mut dry = false;
-    let mut live_dir: &[u8] = live::DEFAULT_LIVE;
+    let mut c = Common::new();
     let mut dir = Dir::Up;
     let (mut prune, mut all, mut block) = (false, false, false);
     let mut opts = Options::new(args, b"v:t:nl:udDpab");
     for o in opts.by_ref() {
-        match o {
-            Opt::Value(b'v', v) => {
-                verbosity = parse_u64(v).unwrap_or_else(|| err::usage(USAGE)) as u32
-            }
-            Opt::Value(b't', v) => timeout = parse_u64(v).unwrap_or_else(|| err::usage(USAGE)),
-            Opt::Value(b'l', v) => live_dir = v,
-            Opt::Flag(b'n') => dry = true,
-            Opt::Flag(b'u') => dir = Dir::Up,
-            Opt::Flag(b'd') => dir = Dir::Down,
-            Opt::Flag(b'D') => dir = Dir::DownForce,
-            Opt::Flag(b'p') => prune = true,
-            Opt::Flag(b'a') => all = true,
-            Opt::Flag(b'b') => block = true,
-            _ => err::usage(USAGE),
+        match c.take(o, USAGE) {
+            None => {}
+            Some(Opt::Flag(b'u')) => dir = Dir::Up,
+            Some(Opt::Flag(b'd')) => dir = Dir::Down,
+            Some(Opt::Flag(b'D')) => dir = Dir::DownForce,
+            Some(Opt::Flag(b'p')) => prune = true,
+            Some(Opt::Flag(b'a')) => all = true,
+            Some(Opt::Flag(b'b')) => block = true,
+            Some(_) => err::usage(USAGE),
         }
     }
+    let Common { verbosity, timeout_ms, dry, live_dir } = c;
     let first = opts.operands();
     let Some(cmd) = args.get(first) else {
         err::usage(USAGE)
@@ -69,11 +61,7 @@ fn main(args: Args) -> ! {
         line(&[USAGE]);
         sys::exit(0);
     }
-    let deadline = if timeout == 0 {
-        0
-    } else {
-        sys::now_mono_ns() + timeout * 1_000_000
-    };
+    let deadline = deadline(timeout_ms);
 
     // Lock, then read the database and the state.
     let _lock = loop {
@@ -100,18 +88,7 @@ fn main(args: Args) -> ! {
         }
     };
     let compiled = path(live_dir, &[b"/compiled"]);
-    let db = match live::open_db(compiled.as_bytes()) {
-        Ok(db) => db,
-        Err(e) => err::fatal(
-            err::EXIT_SYS,
-            &[
-                b"unable to read database ",
-                compiled.as_bytes(),
-                b"/db: ",
-                e.words(),
-            ],
-        ),
-    };
+    let db = open_db(compiled.as_bytes());
     let (Some(t), Some(keep)) = (TABLES.take(), KEEP.take()) else {
         sys::exit(err::EXIT_SYS)
     };
@@ -158,7 +135,7 @@ fn main(args: Args) -> ! {
             return;
         }
         if let Err(f) = live::write_state(live_dir, db.len(), st) {
-            err::warn_sys(&[b"unable to ", f.what, f.path.as_bytes()], f.e);
+            f.warn();
         }
     };
     let mut o = Opts {
@@ -211,22 +188,6 @@ fn diff(db: &Db, t: &Tables, live_dir: &[u8]) -> i32 {
         }
     }
     code
-}
-
-fn line(parts: &[&[u8]]) {
-    let mut b = Buf::<512>::new();
-    for p in parts {
-        b.push(p);
-    }
-    b.byte(b'\n');
-    let _ = sys::write_all(sys::STDOUT, b.as_bytes());
-}
-
-fn path(a: &[u8], parts: &[&[u8]]) -> PathBuf {
-    match PathBuf::join(a, parts) {
-        Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_USAGE, &[b"path too long: ", a], e),
-    }
 }
 
 linker::entry!(main);

@@ -14,14 +14,14 @@
 #![no_main]
 
 use base::err;
-use base::fmt::{Buf, parse_u64};
 use base::path::PathBuf;
 use base::sys::{self, Args, StaticCell};
-use rc::change::{self, Opts, Tables};
+use rc::change::{self, get, set, Opts, Tables};
 use rc::db::{Db, Kind, MAX_SERVICES};
 use rc::{copy, install, live};
 use rinit_rc as rc;
-use base::options::{Opt, Options};
+use rc::cli::{deadline, line, lock, open_db, path, Common};
+use base::options::Options;
 
 const USAGE: &[u8] =
     b"rinit-rc-update [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] newcompiled";
@@ -44,47 +44,24 @@ struct Marks {
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit-rc-update");
-    let mut verbosity = 1u32;
-    let mut timeout = 0u64;
-    let mut dry = false;
-    let mut live_dir: &[u8] = live::DEFAULT_LIVE;
+    let mut c = Common::new();
     let mut opts = Options::new(args, b"v:t:nl:");
     for o in opts.by_ref() {
-        match o {
-            Opt::Value(b'v', v) => {
-                verbosity = parse_u64(v).unwrap_or_else(|| err::usage(USAGE)) as u32
-            }
-            Opt::Value(b't', v) => timeout = parse_u64(v).unwrap_or_else(|| err::usage(USAGE)),
-            Opt::Value(b'l', v) => live_dir = v,
-            Opt::Flag(b'n') => dry = true,
-            _ => err::usage(USAGE),
+        if c.take(o, USAGE).is_some() {
+            err::usage(USAGE);
         }
     }
+    let Common { verbosity, timeout_ms, dry, live_dir } = c;
     let Some(newc) = args.get(opts.operands()) else {
         err::usage(USAGE)
     };
     let newc = newc.to_bytes();
-    let end = if timeout == 0 {
-        0
-    } else {
-        sys::now_mono_ns() + timeout * 1_000_000
-    };
+    let end = deadline(timeout_ms);
 
-    let _lock = match live::lock(live_dir) {
-        Ok(Some(fd)) => fd,
-        Ok(None) => err::fatal(
-            err::EXIT_SYS,
-            &[
-                b"live directory ",
-                live_dir,
-                b" is locked by another rinit-rc",
-            ],
-        ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", live_dir, b"/lock"], e),
-    };
+    let _lock = lock(live_dir);
     let oldc = path(live_dir, &[b"/compiled"]);
-    let old = open(oldc.as_bytes());
-    let new = open(newc);
+    let old = open_db(oldc.as_bytes());
+    let new = open_db(newc);
     let (Some(t), Some(m)) = (TABLES.take(), MARKS.take()) else {
         sys::exit(err::EXIT_SYS)
     };
@@ -98,7 +75,7 @@ fn main(args: Args) -> ! {
     // 1. What is replaced.
     for i in 0..old.len() as u32 {
         let s = old.svc(i);
-        m.was_up[i as usize] = t.state.get(i as usize).copied().unwrap_or(0);
+        set(&mut m.was_up, i, get(&t.state, i));
         if s.kind() == Kind::Bundle {
             continue;
         }
@@ -111,9 +88,9 @@ fn main(args: Args) -> ! {
             }
             Some(_) => false,
         };
-        m.replaced[i as usize] = replaced as u8;
+        set(&mut m.replaced, i, replaced as u8);
         if replaced {
-            t.plan[i as usize] = 1;
+            set(&mut t.plan, i, 1);
             if dry {
                 line(&[b"replace ", s.name()]);
             }
@@ -123,7 +100,7 @@ fn main(args: Args) -> ! {
     // 2. Stop what is replaced and up, with its dependents.
     let mut save = |st: &[u8; MAX_SERVICES]| {
         if !dry && let Err(f) = live::write_state(live_dir, old.len(), st) {
-            err::warn_sys(&[b"unable to ", f.what, f.path.as_bytes()], f.e);
+            f.warn();
         }
     };
     let mut o = Opts {
@@ -148,27 +125,23 @@ fn main(args: Args) -> ! {
 
     // 3. The scan directory: out with the replaced, in with the new.
     for i in 0..old.len() as u32 {
-        if m.replaced[i as usize] != 0
+        if get(&m.replaced, i) != 0
             && install::is_top(&old, i)
             && let Err(f) = install::uninstall(&old, scandir.as_bytes(), i, end)
         {
-            err::warn_sys(&[b"unable to ", f.what, f.path.as_bytes()], f.e);
+            f.warn();
         }
     }
     let is_new = |j: u32| match old.find(new.svc(j).name()) {
         None => true,
-        Some(s) => m.replaced[s.index as usize] != 0,
+        Some(s) => get(&m.replaced, s.index) != 0,
     };
     for j in 0..new.len() as u32 {
         if install::is_top(&new, j)
             && is_new(j)
             && let Err(f) = install::install(&new, new_sd.as_bytes(), scandir.as_bytes(), j)
         {
-            err::fatal_sys(
-                err::EXIT_SYS,
-                &[b"unable to ", f.what, f.path.as_bytes()],
-                f.e,
-            );
+            f.fatal();
         }
     }
     let _ = base::control::send_scanner(scandir.as_bytes(), b"a");
@@ -202,34 +175,28 @@ fn main(args: Args) -> ! {
     }
     for j in 0..new.len() as u32 {
         let up = match old.find(new.svc(j).name()) {
-            Some(s) if m.replaced[s.index as usize] == 0 => {
-                t.state.get(s.index as usize).copied().unwrap_or(0)
-            }
+            Some(s) if get(&m.replaced, s.index) == 0 => get(&t.state, s.index),
             _ => 0,
         };
-        m.new_state[j as usize] = up;
+        set(&mut m.new_state, j, up);
     }
     if let Err(f) = live::write_state(live_dir, new.len(), &m.new_state) {
-        err::fatal_sys(
-            err::EXIT_SYS,
-            &[b"unable to ", f.what, f.path.as_bytes()],
-            f.e,
-        );
+        f.fatal();
     }
 
     // 5. Bring back up what was up and still exists.
     t.state.copy_from_slice(&m.new_state);
     t.plan = [0; MAX_SERVICES];
     for i in 0..old.len() as u32 {
-        if m.was_up[i as usize] != 0
+        if get(&m.was_up, i) != 0
             && let Some(n) = new.find(old.svc(i).name())
         {
-            t.plan[n.index as usize] = 1;
+            set(&mut t.plan, n.index, 1);
         }
     }
     let mut save = |st: &[u8; MAX_SERVICES]| {
         if let Err(f) = live::write_state(live_dir, new.len(), st) {
-            err::warn_sys(&[b"unable to ", f.what, f.path.as_bytes()], f.e);
+            f.warn();
         }
     };
     let mut o = Opts {
@@ -262,32 +229,6 @@ fn same_dir(a: &[u8], b: &[u8], name: &[u8]) -> bool {
         return false;
     };
     copy::same_tree(&mut x, &mut y).unwrap_or(false)
-}
-
-fn open(compiled: &[u8]) -> Db<'static> {
-    match live::open_db(compiled) {
-        Ok(db) => db,
-        Err(e) => err::fatal(
-            err::EXIT_SYS,
-            &[b"unable to read database ", compiled, b"/db: ", e.words()],
-        ),
-    }
-}
-
-fn line(parts: &[&[u8]]) {
-    let mut b = Buf::<512>::new();
-    for p in parts {
-        b.push(p);
-    }
-    b.byte(b'\n');
-    let _ = sys::write_all(sys::STDOUT, b.as_bytes());
-}
-
-fn path(a: &[u8], parts: &[&[u8]]) -> PathBuf {
-    match PathBuf::join(a, parts) {
-        Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_USAGE, &[b"path too long: ", a], e),
-    }
 }
 
 linker::entry!(main);

@@ -190,11 +190,24 @@ fn keep_std_fds_open() {
 /// The clean end: become `.s6-svscan/finish`, or exit 0 without one.
 fn finish() -> ! {
     let e = scanctl::become_(scanctl::FINISH);
+    if is_machine_init() {
+        // The machine's pid 1 must not exit (the kernel would panic): the
+        // crash path gives .s6-svscan/crash its chance, then reaps forever.
+        err::warn_sys(&[b"unable to exec .s6-svscan/finish"], e);
+        crash();
+    }
     if e == errno::ENOENT {
         sys::exit(0);
     }
     err::warn_sys(&[b"unable to exec .s6-svscan/finish"], e);
     sys::exit(err::EXIT_SYS)
+}
+
+/// Pid 1 of the machine itself, not of a container's pid namespace, where
+/// exiting is how the container ends. Setting Ctrl-Alt-Del to a signal is
+/// what an init wants anyway, and only the initial namespace allows it.
+fn is_machine_init() -> bool {
+    sys::getpid() == 1 && sys::reboot(sys::RebootAction::CadOff).is_ok()
 }
 
 fn crash_with(what: &[u8], e: Errno) -> ! {

@@ -12,7 +12,7 @@ use base::sys::{self, errno, sig, Args, ArgvBuf, Errno, Fd, Open, Pid};
 use base::{control, err, wait};
 use base::options::{Opt, Options};
 
-const USAGE: &[u8] = b"rinit-svc [ -wu | -wU | -wd | -wD | -wr | -wR ] [ -T timeout ] [ -abqhkti12pcyrPCKoduDUxOQ ] servicedir...";
+const USAGE: &[u8] = b"rinit-svc [ -wu | -wU | -wd | -wD | -wr | -wR ] [ -T timeout ] [ -abqhkti12pcyrlPCKoduDUxOQ ] servicedir...";
 
 /// Most command letters sent in one call.
 pub const MAX_COMMANDS: usize = 64;
@@ -24,7 +24,7 @@ fn main(args: Args) -> ! {
     let mut letters = Buf::<MAX_COMMANDS>::new();
     let mut goal = None;
     let mut timeout = None;
-    let mut opts = Options::new(args, b"w:T:abqhkti12pcyrPCKoduDUxOQ");
+    let mut opts = Options::new(args, b"w:T:abqhkti12pcyrlPCKoduDUxOQ");
     for o in &mut opts {
         match o {
             Opt::Flag(c) => {
@@ -36,7 +36,7 @@ fn main(args: Args) -> ! {
         }
     }
     if letters.overflowed {
-        err::fatal(err::EXIT_USAGE, &[b"too many commands"]);
+        err::too_many(b"commands", MAX_COMMANDS);
     }
     let first = opts.operands();
     if args.get(first).is_none() {
@@ -83,7 +83,7 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
         ok &= args.get(i).is_some_and(|d| argv.push(d));
     }
     if !ok {
-        err::fatal(err::EXIT_USAGE, &[b"too many services to wait for"]);
+        err::too_many(b"services to wait for", MAX_WAIT);
     }
     // rinit-svwait is next to this program, or in PATH.
     let me = args.get(0).map(|a| a.to_bytes()).unwrap_or(b"");

@@ -27,7 +27,7 @@ fn main(args: Args) -> ! {
         }
     }
     if letters.overflowed {
-        err::fatal(err::EXIT_USAGE, &[b"too many commands"]);
+        err::too_many(b"commands", MAX_COMMANDS);
     }
     let Some(dir) = args.get(opts.operands()).map(|d| d.to_bytes()) else { err::usage(USAGE) };
 

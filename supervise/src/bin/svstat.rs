@@ -24,7 +24,7 @@ fn main(args: Args) -> ! {
     let mut numeric = false;
     let mut add = |f: u8| {
         let Some(slot) = fields.get_mut(nfields) else {
-            err::fatal(err::EXIT_USAGE, &[b"too many fields asked for"])
+            err::too_many(b"fields", MAX_FIELDS)
         };
         *slot = f;
         nfields += 1;
