@@ -301,6 +301,9 @@ pub fn run_in_strings_page(args: Args, frames: usize, main: fn(Args) -> !) -> ! 
     {
         const PAGE: usize = 4096;
         let envp = ENVIRON.load(Ordering::Relaxed) as *const *const u8;
+        if envp.is_null() {
+            main(args)
+        }
         let mut lowest = usize::MAX;
         let mut envc = 0;
         // SAFETY: argv[..argc] and envp up to its NULL are the kernel's
@@ -309,36 +312,32 @@ pub fn run_in_strings_page(args: Args, frames: usize, main: fn(Args) -> !) -> ! 
             for i in 0..args.argc {
                 lowest = lowest.min(*args.argv.add(i) as usize);
             }
-            while !envp.is_null() && !(*envp.add(envc)).is_null() {
+            while !(*envp.add(envc)).is_null() {
                 lowest = lowest.min(*envp.add(envc) as usize);
                 envc += 1;
             }
         }
         let here = &lowest as *const usize as usize;
         let page = lowest & !(PAGE - 1);
+        // argv and envp are one array in the kernel's layout (argv, NULL,
+        // envp, NULL), moved as one to just below the strings, over auxv
+        // (which nothing reads after start-up) when they share its page.
         let nptr = args.argc + 1 + envc + 1;
         let arrays = lowest.wrapping_sub(nptr * 8) & !15;
         let ctx = arrays.wrapping_sub(core::mem::size_of::<Resume>()) & !15;
-        // The old arrays end below everything written in the new place.
-        let old_end = if envp.is_null() { args.argv as usize + nptr * 8 } else { envp as usize + (envc + 1) * 8 };
-        if lowest != usize::MAX && here < page && old_end <= ctx && ctx >= page + frames {
+        if lowest != usize::MAX && ctx >= args.argv as usize && ctx >= page + frames {
             let release = (here & !(PAGE - 1)) - PAGE;
             // SAFETY: [ctx, lowest) lies in the stack mapping, in the strings'
-            // page below the strings, above the old arrays and every live
-            // frame; the copies read the kernel's arrays (argc + 1 and
-            // envc + 1 pointers, NULLs included). `resume` never returns, so
-            // no old frame is used again; the released range holds only them,
-            // the old arrays and auxv, which nothing reads after start-up.
+            // page below the strings and above every live frame (which are
+            // all below argv); `copy` is a memmove of the kernel's nptr
+            // pointers (NULLs included). `resume` never returns, so no old
+            // frame is used again; the released range holds only them and
+            // the pages below the strings' page.
             unsafe {
                 let new_argv = arrays as *mut *const u8;
-                core::ptr::copy_nonoverlapping(args.argv, new_argv, args.argc + 1);
+                core::ptr::copy(args.argv, new_argv, nptr);
                 let new_envp = new_argv.add(args.argc + 1);
-                if envp.is_null() {
-                    *new_envp = core::ptr::null();
-                } else {
-                    core::ptr::copy_nonoverlapping(envp, new_envp, envc + 1);
-                }
-                ENVIRON.store(new_envp as *mut *const u8, Ordering::Relaxed);
+                ENVIRON.store(new_envp, Ordering::Relaxed);
                 let r = Resume { args: Args { argc: args.argc, argv: new_argv }, main, release, len: page - release };
                 (ctx as *mut Resume).write(r);
                 core::arch::asm!("mov rsp, {sp}", "call {f}", "ud2", sp = in(reg) ctx, f = sym resume, in("rdi") ctx, options(noreturn));

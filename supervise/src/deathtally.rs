@@ -40,16 +40,10 @@ pub fn add(rec: &[u8; RECORD_LEN], max: u64) -> Result<(), Errno> {
     if max == 0 {
         return Ok(());
     }
-    let count = match sys::stat(FILE) {
-        Ok(s) => s.size / RECORD_LEN as u64,
-        Err(errno::ENOENT) => 0,
-        Err(e) => return Err(e),
-    };
-    let skip = (count + 1).saturating_sub(max) * RECORD_LEN as u64;
     let new = sys::open(TMP, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
     let r = match sys::open(FILE, Open::RDONLY, 0) {
         Ok(old) => {
-            let r = copy_tail(old, new, skip);
+            let r = copy_newest(old, new, max - 1);
             sys::close(old);
             r
         }
@@ -61,16 +55,17 @@ pub fn add(rec: &[u8; RECORD_LEN], max: u64) -> Result<(), Errno> {
     r.and_then(|_| sys::rename(TMP, FILE))
 }
 
-/// Copies `from` to `to` but its first `skip` bytes, through a small buffer.
-fn copy_tail(from: Fd, to: Fd, mut skip: u64) -> Result<(), Errno> {
-    let mut buf = [0u8; RECORD_LEN * 32];
+/// Copies the last `keep` records of `from` to `to`, through a small buffer.
+fn copy_newest(from: Fd, to: Fd, keep: u64) -> Result<(), Errno> {
+    let count = sys::seek_end(from)? / RECORD_LEN as u64;
+    let mut at = count.saturating_sub(keep) * RECORD_LEN as u64;
+    let mut buf = [0u8; RECORD_LEN * 16];
     loop {
-        let n = sys::read(from, &mut buf)?;
+        let n = sys::pread(from, &mut buf, at)?;
         if n == 0 {
             return Ok(());
         }
-        let drop = skip.min(n as u64) as usize;
-        skip -= drop as u64;
-        sys::write_all(to, buf.get(drop..n).unwrap_or(&[]))?;
+        at += n as u64;
+        sys::write_all(to, buf.get(..n).unwrap_or(&[]))?;
     }
 }

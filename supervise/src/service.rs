@@ -9,8 +9,7 @@
 //! smaller.)
 
 use crate::deathtally;
-use base::fmt::Buf;
-use base::path::PathBuf;
+use base::fmt;
 use base::servicedir as sd;
 use base::status::{self, Status};
 use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, Open, Pid, SigSet, WaitStatus};
@@ -20,7 +19,6 @@ use core::ffi::CStr;
 
 /// The service directory, as seen from inside it.
 const HERE: &[u8] = b".";
-const EVENTS: &[u8] = b"event";
 const MS: u64 = 1_000_000;
 /// A `run` that dies younger than this is restarted only this long after its start.
 pub const RESPAWN_MIN_NS: u64 = 1000 * MS;
@@ -84,7 +82,7 @@ impl Service {
     #[inline(never)]
     pub fn begin(&mut self) {
         self.announce();
-        event(b"s");
+        self.event(b"s");
         if self.st.want_up {
             self.start();
         }
@@ -178,7 +176,7 @@ impl Service {
                 self.st.ready = true;
                 self.st.readystamp = Tai64n::now();
                 self.announce();
-                event(b"U");
+                self.event(b"U");
             }
             _ => {}
         }
@@ -293,7 +291,7 @@ impl Service {
                 }
                 self.respawn_at = now + RESPAWN_MIN_NS;
                 self.announce();
-                event(if self.st.ready { b"uU" } else { b"u" });
+                self.event(if self.st.ready { b"uU" } else { b"u" });
             }
             Err(()) => {
                 self.respawn_at = now + RETRY_NS;
@@ -339,7 +337,7 @@ impl Service {
                 self.st.pid = pid as u64;
                 self.st.finishing = true;
                 self.announce();
-                event(b"d");
+                self.event(b"d");
                 let t = setting(sd::timeout_finish(HERE), sd::TIMEOUT_FINISH, sd::TIMEOUT_FINISH_DEFAULT);
                 if t > 0 {
                     self.deadline = Some(sys::now_mono_ns().saturating_add(t.saturating_mul(MS)));
@@ -375,15 +373,20 @@ impl Service {
         self.st.readystamp = Tai64n::now();
         self.deadline = if self.st.want_up { Some(self.respawn_at.max(sys::now_mono_ns())) } else { None };
         self.announce();
-        event(events);
+        self.event(events);
     }
 
     // ------------------------------------------------------------ helpers
 
     fn announce(&self) {
-        if let Err(e) = status::write(HERE, &self.st) {
+        if let Err(e) = status::write_here(&self.st) {
             err::warn_sys(&[b"unable to write supervise/status"], e);
         }
+    }
+
+    /// Sends event letters to the listeners of `event/`.
+    pub fn event(&self, letters: &[u8]) {
+        let _ = fifodir::notify_c(c"event", letters);
     }
 
     fn kill(&self, s: i32) {
@@ -486,10 +489,6 @@ fn bad_setting(file: &[u8], e: Errno) {
     }
 }
 
-fn event(letters: &[u8]) {
-    let _ = fifodir::notify(EVENTS, letters);
-}
-
 /// `D`, `Q` and `U` make the default state stick: create or remove `./down`.
 fn set_down_file(down: bool) {
     let r = if down {
@@ -570,25 +569,22 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
 fn finish_child(name: &CStr, ws: WaitStatus, pgid: Pid) -> ! {
     reset_signals();
     let _ = sys::setsid();
-    let code = number(ws.code_or_256() as u64);
-    let signo = number(ws.signaled().unwrap_or(0) as u64);
-    let group = number(pgid.max(0) as u64);
+    let mut bufs = [[0u8; 21]; 3];
+    let [code, signo, group] = &mut bufs;
     let mut argv = ArgvBuf::<6>::new();
     argv.push(c"./finish");
-    argv.push(code.as_cstr());
-    argv.push(signo.as_cstr());
+    argv.push(number(ws.code_or_256() as u64, code));
+    argv.push(number(ws.signaled().unwrap_or(0) as u64, signo));
     argv.push(name);
-    argv.push(group.as_cstr());
+    argv.push(number(pgid.max(0) as u64, group));
     let e = sys::exec(c"./finish", argv.as_argv(), None);
     err::warn_sys(&[b"unable to spawn ./finish"], e);
     sys::exit(127)
 }
 
-/// A number as a C string (for an argv).
-fn number(n: u64) -> PathBuf {
-    let mut b = Buf::<20>::new();
-    b.u64(n);
-    let mut p = PathBuf::new();
-    let _ = p.push(b.as_bytes());
-    p
+/// `n` in decimal as a C string (for an argv), written in `b`.
+fn number(n: u64, b: &mut [u8; 21]) -> &CStr {
+    let (digits, _nul) = b.split_at_mut(20);
+    let len = <&mut [u8; 20]>::try_from(digits).map_or(0, |d| fmt::u64_dec(n, d).len());
+    sys::cstr(b.get(20 - len..).unwrap_or(&[])).unwrap_or(c"0")
 }

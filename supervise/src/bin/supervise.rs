@@ -19,7 +19,17 @@ const USAGE: &[u8] = b"rinit-supervise servicedir";
 /// The signals the supervisor handles itself, through its signalfd.
 const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT]);
 
+/// Least room below its moved arguments for the stack move to be made. The
+/// supervisor's frames take about 1 KiB (1.7 KiB at the deepest: a warning
+/// written on the restart path), so with the strings of its arguments and
+/// environment it keeps one page of stack for as long as its service lives.
+const STACK: usize = 1024;
+
 fn main(args: Args) -> ! {
+    sys::run_in_strings_page(args, STACK, supervise)
+}
+
+fn supervise(args: Args) -> ! {
     err::set_prog(b"rinit-supervise");
     let Some(dir) = args.get(1) else { err::usage(USAGE) };
     if let Err(e) = sys::chdir(dir) {
@@ -51,7 +61,7 @@ fn main(args: Args) -> ! {
             read_commands(control, &mut svc);
         }
     }
-    let _ = fifodir::notify(b"event", b"x");
+    svc.event(b"x");
     sys::exit(0)
 }
 
@@ -68,7 +78,7 @@ fn fatal(verb: &[u8], path: &[u8], e: sys::Errno) -> ! {
 fn claim_supervise_dir() -> Fd {
     const CONTROL: &core::ffi::CStr = c"supervise/control";
     let old_umask = sys::umask(0);
-    if let Err(e) = fifodir::create(b"event", Some(sys::getegid())) {
+    if let Err(e) = fifodir::create_c(c"event", Some(sys::getegid())) {
         fatal(b"create ", b"event", e);
     }
     if let Err(e) = sys::mkdir(c"supervise", 0o700).or_else(|e| if e == errno::EEXIST { Ok(()) } else { Err(e) }) {
