@@ -1,1 +1,276 @@
-fn main() {}
+//! size-report: builds rinit's release binaries (`cargo build --release`)
+//! and prints each one's size against its budget in size-report/budgets.txt.
+//!
+//! Exit status: 1 when a binary is over its budget or is not static; a
+//! budgeted binary that was not built (or a rinit-* binary without a budget)
+//! is reported, and is an error only under `--strict` or CI=true; 2 when the
+//! build or the budget file fails.
+
+mod budgets;
+mod elf;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE]";
+
+struct Options {
+    build: bool,
+    strict: bool,
+    dir: Option<PathBuf>,
+    budgets: PathBuf,
+}
+
+/// One line of the table.
+struct Row {
+    name: String,
+    budget: Option<u64>,
+    measured: Option<(u64, elf::Sizes)>,
+}
+
+impl Row {
+    fn verdict(&self) -> Verdict {
+        match (&self.measured, self.budget) {
+            (None, _) => Verdict::Missing,
+            (Some((_, s)), _) if !s.is_static => Verdict::NotStatic,
+            (Some(_), None) => Verdict::NoBudget,
+            (Some((bytes, _)), Some(b)) if *bytes > b => Verdict::Over,
+            (Some(_), Some(_)) => Verdict::Ok,
+        }
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Verdict {
+    Ok,
+    Over,
+    NotStatic,
+    Missing,
+    NoBudget,
+}
+
+impl Verdict {
+    fn text(&self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Over => "OVER BUDGET",
+            Verdict::NotStatic => "NOT STATIC",
+            Verdict::Missing => "missing",
+            Verdict::NoBudget => "no budget",
+        }
+    }
+    /// Does this line fail the run? Missing or unbudgeted only when strict.
+    fn fails(&self, strict: bool) -> bool {
+        match self {
+            Verdict::Ok => false,
+            Verdict::Over | Verdict::NotStatic => true,
+            Verdict::Missing | Verdict::NoBudget => strict,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("size-report: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    if opts.build
+        && let Err(e) = build()
+    {
+        eprintln!("size-report: fatal: {e}");
+        return ExitCode::from(2);
+    }
+    let budgets = match budgets::read(&opts.budgets) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("size-report: fatal: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let dir = opts.dir.clone().unwrap_or_else(release_dir);
+
+    let mut rows: Vec<Row> = budgets
+        .iter()
+        .map(|(name, budget)| Row { name: name.clone(), budget: Some(*budget), measured: None })
+        .collect();
+    for extra in unbudgeted(&dir, &budgets) {
+        rows.push(Row { name: extra, budget: None, measured: None });
+    }
+    for row in &mut rows {
+        match measure(&dir.join(&row.name)) {
+            Ok(m) => row.measured = m,
+            Err(e) => {
+                eprintln!("size-report: fatal: {}: {e}", dir.join(&row.name).display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+
+    print!("{}", table(&rows, &dir));
+    let failing: Vec<&Row> = rows.iter().filter(|r| r.verdict().fails(opts.strict)).collect();
+    if failing.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    for r in failing {
+        eprintln!("size-report: {}: {}", r.name, r.verdict().text());
+    }
+    ExitCode::FAILURE
+}
+
+fn parse_args() -> Result<Options, String> {
+    let ci = std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false);
+    let mut o = Options {
+        build: true,
+        strict: ci,
+        dir: None,
+        budgets: Path::new(env!("CARGO_MANIFEST_DIR")).join("budgets.txt"),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--no-build" => o.build = false,
+            "--strict" => o.strict = true,
+            "--dir" => o.dir = Some(args.next().ok_or("--dir needs a directory")?.into()),
+            "--budgets" => o.budgets = args.next().ok_or("--budgets needs a file")?.into(),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(format!("unknown argument {a}")),
+        }
+    }
+    Ok(o)
+}
+
+/// Builds the workspace's release binaries, as the README says to.
+fn build() -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let st = Command::new(cargo)
+        .args(["build", "--release"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("unable to run cargo: {e}"))?;
+    if st.success() { Ok(()) } else { Err(format!("cargo build --release failed: {st}")) }
+}
+
+/// `<target>/release`, found from this program's own place in `<target>/<profile>/`
+/// (so CARGO_TARGET_DIR is honoured whichever profile runs the report).
+fn release_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(d).join("release");
+    }
+    match std::env::current_exe() {
+        Ok(exe) => match exe.parent().and_then(Path::parent) {
+            Some(target) => target.join("release"),
+            None => PathBuf::from("target/release"),
+        },
+        Err(_) => PathBuf::from("target/release"),
+    }
+}
+
+/// rinit-* executables in `dir` that budgets.txt does not name.
+fn unbudgeted(dir: &Path, budgets: &[(String, u64)]) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut v: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("rinit") && !n.contains('.'))
+        .filter(|n| !budgets.iter().any(|(b, _)| b == n))
+        .collect();
+    v.sort();
+    v
+}
+
+/// File size and ELF sizes, None when the file does not exist.
+fn measure(p: &Path) -> Result<Option<(u64, elf::Sizes)>, String> {
+    let b = match std::fs::read(p) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    Ok(Some((b.len() as u64, elf::sizes(&b)?)))
+}
+
+fn table(rows: &[Row], dir: &Path) -> String {
+    let mut out = format!("size report of {}\n", dir.display());
+    let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(6).max(6);
+    out += &format!(
+        "{:<w$}  {:>7}  {:>7}  {:>6}  {:>6}  {:>7}  {:>5}  {}\n",
+        "binary", "bytes", "text", "data", "bss", "budget", "used", "verdict"
+    );
+    let (mut total, mut total_budget) = (0, 0);
+    for r in rows {
+        let budget = r.budget.map(|b| b.to_string()).unwrap_or_else(|| "-".into());
+        let line = match &r.measured {
+            Some((bytes, s)) => {
+                total += bytes;
+                total_budget += r.budget.unwrap_or(0);
+                let used = r.budget.map(|b| format!("{}%", bytes * 100 / b.max(1))).unwrap_or_else(|| "-".into());
+                format!(
+                    "{:<w$}  {:>7}  {:>7}  {:>6}  {:>6}  {:>7}  {:>5}  {}\n",
+                    r.name,
+                    bytes,
+                    s.text,
+                    s.data,
+                    s.bss,
+                    budget,
+                    used,
+                    r.verdict().text()
+                )
+            }
+            None => format!(
+                "{:<w$}  {:>7}  {:>7}  {:>6}  {:>6}  {:>7}  {:>5}  {}\n",
+                r.name,
+                "-",
+                "-",
+                "-",
+                "-",
+                budget,
+                "-",
+                r.verdict().text()
+            ),
+        };
+        out += &line;
+    }
+    out += &format!("{:<w$}  {:>7}  {:>7}  {:>6}  {:>6}  {:>7}\n", "total built", total, "", "", "", total_budget);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(bytes: Option<u64>, budget: Option<u64>, is_static: bool) -> Row {
+        Row {
+            name: "rinit-x".into(),
+            budget,
+            measured: bytes.map(|b| (b, elf::Sizes { text: b, data: 0, bss: 0, is_static })),
+        }
+    }
+
+    #[test]
+    fn over_budget_and_dynamic_binaries_always_fail() {
+        assert!(row(Some(9000), Some(8192), true).verdict().fails(false));
+        assert!(row(Some(100), Some(8192), false).verdict().fails(false));
+        assert!(!row(Some(8192), Some(8192), true).verdict().fails(true));
+    }
+
+    #[test]
+    fn missing_and_unbudgeted_binaries_fail_only_when_strict() {
+        for r in [row(None, Some(8192), true), row(Some(10), None, true)] {
+            assert!(!r.verdict().fails(false));
+            assert!(r.verdict().fails(true));
+        }
+    }
+
+    #[test]
+    fn the_checked_in_budgets_parse() {
+        let b = budgets::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("budgets.txt")).unwrap();
+        assert!(b.iter().any(|(n, v)| n == "rinit-supervise" && *v == 16384));
+    }
+}
