@@ -772,3 +772,52 @@ fn s6_svok_says_supervised() {
     p.wait_timeout(SOON).expect("supervisor to exit");
     assert!(!s6(&sb, &svok, &["svc"]).status.success());
 }
+
+/// Host pids of the children of `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// RLIMIT_NPROC only binds a user other than the host's root, and counts
+/// the processes of that user in its own user namespace: the supervisor runs
+/// as `nobody` (root of a fresh user namespace) with a limit of 3, which
+/// `unshare`, the supervisor and a placeholder `sleep` already use, so every
+/// fork fails until the test kills the placeholder and frees a slot.
+#[test]
+fn warns_and_retries_when_the_process_limit_stops_fork() {
+    let (Some(setpriv), Some(_)) = (require("setpriv"), require("prlimit")) else { return };
+    let sb = Sandbox::new();
+    let svc = sb.service("svc", "echo started >> ../started\nexec sleep 100");
+    for d in [&sb.dir, &svc] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let log = fs::File::create(sb.path("out")).unwrap();
+    let mut child = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .args(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child=SIGKILL", "--"])
+        .args(["/bin/sh", "-c", "sleep 100 & exec prlimit --nproc=3 -- \"$0\" svc"])
+        .arg(bin("rinit-supervise"))
+        .current_dir(&sb.dir)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("spawn setpriv");
+    let out = || fs::read_to_string(sb.path("out")).unwrap_or_default();
+    wait_until("a warning that fork failed", SOON, || out().contains("unable to spawn ./run: Resource temporarily unavailable"));
+    // It keeps retrying (one line a second) and the service does not run.
+    wait_until("a second attempt", SOON, || out().matches("unable to spawn ./run").count() >= 2);
+    assert!(!sb.path("started").exists(), "run started although fork must fail");
+    let sup = children(child.id());
+    let sup = *sup.first().expect("the supervisor's pid");
+    for p in children(sup) {
+        kill(p, "KILL");
+    }
+    wait_until("the service to start once a slot is free", SOON, || sb.path("started").exists());
+    wait_status(&svc, "up", |s| s.pid != 0);
+    let _ = child.kill();
+    let _ = child.wait();
+}
