@@ -288,6 +288,17 @@ impl Drop for RuncGuard {
     }
 }
 
+/// `runc run` of the bundle to its end: its status and all it printed.
+fn runc_run(runc: &Path, bundle: &Path, name: &str) -> (std::process::Output, String) {
+    let out = Command::new(runc)
+        .args(["run", "--bundle"]).arg(bundle).arg(name)
+        .stdin(Stdio::null())
+        .output()
+        .expect("runc run");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out, text)
+}
+
 #[test]
 fn runc_passes_the_main_programs_exit_code_out() {
     let Some(runc) = require("runc") else { return };
@@ -298,12 +309,7 @@ fn runc_passes_the_main_programs_exit_code_out() {
     let bundle = runc_bundle(&sb, &["/sbin/rinit", "--", "/bin/busybox", "sh", "-c", "echo main program; exit 7"]);
     let name = runc_name(&sb);
     let _guard = RuncGuard { runc: runc.clone(), name: name.clone() };
-    let out = Command::new(&runc)
-        .args(["run", "--bundle"]).arg(&bundle).arg(&name)
-        .stdin(Stdio::null())
-        .output()
-        .expect("runc run");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (out, text) = runc_run(&runc, &bundle, &name);
     assert_eq!(out.status.code(), Some(7), "{text}");
     assert_in_order(&text, &["service demo-oneshot-1: starting", "service demo-longrun-1 successfully started"]);
     assert_in_order(&text, &["exited 7: shutting the container down", "service demo-oneshot-1 successfully stopped", "exiting with code 7"]);
@@ -319,12 +325,7 @@ fn runc_runs_a_read_only_container_as_a_non_root_user() {
     let bundle = runc_bundle_as(&sb, &["/sbin/rinit", "--", "/bin/busybox", "sh", "-c", "echo uid=$(id -u); exit 9"], 1000);
     let name = runc_name(&sb);
     let _guard = RuncGuard { runc: runc.clone(), name: name.clone() };
-    let out = Command::new(&runc)
-        .args(["run", "--bundle"]).arg(&bundle).arg(&name)
-        .stdin(Stdio::null())
-        .output()
-        .expect("runc run");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (out, text) = runc_run(&runc, &bundle, &name);
     assert_eq!(out.status.code(), Some(9), "{text}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("uid=1000"), "{text}");
     assert_in_order(&text, &["service demo-longrun-1 successfully started", "service demo-oneshot-1 successfully stopped", "exiting with code 9"]);
