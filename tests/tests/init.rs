@@ -288,6 +288,13 @@ impl Drop for RuncGuard {
     }
 }
 
+/// runc, when both it and busybox (the containers' only tools) are there.
+fn runc_and_busybox() -> Option<PathBuf> {
+    let runc = require("runc")?;
+    require("busybox")?;
+    Some(runc)
+}
+
 /// `runc run` of the bundle to its end: its status and all it printed.
 fn runc_run(runc: &Path, bundle: &Path, name: &str) -> (std::process::Output, String) {
     let out = Command::new(runc)
@@ -301,10 +308,7 @@ fn runc_run(runc: &Path, bundle: &Path, name: &str) -> (std::process::Output, St
 
 #[test]
 fn runc_passes_the_main_programs_exit_code_out() {
-    let Some(runc) = require("runc") else { return };
-    if require("busybox").is_none() {
-        return;
-    }
+    let Some(runc) = runc_and_busybox() else { return };
     let sb = Sandbox::new();
     let bundle = runc_bundle(&sb, &["/sbin/rinit", "--", "/bin/busybox", "sh", "-c", "echo main program; exit 7"]);
     let name = runc_name(&sb);
@@ -317,10 +321,7 @@ fn runc_passes_the_main_programs_exit_code_out() {
 
 #[test]
 fn runc_runs_a_read_only_container_as_a_non_root_user() {
-    let Some(runc) = require("runc") else { return };
-    if require("busybox").is_none() {
-        return;
-    }
+    let Some(runc) = runc_and_busybox() else { return };
     let sb = Sandbox::new();
     let bundle = runc_bundle_as(&sb, &["/sbin/rinit", "--", "/bin/busybox", "sh", "-c", "echo uid=$(id -u); exit 9"], 1000);
     let name = runc_name(&sb);
@@ -333,10 +334,7 @@ fn runc_runs_a_read_only_container_as_a_non_root_user() {
 
 #[test]
 fn runc_stops_the_container_cleanly_on_sigterm() {
-    let Some(runc) = require("runc") else { return };
-    if require("busybox").is_none() {
-        return;
-    }
+    let Some(runc) = runc_and_busybox() else { return };
     let sb = Sandbox::new();
     let bundle = runc_bundle(&sb, &["/sbin/rinit", "--", "/bin/busybox", "sleep", "1000"]);
     let name = runc_name(&sb);
