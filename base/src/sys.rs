@@ -56,6 +56,9 @@ pub mod errno {
     /// Not a kernel error: "the data read is not what it should be".
     pub const EPROTO: Errno = Errno(71);
     pub const EOVERFLOW: Errno = Errno(75);
+    /// Not a kernel number (none fits): a file that must be a regular file
+    /// is something else, a FIFO, a device, a symlink not to be followed.
+    pub const ENOTREG: Errno = Errno(255);
 }
 
 /// A file descriptor number. Copy, never closed implicitly: the programs
@@ -723,8 +726,44 @@ pub fn open_at(dir: Fd, path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
     Ok(own(rustix::fs::openat(bfd(dir), path, flags | Open::CLOEXEC, Mode::from_bits_retain(mode))?))
 }
 
+/// Opens a file to read that must be a regular file: a FIFO put in its
+/// place must not block the reader for ever (ENOTREG instead).
 pub fn open_read(path: &CStr) -> Result<Fd> {
-    open(path, Open::RDONLY, 0)
+    regular(open(path, Open::RDONLY | Open::NONBLOCK, 0)?)
+}
+
+/// Opens `name` in `dir`, where others may have written: a symlink is not
+/// followed, a FIFO does not block, anything but a regular file is ENOTREG.
+pub fn open_regular_at(dir: Fd, name: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+    open_regular_in(bfd(dir), name, flags, mode)
+}
+
+/// `open_regular_at` for a path (its last component is not followed).
+pub fn open_regular(path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+    open_regular_in(CWD, path, flags, mode)
+}
+
+fn open_regular_in(dir: BorrowedFd<'static>, name: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+    let flags = flags | Open::NOFOLLOW | Open::NONBLOCK | Open::CLOEXEC;
+    match rustix::fs::openat(dir, name, flags, Mode::from_bits_retain(mode)) {
+        Ok(fd) => regular(own(fd)),
+        // ELOOP: the name is a symlink; ENXIO: a FIFO without a reader, or a
+        // device, opened to write.
+        Err(rustix::io::Errno::LOOP | rustix::io::Errno::NXIO) => Err(errno::ENOTREG),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `fd` itself if it is a regular file; closed and ENOTREG if not.
+/// (O_NONBLOCK, left on, changes nothing for a regular file.)
+fn regular(fd: Fd) -> Result<Fd> {
+    match fstat(fd) {
+        Ok(st) if st.kind == FileType::RegularFile => Ok(fd),
+        r => {
+            close(fd);
+            Err(r.err().unwrap_or(errno::ENOTREG))
+        }
+    }
 }
 
 pub fn close(fd: Fd) {

@@ -69,8 +69,11 @@ impl Logdir {
         Failure { what, dir: self.spec.path, name: name.to_bytes(), errno: e }
     }
 
+    /// Every file of the directory is opened here: whoever can write in
+    /// the directory must not make the logger write through a symlink, nor
+    /// hang it on a FIFO.
     fn open_in(&self, name: &CStr, flags: Open) -> sys::Result<Fd> {
-        sys::open_at(self.dir, name, flags, 0o644)
+        sys::open_regular_at(self.dir, name, flags, 0o644)
     }
 
     /// Opens (creating if needed) and locks the directory. `head` gives the
@@ -85,7 +88,8 @@ impl Logdir {
             Err(e) => return Err(Failure { what: b"unable to mkdir ", dir: path, name: b"", errno: e }),
         }
         let dir = sys::open_dir(path).map_err(|e| f(b"unable to open ", c"", e))?;
-        let lock = sys::open_at(dir, c"lock", Open::RDWR | Open::CREATE, 0o644).map_err(|e| f(b"unable to open ", c"lock", e))?;
+        // 0600: anyone who can open a lock can take it.
+        let lock = sys::open_regular_at(dir, c"lock", Open::RDWR | Open::CREATE, 0o600).map_err(|e| f(b"unable to open ", c"lock", e))?;
         match sys::lock_exclusive_nb(lock) {
             Ok(true) => {}
             Ok(false) => return Err(f(b"another logger holds the lock on ", c"", errno::EAGAIN)),
@@ -269,9 +273,11 @@ impl Logdir {
                 (c"state", Open::RDONLY, 4),
                 (c"newstate", Open::WRONLY | Open::CREATE | Open::TRUNC, 5),
             ];
-            let _ = sys::fchdir(self.dir);
+            if let Err(e) = sys::fchdir(self.dir) {
+                err::fatal_sys(err::EXIT_SYS, &[b"unable to chdir to ", self.spec.path.to_bytes()], e);
+            }
             for (name, flags, to) in files {
-                if let Err(e) = sys::open(name, flags, 0o644).and_then(|fd| sys::dup2(fd, Fd(to))) {
+                if let Err(e) = self.open_in(name, flags).and_then(|fd| sys::dup2(fd, Fd(to))) {
                     err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", name.to_bytes()], e);
                 }
             }

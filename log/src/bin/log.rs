@@ -127,7 +127,7 @@ impl Logger {
         }
         for (slot, path) in status.iter_mut().zip(script.status.iter()) {
             let Some(path) = *path else { continue };
-            match sys::open(path, Open::WRONLY | Open::CREATE, 0o644) {
+            match sys::open_regular(path, Open::WRONLY | Open::CREATE, 0o644) {
                 Ok(fd) => *slot = Some(fd),
                 Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", path.to_bytes()], e),
             }
