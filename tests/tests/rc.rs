@@ -1069,3 +1069,32 @@ fn live_update_replaces_changed_services_and_keeps_the_rest_running() {
         "keep's pid changed: {before} -> {after}"
     );
 }
+
+#[test]
+fn the_live_lock_is_private_and_shutdown_goes_on_in_order_without_it() {
+    let sb = Sandbox::new();
+    copy_tree(&demo_src(), &sb.path("src"));
+    // A lock that is never released: the shutdown form must still stop
+    // every service, in order, once it has waited long enough.
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         echo \"lock mode $(stat -c %a live/lock)\"\n\
+         flock -x live/lock sh -c 'touch held; exec sleep 300' &\n\
+         i=0; while [ ! -e held ]; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && exit 3; done\n\
+         rinit-rc -l live -d change demo-oneshot-1 && exit 4\n\
+         rinit-rc -v2 -l live -bDa change || exit 2",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("lock mode 600\n"), "{out}");
+    assert!(out.contains("rinit-rc: fatal: live directory live is locked by another rinit-rc (use -b to wait)\n"), "{out}");
+    assert!(
+        out.contains("rinit-rc: warning: live directory live is still locked by another rinit-rc: going on without the lock\n"),
+        "{out}"
+    );
+    in_order(&out, &["service demo-longrun-1 successfully stopped", "service demo-oneshot-1 successfully stopped"]);
+    let st = status(&sb.path("scan/demo-longrun-1"));
+    assert!(st.is_none_or(|s| s.pid == 0), "{st:?}");
+}

@@ -84,7 +84,7 @@ fn claim_supervise_dir() -> Fd {
     if let Err(e) = sys::mkdir(c"supervise", 0o700).or_else(|e| if e == errno::EEXIST { Ok(()) } else { Err(e) }) {
         fatal(b"create ", b"supervise", e);
     }
-    let locked = sys::open(c"supervise/lock", Open::WRONLY | Open::CREATE | Open::NONBLOCK, 0o644)
+    let locked = sys::open(c"supervise/lock", Open::WRONLY | Open::CREATE | Open::NONBLOCK, 0o600)
         .and_then(sys::lock_record_nb);
     match locked {
         Ok(true) => {}
