@@ -98,7 +98,8 @@ pub const REAP_EVERY_MS: u64 = 5;
 
 /// Waits until every process is gone or `ms` has passed; true if all gone.
 fn wait_all_gone(ms: u64) -> bool {
-    let end = sys::now_mono_ns() + ms * 1_000_000;
+    // The grace time comes from a request or conf/grace: saturate, never wrap.
+    let end = sys::now_mono_ns().saturating_add(ms.saturating_mul(1_000_000));
     loop {
         if reap_all() {
             return true;
