@@ -75,7 +75,12 @@ pub fn read_state(live: &[u8], n: usize, state: &mut [u8; MAX_SERVICES]) -> Resu
         return Err(errno::EPROTO);
     }
     for (s, &b) in state.iter_mut().zip(got.iter()) {
-        *s = (b == b'1') as u8;
+        *s = match b {
+            b'0' => 0,
+            b'1' => 1,
+            // Garbage is not "down": the services may well be up.
+            _ => return Err(errno::EPROTO),
+        };
     }
     Ok(())
 }
