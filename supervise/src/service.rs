@@ -544,7 +544,7 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
         r = sys::dup2(notify.0, Fd(notify.1 as i32));
     }
     if lock != u32::MAX {
-        r = r.and_then(|_| sys::open(SERVICE_LOCK, Open::WRONLY | Open::CREATE, 0o600)).and_then(|fd| {
+        r = r.and_then(|_| sys::open(SERVICE_LOCK, Open::WRONLY | Open::CREATE, 0o644)).and_then(|fd| {
             match sys::lock_exclusive_nb(fd) {
                 Ok(true) => sys::dup2(fd, Fd(lock as i32)),
                 _ => Err(Errno(16)), // EBUSY: the last run's processes still hold it

@@ -506,5 +506,5 @@ fn the_scanner_and_supervisor_locks_are_private() {
     wait_up(&t.svc("a"));
     assert_eq!(mode(&t.scan.join(".s6-svscan")), 0o700, ".s6-svscan");
     assert_eq!(mode(&t.scan.join(".s6-svscan/lock")), 0o600, ".s6-svscan/lock");
-    assert_eq!(mode(&t.svc("a/supervise/lock")), 0o600, "supervise/lock");
+    assert_eq!(mode(&t.svc("a/supervise")), 0o700, "supervise/ keeps its locks to itself");
 }
