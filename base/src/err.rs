@@ -55,6 +55,7 @@ fn say(level: &[u8], parts: &[&[u8]], e: Option<Errno>) {
         b.push(b": ").push(reason);
     }
     b.byte(b'\n');
+    // Nowhere left to report a failure to write to stderr.
     let _ = sys::write_all(sys::STDERR, b.as_bytes());
 }
 

@@ -363,6 +363,7 @@ struct Resume {
 extern "C" fn resume(ctx: *const u8) -> ! {
     // SAFETY: `ctx` is the Resume written just above this frame.
     let r = unsafe { (ctx as *const Resume).read() };
+    // Only EINVAL/ENOMEM, for a range the move computed: the pages then stay, unused.
     // SAFETY: MADV_DONTNEED (4) on pages of our own stack mapping that no
     // frame uses any more; a later touch would get a zero page.
     let _ = unsafe { sc::syscall!(MADVISE, r.release, r.len, 4) };
@@ -770,6 +771,7 @@ fn regular(fd: Fd) -> Result<Fd> {
 }
 
 pub fn close(fd: Fd) {
+    // EBADF or EINTR: either way the number is no longer ours to use.
     // SAFETY: plain integer argument; closing an unknown number gives EBADF.
     let _ = unsafe { sc::syscall!(CLOSE, fd.0 as usize) };
 }
@@ -1208,6 +1210,7 @@ impl<T> StaticCell<T> {
 /// code in every binary that reads the clock, for ~100 ns saved per call.
 fn clock_gettime(id: usize) -> (u64, u32) {
     let mut ts = [0i64; 2];
+    // CLOCK_MONOTONIC and CLOCK_REALTIME with a valid buffer cannot fail.
     // SAFETY: ts is a valid struct timespec (two 64-bit fields) for the call.
     let _ = unsafe { sc::syscall!(CLOCK_GETTIME, id, ts.as_mut_ptr() as usize) };
     (ts[0] as u64, ts[1] as u32)
@@ -1282,6 +1285,7 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: i64) -> Result<usize> {
 
 /// Sleeps for `ms` milliseconds.
 pub fn sleep_ms(ms: u64) {
+    // Only EINTR (a signal): the sleep is a pause, never a deadline.
     let _ = poll(&mut [], ms as i64);
 }
 

@@ -768,6 +768,7 @@ mod tests {
             if let Ok(db) = Db::open(&c) {
                 for i in 0..db.len() as u32 {
                     let s = db.svc(i);
+                    // Reading every field is the test.
                     let _ = (s.kind(), s.name(), s.pipeline_name(), s.producer_for());
                     for l in [s.deps(), s.rdeps(), s.consumer_for()] {
                         for d in l.iter() {

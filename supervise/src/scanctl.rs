@@ -162,6 +162,7 @@ pub fn spawn(prog: &CStr, arg: Option<&CStr>, redirect: Option<(Fd, Fd)>) -> Res
 /// What children and the end programs start with: nothing blocked, SIGPIPE
 /// back to its default.
 fn restore_signals() {
+    // Valid constant arguments: these cannot fail.
     let _ = sys::sig_setmask(SigSet(0));
     let _ = sys::sig_default(sig::PIPE, true);
 }

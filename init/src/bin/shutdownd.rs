@@ -37,6 +37,7 @@ fn main(args: Args) -> ! {
         }
         i += 1;
     }
+    // A valid constant signal: this cannot fail.
     let _ = sys::sig_default(sys::sig::PIPE, false);
     let fifo = listen();
     notify_ready();
@@ -55,6 +56,7 @@ fn listen() -> Fd {
     match sys::lstat(name) {
         Ok(st) if st.kind == sys::FileType::Fifo => {}
         _ => {
+            // Usually absent (ENOENT); mkfifo reports anything else.
             let _ = sys::unlink(name);
             if let Err(e) = sys::mkfifo(name, 0o600) {
                 err::fatal_sys(err::EXIT_SYS, &[b"unable to mkfifo fifo"], e);
@@ -75,6 +77,7 @@ fn notify_ready() {
     if let Ok(t) = sys::read_file(c"notification-fd", &mut buf) {
         if let Some(n) = fmt::parse_u64_line(t) {
             let fd = Fd(n as i32);
+            // The supervisor gone: readiness has no one to reach.
             let _ = sys::write(fd, b"\n");
             sys::close(fd);
         }

@@ -123,6 +123,7 @@ fn claim_supervise_dir() -> Fd {
 #[inline(never)]
 fn take_signals() -> Fd {
     for s in [sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT] {
+        // Valid constant signal numbers: these cannot fail.
         let _ = sys::sig_default(s, true);
     }
     sys::sig_default(sig::PIPE, false)
