@@ -171,6 +171,7 @@ impl Rows {
     }
 
     /// By name, each logger right under its service (`a/log` before `a-b`).
+    #[inline(never)]
     pub fn sort(&mut self) {
         let (n, arena) = (self.len, &self.arena);
         let rows = self.rows.get_mut(..n).unwrap_or(&mut []);
@@ -188,8 +189,14 @@ impl Rows {
 
 /// `a` sorts before `b`, `/` counting as the smallest byte.
 fn before(a: &[u8], b: &[u8]) -> bool {
-    let key = |c: &u8| if *c == b'/' { 0 } else { *c };
-    a.iter().map(key).lt(b.iter().map(key))
+    let key = |c: u8| if c == b'/' { 0 } else { c };
+    for i in 0..a.len().min(b.len()) {
+        let (x, y) = (key(a.get(i).copied().unwrap_or(0)), key(b.get(i).copied().unwrap_or(0)));
+        if x != y {
+            return x < y;
+        }
+    }
+    a.len() < b.len()
 }
 
 /// Fills `row` from the service directory `dir` (relative to the scan
@@ -212,7 +219,7 @@ pub fn read_service(row: &mut Row, dir: &[u8]) {
         Err(e) => return bad(row, b"unable to read supervise/death_tally", e),
     };
     // A service that notifies readiness and has not yet is only starting.
-    let notifies = matches!(servicedir::notification_fd(dir), Ok(Some(_)));
+    let notifies = servicedir::has(dir, servicedir::NOTIFICATION_FD) == Ok(true);
     row.st = st;
     row.notifies = notifies;
     row.state = match (st.pid, st.finishing) {

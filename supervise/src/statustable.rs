@@ -185,6 +185,7 @@ fn emit(out: &mut Out) {
 
 /// The aligned table: a header, then a row per line, columns two spaces
 /// apart. A bad row gives its reason after its state.
+#[inline(never)]
 pub fn print_table(rows: &Rows, cols: &[Column], now: &Tai64n) {
     let mut widths = [0usize; MAX_COLUMNS];
     let mut cell = Line::new();
@@ -236,6 +237,7 @@ pub fn print_table(rows: &Rows, cols: &[Column], now: &Tai64n) {
 
 /// One JSON object per row and line, keys in column order; a bad row has
 /// its name, its state and an `error`.
+#[inline(never)]
 pub fn print_json(rows: &Rows, cols: &[Column], now: &Tai64n) {
     let mut out = Out::new();
     let mut cell = Line::new();
