@@ -8,6 +8,7 @@ pub mod err;
 pub mod fifodir;
 pub mod fmt;
 pub mod options;
+pub mod out;
 pub mod path;
 pub mod servicedir;
 pub mod status;

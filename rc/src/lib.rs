@@ -9,6 +9,7 @@ pub mod change;
 pub mod cli;
 pub mod copy;
 pub mod db;
+pub mod dot;
 pub mod execline;
 pub mod graph;
 pub mod install;
