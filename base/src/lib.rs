@@ -4,6 +4,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod control;
+pub mod bootclock;
 pub mod err;
 pub mod fifodir;
 pub mod fmt;

@@ -15,3 +15,4 @@ pub mod graph;
 pub mod install;
 pub mod live;
 pub mod source;
+pub mod timeline;
