@@ -255,7 +255,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
             *x = c;
         }
         if let Some(st) = t.stamps.get_mut(i as usize) {
-            st.waited = crate::db::NONE;
+            st.waited = 0;
         }
         if c == 0 {
             enqueue(t, &mut qt, i);
@@ -761,7 +761,7 @@ impl Engine<'_> {
                 *p = p.saturating_sub(1);
                 if *p == 0 {
                     if let Some(st) = t.stamps.get_mut(d as usize) {
-                        st.waited = i;
+                        st.waited = i + 1;
                     }
                     enqueue(t, qt, d);
                 }

@@ -153,7 +153,7 @@ pub fn service_dir(db: &Db, scandir: &[u8], s: u32) -> Result<PathBuf, Errno> {
 /// The first bytes of `<live>/timeline`; a file without them is refused.
 pub const TIMELINE_MAGIC: &[u8; 8] = b"RINITTL1";
 /// Bytes of one `Stamp` in the file: `start`, `up`, `ready` (u64 each),
-/// `waited`, `flags` (u32 each), little-endian.
+/// `waited` (1 + index, 0: none), `flags` (u32 each), little-endian.
 pub const STAMP_LEN: usize = 32;
 
 /// Stamp flag: the transition went up (else down).
@@ -164,8 +164,9 @@ pub const T_FAILED: u32 = 2;
 /// One service's last transition, in monotonic nanoseconds (0: never).
 /// `up` is when a longrun's `run` started (`u`) or a oneshot ended, `ready`
 /// when the transition was done (`U` for a longrun with readiness
-/// notification); `waited` is the dependency whose end let it start last
-/// (`db::NONE` when it waited for none).
+/// notification); `waited` is 1 + the index of the dependency whose end
+/// let it start last, 0 when it waited for none (so that a table of
+/// `NEVER` is all zero bytes, in .bss, not in the file).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Stamp {
     pub start: u64,
@@ -176,7 +177,12 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    pub const NEVER: Stamp = Stamp { start: 0, up: 0, ready: 0, waited: crate::db::NONE, flags: 0 };
+    pub const NEVER: Stamp = Stamp { start: 0, up: 0, ready: 0, waited: 0, flags: 0 };
+
+    /// The dependency it waited for last, if any.
+    pub fn waited_for(&self) -> Option<u32> {
+        self.waited.checked_sub(1)
+    }
 
     fn encode(&self) -> [u8; STAMP_LEN] {
         let mut b = [0u8; STAMP_LEN];

@@ -7,7 +7,7 @@
 //! last, a time axis in ms, the total on top), the same as text, or one
 //! summing-up line. Written as it goes, through a fixed buffer.
 
-use crate::db::{Db, Kind, MAX_SERVICES, NONE};
+use crate::db::{Db, Kind, MAX_SERVICES};
 use crate::live::{Stamp, T_FAILED};
 use base::out::Out;
 
@@ -15,7 +15,8 @@ use base::out::Out;
 pub enum Form {
     Svg,
     Text,
-    /// `boot is up in X ms (slowest: NAME Y ms)`.
+    /// `boot is up in X ms (slowest: NAME Y ms)` (`up in`, when time 0
+    /// is not stage 1's start).
     Summary,
 }
 
@@ -121,7 +122,6 @@ fn ms(out: &mut Out, ns: u64) {
 }
 
 fn summary(p: &Plan, out: &mut Out) {
-    out.push(b"boot is ");
     summary_text(p, out);
     out.byte(b'\n');
 }
@@ -151,8 +151,8 @@ fn text(p: &Plan, out: &mut Out) {
         if s.flags & T_FAILED != 0 {
             out.push(b", failed");
         }
-        if s.waited != NONE {
-            out.push(b", waited for ").push(p.db.svc(s.waited).name());
+        if let Some(w) = s.waited_for() {
+            out.push(b", waited for ").push(p.db.svc(w).name());
         }
         out.push(b")\n");
     }
@@ -295,11 +295,11 @@ fn svg(p: &Plan, out: &mut Out) {
         label(out, xr.max(x0 + 1) + 4, y + BAR_H - 2, b" fill=\"#555555\"");
         ms(out, s.ready.saturating_sub(s.start));
         out.push(b" ms</text>\n</g>\n");
-        if s.waited != NONE && p.stamp(s.waited).start != 0 {
-            let d = p.stamp(s.waited);
+        if let Some(w) = s.waited_for().filter(|&w| p.stamp(w).start != 0) {
+            let d = p.stamp(w);
             out.push(b"<line");
             attr(out, b"x1", p.x(d.ready));
-            attr(out, b"y1", p.y(s.waited) + BAR_H / 2);
+            attr(out, b"y1", p.y(w) + BAR_H / 2);
             attr(out, b"x2", x0);
             attr(out, b"y2", y + BAR_H / 2);
             out.push(b" stroke=\"#777777\" stroke-width=\"1\"/>\n");
@@ -310,7 +310,7 @@ fn svg(p: &Plan, out: &mut Out) {
 
 /// The headline: the summary line's words, without its newline.
 fn summary_text(p: &Plan, out: &mut Out) {
-    out.push(b"up in ");
+    out.push(if p.from_stage1 { b"boot is up in " as &[u8] } else { b"up in " });
     ms(out, p.at(p.end));
     out.push(b" ms");
     if let Some((i, d)) = p.slowest() {
