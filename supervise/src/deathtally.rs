@@ -78,12 +78,11 @@ pub struct Summary {
     pub last: Option<(u8, u8)>,
 }
 
-/// Reads `<dir>/supervise/death_tally`: an absent file is no deaths (an
-/// older s6-supervise keeps none). EPROTO when its size is not a whole
-/// number of records.
-pub fn summary(dir: &[u8]) -> Result<Summary, Errno> {
-    let p = base::path::PathBuf::join(dir, &[b"/", FILE.to_bytes()])?;
-    let fd = match sys::open(p.as_cstr(), Open::RDONLY, 0) {
+/// Reads `supervise/death_tally` of the service directory open as `dir`:
+/// an absent file is no deaths (an older s6-supervise keeps none). EPROTO
+/// when its size is not a whole number of records.
+pub fn summary_in(dir: Fd) -> Result<Summary, Errno> {
+    let fd = match sys::open_at(dir, FILE, Open::RDONLY, 0) {
         Ok(fd) => fd,
         Err(errno::ENOENT) => return Ok(Summary::default()),
         Err(e) => return Err(e),

@@ -9,7 +9,7 @@
 
 use crate::deathtally::{self, Summary};
 use base::status::{self, Status};
-use base::sys::{errno, Errno};
+use base::sys::{self, errno, Errno};
 use base::{control, servicedir};
 
 /// Most rows one table holds (services, loggers and rinit-rc's oneshots
@@ -199,10 +199,20 @@ fn before(a: &[u8], b: &[u8]) -> bool {
     a.len() < b.len()
 }
 
-/// Fills `row` from the service directory `dir` (relative to the scan
-/// directory, the working directory).
-pub fn read_service(row: &mut Row, dir: &[u8]) {
-    match control::is_supervised(dir) {
+/// Fills `row` from the service directory `dir`, open as a descriptor
+/// (relative to the scan directory, the working directory): what is read
+/// inside it cannot be redirected by a link.
+pub fn read_service(row: &mut Row, dir: &core::ffi::CStr) {
+    let fd = match sys::open_dir(dir) {
+        Ok(fd) => fd,
+        Err(e) => return bad(row, b"unable to open the directory", e),
+    };
+    read_in(row, fd);
+    sys::close(fd);
+}
+
+fn read_in(row: &mut Row, dir: sys::Fd) {
+    match control::is_supervised_in(dir) {
         Ok(true) => {}
         Ok(false) => {
             row.state = State::Unsupervised;
@@ -210,16 +220,16 @@ pub fn read_service(row: &mut Row, dir: &[u8]) {
         }
         Err(e) => return bad(row, b"unable to open supervise/control", e),
     }
-    let st = match status::read(dir) {
+    let st = match status::read_in(dir) {
         Ok(st) => st,
         Err(e) => return bad(row, b"unable to read supervise/status", e),
     };
-    row.tally = match deathtally::summary(dir) {
+    row.tally = match deathtally::summary_in(dir) {
         Ok(t) => t,
         Err(e) => return bad(row, b"unable to read supervise/death_tally", e),
     };
     // A service that notifies readiness and has not yet is only starting.
-    let notifies = servicedir::has(dir, servicedir::NOTIFICATION_FD) == Ok(true);
+    let notifies = servicedir::notifies_in(dir);
     row.st = st;
     row.notifies = notifies;
     row.state = match (st.pid, st.finishing) {

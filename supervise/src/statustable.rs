@@ -51,9 +51,10 @@ pub const WITH_RC: &[Column] = &[
 /// Most columns a table has.
 pub const MAX_COLUMNS: usize = 16;
 
-/// Longest line written (a row and its padding).
-pub const LINE_MAX: usize = 2048;
-type Out = Buf<LINE_MAX>;
+/// Longest line written (a row and its padding): statustext's, one
+/// buffer type for every line and cell.
+pub const LINE_MAX: usize = statustext::LINE_MAX;
+type Out = Line;
 
 /// What a cell holds, for JSON: text is quoted, a number is not, nothing is null.
 #[derive(PartialEq, Eq)]

@@ -20,6 +20,7 @@ use rc::live;
 use rinit_supervise::scandir;
 use rinit_supervise::statusrow::{self, Rc, Rows, State, MAX_ROWS};
 use rinit_supervise::statustable::{self, SUPERVISION, WITH_RC};
+use rinit_supervise::statustext::Line;
 
 const USAGE: &[u8] = b"rinit-status [ -l live ] [ -j ] [ scandir ]";
 /// The scan directory when none is given.
@@ -60,14 +61,15 @@ fn main(args: Args) -> ! {
                 return;
             }
             if let Some(row) = rows.add(&[n]) {
-                statusrow::read_service(row, n);
+                statusrow::read_service(row, name);
             }
-            let mut log = scandir::Small::new();
-            log.push(n).push(b"/log");
-            if scandir::stat_kind(&mut log) == Ok(sys::FileType::Directory)
-                && let Some(row) = rows.add(&[log.as_bytes()])
+            let mut log = Line::new();
+            log.push(n).push(b"/log\0");
+            let Some(log) = sys::cstr(log.as_bytes()) else { return };
+            if sys::stat(log).is_ok_and(|st| st.kind == sys::FileType::Directory)
+                && let Some(row) = rows.add(&[log.to_bytes()])
             {
-                statusrow::read_service(row, log.as_bytes());
+                statusrow::read_service(row, log);
             }
         });
         sys::close(d);
@@ -128,7 +130,7 @@ fn add_rc_view(rows: &mut Rows, db: &rc::db::Db, state: &[u8; MAX_SERVICES]) {
             _ => state.get(i as usize) == Some(&1),
         };
         let view = Rc { kind: Some(kind.name()), up };
-        let mut name = scandir::Small::new();
+        let mut name = Line::new();
         match live::log_of(db, i) {
             Some(p) => name.push(db.svc(p).name()).push(b"/log"),
             None => name.push(s.name()),
