@@ -61,7 +61,8 @@ pub fn path(live: &[u8], rel: &[u8]) -> Result<PathBuf, Errno> {
 /// Takes the live directory's lock; Ok(None) when someone else holds it.
 pub fn lock(live: &[u8]) -> Result<Option<Fd>, Errno> {
     let p = path(live, b"lock")?;
-    let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE, 0o644)?;
+    // 0600: whoever can open a lock can take it and hold every change.
+    let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE, 0o600)?;
     if sys::lock_exclusive_nb(fd)? {
         Ok(Some(fd))
     } else {
@@ -79,7 +80,12 @@ pub fn read_state(live: &[u8], n: usize, state: &mut [u8; MAX_SERVICES]) -> Resu
         return Err(errno::EPROTO);
     }
     for (s, &b) in state.iter_mut().zip(got.iter()) {
-        *s = (b == b'1') as u8;
+        *s = match b {
+            b'0' => 0,
+            b'1' => 1,
+            // Garbage is not "down": the services may well be up.
+            _ => return Err(errno::EPROTO),
+        };
     }
     Ok(())
 }
@@ -251,6 +257,10 @@ fn read_stamps(fd: Fd, stamps: &mut [Stamp]) -> Result<(), Errno> {
         for (s, b) in group.iter_mut().zip(chunk.chunks_exact(STAMP_LEN)) {
             *s = Stamp::decode(b);
         }
+    }
+    // A dependency that is not a service of this database: garbage.
+    if stamps.iter().any(|s| s.waited as usize > stamps.len()) {
+        return Err(errno::EPROTO);
     }
     // Not one byte more: a timeline of a bigger database is not this one's.
     if sys::read(fd, &mut magic)? != 0 {
