@@ -5,27 +5,24 @@
 //! taken by any process of the machine (or container) compare with it.
 
 use crate::fmt::{self, Buf};
-use crate::sys::{self, errno, Errno, Open};
+use crate::sys::{self, Errno, Open};
 use core::ffi::CStr;
 
 /// The directory the file lives in (rinit's state in /run).
 pub const DIR: &CStr = c"/run/rinit";
 /// The file.
 pub const FILE: &CStr = c"/run/rinit/stage1-start";
-const TMP: &CStr = c"/run/rinit/stage1-start.new";
 
-/// Records `t0` (monotonic ns) as stage 1's start.
+/// Records `t0` (monotonic ns) as stage 1's start, in `DIR` (the
+/// run-image's `rinit/`, which rinit-maker makes). Written once, before
+/// any reader runs: no temporary file.
 pub fn record(t0: u64) -> Result<(), Errno> {
-    match sys::mkdir(DIR, 0o755) {
-        Ok(()) | Err(errno::EEXIST) => {}
-        Err(e) => return Err(e),
-    }
     let mut b = Buf::<24>::new();
     b.u64(t0).byte(b'\n');
-    let fd = sys::open(TMP, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
+    let fd = sys::open(FILE, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
     let r = sys::write_all(fd, b.as_bytes());
     sys::close(fd);
-    r.and_then(|_| sys::rename(TMP, FILE))
+    r
 }
 
 /// Stage 1's start, if this system was started by rinit.

@@ -93,7 +93,7 @@ pub fn read(dir: &[u8]) -> Result<Status, Errno> {
 /// Reads `supervise/status` of the service directory open as `dir`.
 /// EPROTO when the file is not 35 bytes.
 pub fn read_in(dir: sys::Fd) -> Result<Status, Errno> {
-    let fd = sys::open_at(dir, c"supervise/status", Open::RDONLY, 0)?;
+    let fd = sys::open_regular_at(dir, c"supervise/status", Open::RDONLY, 0)?;
     let mut buf = [0u8; STATUS_LEN + 1];
     let n = sys::read_full(fd, &mut buf);
     sys::close(fd);

@@ -116,6 +116,7 @@ fn wait_all_gone(ms: u64) -> bool {
 /// /proc. Kernel threads (kthreadd, pid 2, and its children) are not ours
 /// to kill. Says nothing when /proc belongs to another pid namespace (a
 /// container whose /proc was not mounted for it): its pids mean nothing here.
+#[inline(never)]
 fn name_leftovers() {
     let mut me = [0u8; 16];
     if sys::readlink(c"/proc/self", &mut me) != Ok(b"1") {

@@ -82,7 +82,7 @@ pub struct Summary {
 /// an absent file is no deaths (an older s6-supervise keeps none). EPROTO
 /// when its size is not a whole number of records.
 pub fn summary_in(dir: Fd) -> Result<Summary, Errno> {
-    let fd = match sys::open_at(dir, FILE, Open::RDONLY, 0) {
+    let fd = match sys::open_regular_at(dir, FILE, Open::RDONLY, 0) {
         Ok(fd) => fd,
         Err(errno::ENOENT) => return Ok(Summary::default()),
         Err(e) => return Err(e),
