@@ -1,0 +1,86 @@
+//! Where rinit's other programs (rinit-scan, rinit-rc...) are found in a
+//! container with no basedir: beside rinit's own executable first (an
+//! image that copies them next to it needs no PATH), then in `PATH`.
+//! They run with that search list as their `PATH`, so the scanner finds
+//! rinit-supervise, and the services rinit's tools, the same way.
+
+use crate::envdir::{self, Env};
+use crate::spawn;
+use base::err;
+use base::fmt::Buf;
+use base::path::PATH_MAX;
+use base::sys::{self, Argv, Errno, Fd, Open, Pid, WaitStatus};
+use core::ffi::CStr;
+
+/// Longest search list (rinit's directory, `:`, the PATH).
+pub const SEARCH_MAX: usize = 4096;
+
+pub struct Search {
+    list: Buf<SEARCH_MAX>,
+}
+
+impl Search {
+    /// `/proc/self/exe`'s directory (else argv[0]'s, when absolute), then PATH.
+    pub fn new(argv0: &[u8]) -> Search {
+        let mut list = Buf::new();
+        let mut exe = [0u8; PATH_MAX + 1];
+        let own = match sys::readlink(c"/proc/self/exe", &mut exe) {
+            Ok(p) => p,
+            Err(_) => argv0,
+        };
+        if let Some(i) = own.iter().rposition(|&c| c == b'/').filter(|_| own.starts_with(b"/")) {
+            list.push(own.get(..i.max(1)).unwrap_or(b"/")).byte(b':');
+        }
+        let mark = list.len();
+        let path = sys::getenv(b"PATH").map(|p| p.to_bytes()).unwrap_or(envdir::DEFAULT_PATH);
+        list.push(path);
+        if list.overflowed {
+            // A cut list could name half a directory: the default instead.
+            err::warn(&[b"PATH exceeds the capacity: rinit's programs are looked for in the default PATH"]);
+            list.truncate(mark);
+            list.overflowed = false;
+            list.push(envdir::DEFAULT_PATH);
+        }
+        Search { list }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.list.as_bytes()
+    }
+}
+
+impl Search {
+    /// Forks `name` (one of rinit's programs), in its own session when
+    /// `session`, standard input /dev/null, `PATH` the search list, `keep`
+    /// left open across the exec.
+    pub fn spawn(&self, name: &CStr, argv: Argv, session: bool, keep: Option<Fd>) -> Result<Pid, Errno> {
+        let pid = sys::fork()?;
+        if pid != 0 {
+            return Ok(pid);
+        }
+        spawn::child_reset();
+        if let Some(fd) = keep {
+            let _ = sys::set_cloexec(fd, false);
+        }
+        if session {
+            let _ = sys::setsid();
+        }
+        if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
+            let _ = sys::dup2(fd, sys::STDIN);
+            sys::close(fd);
+        }
+        // Built in the child: pid 1 keeps none of it.
+        let mut env = Env::new();
+        if env.inherit().and_then(|_| env.set(b"PATH", self.as_bytes())).is_err() {
+            err::warn(&[b"the environment exceeds the capacity: ", name.to_bytes(), b" gets part of it"]);
+        }
+        let e = sys::exec_search(name, self.as_bytes(), argv, Some(env.argv().as_argv()));
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to exec ", name.to_bytes()], e)
+    }
+
+    /// `spawn`, then waits for its end.
+    pub fn run(&self, name: &CStr, argv: Argv) -> Result<WaitStatus, Errno> {
+        let pid = self.spawn(name, argv, false, None)?;
+        sys::wait_pid(pid)
+    }
+}

@@ -1,0 +1,237 @@
+//! The container entrypoint with zero configuration: `rinit -- CMD` with no
+//! basedir, as pid 1 of fresh namespaces and as a subreaper under another
+//! pid 1; services and an rc tree without a build step; the exit-code
+//! policy; signals; a read-only root under runc.
+
+use rinit_tests::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn rinit() -> PathBuf {
+    bin("rinit")
+}
+
+/// Runs `args` as pid 1 to its end: exit code and output.
+fn run_pid1(sb: &mut Sandbox, args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let mut p = sb.spawn_pid1(args);
+    let st = p.wait_timeout(Duration::from_secs(15)).expect("rinit to end");
+    (st.code(), p.output())
+}
+
+/// Runs a shell script in fresh namespaces, not as pid 1 (a shell is):
+/// rinit's own mount namespace is the shell's.
+fn run_sh(sb: &mut Sandbox, script: &str) -> (Option<i32>, String) {
+    let mut p = sb.spawn(args!["/bin/sh", "-c", script]);
+    let st = p.wait_timeout(Duration::from_secs(15)).expect("the script to end");
+    (st.code(), p.output())
+}
+
+// ---------------------------------------------------------------- zero configuration
+
+#[test]
+fn cmds_exit_code_becomes_the_containers_and_rinit_prints_nothing() {
+    let mut sb = Sandbox::new();
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "--", "/bin/sh", "-c", "echo main program; exit 7"]);
+    assert_eq!(code, Some(7), "{out}");
+    assert_eq!(out, "main program\n");
+}
+
+#[test]
+fn a_cmd_killed_by_a_signal_gives_128_plus_the_signal() {
+    let mut sb = Sandbox::new();
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "--", "/bin/sh", "-c", "kill -USR1 $$"]);
+    assert_eq!(code, Some(138), "{out}");
+}
+
+#[test]
+fn a_missing_cmd_is_one_line_and_127() {
+    let mut sb = Sandbox::new();
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "--", "/nonexistent/cmd"]);
+    assert_eq!(code, Some(127), "{out}");
+    assert_eq!(out, "rinit: fatal: unable to run /nonexistent/cmd: No such file or directory\n");
+}
+
+#[test]
+fn a_cmd_that_is_not_executable_is_one_line_and_126() {
+    let mut sb = Sandbox::new();
+    let f = sb.write("plain", "not a program\n");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "--", f]);
+    assert_eq!(code, Some(126), "{out}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("rinit: fatal: unable to run ") && out.contains("Permission denied"), "{out}");
+}
+
+#[test]
+fn verbosity_2_from_the_option_or_the_environment_shows_the_info_lines() {
+    let mut sb = Sandbox::new();
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-v", "2", "--", "/bin/true"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_in_order(&out, &["rinit: info: container entrypoint as pid 1", "starting /bin/true", "CMD exited 0", "exiting with code 0"]);
+    let (code, out) = run_pid1(&mut sb, args!["env", "RINIT_VERBOSITY=2", rinit(), "--", "/bin/true"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rinit: info: exiting with code 0"), "{out}");
+}
+
+#[test]
+fn e_maps_a_code_of_cmd_to_0_and_the_code_is_written_to_run() {
+    let mut sb = Sandbox::new();
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-e", "3", "-e", "4", "--", "/bin/sh", "-c", "exit 4"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-e", "3", "--", "/bin/sh", "-c", "exit 5"]);
+    assert_eq!(code, Some(5), "{out}");
+    // Not pid 1, on the shell's /run: the file stays after rinit.
+    let (code, out) = run_sh(&mut sb, &format!("mount -t tmpfs tmpfs /run && {} -- /bin/sh -c 'exit 9'; echo code=$? file=$(cat /run/rinit/exitcode)", rinit().display()));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("code=9 file=9"), "{out}");
+}
+
+#[test]
+fn bad_options_are_a_usage_error() {
+    let mut sb = Sandbox::new();
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-f", "sometimes", "--", "/bin/true"]);
+    assert_eq!(code, Some(100), "{out}");
+    assert!(out.starts_with("rinit: usage: rinit [ -v verbosity ]"), "{out}");
+}
+
+// ---------------------------------------------------------------- signals
+
+#[test]
+fn term_stops_cmd_and_the_container_exits_143() {
+    let mut sb = Sandbox::new();
+    let mut p = sb.spawn_pid1(args![rinit(), "--", "/bin/sh", "-c", "echo started; exec sleep 1000"]);
+    wait_until("CMD to start", SOON, || p.output().contains("started"));
+    p.signal(15);
+    let st = p.wait_timeout(SOON).expect("rinit to end after SIGTERM");
+    assert_eq!(st.code(), Some(143), "{}", p.output());
+}
+
+#[test]
+fn without_cmd_it_runs_until_signalled_and_exits_0() {
+    let mut sb = Sandbox::new();
+    let mut p = sb.spawn_pid1(args![rinit(), "-v", "2", "--"]);
+    wait_until("rinit to be up", SOON, || p.output().contains("container entrypoint"));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(p.is_running(), "{}", p.output());
+    p.signal(2);
+    let st = p.wait_timeout(SOON).expect("rinit to end after SIGINT");
+    assert_eq!(st.code(), Some(0), "{}", p.output());
+}
+
+#[test]
+fn hup_quit_usr1_usr2_and_winch_are_passed_to_cmd() {
+    let mut sb = Sandbox::new();
+    let script = "for s in HUP QUIT USR1 USR2 WINCH; do trap \"echo got $s\" $s; done; echo ready; while :; do sleep 0.05; done";
+    let mut p = sb.spawn_pid1(args![rinit(), "--", "/bin/sh", "-c", script]);
+    wait_until("CMD to trap", SOON, || p.output().contains("ready"));
+    for (n, s) in [(1, "HUP"), (3, "QUIT"), (10, "USR1"), (12, "USR2"), (28, "WINCH")] {
+        p.signal(n);
+        wait_until(&format!("CMD to get {s}"), SOON, || p.output().contains(&format!("got {s}")));
+    }
+    p.signal(15);
+    assert!(p.wait_timeout(SOON).is_some());
+}
+
+#[test]
+fn with_g_term_reaches_cmds_whole_process_group() {
+    let mut sb = Sandbox::new();
+    // The child sleeps in CMD's group; only a signal to the group reaches it.
+    let script = "sh -c 'trap \"echo child got TERM; exit 0\" TERM; while :; do sleep 0.05; done' & trap 'wait; exit 0' TERM; echo ready; wait";
+    let mut p = sb.spawn_pid1(args![rinit(), "-g", "--", "/bin/sh", "-c", script]);
+    wait_until("CMD to start", SOON, || p.output().contains("ready"));
+    p.signal(15);
+    let st = p.wait_timeout(SOON).expect("rinit to end");
+    assert!(p.output().contains("child got TERM"), "{}", p.output());
+    assert_eq!(st.code(), Some(0), "{}", p.output());
+}
+
+#[test]
+fn a_process_that_ignores_term_is_killed_after_the_grace_time() {
+    let mut sb = Sandbox::new();
+    let script = "trap '' TERM; echo ready; while :; do sleep 0.05; done";
+    let mut p = sb.spawn_pid1(args![rinit(), "-t", "300", "--", "/bin/sh", "-c", script]);
+    wait_until("CMD to start", SOON, || p.output().contains("ready"));
+    let t0 = Instant::now();
+    p.signal(15);
+    let st = p.wait_timeout(SOON).expect("rinit to end");
+    assert!(t0.elapsed() >= Duration::from_millis(300));
+    assert_eq!(st.code(), Some(137), "{}", p.output());
+    assert!(p.output().contains("rinit: warning: grace time of 300 ms elapsed: sending every process the KILL signal"), "{}", p.output());
+}
+
+#[test]
+fn the_grace_time_ends_as_soon_as_nothing_is_left() {
+    let mut sb = Sandbox::new();
+    let mut p = sb.spawn_pid1(args![rinit(), "-t", "10000", "--", "/bin/sh", "-c", "echo ready; exec sleep 1000"]);
+    wait_until("CMD to start", SOON, || p.output().contains("ready"));
+    let t0 = Instant::now();
+    p.signal(15);
+    p.wait_timeout(SOON).expect("rinit to end");
+    assert!(t0.elapsed() < Duration::from_secs(3), "took {:?}", t0.elapsed());
+}
+
+// ---------------------------------------------------------------- not pid 1
+
+#[test]
+fn not_pid_1_it_is_a_subreaper_that_kills_and_reaps_what_cmd_left() {
+    let mut sb = Sandbox::new();
+    // The orphan's parent is rinit once CMD is gone; rinit must end it.
+    let script = format!(
+        "mount -t proc proc /proc && mount -t tmpfs tmpfs /run && {} -- /bin/sh -c 'sleep 1234567 & exit 3'; echo code=$?; \
+         if ps -eo comm | grep -qx sleep; then echo left; else echo none-left; fi",
+        rinit().display()
+    );
+    let (code, out) = run_sh(&mut sb, &script);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("code=3"), "{out}");
+    assert!(out.contains("none-left"), "{out}");
+}
+
+#[test]
+fn not_pid_1_it_uses_the_callers_run_without_mounting_over_it() {
+    let mut sb = Sandbox::new();
+    let script = format!(
+        "mount -t tmpfs tmpfs /run && touch /run/callers && {} -- /bin/sh -c 'ls /run'; echo code=$?; ls /run",
+        rinit().display()
+    );
+    let (code, out) = run_sh(&mut sb, &script);
+    assert_eq!(code, Some(0), "{out}");
+    // CMD saw the caller's file: no tmpfs hid it.
+    assert_in_order(&out, &["callers", "code=0", "callers"]);
+}
+
+#[test]
+fn not_pid_1_with_its_own_mount_namespace_it_mounts_a_fresh_run() {
+    let mut sb = Sandbox::new();
+    let script = format!(
+        "mount -t tmpfs tmpfs /run && touch /run/callers && unshare --mount {} -- /bin/sh -c 'ls /run; exit 4'; echo code=$?; ls /run",
+        rinit().display()
+    );
+    let (code, out) = run_sh(&mut sb, &script);
+    assert_eq!(code, Some(0), "{out}");
+    let (inside, after) = out.split_once("code=4").unwrap_or_else(|| panic!("{out}"));
+    assert!(inside.contains("rinit") && !inside.contains("callers"), "{out}");
+    assert!(after.contains("callers") && !after.contains("rinit"), "{out}");
+}
+
+#[test]
+fn an_unwritable_run_is_one_line_naming_it_and_111() {
+    let mut sb = Sandbox::new();
+    let script = format!("mount -t tmpfs -o ro tmpfs /run && {} -- /bin/true; echo code=$?", rinit().display());
+    let (code, out) = run_sh(&mut sb, &script);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        out,
+        "rinit: fatal: no writable place for the container's state: unable to create /run/rinit: Read-only file system\ncode=111\n"
+    );
+}
+
+#[test]
+fn with_a_basedir_named_not_pid_1_still_refuses() {
+    let mut sb = Sandbox::new();
+    let mut p = sb.spawn(args![rinit(), "-c", "/nonexistent", "--", "/bin/true"]);
+    let st = p.wait_timeout(SOON).expect("rinit to refuse");
+    assert_eq!(st.code(), Some(100));
+    assert!(p.output().contains("rinit: fatal: not pid 1"), "{}", p.output());
+}
