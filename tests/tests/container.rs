@@ -235,3 +235,155 @@ fn with_a_basedir_named_not_pid_1_still_refuses() {
     assert_eq!(st.code(), Some(100));
     assert!(p.output().contains("rinit: fatal: not pid 1"), "{}", p.output());
 }
+
+// ---------------------------------------------------------------- services
+
+/// A service directory `svc/NAME` whose `run` is the shell `body`.
+fn service(sb: &Sandbox, name: &str, body: &str) -> PathBuf {
+    sb.service(&format!("svc/{name}"), body)
+}
+
+#[test]
+fn service_directories_run_beside_cmd_which_waits_until_they_are_ready() {
+    let mut sb = Sandbox::new();
+    let web = service(&sb, "web", "sleep 0.2; echo web is ready; echo >&3; exec sleep 1000");
+    fs::write(web.join("notification-fd"), "3\n").unwrap();
+    service(&sb, "plain", "echo plain is up; exec sleep 1000");
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "--", "/bin/sh", "-c", "echo main program; exit 6"]);
+    assert_eq!(code, Some(6), "{out}");
+    assert_in_order(&out, &["web is ready", "main program"]);
+    assert!(out.contains("plain is up"), "{out}");
+    assert!(!out.contains("rinit:"), "{out}");
+}
+
+#[test]
+fn a_broken_service_directory_is_one_line_and_the_rest_runs() {
+    let mut sb = Sandbox::new();
+    sb.mkdir("svc/broken");
+    sb.write("svc/broken/type", "longrun\n");
+    service(&sb, "good", "echo good is up; exec sleep 1000");
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "--", "/bin/sh", "-c", "sleep 0.1; exit 0"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("good is up"), "{out}");
+    let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("rinit")).collect();
+    assert_eq!(warnings.len(), 1, "{out}");
+    assert!(warnings[0].starts_with("rinit: warning: ignoring service broken: unable to run ") && warnings[0].ends_with("/svc/broken/run: No such file or directory"), "{out}");
+}
+
+#[test]
+fn a_late_service_is_named_and_cmd_runs_anyway_by_default() {
+    let mut sb = Sandbox::new();
+    let slow = service(&sb, "slow", "exec sleep 1000");
+    fs::write(slow.join("notification-fd"), "3\n").unwrap();
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "-w", "200", "--", "/bin/sh", "-c", "echo main program; exit 2"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert_in_order(&out, &["rinit: warning: not up after 200 ms: slow: starting CMD anyway", "main program"]);
+}
+
+#[test]
+fn with_f_stop_a_late_service_stops_the_container_with_111() {
+    let mut sb = Sandbox::new();
+    let slow = service(&sb, "slow", "exec sleep 1000");
+    fs::write(slow.join("notification-fd"), "3\n").unwrap();
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "-w", "200", "-f", "stop", "--", "/bin/sh", "-c", "echo main program"]);
+    assert_eq!(code, Some(111), "{out}");
+    assert!(out.contains("rinit: fatal: not up after 200 ms: slow: stopping the container"), "{out}");
+    assert!(!out.contains("main program"), "{out}");
+}
+
+#[test]
+fn with_f_continue_cmd_runs_without_a_word() {
+    let mut sb = Sandbox::new();
+    let slow = service(&sb, "slow", "exec sleep 1000");
+    fs::write(slow.join("notification-fd"), "3\n").unwrap();
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "-w", "100", "-f", "continue", "--", "/bin/sh", "-c", "echo main program"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(out, "main program\n");
+}
+
+#[test]
+fn a_critical_services_death_stops_the_container_with_its_code() {
+    let mut sb = Sandbox::new();
+    let db = service(&sb, "db", "sleep 0.3; echo db gives up; exit 42");
+    fs::write(db.join("critical"), "").unwrap();
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "--", "/bin/sh", "-c", "echo main program; exec sleep 1000"]);
+    assert_eq!(code, Some(42), "{out}");
+    assert_in_order(&out, &["main program", "db gives up", "rinit: warning: critical service db died (code 42): stopping the container"]);
+}
+
+#[test]
+fn a_critical_service_killed_by_a_signal_gives_128_plus_n_without_cmd() {
+    let mut sb = Sandbox::new();
+    let db = service(&sb, "db", "sleep 0.2; kill -TERM $$");
+    fs::write(db.join("critical"), "").unwrap();
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "--"]);
+    assert_eq!(code, Some(143), "{out}");
+}
+
+#[test]
+fn when_cmd_ended_first_its_code_wins_over_a_critical_service() {
+    let mut sb = Sandbox::new();
+    let db = service(&sb, "db", "exec sleep 1000");
+    fs::write(db.join("critical"), "").unwrap();
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "--", "/bin/sh", "-c", "exit 5"]);
+    assert_eq!(code, Some(5), "{out}");
+    assert!(!out.contains("critical"), "{out}");
+}
+
+fn rc_tree(sb: &Sandbox) -> PathBuf {
+    sb.write("rc/setup/type", "oneshot\n");
+    sb.write("rc/setup/up", "echo setup ran\n");
+    sb.write("rc/setup/down", "echo setup undone\n");
+    sb.write("rc/app/type", "longrun\n");
+    sb.script("rc/app/run", "echo app is up; exec sleep 1000");
+    sb.write("rc/app/dependencies", "setup\n");
+    sb.path("rc")
+}
+
+#[test]
+fn an_rc_source_tree_is_compiled_brought_up_before_cmd_and_stopped_in_reverse_order() {
+    let mut sb = Sandbox::new();
+    let rc = rc_tree(&sb);
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-v", "2", "-r", rc, "--", "/bin/sh", "-c", "echo main program; exit 3"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert_in_order(&out, &["setup ran", "service app successfully started", "starting /bin/sh", "main program", "CMD exited 3"]);
+    assert_in_order(&out, &["service app: stopping", "service app successfully stopped", "service setup: stopping", "setup undone", "exiting with code 3"]);
+}
+
+#[test]
+fn a_failing_oneshot_is_named_and_cmd_runs_by_default() {
+    let mut sb = Sandbox::new();
+    let rc = rc_tree(&sb);
+    sb.write("rc/setup/up", "exit 3\n");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-r", rc, "--", "/bin/sh", "-c", "echo main program"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_in_order(&out, &["rinit: warning: not up after 5000 ms: the rc services (failed): starting CMD anyway", "main program"]);
+}
+
+#[test]
+fn a_broken_rc_tree_is_said_and_cmd_still_runs() {
+    let mut sb = Sandbox::new();
+    let rc = rc_tree(&sb);
+    sb.write("rc/app/dependencies", "nosuchservice\n");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-r", rc, "--", "/bin/sh", "-c", "echo main program"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("rinit-rc-compile: fatal:"), "{out}");
+    assert!(out.contains("rinit: warning: rinit-rc-compile exited 1: the services of "), "{out}");
+    assert!(out.contains("main program"), "{out}");
+}
+
+#[test]
+fn a_named_service_dir_that_is_missing_is_one_line_and_111() {
+    let mut sb = Sandbox::new();
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", "/nonexistent/svc", "--", "/bin/true"]);
+    assert_eq!(code, Some(111), "{out}");
+    assert_eq!(out, "rinit: fatal: unable to open the service directories /nonexistent/svc: No such file or directory\n");
+}

@@ -4,16 +4,21 @@
 //! They run with that search list as their `PATH`, so the scanner finds
 //! rinit-supervise, and the services rinit's tools, the same way.
 
-use crate::envdir::{self, Env};
+use crate::envdir;
 use crate::spawn;
 use base::err;
 use base::fmt::Buf;
 use base::path::PATH_MAX;
-use base::sys::{self, Argv, Errno, Fd, Open, Pid, WaitStatus};
+use base::sys::{self, Argv, ArgvBuf, Errno, Fd, Open, Pid, WaitStatus};
 use core::ffi::CStr;
 
 /// Longest search list (rinit's directory, `:`, the PATH).
 pub const SEARCH_MAX: usize = 4096;
+/// Most variables handed to rinit's programs (the inherited ones and PATH).
+pub const ENV_PTRS_MAX: usize = 512;
+
+/// `PATH=` and the list, NUL-terminated: the variable rinit's programs get.
+const PREFIX: &[u8] = b"PATH=";
 
 pub struct Search {
     list: Buf<SEARCH_MAX>,
@@ -23,6 +28,7 @@ impl Search {
     /// `/proc/self/exe`'s directory (else argv[0]'s, when absolute), then PATH.
     pub fn new(argv0: &[u8]) -> Search {
         let mut list = Buf::new();
+        list.push(PREFIX);
         let mut exe = [0u8; PATH_MAX + 1];
         let own = match sys::readlink(c"/proc/self/exe", &mut exe) {
             Ok(p) => p,
@@ -41,11 +47,17 @@ impl Search {
             list.overflowed = false;
             list.push(envdir::DEFAULT_PATH);
         }
+        list.byte(0);
+        if list.overflowed {
+            list.truncate(SEARCH_MAX - 1);
+            list.byte(0);
+        }
         Search { list }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        self.list.as_bytes()
+        let b = self.list.as_bytes();
+        b.get(PREFIX.len()..b.len().saturating_sub(1)).unwrap_or(b"")
     }
 }
 
@@ -70,11 +82,18 @@ impl Search {
             sys::close(fd);
         }
         // Built in the child: pid 1 keeps none of it.
-        let mut env = Env::new();
-        if env.inherit().and_then(|_| env.set(b"PATH", self.as_bytes())).is_err() {
+        let mut env = ArgvBuf::<ENV_PTRS_MAX>::new();
+        env.push(sys::cstr(self.list.as_bytes()).unwrap_or(c"PATH=/usr/bin:/bin"));
+        let mut full = false;
+        sys::environ().for_each(&mut |v: &CStr| {
+            if !v.to_bytes().starts_with(PREFIX) {
+                full |= !env.push(v);
+            }
+        });
+        if full {
             err::warn(&[b"the environment exceeds the capacity: ", name.to_bytes(), b" gets part of it"]);
         }
-        let e = sys::exec_search(name, self.as_bytes(), argv, Some(env.argv().as_argv()));
+        let e = sys::exec_search(name, self.as_bytes(), argv, Some(env.as_argv()));
         err::fatal_sys(err::EXIT_SYS, &[b"unable to exec ", name.to_bytes()], e)
     }
 
