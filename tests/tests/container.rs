@@ -387,3 +387,105 @@ fn a_named_service_dir_that_is_missing_is_one_line_and_111() {
     assert_eq!(code, Some(111), "{out}");
     assert_eq!(out, "rinit: fatal: unable to open the service directories /nonexistent/svc: No such file or directory\n");
 }
+
+// ---------------------------------------------------------------- runc
+
+/// Builds an image with scripts/container-image (busybox as /bin/sh) in
+/// the sandbox: `opts` are the script's options, `cmd` the container's CMD.
+fn image(sb: &Sandbox, opts: &[&str], cmd: &[&str]) -> PathBuf {
+    let dir = sb.path("image");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/container-image");
+    let out = Command::new(script)
+        .args(["-b", bin_dir().to_str().unwrap(), "-a", "/bin/busybox", "-l", "/bin/sh=busybox"])
+        .args(opts)
+        .arg(&dir)
+        .args(cmd)
+        .output()
+        .expect("scripts/container-image");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    dir
+}
+
+/// A runc container of the sandbox's image, deleted however the test ends.
+struct Container {
+    runc: PathBuf,
+    name: String,
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Container {
+    /// `runc run` in the background, its output in the sandbox; None
+    /// (skipped) without runc and busybox.
+    fn start(sb: &Sandbox, bundle: &Path) -> Option<Container> {
+        let runc = require("runc")?;
+        require("busybox")?;
+        let name = format!("{}-zero", sb.dir.file_name().unwrap().to_string_lossy());
+        let log = sb.path("runc.log");
+        let out = fs::File::create(&log).unwrap();
+        let child = Command::new(&runc)
+            .args(["run", "--bundle"]).arg(bundle).arg(&name)
+            .stdin(Stdio::null())
+            .stderr(out.try_clone().unwrap())
+            .stdout(out)
+            .spawn()
+            .expect("runc run");
+        Some(Container { runc, name, child, log })
+    }
+
+    fn output(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait(&mut self) -> Option<i32> {
+        let end = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return st.code();
+            }
+            assert!(Instant::now() < end, "the container did not end:\n{}", self.output());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = Command::new(&self.runc).args(["delete", "-f", &self.name]).output();
+    }
+}
+
+#[test]
+fn runc_runs_the_zero_configuration_image_read_only_as_uid_1000_with_cmds_code() {
+    let sb = Sandbox::new();
+    let bundle = image(&sb, &["-u", "1000"], &["/bin/busybox", "sh", "-c", "echo uid=$(busybox id -u); busybox touch /x 2>/dev/null || echo read-only; exit 9"]);
+    let Some(mut c) = Container::start(&sb, &bundle) else { return };
+    assert_eq!(c.wait(), Some(9), "{}", c.output());
+    assert_eq!(c.output(), "uid=1000\nread-only\n");
+}
+
+#[test]
+fn runc_term_stops_the_zero_configuration_container() {
+    let sb = Sandbox::new();
+    let bundle = image(&sb, &["-u", "1000"], &["/bin/busybox", "sh", "-c", "echo started; exec busybox sleep 1000"]);
+    let Some(mut c) = Container::start(&sb, &bundle) else { return };
+    wait_until("CMD to start", SOON, || c.output().contains("started"));
+    let k = Command::new(&c.runc).args(["kill", &c.name, "TERM"]).output().expect("runc kill");
+    assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
+    assert_eq!(c.wait(), Some(143), "{}", c.output());
+}
+
+#[test]
+fn runc_a_critical_services_failure_becomes_the_containers_exit_code() {
+    let sb = Sandbox::new();
+    sb.script("svc/db/run", "busybox sleep 0.2; echo db gives up; exit 42");
+    sb.write("svc/db/critical", "");
+    sb.script("svc/web/run", "echo web is up; exec busybox sleep 1000");
+    let svc = sb.path("svc");
+    let bundle = image(&sb, &["-u", "1000", "-s", svc.to_str().unwrap()], &["/bin/busybox", "sleep", "1000"]);
+    let Some(mut c) = Container::start(&sb, &bundle) else { return };
+    assert_eq!(c.wait(), Some(42), "{}", c.output());
+    assert_in_order(&c.output(), &["db gives up", "rinit: warning: critical service db died (code 42): stopping the container"]);
+    assert!(c.output().contains("web is up"), "{}", c.output());
+}
