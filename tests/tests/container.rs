@@ -338,6 +338,23 @@ fn when_cmd_ended_first_its_code_wins_over_a_critical_service() {
     assert!(!out.contains("critical"), "{out}");
 }
 
+#[test]
+fn services_print_to_the_containers_output_and_with_p_each_line_has_their_name() {
+    let mut sb = Sandbox::new();
+    service(&sb, "web", "echo web line 1; echo web line 2; exec sleep 1000");
+    service(&sb, "db", "echo db line; exec sleep 1000");
+    let svc = sb.path("svc");
+    let cmd = "sleep 0.3; echo main program";
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-s", svc, "--", "/bin/sh", "-c", cmd]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("web line 1\n") && out.contains("db line\n"), "{out}");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-p", "-s", svc, "--", "/bin/sh", "-c", cmd]);
+    assert_eq!(code, Some(0), "{out}");
+    for l in ["web: web line 1\n", "web: web line 2\n", "db: db line\n", "main program\n"] {
+        assert!(out.contains(l), "{l:?} missing in:\n{out}");
+    }
+}
+
 fn rc_tree(sb: &Sandbox) -> PathBuf {
     sb.write("rc/setup/type", "oneshot\n");
     sb.write("rc/setup/up", "echo setup ran\n");

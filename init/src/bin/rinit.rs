@@ -25,6 +25,10 @@ use rinit_init::{conf, container, mounts, stage1};
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit");
     let t0 = sys::now_mono_ns();
+    if container::prefix::wanted(&args) {
+        // A service's logger in a container run with -p.
+        container::prefix::run()
+    }
     let opts = stage1::parse_options(&args);
     if container::wanted(&opts) {
         // Zero configuration: no basedir; rinit stays the container's init.

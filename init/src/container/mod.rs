@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod ending;
 pub mod live;
 pub mod options;
+pub mod prefix;
 pub mod programs;
 pub mod rc;
 pub mod services;

@@ -16,7 +16,7 @@ use base::fifodir::{self, Listener};
 use base::fmt::Buf;
 use base::path::PathBuf;
 use base::status;
-use base::sys::{self, errno, ArgvBuf, Fd, FileType, Pid, PollFd};
+use base::sys::{self, errno, ArgvBuf, FileType, Pid, PollFd};
 use core::ffi::CStr;
 
 /// The scan directory.
@@ -155,7 +155,7 @@ pub fn prepare(o: &Options) -> Services {
         s.names.push(n).byte(0);
         s.count += 1;
         if o.prefix {
-            add_prefixer(dst, name);
+            crate::container::prefix::add(dst, name);
         }
         if is_critical(o.services, n) {
             watch(&mut s, n);
@@ -191,12 +191,6 @@ fn watch(s: &mut Services, name: &[u8]) {
         }
         Err(e) => err::warn_sys(&[b"service ", name, b" is not watched as critical: unable to listen to its events"], e),
     }
-}
-
-/// `-p`: a service without a logger gets one that prefixes its lines with
-/// its name: `log/run`, a link to rinit itself (see `prefix`).
-fn add_prefixer(dst: Fd, name: &CStr) {
-    let _ = (dst, name);
 }
 
 /// Starts `rinit-scan -d 3 /run/rinit/service` in its own session (a
