@@ -7,57 +7,48 @@
 use crate::envdir;
 use crate::spawn;
 use base::err;
-use base::fmt::Buf;
-use base::path::PATH_MAX;
+use base::path::{PathBuf, PATH_MAX};
 use base::sys::{self, Argv, ArgvBuf, Errno, Fd, Open, Pid, WaitStatus};
 use core::ffi::CStr;
 
-/// Longest search list (rinit's directory, `:`, the PATH).
-pub const SEARCH_MAX: usize = 4096;
+/// Longest search list (rinit's directory, `:`, the PATH), `PATH=` included.
+pub const SEARCH_MAX: usize = PATH_MAX;
 /// Most variables handed to rinit's programs (the inherited ones and PATH).
 pub const ENV_PTRS_MAX: usize = 512;
 
-/// `PATH=` and the list, NUL-terminated: the variable rinit's programs get.
+/// `PATH=` and the list: the variable rinit's programs get.
 const PREFIX: &[u8] = b"PATH=";
 
 pub struct Search {
-    list: Buf<SEARCH_MAX>,
+    list: PathBuf,
 }
 
 impl Search {
     /// `/proc/self/exe`'s directory (else argv[0]'s, when absolute), then PATH.
-    pub fn new(argv0: &[u8]) -> Search {
-        let mut list = Buf::new();
-        list.push(PREFIX);
+        pub fn new(argv0: &[u8]) -> Search {
+        let mut list = PathBuf::new();
+        let _ = list.push(PREFIX);
         let mut exe = [0u8; PATH_MAX + 1];
         let own = match sys::readlink(c"/proc/self/exe", &mut exe) {
             Ok(p) => p,
             Err(_) => argv0,
         };
         if let Some(i) = own.iter().rposition(|&c| c == b'/').filter(|_| own.starts_with(b"/")) {
-            list.push(own.get(..i.max(1)).unwrap_or(b"/")).byte(b':');
+            let _ = list.push(own.get(..i.max(1)).unwrap_or(b"/")).and_then(|l| l.push(b":"));
         }
         let mark = list.len();
         let path = sys::getenv(b"PATH").map(|p| p.to_bytes()).unwrap_or(envdir::DEFAULT_PATH);
-        list.push(path);
-        if list.overflowed {
+        if list.push(path).is_err() {
             // A cut list could name half a directory: the default instead.
             err::warn(&[b"PATH exceeds the capacity: rinit's programs are looked for in the default PATH"]);
             list.truncate(mark);
-            list.overflowed = false;
-            list.push(envdir::DEFAULT_PATH);
-        }
-        list.byte(0);
-        if list.overflowed {
-            list.truncate(SEARCH_MAX - 1);
-            list.byte(0);
+            let _ = list.push(envdir::DEFAULT_PATH);
         }
         Search { list }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        let b = self.list.as_bytes();
-        b.get(PREFIX.len()..b.len().saturating_sub(1)).unwrap_or(b"")
+        self.list.as_bytes().get(PREFIX.len()..).unwrap_or(b"")
     }
 }
 
@@ -83,7 +74,7 @@ impl Search {
         }
         // Built in the child: pid 1 keeps none of it.
         let mut env = ArgvBuf::<ENV_PTRS_MAX>::new();
-        env.push(sys::cstr(self.list.as_bytes()).unwrap_or(c"PATH=/usr/bin:/bin"));
+        env.push(self.list.as_cstr());
         let mut full = false;
         sys::environ().for_each(&mut |v: &CStr| {
             if !v.to_bytes().starts_with(PREFIX) {

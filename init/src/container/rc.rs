@@ -10,7 +10,6 @@ use crate::container::programs::Search;
 use crate::container::services::SCANDIR;
 use crate::spawn;
 use base::err;
-use base::fmt::Buf;
 use base::path::PathBuf;
 use base::sys::{self, errno, ArgvBuf, FileType, Pid};
 use core::ffi::CStr;
@@ -20,8 +19,8 @@ pub const COMPILED: &CStr = c"/run/rinit/rc/compiled";
 pub const LIVE: &CStr = c"/run/rinit/rc/live";
 /// Most services of the source tree named to `rinit-rc change`.
 pub const NAMES_MAX: usize = 64;
-/// Most bytes of their names (each with a NUL).
-pub const NAMES_BYTES_MAX: usize = 2048;
+/// Most bytes of their names (each with a NUL): one `Line`.
+pub const NAMES_BYTES_MAX: usize = base::err::MSG_MAX;
 
 /// How the start went.
 pub enum Start {
@@ -49,7 +48,7 @@ pub fn start(o: &Options, search: &Search) -> Start {
         Err(errno::ENOENT) if !o.rc_given => return Start::Absent,
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open the rc source tree ", o.rc], e),
     };
-    let mut names = Buf::<NAMES_BYTES_MAX>::new();
+    let mut names = crate::Line::new();
     let mut count = 0;
     let r = sys::read_dir(dir, &mut |name: &CStr, kind: FileType| {
         let n = name.to_bytes();

@@ -13,7 +13,6 @@ use crate::runimage;
 use crate::container::programs::Search;
 use base::err;
 use base::fifodir::{self, Listener};
-use base::fmt::Buf;
 use base::path::PathBuf;
 use base::status;
 use base::sys::{self, errno, ArgvBuf, FileType, Pid, PollFd};
@@ -23,14 +22,14 @@ use core::ffi::CStr;
 pub const SCANDIR: &CStr = c"/run/rinit/service";
 /// Most services supervised beside CMD (each is named in the readiness wait).
 pub const SERVICES_MAX: usize = 64;
-/// Most bytes of their names (each with a NUL).
-pub const NAMES_BYTES_MAX: usize = 2048;
+/// Most bytes of their names (each with a NUL): one `Line`.
+pub const NAMES_BYTES_MAX: usize = base::err::MSG_MAX;
 /// Most services with a `critical` file (each holds a listener on its `event/`).
 pub const CRITICAL_MAX: usize = 4;
 
 pub struct Services {
     /// The names, each NUL-terminated, in the order they were found.
-    names: Buf<NAMES_BYTES_MAX>,
+    names: crate::Line,
     count: usize,
     critical: [Option<Listener>; CRITICAL_MAX],
     /// The index in `names` of each critical service.
@@ -120,7 +119,7 @@ fn notified(dir: &[u8]) -> bool {
 /// Copies the service directories into the scan directory. The scan
 /// directory is made even when there are none: an rc tree's longruns go in it.
 pub fn prepare(o: &Options) -> Services {
-    let mut s = Services { names: Buf::new(), count: 0, critical: [const { None }; CRITICAL_MAX], critical_of: [0; CRITICAL_MAX] };
+    let mut s = Services { names: crate::Line::new(), count: 0, critical: [const { None }; CRITICAL_MAX], critical_of: [0; CRITICAL_MAX] };
     if let Err(e) = sys::mkdir(SCANDIR, 0o755) {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", SCANDIR.to_bytes()], e);
     }
