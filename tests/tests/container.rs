@@ -355,6 +355,20 @@ fn services_print_to_the_containers_output_and_with_p_each_line_has_their_name()
     }
 }
 
+#[test]
+fn with_p_a_line_longer_than_4096_bytes_goes_out_in_pieces_each_with_the_name() {
+    let mut sb = Sandbox::new();
+    service(&sb, "long", "printf '%05000d\\n' 0; printf 'no newline at the end'; exec sleep 1000");
+    let svc = sb.path("svc");
+    let (code, out) = run_pid1(&mut sb, args![rinit(), "-p", "-s", svc, "--", "/bin/sh", "-c", "sleep 0.3"]);
+    assert_eq!(code, Some(0), "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("long: ")).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[0].len(), 6 + 4096);
+    assert_eq!(lines[1].len(), 6 + 5000 - 4096);
+    assert_eq!(lines[2], "long: no newline at the end");
+}
+
 fn rc_tree(sb: &Sandbox) -> PathBuf {
     sb.write("rc/setup/type", "oneshot\n");
     sb.write("rc/setup/up", "echo setup ran\n");

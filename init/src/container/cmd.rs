@@ -19,6 +19,7 @@ pub fn start(args: &Args, o: &Options) -> Option<Pid> {
         Ok(0) => {
             spawn::child_reset();
             if o.group {
+                // The parent sets it too: one of the two calls succeeds.
                 let _ = sys::setpgid(0, 0);
             }
             let e = sys::exec_path(name, argv, None);

@@ -20,6 +20,7 @@ pub const ANCESTRY_MAX: usize = 64;
 /// cannot tell which those are.
 pub fn signal_all(pid1: bool, sig: i32, known: &[Pid]) {
     if pid1 {
+        // ESRCH: nothing is left, which is the goal.
         let _ = sys::kill(-1, sig);
         let _ = sys::kill(-1, sys::sig::CONT);
         return;
@@ -28,16 +29,19 @@ pub fn signal_all(pid1: bool, sig: i32, known: &[Pid]) {
     let mut buf = [0u8; 24];
     if sys::readlink(c"/proc/self", &mut buf).ok().and_then(base::fmt::parse_u64) != Some(me as u64) {
         for &p in known.iter().filter(|&&p| p != 0) {
+            // ESRCH: already gone.
             let _ = sys::kill(p, sig);
             let _ = sys::kill(p, sys::sig::CONT);
         }
         return;
     }
     let Ok(proc) = sys::open_dir(c"/proc") else { return };
+    // What /proc cannot list, the KILL round and the reaping still end.
     let _ = sys::read_dir(proc, &mut |name: &CStr, _| {
         let Some(pid) = base::fmt::parse_u64(name.to_bytes()) else { return };
         let pid = pid as Pid;
         if pid != me && descends_from(pid, me) {
+            // ESRCH: it ended meanwhile.
             let _ = sys::kill(pid, sig);
             let _ = sys::kill(pid, sys::sig::CONT);
         }

@@ -249,6 +249,7 @@ impl Container {
     /// HUP, QUIT, USR1, USR2, WINCH: to CMD (its group with `-g`).
     fn forward(&self, s: i32) {
         if let Some(pid) = self.cmd {
+            // ESRCH: CMD is ending; its end is reaped next.
             let _ = sys::kill(if self.o.group { -pid } else { pid }, s);
         }
     }
@@ -320,6 +321,7 @@ impl Container {
         }
         if let Some(pid) = self.cmd {
             let target = if self.o.group { -pid } else { pid };
+            // ESRCH: CMD ended meanwhile.
             let _ = sys::kill(target, sig::TERM);
             let _ = sys::kill(target, sig::CONT);
         }

@@ -4,7 +4,8 @@
 //! the supervisor runs as `./run` in `NAME/log` with the service's output
 //! on its standard input. There rinit reads lines and writes them to its
 //! standard output, the container's, with `NAME: ` in front. A line longer
-//! than the buffer goes out in pieces, each with the name.
+//! than the buffer goes out in pieces, each with the name. TERM is ignored:
+//! the logger ends at the end of its input, its last line written.
 
 use base::err;
 use base::sys::{self, Args, Fd, Open};
@@ -48,59 +49,56 @@ pub fn add(scan: Fd, name: &CStr) {
 /// The logger: standard input to standard output, `NAME: ` before each line.
 pub fn run() -> ! {
     err::set_prog(b"rinit");
+    // It ends at the end of its input, when the service and the scanner
+    // are gone: the TERM of the stop must not lose the last line.
+    let _ = sys::sig_default(sys::sig::TERM, false); // cannot fail for TERM
+
+    // The line is built after the name: `NAME: ` is written once.
+    let mut line = [0u8; NAME_MAX + 2 + LINE_MAX + 1];
     let mut cwd = [0u8; base::path::PATH_MAX + 1];
     let dir = sys::getcwd(&mut cwd).ok().and_then(|n| cwd.get(..n)).unwrap_or(b"");
-    let dir = dir.strip_suffix(b"\0").unwrap_or(dir);
-    let svc = dir.strip_suffix(b"/log").unwrap_or(dir);
-    let name = crate::layout::basename(svc);
-    let mut prefix = [0u8; NAME_MAX + 2];
-    let plen = name.len().min(NAME_MAX);
-    if let Some(p) = prefix.get_mut(..plen) {
-        p.copy_from_slice(name.get(..plen).unwrap_or(b""));
+    let name = crate::layout::basename(dir.strip_suffix(b"/log").unwrap_or(dir));
+    let name = name.get(..name.len().min(NAME_MAX)).unwrap_or(b"");
+    let mut start = 0;
+    for part in [name, b": "] {
+        if let Some(d) = line.get_mut(start..start + part.len()) {
+            d.copy_from_slice(part);
+        }
+        start += part.len();
     }
-    if let Some(p) = prefix.get_mut(plen..plen + 2) {
-        p.copy_from_slice(b": ");
-    }
-    let prefix = prefix.get(..plen + 2).unwrap_or(b"");
-    let mut buf = [0u8; LINE_MAX];
-    let mut out = [0u8; LINE_MAX + NAME_MAX + 3];
-    let mut len = 0;
+    let mut len = start;
+    let mut input = [0u8; 512];
     loop {
-        let n = match sys::read(sys::STDIN, buf.get_mut(len..).unwrap_or(&mut [])) {
+        let n = match sys::read(sys::STDIN, &mut input) {
             Ok(0) => break,
             Ok(n) => n,
             Err(sys::errno::EINTR) => continue,
             Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to read the output of ", name], e),
         };
-        len += n;
-        // Every whole line out; a full buffer goes out as a line of its own.
-        let mut start = 0;
-        while let Some(i) = buf.get(start..len).and_then(|r| r.iter().position(|&c| c == b'\n')) {
-            emit(&mut out, prefix, buf.get(start..start + i).unwrap_or(b""));
-            start += i + 1;
-        }
-        if start == 0 && len == LINE_MAX {
-            emit(&mut out, prefix, &buf);
-            len = 0;
-        } else {
-            buf.copy_within(start..len, 0);
-            len -= start;
+        for &c in input.get(..n).unwrap_or(&[]) {
+            // A newline, or a full piece: out it goes, in one write.
+            if c != b'\n' {
+                if let Some(d) = line.get_mut(len) {
+                    *d = c;
+                }
+                len += 1;
+            }
+            if c == b'\n' || len == start + LINE_MAX {
+                flush(&mut line, len);
+                len = start;
+            }
         }
     }
-    if len > 0 {
-        emit(&mut out, prefix, buf.get(..len).unwrap_or(b""));
+    if len > start {
+        flush(&mut line, len);
     }
     sys::exit(0)
 }
 
-/// One line (newline added) in one write: lines of services never mix.
-fn emit(out: &mut [u8], prefix: &[u8], line: &[u8]) {
-    let mut n = 0;
-    for part in [prefix, line, b"\n"] {
-        if let Some(d) = out.get_mut(n..n + part.len()) {
-            d.copy_from_slice(part);
-            n += part.len();
-        }
+fn flush(line: &mut [u8], len: usize) {
+    if let Some(d) = line.get_mut(len) {
+        *d = b'\n';
     }
-    let _ = sys::write_all(sys::STDOUT, out.get(..n).unwrap_or(b""));
+    // No one to tell when the container's output is gone.
+    let _ = sys::write_all(sys::STDOUT, line.get(..=len).unwrap_or(b""));
 }

@@ -27,6 +27,7 @@ impl Search {
     /// `/proc/self/exe`'s directory (else argv[0]'s, when absolute), then PATH.
         pub fn new(argv0: &[u8]) -> Search {
         let mut list = PathBuf::new();
+        // Five bytes in an empty buffer: it fits.
         let _ = list.push(PREFIX);
         let mut exe = [0u8; PATH_MAX + 1];
         let own = match sys::readlink(c"/proc/self/exe", &mut exe) {
@@ -34,6 +35,7 @@ impl Search {
             Err(_) => argv0,
         };
         if let Some(i) = own.iter().rposition(|&c| c == b'/').filter(|_| own.starts_with(b"/")) {
+            // A directory too long leaves the list to PATH alone.
             let _ = list.push(own.get(..i.max(1)).unwrap_or(b"/")).and_then(|l| l.push(b":"));
         }
         let mark = list.len();
@@ -42,6 +44,7 @@ impl Search {
             // A cut list could name half a directory: the default instead.
             err::warn(&[b"PATH exceeds the capacity: rinit's programs are looked for in the default PATH"]);
             list.truncate(mark);
+            // The default fits where a longer list did not.
             let _ = list.push(envdir::DEFAULT_PATH);
         }
         Search { list }
@@ -63,12 +66,15 @@ impl Search {
         }
         spawn::child_reset();
         if let Some(fd) = keep {
+            // Without it the program sees no descriptor and says so.
             let _ = sys::set_cloexec(fd, false);
         }
         if session {
+            // A fresh child is never a group leader: setsid cannot fail here.
             let _ = sys::setsid();
         }
         if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
+            // Failing, the program keeps rinit's standard input.
             let _ = sys::dup2(fd, sys::STDIN);
             sys::close(fd);
         }

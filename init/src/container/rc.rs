@@ -66,6 +66,7 @@ pub fn start(o: &Options, search: &Search) -> Start {
         err::warn_sys(&[b"unable to read ", o.rc], e);
         return Start::Failed;
     }
+    // EEXIST is fine; another failure makes the compiler say it.
     let _ = sys::mkdir(DIR, 0o755);
 
     let mut argv = ArgvBuf::<4>::new();

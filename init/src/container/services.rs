@@ -215,6 +215,7 @@ pub fn start_scanner(search: &Search) -> Option<Pid> {
     if pid.is_some() {
         // A line, or the end of the pipe when it could not start (it said why).
         let mut b = [0u8; 1];
+        // Either way the wait is over: a scanner that failed said why.
         let _ = sys::read(rd, &mut b);
     }
     sys::close(rd);
