@@ -369,6 +369,24 @@ fn with_p_a_line_longer_than_4096_bytes_goes_out_in_pieces_each_with_the_name() 
     assert_eq!(lines[2], "long: no newline at the end");
 }
 
+#[test]
+fn not_pid_1_with_its_own_mount_namespace_services_and_a_critical_one_work_the_same() {
+    let mut sb = Sandbox::new();
+    let web = service(&sb, "web", "echo web is ready; echo >&3; exec sleep 1000");
+    fs::write(web.join("notification-fd"), "3\n").unwrap();
+    let db = service(&sb, "db", "sleep 0.3; exit 42");
+    fs::write(db.join("critical"), "").unwrap();
+    let script = format!(
+        "mount -t proc proc /proc && unshare --mount {} -s {} -- /bin/sh -c 'echo main program; exec sleep 1000'; echo code=$?; \
+         if ps -eo comm | grep -qx sleep; then echo left; else echo none-left; fi",
+        rinit().display(),
+        sb.path("svc").display()
+    );
+    let (code, out) = run_sh(&mut sb, &script);
+    assert_eq!(code, Some(0), "{out}");
+    assert_in_order(&out, &["web is ready", "main program", "critical service db died (code 42)", "code=42", "none-left"]);
+}
+
 fn rc_tree(sb: &Sandbox) -> PathBuf {
     sb.write("rc/setup/type", "oneshot\n");
     sb.write("rc/setup/up", "echo setup ran\n");

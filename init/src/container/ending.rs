@@ -76,3 +76,14 @@ pub fn parent(pid: Option<Pid>) -> Option<Pid> {
     let ppid = after.split(|&c| c == b' ').filter(|w| !w.is_empty()).nth(1)?;
     base::fmt::parse_u64(ppid).map(|p| p as Pid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_parent_from_proc_whatever_the_command_name() {
+        assert_eq!(parent(None), Some(std::os::unix::process::parent_id() as Pid));
+        assert!(descends_from(sys::getpid(), std::os::unix::process::parent_id() as Pid));
+    }
+}
