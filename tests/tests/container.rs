@@ -408,6 +408,20 @@ fn an_rc_source_tree_is_compiled_brought_up_before_cmd_and_stopped_in_reverse_or
 }
 
 #[test]
+fn a_second_run_on_the_same_run_directory_starts_clean() {
+    let mut sb = Sandbox::new();
+    let rc = rc_tree(&sb);
+    service(&sb, "web", "exec sleep 1000");
+    let once = format!("{} -r {} -s {} -- /bin/sh -c 'echo run $0' ", rinit().display(), rc.display(), sb.path("svc").display());
+    // As a restarted container keeps its /run.
+    let script = format!("mount -t proc proc /proc && mount -t tmpfs tmpfs /run && {once} first; echo code=$?; {once} second; echo code=$?");
+    let (code, out) = run_sh(&mut sb, &script);
+    assert_eq!(code, Some(0), "{out}");
+    assert_in_order(&out, &["setup ran", "run first", "code=0", "setup ran", "run second", "code=0"]);
+    assert!(!out.contains("rinit"), "{out}");
+}
+
+#[test]
 fn a_failing_oneshot_is_named_and_cmd_runs_by_default() {
     let mut sb = Sandbox::new();
     let rc = rc_tree(&sb);

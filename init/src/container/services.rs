@@ -120,7 +120,7 @@ fn notified(dir: &[u8]) -> bool {
 /// directory is made even when there are none: an rc tree's longruns go in it.
 pub fn prepare(o: &Options) -> Services {
     let mut s = Services { names: crate::Line::new(), count: 0, critical: [const { None }; CRITICAL_MAX], critical_of: [0; CRITICAL_MAX] };
-    if let Err(e) = sys::mkdir(SCANDIR, 0o755) {
+    if let Err(e) = sys::mkdir(SCANDIR, 0o755).or_else(|e| if e == errno::EEXIST { Ok(()) } else { Err(e) }) {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", SCANDIR.to_bytes()], e);
     }
     let src_path = match PathBuf::join(o.services, &[]) {
