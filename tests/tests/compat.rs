@@ -1,0 +1,236 @@
+//! s6-rc source trees as other people write them, run unchanged: a
+//! pipeline's name is a bundle, `run` and `finish` become executable at
+//! compile time, a `run` the supervisor cannot spawn fails the change at
+//! once, errors name the very file, and a corpus of trees using every part
+//! of the format comes up and goes down with Debian's execline and s6-log.
+
+use rinit_tests::*;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Writes `files` (path, contents) under `dir`, every one mode 0644 as a
+/// tree checked out of version control may have it; an empty path ending
+/// in `/` makes a directory, contents "" in a `.d/` an empty file.
+fn tree(dir: &Path, files: &[(&str, &str)]) {
+    for (rel, content) in files {
+        let p = dir.join(rel);
+        if rel.ends_with('/') {
+            fs::create_dir_all(&p).unwrap();
+            continue;
+        }
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, content).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+}
+
+fn compile(sb: &Sandbox, out: &str, src: &str) -> Output {
+    Command::new(bin("rinit-rc-compile"))
+        .arg(sb.path(out))
+        .arg(sb.path(src))
+        .output()
+        .unwrap()
+}
+
+fn db(sb: &Sandbox, compiled: &str, args: &[&str]) -> String {
+    let o = Command::new(bin("rinit-rc-db"))
+        .arg("-c")
+        .arg(sb.path(compiled))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "rinit-rc-db {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn lines(s: &str) -> Vec<&str> {
+    s.lines().collect()
+}
+
+/// Runs `body` (sh) in fresh namespaces in the sandbox, with rinit-scan on
+/// `scan/`, `src/` compiled into `comp/` and the live state in `live/`;
+/// the script's output (stdout and stderr) and its exit code.
+fn live(sb: &Sandbox, body: &str) -> (i32, String) {
+    let script = format!(
+        "exec 2>&1\ncd {dir}\nmkdir -p scan\nrinit-scan scan >scan.log 2>&1 &\n\
+         i=0; while [ ! -p scan/.s6-svscan/control ]; do sleep 0.01; i=$((i+1)); \
+         [ $i -gt 2000 ] && {{ echo scanner did not start; exit 90; }}; done\n\
+         rinit-rc-compile comp src || exit 91\n\
+         rinit-rc-init -c comp -l live scan || exit 92\n{body}\n",
+        dir = sb.dir.display()
+    );
+    let o = Command::new("timeout")
+        .args(["90", "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork"])
+        .args(["--kill-child=SIGKILL", "/bin/sh", "-c"])
+        .arg(script)
+        .env("PATH", test_path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.code().unwrap_or(-1), out)
+}
+
+/// s6-overlay's syslogd layout, cut down: a pipeline of two whose name is
+/// in a bundle's `contents.d/`.
+fn syslogd_tree(src: &Path) {
+    tree(
+        src,
+        &[
+            ("syslogd/type", "longrun\n"),
+            ("syslogd/run", "#!/bin/sh\nexec sleep 1000\n"),
+            ("syslogd/producer-for", "syslogd-log\n"),
+            ("syslogd-log/type", "longrun\n"),
+            ("syslogd-log/run", "#!/bin/sh\nexec cat\n"),
+            ("syslogd-log/consumer-for", "syslogd\n"),
+            ("syslogd-log/pipeline-name", "syslogd-pipeline\n"),
+            ("syslogd-bundle/type", "bundle\n"),
+            ("syslogd-bundle/contents.d/syslogd-pipeline", ""),
+        ],
+    );
+}
+
+#[test]
+fn a_pipeline_name_is_a_bundle_of_the_whole_pipeline() {
+    let sb = Sandbox::new();
+    syslogd_tree(&sb.path("src"));
+    let o = compile(&sb, "comp", "src");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(lines(&db(&sb, "comp", &["list", "bundles"])), ["syslogd-bundle", "syslogd-pipeline"]);
+    assert_eq!(db(&sb, "comp", &["type", "syslogd-pipeline"]), "bundle\n");
+    assert_eq!(lines(&db(&sb, "comp", &["contents", "syslogd-pipeline"])), ["syslogd", "syslogd-log"]);
+    assert_eq!(lines(&db(&sb, "comp", &["contents", "syslogd-bundle"])), ["syslogd", "syslogd-log"]);
+}
+
+#[test]
+fn pipelines_of_three_and_funnels_have_their_bundles() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    // a -> b -> c, and a funnel: x and y -> z; pipeline-name on a middle
+    // consumer (b) is ignored, as s6-rc-compile does.
+    let mut files = vec![];
+    let svcs: [(&str, &str, &str); 6] =
+        [("a", "b", ""), ("b", "c", "a"), ("c", "", "b"), ("x", "z", ""), ("y", "z", ""), ("z", "", "x\ny")];
+    let mut owned = vec![];
+    for (n, to, from) in svcs {
+        owned.push((format!("{n}/type"), "longrun\n".to_string()));
+        owned.push((format!("{n}/run"), "#!/bin/sh\nexec cat\n".to_string()));
+        if !to.is_empty() {
+            owned.push((format!("{n}/producer-for"), format!("{to}\n")));
+        }
+        if !from.is_empty() {
+            owned.push((format!("{n}/consumer-for"), format!("{from}\n")));
+        }
+    }
+    owned.push(("c/pipeline-name".into(), "abc\n".into()));
+    owned.push(("b/pipeline-name".into(), "ignored\n".into()));
+    owned.push(("z/pipeline-name".into(), "funnel\n".into()));
+    owned.push(("all/type".into(), "bundle\n".into()));
+    owned.push(("all/contents".into(), "abc\nfunnel\n".into()));
+    owned.push(("user/type".into(), "oneshot\n".into()));
+    owned.push(("user/up".into(), "true\n".into()));
+    owned.push(("user/dependencies.d/funnel".into(), String::new()));
+    for (p, c) in &owned {
+        files.push((p.as_str(), c.as_str()));
+    }
+    tree(&src, &files);
+    let o = compile(&sb, "comp", "src");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(lines(&db(&sb, "comp", &["list", "bundles"])), ["abc", "all", "funnel"]);
+    assert_eq!(lines(&db(&sb, "comp", &["contents", "abc"])), ["a", "b", "c"]);
+    assert_eq!(lines(&db(&sb, "comp", &["contents", "funnel"])), ["x", "y", "z"]);
+    assert_eq!(lines(&db(&sb, "comp", &["contents", "all"])), ["a", "b", "c", "x", "y", "z"]);
+    assert_eq!(lines(&db(&sb, "comp", &["dependencies", "user"])), ["x", "y", "z"]);
+}
+
+#[test]
+fn a_pipeline_name_taken_by_a_service_is_refused_naming_both_files() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    syslogd_tree(&src);
+    tree(&src, &[("syslogd-pipeline/type", "oneshot\n"), ("syslogd-pipeline/up", "true\n")]);
+    let o = compile(&sb, "comp", "src");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    let s = src.display();
+    assert!(
+        err.contains(&format!("duplicate service name syslogd-pipeline: {s}/syslogd-log/pipeline-name and {s}/syslogd-pipeline")) || err.contains(&format!("duplicate service name syslogd-pipeline: {s}/syslogd-pipeline and {s}/syslogd-log/pipeline-name")),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_name_in_contents_d_names_that_file() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    tree(&src, &[("b/type", "bundle\n"), ("b/contents.d/nope", ""), ("o/type", "oneshot\n"), ("o/up", "true\n")]);
+    tree(&src, &[("o/dependencies.d/gone", "")]);
+    let o = compile(&sb, "comp", "src");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    let s = src.display();
+    assert!(
+        err == format!("rinit-rc-compile: fatal: unknown service name nope in {s}/b/contents.d/nope\n")
+            || err == format!("rinit-rc-compile: fatal: unknown service name gone in {s}/o/dependencies.d/gone\n"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_and_finish_are_executable_in_the_compiled_service_directories() {
+    let sb = Sandbox::new();
+    tree(
+        &sb.path("src"),
+        &[("l/type", "longrun\n"), ("l/run", "#!/bin/sh\nexec sleep 1\n"), ("l/finish", "#!/bin/sh\n"), ("l/data/x", "")],
+    );
+    let o = compile(&sb, "comp", "src");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["run", "finish"] {
+        let m = fs::metadata(sb.path(&format!("comp/servicedirs/l/{f}"))).unwrap().permissions().mode();
+        assert_eq!(m & 0o777, 0o755, "{f}");
+    }
+    let m = fs::metadata(sb.path("comp/servicedirs/l/data/x")).unwrap().permissions().mode();
+    assert_eq!(m & 0o777, 0o644);
+}
+
+#[test]
+fn a_run_that_cannot_be_spawned_fails_the_change_and_its_dependents_at_once() {
+    let sb = Sandbox::new();
+    tree(
+        &sb.path("src"),
+        &[
+            ("badinterp/type", "longrun\n"),
+            ("badinterp/run", "#!/nonexistent/sh\n"),
+            ("noexec/type", "longrun\n"),
+            ("noexec/run", "#!/bin/sh\nexec sleep 1000\n"),
+            ("after/type", "oneshot\n"),
+            ("after/up", "true\n"),
+            ("after/dependencies", "badinterp\n"),
+            ("fine/type", "longrun\n"),
+            ("fine/run", "#!/bin/sh\nexec sleep 1000\n"),
+        ],
+    );
+    // No timeout-up anywhere: without the supervisor's `F` the change
+    // would wait for ever (the outer `timeout` ends it: exit 124).
+    let (code, out) = live(
+        &sb,
+        "chmod 644 scan/noexec/run\n\
+         timeout 30 rinit-rc -l live -u change after noexec fine; echo rc=$?\n\
+         rinit-rc -l live list | sed 's/^/up /'\n\
+         rinit-rc -l live -d change fine",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("rinit-rc: warning: unable to start service badinterp: unable to spawn run: bad interpreter: No such file or directory"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rinit-rc: warning: unable to start service noexec: unable to spawn run: Permission denied"),
+        "{out}"
+    );
+    assert!(out.contains("rinit-rc: warning: not starting service after: dependency badinterp failed"), "{out}");
+    assert!(out.contains("rc=1\n"), "{out}");
+    assert!(out.contains("up fine\n") && !out.contains("up after") && !out.contains("up noexec"), "{out}");
+}
