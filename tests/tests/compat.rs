@@ -234,3 +234,173 @@ fn a_run_that_cannot_be_spawned_fails_the_change_and_its_dependents_at_once() {
     assert!(out.contains("rc=1\n"), "{out}");
     assert!(out.contains("up fine\n") && !out.contains("up after") && !out.contains("up noexec"), "{out}");
 }
+
+/// Lines a logger sees: syslog's `facility.level:` prefixes, numbers,
+/// punctuation, blanks, a byte outside ASCII, empty lines.
+const LINES: &[&str] = &[
+    "daemon.err: sshd[123]: error: could not load host key",
+    "daemon.info: sshd[123]: Accepted publickey for root",
+    "kern.warn: kernel: [    1.234567] usb 1-1: new device",
+    "auth.err: login: FAILED LOGIN 3 FROM tty1",
+    "local0.debug:debug line",
+    "user.notice: run-parts(/etc/cron.daily)[99]: finished",
+    "",
+    " ",
+    "\tindented with a tab",
+    "ERROR: disk full",
+    "error: disk full",
+    "WARNING 2024-01-02 03:04:05 temperature 70C",
+    "12-1234",
+    "123-1234",
+    "aaa",
+    "ab",
+    "abab",
+    "colour",
+    "color",
+    "a.b*c+d?e",
+    "x{2}y",
+    "[bracketed]",
+    "back\\slash",
+    "caf\u{e9} ouvert",
+    "ends with dollar$",
+    "^caret at start",
+    "ab)",
+    "GET /index.html HTTP/1.1 200",
+    "POST /api/v1/items HTTP/1.1 500",
+];
+
+/// Patterns of every kind; what glibc refuses (the last ones) must be
+/// refused by both.
+const PATTERNS: &[&str] = &[
+    "",
+    "error",
+    "ERROR|WARNING",
+    "^[[:alnum:]]*\\.err:",
+    "^[[:alpha:]]+[0-9]?\\.(err|warn):",
+    "^[[:lower:]]+\\.[[:lower:]]+:[^ ]",
+    "[[:digit:]]{3}-[[:digit:]]{4}",
+    "^[0-9]{2,3}-[0-9]{4}$",
+    "^a{3}$",
+    "^a{2,}$",
+    "^a{,2}$",
+    "^(ab){2}$",
+    "^(ab){1,2}$",
+    "a{0}b",
+    "^colou?r$",
+    "^(colou?r|aaa)$",
+    "[[:space:]]",
+    "^[[:space:]]",
+    "^[[:blank:]]+",
+    "[[:punct:]]$",
+    "[[:upper:]]{5}",
+    "[[:xdigit:]]{4}",
+    "[^[:print:]]",
+    "[[:cntrl:]]",
+    "[[:graph:]]",
+    "\\$$",
+    "^\\^",
+    "\\.b\\*c\\+d\\?e",
+    "x\\{2\\}y",
+    "\\[[a-z]+\\]",
+    "\\\\",
+    "ab)",
+    "^$",
+    "^",
+    "$",
+    "^^daemon",
+    "full$$",
+    "(^|[^a-z])error",
+    "HTTP/1\\.[01] [45][0-9][0-9]",
+    "(GET|POST) /[^ ]* HTTP",
+    "^(daemon|auth)\\.(err|warn|crit)",
+    "\\w+\\[[0-9]+\\]",
+    "\\s\\S+\\s",
+    "[]a]",
+    "[^]a]+",
+    "[a-]b",
+    "[[.-.]a]b",
+    "[[=e=]]rror",
+    "a||b",
+    "(|x)ab",
+    "()",
+    "a**",
+    "(a|b)*c",
+    "(a+|b+){2}",
+    ".",
+    ".{40}",
+    "^.{0,2}$",
+    "caf.",
+    "caf[^[:alnum:]]",
+    "*a",
+    "a|*b",
+    "^*a",
+    "a{",
+    "a{1,2",
+    "a{2,1}",
+    "{x",
+    "(ab",
+    "[ab",
+    "[z-a]",
+    "[a-c-e]",
+    "[[:nope:]]",
+    "[[.space.]]",
+    "\\",
+];
+
+fn select(logger: &Path, pat: &str) -> (bool, String) {
+    let mut input = LINES.join("\n");
+    input.push('\n');
+    let mut c = Command::new(logger)
+        .args(["-", &format!("+{pat}"), "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let _ = c.stdin.take().unwrap().write_all(input.as_bytes());
+    let o = c.wait_with_output().unwrap();
+    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+#[test]
+fn rinit_log_selects_the_lines_s6_log_selects() {
+    let Some(s6) = require("s6-log") else { return };
+    let ours = bin("rinit-log");
+    let (mut differ, mut refused, mut partial) = (vec![], 0, 0);
+    for pat in PATTERNS {
+        let (ok6, out6) = select(&s6, pat);
+        let (ok, out) = select(&ours, pat);
+        refused += !ok6 as usize;
+        partial += (ok6 && !out6.is_empty() && out6.lines().count() < LINES.len()) as usize;
+        if ok6 != ok || out6 != out {
+            differ.push(format!("{pat:?}: s6-log {ok6} {out6:?}\n  rinit-log {ok} {out:?}"));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    // The corpus means something: s6-log refuses some, and most select
+    // some lines but not all.
+    assert!(refused >= 10 && partial >= 40, "{refused} refused, {partial} partial");
+}
+
+#[test]
+fn patterns_past_the_automaton_are_refused_with_their_reason() {
+    let sb = Sandbox::new();
+    for (pat, why) in [
+        ("(a)\\1", "back-references are not supported"),
+        ("\\bword", "word boundaries"),
+        ("[[:alnum:]]{300}", "pattern too long (capacity MAX_POSITIONS = 256"),
+        ("a{40000}", "interval count too large"),
+    ] {
+        let o = Command::new(bin("rinit-log"))
+            .current_dir(&sb.dir)
+            .args([&format!("+{pat}"), "1"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(100), "{pat}: {err}");
+        assert!(err.starts_with("rinit-log: fatal: bad pattern: ") && err.contains(why), "{pat}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
