@@ -65,7 +65,8 @@ fn live(sb: &Sandbox, body: &str) -> (i32, String) {
         .args(["90", "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork"])
         .args(["--kill-child=SIGKILL", "/bin/sh", "-c"])
         .arg(script)
-        .env("PATH", test_path())
+        // Where Debian keeps execline's commands, for the longruns' scripts.
+        .env("PATH", format!("{}:/usr/lib/execline/bin", test_path()))
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -109,7 +110,9 @@ fn pipelines_of_three_and_funnels_have_their_bundles() {
     let sb = Sandbox::new();
     let src = sb.path("src");
     // a -> b -> c, and a funnel: x and y -> z; pipeline-name on a middle
-    // consumer (b) is ignored, as s6-rc-compile does.
+    // consumer (b) is ignored, as s6-rc-compile does. (The runtime wires a
+    // producer and its consumer only: these compile and resolve as with
+    // s6-rc, and are installed unwired.)
     let mut files = vec![];
     let svcs: [(&str, &str, &str); 6] =
         [("a", "b", ""), ("b", "c", "a"), ("c", "", "b"), ("x", "z", ""), ("y", "z", ""), ("z", "", "x\ny")];
@@ -143,6 +146,9 @@ fn pipelines_of_three_and_funnels_have_their_bundles() {
     assert_eq!(lines(&db(&sb, "comp", &["contents", "funnel"])), ["x", "y", "z"]);
     assert_eq!(lines(&db(&sb, "comp", &["contents", "all"])), ["a", "b", "c", "x", "y", "z"]);
     assert_eq!(lines(&db(&sb, "comp", &["dependencies", "user"])), ["x", "y", "z"]);
+    // A producer needs its consumer up first, as in s6-rc.
+    assert_eq!(lines(&db(&sb, "comp", &["all-dependencies", "a"])), ["b", "c"]);
+    assert_eq!(lines(&db(&sb, "comp", &["pipeline", "a"])), ["a", "b", "c", "pipeline-name: abc"]);
 }
 
 #[test]
@@ -403,4 +409,108 @@ fn patterns_past_the_automaton_are_refused_with_their_reason() {
         assert!(err.starts_with("rinit-log: fatal: bad pattern: ") && err.contains(why), "{pat}: {err}");
         assert_eq!(err.lines().count(), 1, "{err}");
     }
+}
+
+/// An s6-rc source tree using the parts of the format a real one does:
+/// s6-overlay's syslogd layout (a pipeline whose name is in a bundle's
+/// `contents.d/`, a logger calling `s6-log` by name with `-d3` readiness
+/// and an ERE class, a preparing oneshot with timeouts), an execline `run`
+/// that signals readiness with `fdmove 1 3`, `env/` read by s6-envdir,
+/// a oneshot working in its `data/`, `flag-essential` and a `flag-*`
+/// rinit does not know, every list as a file and as a `.d`. Every script
+/// mode 0644, as a checkout may leave it.
+fn corpus_tree(src: &Path, dir: &Path) {
+    let d = dir.display();
+    let files: Vec<(String, String)> = vec![
+        ("syslogd-prepare/type".into(), "oneshot\n".into()),
+        ("syslogd-prepare/up".into(), format!("if {{ mkdir -p {d}/logs }}\nif {{ mkdir -p {d}/logs/err {d}/logs/all }}\ntrue\n")),
+        ("syslogd-prepare/timeout-up".into(), "20000\n".into()),
+        ("syslogd-prepare/timeout-down".into(), "20000\n".into()),
+        ("syslogd/type".into(), "longrun\n".into()),
+        (
+            "syslogd/run".into(),
+            "#!/usr/bin/execlineb -P\nfdmove -c 2 1\nforeground { echo daemon.err: disk on fire }\n\
+             foreground { echo daemon.info: all is well }\nforeground { echo kern.err: oops }\nsleep 1000\n"
+                .into(),
+        ),
+        ("syslogd/producer-for".into(), "syslogd-log\n".into()),
+        ("syslogd/dependencies.d/syslogd-prepare".into(), String::new()),
+        ("syslogd/timeout-up".into(), "20000\n".into()),
+        ("syslogd-log/type".into(), "longrun\n".into()),
+        (
+            "syslogd-log/run".into(),
+            format!("#!/usr/bin/execlineb -P\ns6-log -d3 -- n3 - \"+^[[:alnum:]]*\\\\.err:\" {d}/logs/err - +.* {d}/logs/all\n"),
+        ),
+        ("syslogd-log/notification-fd".into(), "3\n".into()),
+        ("syslogd-log/consumer-for".into(), "syslogd\n".into()),
+        ("syslogd-log/pipeline-name".into(), "syslogd-pipeline\n".into()),
+        ("syslogd-log/dependencies".into(), "# the directories first\nsyslogd-prepare\n".into()),
+        ("syslogd-bundle/type".into(), "bundle\n".into()),
+        ("syslogd-bundle/contents.d/syslogd-pipeline".into(), String::new()),
+        ("syslogd-bundle/contents.d/syslogd-prepare".into(), String::new()),
+        ("ready/type".into(), "longrun\n".into()),
+        ("ready/run".into(), "#!/usr/bin/execlineb -P\nforeground { fdmove 1 3 echo }\nfdclose 3\nsleep 1000\n".into()),
+        ("ready/notification-fd".into(), "3\n".into()),
+        ("ready/flag-essential".into(), String::new()),
+        ("ready/flag-from-a-newer-s6-rc".into(), String::new()),
+        ("ready/timeout-up".into(), "20000\n".into()),
+        ("ready/timeout-down".into(), "0\n".into()),
+        ("greeter/type".into(), "longrun\n".into()),
+        (
+            "greeter/run".into(),
+            format!(
+                "#!/usr/bin/execlineb -P\ns6-envdir env\nimportas -i G GREETING\n\
+                 foreground {{ redirfd -w 1 {d}/greeting echo $G }}\nsleep 1000\n"
+            ),
+        ),
+        ("greeter/env/GREETING".into(), "hello from env\n".into()),
+        ("greeter/data/unused".into(), "kept\n".into()),
+        ("greeter/finish".into(), "#!/bin/sh\nexit 0\n".into()),
+        ("greeter/dependencies.d/ready".into(), String::new()),
+        ("with-data/type".into(), "oneshot\n".into()),
+        ("with-data/up".into(), format!("redirfd -w 1 {d}/data-seen cat message\n")),
+        ("with-data/down".into(), format!("rm -f {d}/data-seen\n")),
+        ("with-data/data/message".into(), "from data/\n".into()),
+        ("with-data/dependencies".into(), "syslogd-bundle\n".into()),
+        ("everything/type".into(), "bundle\n".into()),
+        ("everything/contents".into(), "syslogd-bundle\ngreeter\n\nwith-data\n".into()),
+        ("everything/contents.d/ready".into(), String::new()),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    tree(src, &files);
+}
+
+#[test]
+fn a_real_world_tree_comes_up_and_goes_down_with_debians_execline_and_s6_log() {
+    if require("s6-log").is_none() || require("execlineb").is_none() || require("s6-envdir").is_none() {
+        return;
+    }
+    let sb = Sandbox::new();
+    corpus_tree(&sb.path("src"), &sb.dir);
+    let (code, out) = live(
+        &sb,
+        "rinit-rc-db -l live contents syslogd-bundle | sed 's/^/bundle /'\n\
+         timeout 60 rinit-rc -l live -u change everything || exit 1\n\
+         rinit-rc -l live list | sed 's/^/up /'\n\
+         i=0; until grep -q oops logs/err/current 2>/dev/null && grep -q oops logs/all/current; do \
+           sleep 0.01; i=$((i+1)); [ $i -gt 2000 ] && break; done\n\
+         sed 's/^/err /' logs/err/current; sed 's/^/all /' logs/all/current\n\
+         cat greeting data-seen\n\
+         timeout 60 rinit-rc -l live -Da change || exit 2\n\
+         rinit-rc -l live list | sed 's/^/still /'\n\
+         [ -e data-seen ] && echo data-seen left\n\
+         echo done",
+    );
+    assert_eq!(code, 0, "{out}");
+    for line in [
+        "bundle syslogd\nbundle syslogd-log\nbundle syslogd-prepare\n",
+        "up greeter\nup ready\nup syslogd\nup syslogd-log\nup syslogd-prepare\nup with-data\n",
+        "err daemon.err: disk on fire\nerr kern.err: oops\n",
+        "all daemon.err: disk on fire\nall daemon.info: all is well\nall kern.err: oops\n",
+        "hello from env\nfrom data/\n",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    assert!(!out.contains("still ") && !out.contains("data-seen left") && out.ends_with("done\n"), "{out}");
+    assert!(!out.contains("warning"), "{out}");
 }
