@@ -52,8 +52,8 @@ pub struct SrcSvc {
     pub name: Span,
     pub timeout_up: u32,
     pub timeout_down: u32,
-    /// `dependencies` (atomic) or `contents` (bundle): refs, those of the
-    /// file first, then those of the `.d` directory.
+    /// `dependencies` (atomic) or `contents` (bundle): refs, from the `.d`
+    /// directory when there is one, else from the file.
     pub deps: Span,
     /// How many of `deps` come from the file (the rest: from the `.d`).
     pub deps_in_file: u32,
@@ -190,15 +190,18 @@ impl Source {
     /// Adds, for each last consumer of a pipeline (`consumer-for` without
     /// `producer-for`) that has a `pipeline-name`, the bundle of that name;
     /// its contents are filled in by `graph`. (`pipeline-name` elsewhere is
-    /// ignored, as s6-rc-compile does.)
+    /// ignored with a warning, as s6-rc-compile does.)
     pub fn add_pipeline_bundles(&mut self) -> Result<(), Error> {
         for i in 0..self.n {
             let s = self.svcs[i];
-            if s.kind != Kind::Longrun
-                || s.pipeline.len == 0
-                || s.producer_for.len != 0
-                || s.consumer_for.len == 0
-            {
+            if s.kind != Kind::Longrun || s.pipeline.len == 0 {
+                continue;
+            }
+            if s.producer_for.len != 0 || s.consumer_for.len == 0 {
+                base::err::warn(&[
+                    self.file_of(i, b"pipeline-name").as_bytes(),
+                    b" is ignored: its service is not the last consumer of a pipeline",
+                ]);
                 continue;
             }
             if self.n >= MAX_SERVICES {
@@ -346,9 +349,14 @@ impl Source {
             _ => (b"/dependencies", b"/dependencies.d"),
         };
         let start = self.nrefs;
-        self.read_names(present, &mut p, base, list, &mut buf)?;
-        s.deps_in_file = (self.nrefs - start) as u32;
-        self.read_names_d(present, &mut p, base, listd)?;
+        // As s6-rc-compile: the `.d` directory, when there is one, and the
+        // file is then ignored.
+        if absent(present, listd) {
+            self.read_names(present, &mut p, base, list, &mut buf)?;
+            s.deps_in_file = (self.nrefs - start) as u32;
+        } else {
+            self.read_names_d(present, &mut p, base, listd)?;
+        }
         s.deps = Span {
             start: start as u32,
             len: (self.nrefs - start) as u32,

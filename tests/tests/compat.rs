@@ -107,41 +107,25 @@ fn a_pipeline_name_is_a_bundle_of_the_whole_pipeline() {
 
 #[test]
 fn pipelines_of_three_and_funnels_have_their_bundles() {
-    let sb = Sandbox::new();
-    let src = sb.path("src");
     // a -> b -> c, and a funnel: x and y -> z; pipeline-name on a middle
     // consumer (b) is ignored, as s6-rc-compile does. (The runtime wires a
     // producer and its consumer only: these compile and resolve as with
     // s6-rc, and are installed unwired.)
-    let mut files = vec![];
-    let svcs: [(&str, &str, &str); 6] =
-        [("a", "b", ""), ("b", "c", "a"), ("c", "", "b"), ("x", "z", ""), ("y", "z", ""), ("z", "", "x\ny")];
-    let mut owned = vec![];
-    for (n, to, from) in svcs {
-        owned.push((format!("{n}/type"), "longrun\n".to_string()));
-        owned.push((format!("{n}/run"), "#!/bin/sh\nexec cat\n".to_string()));
-        if !to.is_empty() {
-            owned.push((format!("{n}/producer-for"), format!("{to}\n")));
-        }
-        if !from.is_empty() {
-            owned.push((format!("{n}/consumer-for"), format!("{from}\n")));
-        }
-    }
-    owned.push(("c/pipeline-name".into(), "abc\n".into()));
-    owned.push(("b/pipeline-name".into(), "ignored\n".into()));
-    owned.push(("z/pipeline-name".into(), "funnel\n".into()));
-    owned.push(("all/type".into(), "bundle\n".into()));
-    owned.push(("all/contents".into(), "abc\nfunnel\n".into()));
-    owned.push(("user/type".into(), "oneshot\n".into()));
-    owned.push(("user/up".into(), "true\n".into()));
-    owned.push(("user/dependencies.d/funnel".into(), String::new()));
-    for (p, c) in &owned {
-        files.push((p.as_str(), c.as_str()));
-    }
-    tree(&src, &files);
+    let sb = Sandbox::new();
+    corpus("pipelines", &sb.path("src"), &sb.dir);
     let o = compile(&sb, "comp", "src");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(lines(&db(&sb, "comp", &["list", "bundles"])), ["abc", "all", "funnel"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "rinit-rc-compile: warning: {}/b/pipeline-name is ignored: its service is not the last consumer of a pipeline\n",
+            sb.path("src").display()
+        )
+    );
+    assert_eq!(lines(&db(&sb, "comp", &["list", "bundles"])), ["abc", "all", "both", "funnel"]);
+    // With both, `contents.d/` is read and `contents` ignored, as by s6-rc-compile.
+    assert_eq!(lines(&db(&sb, "comp", &["contents", "both"])), ["x", "y", "z"]);
     assert_eq!(lines(&db(&sb, "comp", &["contents", "abc"])), ["a", "b", "c"]);
     assert_eq!(lines(&db(&sb, "comp", &["contents", "funnel"])), ["x", "y", "z"]);
     assert_eq!(lines(&db(&sb, "comp", &["contents", "all"])), ["a", "b", "c", "x", "y", "z"]);
@@ -411,73 +395,24 @@ fn patterns_past_the_automaton_are_refused_with_their_reason() {
     }
 }
 
-/// An s6-rc source tree using the parts of the format a real one does:
-/// s6-overlay's syslogd layout (a pipeline whose name is in a bundle's
-/// `contents.d/`, a logger calling `s6-log` by name with `-d3` readiness
-/// and an ERE class, a preparing oneshot with timeouts), an execline `run`
-/// that signals readiness with `fdmove 1 3`, `env/` read by s6-envdir,
-/// a oneshot working in its `data/`, `flag-essential` and a `flag-*`
-/// rinit does not know, every list as a file and as a `.d`. Every script
-/// mode 0644, as a checkout may leave it.
-fn corpus_tree(src: &Path, dir: &Path) {
-    let d = dir.display();
-    let files: Vec<(String, String)> = vec![
-        ("syslogd-prepare/type".into(), "oneshot\n".into()),
-        ("syslogd-prepare/up".into(), format!("if {{ mkdir -p {d}/logs }}\nif {{ mkdir -p {d}/logs/err {d}/logs/all }}\ntrue\n")),
-        ("syslogd-prepare/timeout-up".into(), "20000\n".into()),
-        ("syslogd-prepare/timeout-down".into(), "20000\n".into()),
-        ("syslogd/type".into(), "longrun\n".into()),
-        (
-            "syslogd/run".into(),
-            "#!/usr/bin/execlineb -P\nfdmove -c 2 1\nforeground { echo daemon.err: disk on fire }\n\
-             foreground { echo daemon.info: all is well }\nforeground { echo kern.err: oops }\nsleep 1000\n"
-                .into(),
-        ),
-        ("syslogd/producer-for".into(), "syslogd-log\n".into()),
-        ("syslogd/dependencies.d/syslogd-prepare".into(), String::new()),
-        ("syslogd/timeout-up".into(), "20000\n".into()),
-        ("syslogd-log/type".into(), "longrun\n".into()),
-        (
-            "syslogd-log/run".into(),
-            format!("#!/usr/bin/execlineb -P\ns6-log -d3 -- n3 - \"+^[[:alnum:]]*\\\\.err:\" {d}/logs/err - +.* {d}/logs/all\n"),
-        ),
-        ("syslogd-log/notification-fd".into(), "3\n".into()),
-        ("syslogd-log/consumer-for".into(), "syslogd\n".into()),
-        ("syslogd-log/pipeline-name".into(), "syslogd-pipeline\n".into()),
-        ("syslogd-log/dependencies".into(), "# the directories first\nsyslogd-prepare\n".into()),
-        ("syslogd-bundle/type".into(), "bundle\n".into()),
-        ("syslogd-bundle/contents.d/syslogd-pipeline".into(), String::new()),
-        ("syslogd-bundle/contents.d/syslogd-prepare".into(), String::new()),
-        ("ready/type".into(), "longrun\n".into()),
-        ("ready/run".into(), "#!/usr/bin/execlineb -P\nforeground { fdmove 1 3 echo }\nfdclose 3\nsleep 1000\n".into()),
-        ("ready/notification-fd".into(), "3\n".into()),
-        ("ready/flag-essential".into(), String::new()),
-        ("ready/flag-from-a-newer-s6-rc".into(), String::new()),
-        ("ready/timeout-up".into(), "20000\n".into()),
-        ("ready/timeout-down".into(), "0\n".into()),
-        ("greeter/type".into(), "longrun\n".into()),
-        (
-            "greeter/run".into(),
-            format!(
-                "#!/usr/bin/execlineb -P\ns6-envdir env\nimportas -i G GREETING\n\
-                 foreground {{ redirfd -w 1 {d}/greeting echo $G }}\nsleep 1000\n"
-            ),
-        ),
-        ("greeter/env/GREETING".into(), "hello from env\n".into()),
-        ("greeter/data/unused".into(), "kept\n".into()),
-        ("greeter/finish".into(), "#!/bin/sh\nexit 0\n".into()),
-        ("greeter/dependencies.d/ready".into(), String::new()),
-        ("with-data/type".into(), "oneshot\n".into()),
-        ("with-data/up".into(), format!("redirfd -w 1 {d}/data-seen cat message\n")),
-        ("with-data/down".into(), format!("rm -f {d}/data-seen\n")),
-        ("with-data/data/message".into(), "from data/\n".into()),
-        ("with-data/dependencies".into(), "syslogd-bundle\n".into()),
-        ("everything/type".into(), "bundle\n".into()),
-        ("everything/contents".into(), "syslogd-bundle\ngreeter\n\nwith-data\n".into()),
-        ("everything/contents.d/ready".into(), String::new()),
-    ];
-    let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    tree(src, &files);
+/// Copies the tree `tests/corpus/NAME` to `dst`, `@DIR@` replaced by
+/// `dir`, every file mode 0644 (see tests/corpus/README.md).
+fn corpus(name: &str, dst: &Path, dir: &Path) {
+    fn walk(from: &Path, to: &Path, dir: &str) {
+        fs::create_dir_all(to).unwrap();
+        for e in fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let t = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), &t, dir);
+            } else {
+                fs::write(&t, fs::read_to_string(e.path()).unwrap().replace("@DIR@", dir)).unwrap();
+                fs::set_permissions(&t, fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+    }
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(name);
+    walk(&from, dst, &dir.display().to_string());
 }
 
 #[test]
@@ -486,7 +421,7 @@ fn a_real_world_tree_comes_up_and_goes_down_with_debians_execline_and_s6_log() {
         return;
     }
     let sb = Sandbox::new();
-    corpus_tree(&sb.path("src"), &sb.dir);
+    corpus("syslogd-overlay", &sb.path("src"), &sb.dir);
     let (code, out) = live(
         &sb,
         "rinit-rc-db -l live contents syslogd-bundle | sed 's/^/bundle /'\n\
