@@ -103,6 +103,7 @@ fn a_pipeline_name_is_a_bundle_of_the_whole_pipeline() {
     assert_eq!(db(&sb, "comp", &["type", "syslogd-pipeline"]), "bundle\n");
     assert_eq!(lines(&db(&sb, "comp", &["contents", "syslogd-pipeline"])), ["syslogd", "syslogd-log"]);
     assert_eq!(lines(&db(&sb, "comp", &["contents", "syslogd-bundle"])), ["syslogd", "syslogd-log"]);
+    assert_eq!(lines(&db(&sb, "comp", &["atomics", "syslogd-pipeline", "syslogd"])), ["syslogd", "syslogd-log"]);
 }
 
 #[test]
