@@ -147,14 +147,6 @@ fn find(src: &Source, name: &[u8]) -> Option<u32> {
     None
 }
 
-fn list_file(k: Kind) -> &'static [u8] {
-    if k == Kind::Bundle {
-        b"contents"
-    } else {
-        b"dependencies"
-    }
-}
-
 /// Sorts, resolves, expands and checks. On success `g` describes every
 /// service of `src` (in sorted order) for `svc_in`.
 pub fn build(src: &mut Source, g: &mut Graph) -> Result<(), Error> {
@@ -210,8 +202,8 @@ fn resolve(src: &Source, g: &mut Graph) -> Result<(), Error> {
     for i in 0..src.n {
         let s = &src.svcs[i];
         for (span, file) in [
-            (s.deps, list_file(s.kind)),
-            (s.producer_for, &b"producer-for"[..]),
+            (s.deps, &b""[..]),
+            (s.producer_for, b"producer-for"),
             (s.consumer_for, b"consumer-for"),
         ] {
             for r in span.range() {
@@ -220,10 +212,7 @@ fn resolve(src: &Source, g: &mut Graph) -> Result<(), Error> {
                     Some(x) => g.resolved[r] = x,
                     None => {
                         // A name from `contents.d/` is a file of its own.
-                        let mut f = src.file_of(i, file);
-                        if span == s.deps && r - s.deps.start as usize >= s.deps_in_file as usize {
-                            f.push(b".d/").push(name).mark_cut();
-                        }
+                        let f = if file.is_empty() { src.deps_file(i, name) } else { src.file_of(i, file) };
                         return Err(Error::new(&[b"unknown service name ", name, b" in ", f.as_bytes()]));
                     }
                 }
@@ -285,7 +274,7 @@ fn expand_bundle(src: &Source, g: &mut Graph, b: u32, depth: usize) -> Result<()
                     b" contains itself: ",
                     path.as_bytes(),
                     b" (see ",
-                    src.file_of(b as usize, b"contents").as_bytes(),
+                    src.deps_file(b as usize, src.name(c as usize)).as_bytes(),
                     b")",
                 ]));
             }
@@ -451,7 +440,7 @@ fn find_cycle(src: &Source, g: &mut Graph) -> Result<(), Error> {
                         b"dependency cycle: ",
                         path.as_bytes(),
                         b" (see ",
-                        src.file_of(w as usize, b"dependencies").as_bytes(),
+                        src.deps_file(v, b"").as_bytes(),
                         b")",
                     ]));
                 }

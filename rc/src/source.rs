@@ -55,8 +55,8 @@ pub struct SrcSvc {
     /// `dependencies` (atomic) or `contents` (bundle): refs, from the `.d`
     /// directory when there is one, else from the file.
     pub deps: Span,
-    /// How many of `deps` come from the file (the rest: from the `.d`).
-    pub deps_in_file: u32,
+    /// `deps` come from the `.d` directory.
+    pub deps_from_d: bool,
     /// Tokenized scripts (words each NUL-terminated): text.
     pub up: Span,
     pub down: Span,
@@ -76,7 +76,7 @@ const EMPTY: SrcSvc = SrcSvc {
     timeout_up: 0,
     timeout_down: 0,
     deps: Span { start: 0, len: 0 },
-    deps_in_file: 0,
+    deps_from_d: false,
     up: Span { start: 0, len: 0 },
     down: Span { start: 0, len: 0 },
     producer_for: Span { start: 0, len: 0 },
@@ -222,6 +222,25 @@ impl Source {
         Ok(())
     }
 
+    /// The file or directory service i's `deps` came from, for messages:
+    /// `DIR/NAME/dependencies` or `DIR/NAME/contents.d/ENTRY` (`entry`
+    /// given) and so on.
+    pub fn deps_file(&self, i: usize, entry: &[u8]) -> Buf<SHOWN_PATH_MAX> {
+        let Some(s) = self.svcs.get(i) else {
+            return Buf::new();
+        };
+        let list: &[u8] = if s.kind == Kind::Bundle { b"contents" } else { b"dependencies" };
+        let mut f = self.file_of(i, list);
+        if s.deps_from_d {
+            f.push(b".d");
+            if !entry.is_empty() {
+                f.byte(b'/').push(entry);
+            }
+            f.mark_cut();
+        }
+        f
+    }
+
     fn add_text(&mut self, s: &[u8]) -> Result<Span, Error> {
         let start = self.text_len;
         let end = start + s.len();
@@ -351,11 +370,11 @@ impl Source {
         let start = self.nrefs;
         // As s6-rc-compile: the `.d` directory, when there is one, and the
         // file is then ignored.
-        if absent(present, listd) {
-            self.read_names(present, &mut p, base, list, &mut buf)?;
-            s.deps_in_file = (self.nrefs - start) as u32;
-        } else {
+        s.deps_from_d = !absent(present, listd);
+        if s.deps_from_d {
             self.read_names_d(present, &mut p, base, listd)?;
+        } else {
+            self.read_names(present, &mut p, base, list, &mut buf)?;
         }
         s.deps = Span {
             start: start as u32,

@@ -170,6 +170,31 @@ fn an_unknown_name_in_contents_d_names_that_file() {
 }
 
 #[test]
+fn cycles_name_the_d_file_that_closes_them() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    tree(&src, &[("a/type", "oneshot\n"), ("a/up", "true\n"), ("a/dependencies.d/b", "")]);
+    tree(&src, &[("b/type", "oneshot\n"), ("b/up", "true\n"), ("b/dependencies", "a\n")]);
+    tree(&src, &[("x/type", "bundle\n"), ("x/contents.d/y", ""), ("y/type", "bundle\n"), ("y/contents.d/x", "")]);
+    let o = compile(&sb, "comp", "src");
+    let err = String::from_utf8_lossy(&o.stderr);
+    let s = src.display();
+    assert!(
+        err.ends_with(&format!("(see {s}/x/contents.d/y)\n")) || err.ends_with(&format!("(see {s}/y/contents.d/x)\n")),
+        "{err}"
+    );
+    fs::remove_dir_all(src.join("x")).unwrap();
+    fs::remove_dir_all(src.join("y")).unwrap();
+    let o = compile(&sb, "comp", "src");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err == format!("rinit-rc-compile: fatal: dependency cycle: a -> b -> a (see {s}/b/dependencies)\n")
+            || err == format!("rinit-rc-compile: fatal: dependency cycle: b -> a -> b (see {s}/a/dependencies.d)\n"),
+        "{err}"
+    );
+}
+
+#[test]
 fn run_and_finish_are_executable_in_the_compiled_service_directories() {
     let sb = Sandbox::new();
     tree(
