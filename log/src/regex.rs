@@ -53,6 +53,10 @@ pub struct Regex {
     words: usize,
     /// When every match starts with this one byte: where the search skips to.
     lead: Option<u8>,
+    /// Every match starts at the line's start (`^...`).
+    anchored: bool,
+    /// The bytes a match can start with (a 256-bit map).
+    starts: Bytes,
 }
 
 /// What a sub-expression contributes: can it match empty, where can a match
@@ -118,6 +122,8 @@ impl Regex {
             nullable: false,
             words: 0,
             lead: None,
+            anchored: false,
+            starts: [0; 4],
         }
     }
 
@@ -141,6 +147,12 @@ impl Regex {
             (Some(s), None) if s < 256 => Some(s as u8),
             _ => None,
         };
+        self.anchored = (0..SYMBOLS).filter(|&s| s != BOL).all(|s| !meets(&self.accepts[s], &f.first));
+        for c in 0..=255u8 {
+            if meets(&self.accepts[c as usize], &f.first) {
+                add_range(&mut self.starts, c, c);
+            }
+        }
         Ok(())
     }
 
@@ -149,60 +161,79 @@ impl Regex {
         if self.nullable {
             return true;
         }
+        // The sets as short as the pattern needs: one word up to 64 positions.
+        if self.words <= 1 { self.scan::<1>(line) } else { self.scan::<WORDS>(line) }
+    }
+
+    fn scan<const W: usize>(&self, line: &[u8]) -> bool {
+        let cut = |s: &Set| -> [u64; W] {
+            let mut r = [0u64; W];
+            for (x, y) in r.iter_mut().zip(s.iter()) {
+                *x = *y;
+            }
+            r
+        };
+        let (first, last) = (cut(&self.first), cut(&self.last));
+        let hit = |d: &[u64; W]| d.iter().zip(last.iter()).any(|(x, y)| x & y != 0);
+        // The positions reachable after `d` (plus a fresh start: unanchored
+        // search) that take symbol `c`.
+        let step = |d: &[u64; W], c: usize| -> [u64; W] {
+            let mut next = first;
+            for (w, &bits) in d.iter().enumerate() {
+                let mut bits = bits;
+                while bits != 0 {
+                    if let Some(f) = self.follow.get(w * 64 + bits.trailing_zeros() as usize) {
+                        for (n, x) in next.iter_mut().zip(f.iter()) {
+                            *n |= x;
+                        }
+                    }
+                    bits &= bits - 1;
+                }
+            }
+            let acc = self.accepts.get(c).unwrap_or(&NONE);
+            for (n, a) in next.iter_mut().zip(acc.iter()) {
+                *n &= a;
+            }
+            next
+        };
         // Anchors take no room: `^^a` is `^a`, so the line's start is seen
         // by as many `^` in a row as the pattern has.
-        let mut d = self.edge(self.first, BOL);
-        if self.is_last(&d) {
+        let mut d = cut(&self.edge(self.first, BOL));
+        if hit(&d) {
             return true;
         }
         let mut i = 0;
         while i < line.len() {
-            if d == NONE {
-                // No match in progress: skip to where one can start.
+            if d == [0; W] {
+                // No match in progress: none can start past the line's start,
+                // or skip to where one can.
+                if self.anchored {
+                    return false;
+                }
                 if let Some(b) = self.lead {
                     match crate::batch::find_byte(line.get(i..).unwrap_or(&[]), b) {
                         Some(k) => i += k,
                         None => return false,
                     }
+                } else {
+                    while line.get(i).is_some_and(|&c| self.starts[(c >> 6) as usize & 3] >> (c & 63) & 1 == 0) {
+                        i += 1;
+                    }
                 }
             }
             let Some(&c) = line.get(i) else { break };
-            d = self.step(&d, c as usize);
-            if self.is_last(&d) {
+            d = step(&d, c as usize);
+            if hit(&d) {
                 return true;
             }
             i += 1;
         }
-        let end = self.edge(self.step(&d, EOL), EOL);
-        self.is_last(&end)
-    }
-
-    fn is_last(&self, d: &Set) -> bool {
-        d.iter().zip(self.last.iter()).take(self.words).any(|(x, y)| x & y != 0)
-    }
-
-    /// The positions reachable after `d` (plus a fresh start: unanchored
-    /// search) that take symbol `c`.
-    #[inline]
-    fn step(&self, d: &Set, c: usize) -> Set {
-        let mut next = self.first;
-        for (w, &bits) in d.iter().enumerate().take(self.words) {
-            let mut bits = bits;
-            while bits != 0 {
-                let p = w * 64 + bits.trailing_zeros() as usize;
-                if let Some(f) = self.follow.get(p) {
-                    for (n, x) in next.iter_mut().zip(f.iter()).take(self.words) {
-                        *n |= x;
-                    }
-                }
-                bits &= bits - 1;
-            }
+        let mut end = NONE;
+        for (x, y) in end.iter_mut().zip(step(&d, EOL).iter()) {
+            *x = *y;
         }
-        let acc = self.accepts.get(c).unwrap_or(&NONE);
-        for (n, a) in next.iter_mut().zip(acc.iter()) {
-            *n &= a;
-        }
-        next
+        let end = cut(&self.edge(end, EOL));
+        hit(&end)
     }
 
     /// `d` restricted to the positions taking the edge symbol `e`, then
@@ -642,6 +673,12 @@ mod tests {
         assert!(m("^a+{2}$", "aaa"));
         assert!(!m("^[0-9]{3}-[0-9]{4}$", "12-1234"));
         assert!(m("^[0-9]{3}-[0-9]{4}$", "123-1234"));
+        // Past one word of positions.
+        assert!(m("^a{100}$", &"a".repeat(100)));
+        assert!(!m("^a{100}$", &"a".repeat(99)));
+        assert!(m("x[0-9]{70,80}y", &format!("..x{}y..", "7".repeat(75))));
+        assert!(!m("x[0-9]{70,80}y", &format!("..x{}y..", "7".repeat(81))));
+        assert!(m("(b{70}|c)$", "zzc"));
     }
 
     #[test]
