@@ -198,7 +198,7 @@ impl Regex {
         };
         // Anchors take no room: `^^a` is `^a`, so the line's start is seen
         // by as many `^` in a row as the pattern has.
-        let mut d = cut(&self.edge(self.first, BOL));
+        let mut d = cut(&self.edge(self.first, BOL, line.is_empty()));
         if hit(&d) {
             return true;
         }
@@ -232,14 +232,18 @@ impl Regex {
         for (x, y) in end.iter_mut().zip(step(&d, EOL).iter()) {
             *x = *y;
         }
-        let end = cut(&self.edge(end, EOL));
+        let end = cut(&self.edge(end, EOL, line.is_empty()));
         hit(&end)
     }
 
-    /// `d` restricted to the positions taking the edge symbol `e`, then
+    /// `d` restricted to the positions taking the line's edge `e` (`BOL`,
+    /// `EOL`, or on an empty line both: each anchor that holds there), then
     /// grown by the followers that take it too.
-    fn edge(&self, d: Set, e: usize) -> Set {
-        let acc = self.accepts.get(e).unwrap_or(&NONE);
+    fn edge(&self, d: Set, e: usize, empty: bool) -> Set {
+        let mut acc = self.accepts.get(e).copied().unwrap_or(NONE);
+        if empty {
+            acc = or(self.accepts[BOL], self.accepts[EOL]);
+        }
         let mut r = NONE;
         for (x, (y, a)) in r.iter_mut().zip(d.iter().zip(acc.iter())) {
             *x = y & a;
@@ -636,6 +640,9 @@ mod tests {
         assert!(m("(^)*a", "ba"));
         assert!(m("x*^a", "a"));
         assert!(m("\\`a\\'", "a"));
+        assert!(m("$^", ""));
+        assert!(!m("$^", "a"));
+        assert!(m("($^)(a|){0}a?", ""));
         assert!(m("$|a", "xyz"));
     }
 
