@@ -276,6 +276,7 @@ pub fn cannot_spawn(db: &Db, scandir: &[u8], s: u32) -> (&'static [u8], Errno) {
     let Ok(dir) = service_dir(db, scandir, s) else {
         return (b"unable to spawn run", errno::ENAMETOOLONG);
     };
+    // Best effort: a supervisor that is gone retries nothing anyway.
     let _ = base::control::send(dir.as_bytes(), b"d");
     let Ok(run) = PathBuf::join(dir.as_bytes(), &[b"/run"]) else {
         return (b"unable to spawn run", errno::ENAMETOOLONG);
