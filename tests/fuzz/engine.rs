@@ -6,12 +6,15 @@
 //! the input that failed is printed in hex by the panic hook.
 
 use std::cell::RefCell;
+use std::ffi::CStr;
+use std::sync::OnceLock;
 
 use base::status::Status;
 use base::tai64n::Tai64n;
 use rinit_init::envdir::Env;
 use rinit_init::request::{self, Request};
 use rinit_log::regex::Regex;
+use rinit_log::script::Script;
 use rinit_rc::db::{self, Db, Kind, SvcIn, NONE};
 
 /// xorshift64*: small, fast, and the same everywhere for one seed.
@@ -50,6 +53,7 @@ pub fn targets() -> Vec<Target> {
         Target { name: "execline", seeds: execline_seeds, dict: EXECLINE_DICT, run: execline },
         Target { name: "compiled-db", seeds: db_seeds, dict: &[b"\0\0\0\0", b"\xff\xff\xff\xff", b"\x01\0\0\0"], run: compiled_db },
         Target { name: "log-regex", seeds: regex_seeds, dict: REGEX_DICT, run: log_regex },
+        Target { name: "log-script", seeds: script_seeds, dict: &[b"\0", b"\x01", b"\xff"], run: log_script },
         Target { name: "status", seeds: status_seeds, dict: &[b"\0", b"\xff", b"\x40\0\0\0"], run: status },
         Target { name: "tai64n-text", seeds: tai_seeds, dict: &[b"@", b"4000000", b"f"], run: tai64n_text },
         Target { name: "shutdown-request", seeds: request_seeds, dict: &[b"p ", b"r ", b"c ", b" 0", b"\n", b"18446744073709551615"], run: shutdown_request },
@@ -257,6 +261,63 @@ fn log_regex(input: &[u8]) {
         if re.compile(pat).is_ok() {
             let _ = re.is_match(line);
             let _ = re.is_match(pat);
+        }
+    });
+}
+
+/// The directives a script is made of: its parser keeps `&'static`
+/// strings, so they are made (mutated from valid ones) and leaked once,
+/// and each case is a choice of them, one input byte pair each.
+fn directive_pool() -> &'static [&'static CStr] {
+    static POOL: OnceLock<Vec<&'static CStr>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let valid: Vec<Vec<u8>> = [
+            &b"./d"[..], b"/var/log/x", b"n10", b"s4096", b"S100000", b"!gzip", b"t", b"T", b"1", b"2", b"e", b"=st",
+            b"+^a.*b$", b"-[0-9]+", b"+(x|y)?z", b"-.*", b"s0", b"n", b"!", b"=",
+        ]
+        .iter()
+        .map(|s| s.to_vec())
+        .collect();
+        let mut rng = Rng::new(0x5eed);
+        let mut pool: Vec<&'static CStr> = Vec::new();
+        let mut d = Vec::new();
+        for i in 0..4096 {
+            if i < valid.len() {
+                d.clone_from(&valid[i]);
+            } else {
+                mutate(&mut rng, &valid, REGEX_DICT, &mut d);
+            }
+            d.retain(|&c| c != 0);
+            d.push(0);
+            let leaked: &'static [u8] = Box::leak(d.clone().into_boxed_slice());
+            pool.push(CStr::from_bytes_with_nul(leaked).expect("one NUL, at the end"));
+        }
+        pool
+    })
+}
+
+fn script_seeds() -> Vec<Vec<u8>> {
+    // Pool indices, two bytes each: "n10 s4096 ./d", "+^a.*b$ t 1", "-.* =st".
+    vec![vec![2, 0, 3, 0, 0, 0], vec![12, 0, 6, 0, 8, 0], vec![15, 0, 11, 0]]
+}
+
+/// A script parses or is refused; a parsed one selects lines without fault.
+fn log_script(input: &[u8]) {
+    thread_local! {
+        static SCRIPT: RefCell<Box<Script>> = RefCell::new(Box::new(Script::new()));
+    }
+    let pool = directive_pool();
+    let directives = input.chunks_exact(2).take(24).map(|p| pool[u16::from_le_bytes([p[0], p[1]]) as usize % pool.len()]);
+    SCRIPT.with(|s| {
+        let mut s = s.borrow_mut();
+        // Emptied by its counts: the parser overwrites every slot it uses
+        // (a whole new Script per case would cost more than the parse).
+        (s.n_actions, s.n_selectors, s.n_logdirs, s.n_status) = (0, 0, 0, 0);
+        if s.parse(directives).is_ok() {
+            assert!(s.n_actions > 0);
+            for a in s.actions() {
+                let _ = s.selects(a, input);
+            }
         }
     });
 }
