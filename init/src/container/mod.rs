@@ -88,6 +88,10 @@ pub fn run(args: Args) -> ! {
     if !pid1 && let Err(e) = sys::set_child_subreaper() {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to become a child subreaper"], e);
     }
+    // What the runtime ignored must not be ignored by CMD and the services;
+    // a closed output must not end rinit (children get PIPE back).
+    stage1::default_signals();
+    let _ = sys::sig_default(sig::PIPE, false); // cannot fail for PIPE
     let sigfd = take_signals();
     if o.info() {
         err::info(&[if pid1 { &b"container entrypoint as pid 1"[..] } else { b"container entrypoint as a child subreaper" }]);
