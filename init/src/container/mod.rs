@@ -236,9 +236,6 @@ impl Container {
             match s {
                 sig::CHLD => self.reap(),
                 sig::TERM | sig::INT => {
-                    if self.o.info() {
-                        err::info(&[b"stop asked by SIG", sig_name(s)]);
-                    }
                     if self.stop.is_none() {
                         self.stop = Some(Stop::Signal);
                     }
@@ -371,12 +368,5 @@ impl Container {
             (Some(Stop::Cmd), None) => err::EXIT_SYS as u8,
             _ => 0,
         }
-    }
-}
-
-fn sig_name(s: i32) -> &'static [u8] {
-    match s {
-        sig::TERM => b"TERM",
-        _ => b"INT",
     }
 }
