@@ -155,7 +155,8 @@ impl Container {
                 break;
             }
             let now = sys::now_mono_ns();
-            if self.stop.is_some() || now >= deadline {
+            // Without a scanner (it could not start) the services will not come.
+            if self.stop.is_some() || now >= deadline || (n > 0 && self.scanner.is_none()) {
                 break;
             }
             let left = (deadline - now).div_ceil(1_000_000).min(READY_POLL_MS as u64) as i64;
