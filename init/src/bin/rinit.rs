@@ -64,6 +64,10 @@ fn main(args: Args) -> ! {
         stage1::ensure_console();
     }
     stage1::prepare_live(&base, container);
+    // Time 0 of the boot's timeline (`rinit-rc timeline`).
+    if let Err(e) = base::bootclock::record(t0) {
+        err::warn_sys(&[b"unable to write ", base::bootclock::FILE.to_bytes()], e);
+    }
     let mut path = None;
     let search = stage1::tree_path(basedir, &mut path);
 
