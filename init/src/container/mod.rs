@@ -219,15 +219,16 @@ impl Container {
             if !fds.get(k + 1).is_some_and(|p| p.ready) {
                 continue;
             }
-            if let Some((name, code)) = svc.critical_death(k) {
-                if self.stop.is_none() && !self.stopping {
-                    if self.o.warnings() {
-                        let mut b = crate::Line::new();
-                        b.push(b"critical service ").push(name).push(b" died (code ").u64(code as u64).push(b"): stopping the container");
-                        err::warn(&[b.as_bytes()]);
-                    }
-                    self.stop = Some(Stop::Critical(code));
+            if let Some((name, code)) = svc.critical_death(k)
+                && self.stop.is_none()
+                && !self.stopping
+            {
+                if self.o.warnings() {
+                    let mut b = crate::Line::new();
+                    b.push(b"critical service ").push(name).push(b" died (code ").u64(code as u64).push(b"): stopping the container");
+                    err::warn(&[b.as_bytes()]);
                 }
+                self.stop = Some(Stop::Critical(code));
             }
         }
     }
