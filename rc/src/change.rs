@@ -10,7 +10,8 @@
 //! forked and exec'd in their own session, cwd their `data/` (or `/`),
 //! stdin `/dev/null`, environment `PATH=DEFAULT_PATH` only.
 //! Longruns: subscribe to `<scandir>/NAME/event` first, read the status,
-//! then send `u` (wait `u`, or `U` with `notification-fd`) or `d` (wait `D`).
+//! then send `u` (wait `u`, or `U` with `notification-fd`) or `d` (wait `D`);
+//! `F` (the supervisor cannot spawn `run`) fails it at once.
 
 use crate::db::{Db, F_DATA, F_ESSENTIAL, F_HAS_DOWN, F_NOTIFY, Kind, MAX_SERVICES, Svc};
 use crate::live::{Stamp, T_FAILED, T_UP};
@@ -647,6 +648,10 @@ impl Engine<'_> {
                 let r = match (state, c) {
                     (Some((up, ready)), _) if goal.met(up, ready) => Some(Ok(())),
                     (_, b'O') if goal.wants_up() => Some(Err(Why::WillNotRestart)),
+                    (_, b'F') if goal.wants_up() => {
+                        let (what, e) = crate::live::cannot_spawn(self.db, o.scandir, svc);
+                        Some(Err(Why::Sys(what, e)))
+                    }
                     (_, b'x') => Some(Err(Why::SupervisorGone)),
                     _ => None,
                 };
