@@ -318,6 +318,7 @@ mod tests {
 
     fn dir(name: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("rinit-live-{}-{name}", std::process::id()));
+        // Absent the first time: nothing to remove.
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
