@@ -270,3 +270,40 @@ fn status_with_a_live_state_shows_types_and_what_rinit_rc_counts_up() {
     assert_eq!((&lr["type"], &lr["rc"], &lr["state"]), (&s("longrun"), &s("down"), &s("down")));
     assert_eq!((&r["default"]["type"], &r["default"]["rc"]), (&s("bundle"), &s("down")));
 }
+
+#[test]
+fn status_puts_a_wired_consumer_under_its_producer_with_rinit_rcs_view() {
+    let sb = Sandbox::new();
+    let Some(scanner) = bin_dir().join("rinit-scan").exists().then(|| bin("rinit-scan")) else { return };
+    for (name, extra) in [("prod", "producer-for"), ("cons", "consumer-for")] {
+        sb.write(&format!("src/{name}/type"), "longrun\n");
+        sb.script(&format!("src/{name}/run"), "exec sleep 1000");
+        sb.write(&format!("src/{name}/{extra}"), if name == "prod" { "cons\n" } else { "prod\n" });
+    }
+    let script = format!(
+        "exec 2>&1\ncd {dir}\nmkdir -p scan\n{scanner} scan >scan.log 2>&1 &\n\
+         i=0; while [ ! -p scan/.s6-svscan/control ]; do sleep 0.01; i=$((i+1)); [ $i -gt 2000 ] && exit 90; done\n\
+         rinit-rc-compile comp src || exit 91\n\
+         rinit-rc-init -c comp -l live scan || exit 92\n\
+         rinit-rc -l live change prod >rc.log 2>&1 || exit 93\n\
+         rinit-status -j -l live scan; echo status=$?\n",
+        dir = sb.dir.display(),
+        scanner = scanner.display()
+    );
+    let o = Command::new("timeout")
+        .args(["60", "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child=SIGKILL", "/bin/sh", "-c"])
+        .arg(script)
+        .env("PATH", test_path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.ends_with("status=0\n"), "{out}");
+    let body = out.strip_suffix("status=0\n").unwrap();
+    let names: Vec<&str> = body.lines().map(|l| l.split('"').nth(3).unwrap()).collect();
+    assert_eq!(names, ["prod", "prod/log"], "the consumer is prod's logger, not a row of its own: {out}");
+    let r = rows(body);
+    for n in ["prod", "prod/log"] {
+        assert_eq!((&r[n]["type"], &r[n]["rc"], &r[n]["state"]), (&s("longrun"), &s("up"), &s("up")), "{out}");
+    }
+}
