@@ -3,6 +3,7 @@
 //! is fixed, every capacity a named constant.
 #![cfg_attr(not(test), no_std)]
 
+pub mod cgroup;
 pub mod control;
 pub mod err;
 pub mod fifodir;

@@ -44,6 +44,7 @@ pub mod errno {
     pub const EISDIR: Errno = Errno(21);
     pub const EINVAL: Errno = Errno(22);
     pub const EMFILE: Errno = Errno(24);
+    pub const EFBIG: Errno = Errno(27);
     pub const ENOSPC: Errno = Errno(28);
     pub const EROFS: Errno = Errno(30);
     pub const EPIPE: Errno = Errno(32);
@@ -905,6 +906,11 @@ pub fn rmdir(path: &CStr) -> Result<()> {
     Ok(rustix::fs::unlinkat(CWD, path, AtFlags::REMOVEDIR)?)
 }
 
+/// Removes the empty directory `name` of the directory `dir`.
+pub fn rmdir_in(dir: Fd, name: &CStr) -> Result<()> {
+    Ok(rustix::fs::unlinkat(bfd(dir), name, AtFlags::REMOVEDIR)?)
+}
+
 pub fn mkdir(path: &CStr, mode: u32) -> Result<()> {
     Ok(rustix::fs::mkdirat(CWD, path, Mode::from_bits_retain(mode))?)
 }
@@ -1022,6 +1028,11 @@ pub fn lstat(path: &CStr) -> Result<Stat> {
 
 pub fn fstat(fd: Fd) -> Result<Stat> {
     Ok(to_stat(rustix::fs::fstat(bfd(fd))?))
+}
+
+/// The file system type (statfs f_type) of the file `fd` is on.
+pub fn fstatfs_type(fd: Fd) -> Result<u64> {
+    Ok(rustix::fs::fstatfs(bfd(fd))?.f_type as u64)
 }
 
 /// Is `path` there and executable by us?

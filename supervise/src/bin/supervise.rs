@@ -11,7 +11,7 @@
 use base::servicedir as sd;
 use base::sys::{self, errno, sig, Args, Fd, FileType, Open, PollFd, SigSet};
 use base::{err, fifodir};
-use rinit_supervise::deathtally;
+use rinit_supervise::{cgroup, deathtally};
 use rinit_supervise::service::Service;
 
 const USAGE: &[u8] = b"rinit-supervise servicedir";
@@ -32,12 +32,14 @@ fn main(args: Args) -> ! {
 fn supervise(args: Args) -> ! {
     err::set_prog(b"rinit-supervise");
     let Some(dir) = args.get(1) else { err::usage(USAGE) };
+    cgroup::find_tree();
     if let Err(e) = sys::chdir(dir) {
         // A name too long for the message is not repeated in it.
         let name = dir.to_bytes();
         fatal(b"chdir to ", if name.len() > 256 { b"the service directory" } else { name }, e);
     }
     let control = claim_supervise_dir();
+    cgroup::enter(dir);
     let sigfd = take_signals();
     let down = sd::is_down(b".").unwrap_or_else(|e| fatal(b"check ", b"./down", e));
 
@@ -61,6 +63,7 @@ fn supervise(args: Args) -> ! {
             read_commands(control, &mut svc);
         }
     }
+    cgroup::remove(dir);
     svc.event(b"x");
     sys::exit(0)
 }

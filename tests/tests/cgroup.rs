@@ -1,0 +1,244 @@
+//! A cgroup per service: rinit-supervise and rinit-scan on a private
+//! subtree of the host's cgroup v2 hierarchy, delegated to the scan
+//! directory with `.s6-svscan/cgroup`.
+
+use rinit_tests::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A private cgroup for one test under the host's cgroup2 mount: killed and
+/// removed (children first) when dropped.
+struct CgTree {
+    path: PathBuf,
+}
+
+impl CgTree {
+    /// None (skip) without a writable cgroup v2 hierarchy; a failure in CI.
+    fn new(tag: &str) -> Option<CgTree> {
+        let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mnt = info.lines().find_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            (post.split(' ').next() == Some("cgroup2")).then(|| pre.split(' ').nth(4).unwrap_or("").to_owned())
+        });
+        let path = mnt.map(|m| PathBuf::from(m).join(format!("rinit-test-{}-{tag}", std::process::id())));
+        match path.filter(|p| fs::create_dir(p).is_ok()) {
+            Some(path) => Some(CgTree { path }),
+            None if in_ci() => panic!("no writable cgroup v2 hierarchy (CI=true: no test may skip)"),
+            None => {
+                eprintln!("skipped: no writable cgroup v2 hierarchy");
+                None
+            }
+        }
+    }
+
+    fn child(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Host pids in the cgroup `name`.
+    fn procs(&self, name: &str) -> Vec<u32> {
+        fs::read_to_string(self.child(name).join("cgroup.procs"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.parse().ok())
+            .collect()
+    }
+
+    /// Delegates this cgroup to the scan directory `scandir`.
+    fn delegate(&self, scandir: &Path) {
+        fs::create_dir_all(scandir.join(".s6-svscan")).unwrap();
+        fs::write(scandir.join(".s6-svscan/cgroup"), format!("{}\n", self.path.display())).unwrap();
+    }
+}
+
+impl Drop for CgTree {
+    fn drop(&mut self) {
+        fn remove(p: &Path) {
+            let _ = fs::write(p.join("cgroup.kill"), "1");
+            for e in fs::read_dir(p).into_iter().flatten().flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    remove(&e.path());
+                }
+            }
+            wait_until("the test cgroup to empty", SOON, || fs::remove_dir(p).is_ok() || !p.exists());
+        }
+        remove(&self.path);
+    }
+}
+
+fn parent(pid: u32) -> u32 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')').next().and_then(|r| r.split_whitespace().nth(1)).and_then(|p| p.parse().ok()).unwrap_or(0)
+}
+
+fn svc(sb: &Sandbox, letters: &str, dir: &Path) {
+    let out = sb.run(args![bin("rinit-svc"), letters, dir]);
+    assert!(out.status.success(), "rinit-svc {letters}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn wait_pid(svc: &Path, what: &str, f: impl Fn(u64) -> bool) {
+    wait_until(what, SOON, || status(svc).is_some_and(|s| f(s.pid) && !s.finishing));
+}
+
+// ------------------------------------------------------------------ stopping
+
+#[test]
+fn a_double_forking_run_is_gone_after_svc_d() {
+    let Some(cg) = CgTree::new("fork") else { return };
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    cg.delegate(&scan);
+    // The daemon leaves run's process group and session: only the cgroup
+    // still knows it belongs to the service.
+    let dir = sb.service("scan/svc", "setsid sh -c 'sleep 1000 & exit 0'\nexec sleep 1000");
+    let _p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
+    wait_until("run and the daemon in the service's cgroup", SOON, || cg.procs("svc").len() == 2);
+    let pids = cg.procs("svc");
+
+    svc(&sb, "-d", &dir);
+    wait_pid(&dir, "the service to be down", |p| p == 0);
+    assert_eq!(cg.procs("svc"), Vec::<u32>::new(), "the service's cgroup is empty once it is down");
+    for p in pids {
+        wait_until("every process of the service to be gone", SOON, || !alive(p as u64));
+    }
+    // Down for good: the supervisor removes the cgroup on its way out.
+    svc(&sb, "-x", &dir);
+    wait_until("the service's cgroup to be removed", SOON, || !cg.child("svc").exists());
+}
+
+#[test]
+fn timeout_kill_ends_processes_that_ignore_the_down_signal() {
+    let Some(cg) = CgTree::new("tk") else { return };
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    cg.delegate(&scan);
+    let dir = sb.service("scan/svc", "trap '' TERM\nsleep 1000 &\nexec sleep 1000");
+    sb.write("scan/svc/timeout-kill", "300\n");
+    let _p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
+    wait_until("two processes in the service's cgroup", SOON, || cg.procs("svc").len() == 2);
+    svc(&sb, "-d", &dir);
+    wait_pid(&dir, "the service to be down after timeout-kill", |p| p == 0);
+    assert_eq!(cg.procs("svc"), Vec::<u32>::new());
+}
+
+#[test]
+fn a_new_supervisor_ends_what_a_killed_one_left_running() {
+    let Some(cg) = CgTree::new("succ") else { return };
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    cg.delegate(&scan);
+    let dir = sb.service("scan/svc", "exec sleep 1000");
+    // The successor starts in the same pid namespace as soon as the first
+    // supervisor dies, as under a scanner.
+    let p = sb.spawn_in(&scan, args!["sh", "-c", "rinit-supervise svc; exec rinit-supervise svc"]);
+    wait_until("run in the service's cgroup", SOON, || cg.procs("svc").len() == 1);
+    let old = cg.procs("svc")[0];
+    let first = parent(old);
+    Command::new("kill").arg("-KILL").arg(first.to_string()).status().unwrap();
+
+    wait_until("a new run, alone in the cgroup", SOON, || {
+        let now = cg.procs("svc");
+        now.len() == 1 && now[0] != old && !alive(old as u64)
+    });
+    let out = p.output();
+    let warnings: Vec<&str> = out.lines().filter(|l| l.contains("earlier run")).collect();
+    assert_eq!(
+        warnings,
+        ["rinit-supervise: warning: cgroup svc holds 1 processes of an earlier run: killing them"],
+        "output: {out}"
+    );
+    wait_pid(&dir, "the service up again", |p| p != 0);
+}
+
+// ------------------------------------------------------------------ limits
+
+#[test]
+fn limits_are_written_into_the_service_cgroup_before_run() {
+    let Some(cg) = CgTree::new("lim") else { return };
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    cg.delegate(&scan);
+    // Core limits every cgroup v2 hierarchy has, whatever its controllers.
+    let dir = sb.service("scan/svc", "cat /proc/self/cgroup > seen\nexec sleep 1000");
+    sb.write("scan/svc/cgroup/cgroup.max.descendants", "3\n");
+    sb.write("scan/svc/cgroup/cgroup.max.depth", "2\n");
+    let p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
+    wait_until("run to report its cgroup", SOON, || sb.read("scan/svc/seen").contains("svc"));
+    let own = sb.read("scan/svc/seen");
+    assert!(own.lines().any(|l| l.starts_with("0::") && l.ends_with("/svc")), "run's cgroup: {own}");
+    assert_eq!(fs::read_to_string(cg.child("svc/cgroup.max.descendants")).unwrap(), "3\n");
+    assert_eq!(fs::read_to_string(cg.child("svc/cgroup.max.depth")).unwrap(), "2\n");
+    assert_eq!(p.output(), "", "no warning");
+    drop(dir);
+}
+
+#[test]
+fn a_refused_limit_is_one_warning_and_the_service_starts() {
+    let Some(cg) = CgTree::new("ref") else { return };
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    cg.delegate(&scan);
+    let dir = sb.service("scan/svc", "exec sleep 1000");
+    sb.write("scan/svc/cgroup/cgroup.max.depth", "lots\n");
+    sb.write("scan/svc/cgroup/cgroup.procs", "1\n");
+    let p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
+    wait_pid(&dir, "the service to be up", |p| p != 0);
+    wait_until("run in the cgroup", SOON, || cg.procs("svc").len() == 1);
+    let out = p.output();
+    let mut lines: Vec<&str> = out.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "rinit-supervise: warning: unable to apply ./cgroup/cgroup.max.depth: Invalid argument",
+            "rinit-supervise: warning: unable to apply ./cgroup/cgroup.procs: Operation not permitted",
+        ]
+    );
+}
+
+// ------------------------------------------------------------------ the tree
+
+#[test]
+fn the_scanner_tree_gets_a_cgroup_per_service_and_per_logger() {
+    let Some(cg) = CgTree::new("tree") else { return };
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    cg.delegate(&scan);
+    sb.service("scan/web", "exec sleep 1000");
+    sb.service("scan/web/log", "exec cat > /dev/null");
+    sb.service("scan/a.b", "exec sleep 1000");
+    let _p = sb.spawn_in(&scan, args![bin("rinit-scan"), "."]);
+    wait_until("three service cgroups, one process each", SOON, || {
+        ["web", "web.log", "a%2eb"].iter().all(|n| cg.procs(n).len() == 1)
+    });
+}
+
+#[test]
+fn without_a_delegated_cgroup_nothing_changes() {
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    let dir = sb.service("scan/svc", "cat /proc/self/cgroup > seen\nexec sleep 1000");
+    sb.write("scan/svc/cgroup/memory.max", "1M\n");
+    let p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
+    wait_pid(&dir, "the service to be up", |p| p != 0);
+    wait_until("run to report its cgroup", SOON, || !sb.read("scan/svc/seen").is_empty());
+    let mine = fs::read_to_string("/proc/self/cgroup").unwrap();
+    assert_eq!(sb.read("scan/svc/seen"), mine, "run stays in the supervisor's cgroup");
+    assert_eq!(p.output(), "");
+}
+
+#[test]
+fn a_cgroup_file_naming_no_cgroup2_directory_is_one_warning() {
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    let dir = sb.service("scan/svc", "exec sleep 1000");
+    fs::create_dir_all(scan.join(".s6-svscan")).unwrap();
+    fs::write(scan.join(".s6-svscan/cgroup"), format!("{}\n", sb.dir.display())).unwrap();
+    let p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
+    wait_pid(&dir, "the service to be up anyway", |p| p != 0);
+    assert_eq!(
+        p.output(),
+        "rinit-supervise: warning: .s6-svscan/cgroup names no cgroup v2 directory: running without a cgroup\n"
+    );
+}
