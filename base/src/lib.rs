@@ -15,3 +15,4 @@ pub mod status;
 pub mod sys;
 pub mod tai64n;
 pub mod wait;
+pub mod watchdog;
