@@ -10,13 +10,15 @@
 //! /sys, devtmpfs (if the basedir says so), a tmpfs on /run. Container mode
 //! (`-C`, `<basedir>/conf/container`, or any other pid namespace): no
 //! kernel mounts; the words after the options are the main program.
+//! Either way, a cgroup v2 directory is delegated to the scan directory
+//! when there is one: a cgroup per service.
 #![no_std]
 #![no_main]
 
 use base::err;
 use base::path::PathBuf;
 use base::sys::{self, Args};
-use rinit_init::{conf, mounts, stage1};
+use rinit_init::{cgroups, conf, mounts, stage1};
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit");
@@ -51,6 +53,7 @@ fn main(args: Args) -> ! {
         stage1::ensure_console();
     }
     stage1::prepare_live(&base, container);
+    cgroups::delegate(basedir, container);
     let mut path = None;
     let search = stage1::tree_path(basedir, &mut path);
 
