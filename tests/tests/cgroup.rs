@@ -5,6 +5,7 @@
 use rinit_tests::*;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
 use std::process::Command;
 
 /// A private cgroup for one test under the host's cgroup2 mount: killed and
@@ -241,4 +242,47 @@ fn a_cgroup_file_naming_no_cgroup2_directory_is_one_warning() {
         p.output(),
         "rinit-supervise: warning: .s6-svscan/cgroup names no cgroup v2 directory: running without a cgroup\n"
     );
+}
+
+// ------------------------------------------------------------------ stage 1
+
+#[test]
+fn container_mode_delegates_the_containers_own_cgroup() {
+    let Some(cg) = CgTree::new("ctr") else { return };
+    let sb = Sandbox::new();
+    let src = sb.mkdir("rc/default");
+    fs::write(src.join("type"), "bundle\n").unwrap();
+    fs::write(src.join("contents"), "").unwrap();
+    let out = sb.run(args![bin("rinit-rc-compile"), sb.path("compiled"), sb.path("rc")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let base = sb.path("base");
+    let out = sb.run(args![bin("rinit-maker"), "-C", "-c", base, "-b", bin_dir(), "-r", sb.path("compiled"), base]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen = sb.path("seen");
+    sb.script("base/run-image/service/svc/run", &format!("cat /proc/self/cgroup > {}\nexec sleep 1000", seen.display()));
+
+    // A container with its own cgroup namespace and cgroup2 mounted on
+    // /sys/fs/cgroup, as runtimes give them: the container's cgroup is the
+    // test's private one.
+    let log = fs::File::create(sb.path("out")).unwrap();
+    let mut p = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "echo $$ > \"$1/cgroup.procs\" && exec unshare --user --map-root-user --mount --pid --cgroup --fork \
+             --kill-child=SIGKILL -- sh -c 'mount -t cgroup2 none /sys/fs/cgroup && exec \"$0\" -c \"$1\"' \"$2\" \"$3\"",
+        )
+        .args([OsStr::new("sh"), cg.path.as_os_str(), bin("rinit").as_os_str(), base.as_os_str()])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    wait_until("the service in its own cgroup", SOON, || {
+        fs::read_to_string(&seen).is_ok_and(|s| s.lines().any(|l| l == "0::/svc"))
+    });
+    assert_eq!(cg.procs("svc").len(), 1);
+    assert!(!cg.procs("rinit.init").is_empty(), "pid 1 and the supervisors moved to rinit.init");
+    let out = sb.read("out");
+    assert!(out.contains("rinit: info: a cgroup per service, in /sys/fs/cgroup\n"), "{out}");
+    let _ = p.kill();
+    let _ = p.wait();
 }
