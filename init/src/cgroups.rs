@@ -74,8 +74,16 @@ fn machine_cgroup() -> Result<(PathBuf, Fd), &'static [u8]> {
     Ok((p, dir))
 }
 
-/// Container mode: the container's cgroup, if cgroup v2 and writable.
+/// The inode of the initial cgroup namespace (the kernel's PROC_CGROUP_INIT_INO).
+const INITIAL_CGROUP_NS: u64 = 0xEFFF_FFFB;
+
+/// Container mode: the container's cgroup, if cgroup v2 and writable, and
+/// the container's own: in the machine's cgroup namespace the cgroup is
+/// the host's (a pid namespace made by hand), shared with other trees.
 fn container_cgroup() -> Result<(PathBuf, Fd), &'static [u8]> {
+    if sys::stat(c"/proc/self/ns/cgroup").is_ok_and(|st| st.ino == INITIAL_CGROUP_NS) {
+        return Err(b"no cgroup namespace of the container's own");
+    }
     let mut buf = [0u8; 1024];
     let own = sys::read_file(c"/proc/self/cgroup", &mut buf).map_err(|_| &b"no /proc/self/cgroup"[..])?;
     let rel = own

@@ -68,8 +68,10 @@ pub fn enter(service: &CStr) {
         Err(e) => return err::warn_sys(&[b"unable to create the cgroup ", shown, b": running without one"], e),
     };
     OWN.store(fd.0, Ordering::Relaxed);
-    let count = cgroup::for_each_pid(fd, &mut |_| {}).unwrap_or(0);
-    if count > 0 {
+    // Populated, not "has pids": processes of another pid namespace are
+    // not listed, but still belong to the service.
+    if cgroup::populated(fd) == Ok(true) {
+        let count = cgroup::for_each_pid(fd, &mut |_| {}).unwrap_or(0);
         let mut n = Buf::<24>::new();
         n.u64(count as u64);
         err::warn(&[b"cgroup ", shown, b" holds ", n.as_bytes(), b" processes of an earlier run: killing them"]);

@@ -246,10 +246,9 @@ fn a_cgroup_file_naming_no_cgroup2_directory_is_one_warning() {
 
 // ------------------------------------------------------------------ stage 1
 
-#[test]
-fn container_mode_delegates_the_containers_own_cgroup() {
-    let Some(cg) = CgTree::new("ctr") else { return };
-    let sb = Sandbox::new();
+/// A container-mode basedir in the sandbox: an empty runlevel, and the
+/// service `svc`, which writes its /proc/self/cgroup into `seen`.
+fn container_basedir(sb: &Sandbox) -> (PathBuf, PathBuf) {
     let src = sb.mkdir("rc/default");
     fs::write(src.join("type"), "bundle\n").unwrap();
     fs::write(src.join("contents"), "").unwrap();
@@ -260,6 +259,29 @@ fn container_mode_delegates_the_containers_own_cgroup() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let seen = sb.path("seen");
     sb.script("base/run-image/service/svc/run", &format!("cat /proc/self/cgroup > {}\nexec sleep 1000", seen.display()));
+    (base, seen)
+}
+
+#[test]
+fn container_mode_without_a_cgroup_namespace_of_its_own_leaves_cgroups_alone() {
+    let mut sb = Sandbox::new();
+    let (base, seen) = container_basedir(&sb);
+    let p = sb.spawn_pid1(args![bin("rinit"), "-c", base]);
+    wait_until("the service to run", SOON, || fs::metadata(&seen).is_ok_and(|m| m.len() > 0));
+    let out = p.output();
+    assert!(
+        out.contains("rinit: info: no cgroup namespace of the container's own: services run without cgroups\n"),
+        "{out}"
+    );
+    let mine = fs::read_to_string("/proc/self/cgroup").unwrap();
+    assert_eq!(fs::read_to_string(&seen).unwrap(), mine);
+}
+
+#[test]
+fn container_mode_delegates_the_containers_own_cgroup() {
+    let Some(cg) = CgTree::new("ctr") else { return };
+    let sb = Sandbox::new();
+    let (base, seen) = container_basedir(&sb);
 
     // A container with its own cgroup namespace and cgroup2 mounted on
     // /sys/fs/cgroup, as runtimes give them: the container's cgroup is the
