@@ -132,7 +132,7 @@ pub fn for_each_pid(dir: Fd, f: &mut dyn FnMut(Pid)) -> Result<usize, Errno> {
 /// Sends `signo` to every process of the cgroup `dir`.
 pub fn signal_all(dir: Fd, signo: i32) -> Result<usize, Errno> {
     for_each_pid(dir, &mut |p| {
-        let _ = sys::kill(p, signo);
+        let _ = sys::kill(p, signo); // ESRCH: it has gone already
     })
 }
 
@@ -147,6 +147,7 @@ pub fn kill_all(dir: Fd) -> Result<(), Errno> {
     let frozen = write(dir, c"cgroup.freeze", b"1").is_ok();
     let r = signal_all(dir, sig::KILL).map(|_| ());
     if frozen {
+        // It froze a moment ago: thawing it fails only if it has gone.
         let _ = write(dir, c"cgroup.freeze", b"0");
     }
     r

@@ -53,6 +53,7 @@ pub fn run_script(basedir: &[u8], script: &[u8]) {
             }
             Ok(None) => {
                 err::warn(&[p.as_bytes(), b" is still running after the time allowed: killing it, going on"]);
+                // ESRCH: it ended meanwhile.
                 let _ = sys::kill(pid, sys::sig::KILL);
                 return;
             }
@@ -103,7 +104,8 @@ pub const REAP_EVERY_MS: u64 = 5;
 
 /// Waits until every process is gone or `ms` has passed; true if all gone.
 fn wait_all_gone(ms: u64) -> bool {
-    let end = sys::now_mono_ns() + ms * 1_000_000;
+    // The grace time comes from a request or conf/grace: saturate, never wrap.
+    let end = sys::now_mono_ns().saturating_add(ms.saturating_mul(1_000_000));
     loop {
         if reap_all() {
             return true;
@@ -119,6 +121,7 @@ fn wait_all_gone(ms: u64) -> bool {
 fn console_to_stdout() {
     match sys::open(c"/dev/console", Open::WRONLY | Open::NOCTTY, 0) {
         Ok(fd) => {
+            // dup2 onto 1 and 2 from a fresh descriptor cannot fail.
             let _ = sys::dup2(fd, sys::STDOUT);
             let _ = sys::dup2(fd, sys::STDERR);
             sys::close(fd);
@@ -144,6 +147,7 @@ fn pet() {
     let fd = WATCHDOG_FD.load(Ordering::Relaxed);
     if fd >= 0 {
         let mut unused = 0;
+        // A keepalive that fails is a reset to come: nothing to do about it.
         let _ = sys::ioctl_int(sys::Fd(fd), sys::wdioc::KEEPALIVE, &mut unused);
     }
 }
@@ -169,6 +173,7 @@ fn take_watchdog() -> Option<Watchdog> {
 
 /// Pid 1's half: never returns.
 pub fn finish() -> ! {
+    // Stage 3 goes on whatever fails: the machine must stop.
     let _ = sys::chdir(c"/");
     let _ = sys::sig_default(sys::sig::PIPE, false);
     let container = sys::lstat(layout::CONTAINER_FLAG).is_ok();
@@ -185,6 +190,7 @@ pub fn finish() -> ! {
     });
 
     err::info(&[b"sending all processes the TERM signal"]);
+    // ESRCH: no process left, which is the goal.
     let _ = sys::kill(-1, sys::sig::TERM);
     let _ = sys::kill(-1, sys::sig::CONT);
     let t0 = sys::now_mono_ns();
@@ -197,6 +203,7 @@ pub fn finish() -> ! {
     }
     err::info(&[b.as_bytes()]);
     err::info(&[b"sending all processes the KILL signal"]);
+    // ESRCH: no process left, which is the goal.
     let _ = sys::kill(-1, sys::sig::KILL);
     if !wait_all_gone(KILL_WAIT_MS) {
         err::warn(&[b"some processes survived SIGKILL"]);

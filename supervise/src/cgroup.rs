@@ -96,6 +96,8 @@ pub fn signal(signo: i32) -> bool {
 /// Kills every process of the service, at once.
 pub fn kill() {
     if let Some(fd) = own() {
+        // A failure leaves the processes to the next step: `end` waits for
+        // the cgroup to empty and warns.
         let _ = cgroup::kill_all(fd);
     }
 }
@@ -123,7 +125,7 @@ pub fn remove(service: &CStr) {
     if cgroup::name(service.to_bytes(), &mut name).is_ok()
         && let Some(n) = sys::cstr(name.as_bytes())
     {
-        let _ = sys::rmdir_in(Fd(tree), n);
+        let _ = sys::rmdir_in(Fd(tree), n); // EBUSY: processes stay in it, by request
     }
 }
 

@@ -96,6 +96,7 @@ fn a_double_forking_run_is_gone_after_svc_d() {
     let _p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
     wait_until("run and the daemon in the service's cgroup", SOON, || cg.procs("svc").len() == 2);
     let pids = cg.procs("svc");
+    wait_pid(&dir, "the service to be up", |p| p != 0);
 
     svc(&sb, "-d", &dir);
     wait_pid(&dir, "the service to be down", |p| p == 0);
@@ -118,6 +119,7 @@ fn timeout_kill_ends_processes_that_ignore_the_down_signal() {
     sb.write("scan/svc/timeout-kill", "300\n");
     let _p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
     wait_until("two processes in the service's cgroup", SOON, || cg.procs("svc").len() == 2);
+    wait_pid(&dir, "the service to be up", |p| p != 0);
     svc(&sb, "-d", &dir);
     wait_pid(&dir, "the service to be down after timeout-kill", |p| p == 0);
     assert_eq!(cg.procs("svc"), Vec::<u32>::new());
@@ -146,7 +148,7 @@ fn a_new_supervisor_ends_what_a_killed_one_left_running() {
     let warnings: Vec<&str> = out.lines().filter(|l| l.contains("earlier run")).collect();
     assert_eq!(
         warnings,
-        ["rinit-supervise: warning: cgroup svc holds 1 processes of an earlier run: killing them"],
+        ["rinit-supervise svc: warning: cgroup svc holds 1 processes of an earlier run: killing them"],
         "output: {out}"
     );
     wait_pid(&dir, "the service up again", |p| p != 0);
@@ -192,8 +194,8 @@ fn a_refused_limit_is_one_warning_and_the_service_starts() {
     assert_eq!(
         lines,
         [
-            "rinit-supervise: warning: unable to apply ./cgroup/cgroup.max.depth: Invalid argument",
-            "rinit-supervise: warning: unable to apply ./cgroup/cgroup.procs: Operation not permitted",
+            "rinit-supervise svc: warning: unable to apply ./cgroup/cgroup.max.depth: Invalid argument",
+            "rinit-supervise svc: warning: unable to apply ./cgroup/cgroup.procs: Operation not permitted",
         ]
     );
 }
@@ -240,7 +242,7 @@ fn a_cgroup_file_naming_no_cgroup2_directory_is_one_warning() {
     wait_pid(&dir, "the service to be up anyway", |p| p != 0);
     assert_eq!(
         p.output(),
-        "rinit-supervise: warning: .s6-svscan/cgroup names no cgroup v2 directory: running without a cgroup\n"
+        "rinit-supervise svc: warning: .s6-svscan/cgroup names no cgroup v2 directory: running without a cgroup\n"
     );
 }
 
@@ -301,7 +303,8 @@ fn container_mode_delegates_the_containers_own_cgroup() {
     wait_until("the service in its own cgroup", SOON, || {
         fs::read_to_string(&seen).is_ok_and(|s| s.lines().any(|l| l == "0::/svc"))
     });
-    assert_eq!(cg.procs("svc").len(), 1);
+    // `cat` may not have gone yet: wait for `sleep` alone.
+    wait_until("the service alone in its cgroup", SOON, || cg.procs("svc").len() == 1);
     assert!(!cg.procs("rinit.init").is_empty(), "pid 1 and the supervisors moved to rinit.init");
     let out = sb.read("out");
     assert!(out.contains("rinit: info: a cgroup per service, in /sys/fs/cgroup\n"), "{out}");
