@@ -183,6 +183,8 @@ pub fn finish() -> ! {
         console_to_stdout();
     }
     let wd = take_watchdog();
+    // Read now: /run, where the basedir link is, is unmounted before reboot(2).
+    let disarm_asked = crate::conf::exists(layout::BASEDIR_LINK.to_bytes(), crate::conf::WATCHDOG_DISARM);
     let r = request::read_action().unwrap_or(Request {
         action: Action::PowerOff,
         grace_ms: crate::conf::DEFAULT_GRACE_MS,
@@ -232,8 +234,8 @@ pub fn finish() -> ! {
         Action::Reboot => RebootAction::Reboot,
         Action::PowerOff | Action::Cancel => RebootAction::PowerOff,
     };
-    if let Some(w) = wd {
-        disarm_if_asked(w);
+    if let Some(w) = wd.filter(|_| disarm_asked) {
+        disarm(w);
     }
     pet();
     if let Err(e) = sys::reboot(how) {
@@ -249,10 +251,7 @@ pub fn finish() -> ! {
 
 /// `rinit-maker -V`: the magic close just before reboot(2), when the
 /// device knows it; otherwise the watchdog stays armed through the reboot.
-fn disarm_if_asked(w: Watchdog) {
-    if !crate::conf::exists(layout::BASEDIR_LINK.to_bytes(), crate::conf::WATCHDOG_DISARM) {
-        return;
-    }
+fn disarm(w: Watchdog) {
     if w.disarm() {
         WATCHDOG_FD.store(-1, Ordering::Relaxed);
         err::info(&[b"watchdog disarmed"]);
