@@ -250,14 +250,19 @@ fn a_cgroup_file_naming_no_cgroup2_directory_is_one_warning() {
 
 /// A container-mode basedir in the sandbox: an empty runlevel, and the
 /// service `svc`, which writes its /proc/self/cgroup into `seen`.
-fn container_basedir(sb: &Sandbox) -> (PathBuf, PathBuf) {
+fn container_basedir(sb: &Sandbox, maker: &[&str]) -> (PathBuf, PathBuf) {
     let src = sb.mkdir("rc/default");
     fs::write(src.join("type"), "bundle\n").unwrap();
     fs::write(src.join("contents"), "").unwrap();
     let out = sb.run(args![bin("rinit-rc-compile"), sb.path("compiled"), sb.path("rc")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let base = sb.path("base");
-    let out = sb.run(args![bin("rinit-maker"), "-C", "-c", base, "-b", bin_dir(), "-r", sb.path("compiled"), base]);
+    let mut a: Vec<std::ffi::OsString> = vec![bin("rinit-maker").into(), "-C".into(), "-c".into(), base.clone().into()];
+    a.extend(["-b".into(), bin_dir().into(), "-r".into(), sb.path("compiled").into()]);
+    a.extend(maker.iter().map(|w| w.into()));
+    a.push(base.clone().into());
+    let refs: Vec<&OsStr> = a.iter().map(|w| w.as_os_str()).collect();
+    let out = sb.run(&refs);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let seen = sb.path("seen");
     sb.script("base/run-image/service/svc/run", &format!("cat /proc/self/cgroup > {}\nexec sleep 1000", seen.display()));
@@ -267,7 +272,7 @@ fn container_basedir(sb: &Sandbox) -> (PathBuf, PathBuf) {
 #[test]
 fn container_mode_without_a_cgroup_namespace_of_its_own_leaves_cgroups_alone() {
     let mut sb = Sandbox::new();
-    let (base, seen) = container_basedir(&sb);
+    let (base, seen) = container_basedir(&sb, &[]);
     let p = sb.spawn_pid1(args![bin("rinit"), "-c", base]);
     wait_until("the service to run", SOON, || fs::metadata(&seen).is_ok_and(|m| m.len() > 0));
     let out = p.output();
@@ -279,17 +284,12 @@ fn container_mode_without_a_cgroup_namespace_of_its_own_leaves_cgroups_alone() {
     assert_eq!(fs::read_to_string(&seen).unwrap(), mine);
 }
 
-#[test]
-fn container_mode_delegates_the_containers_own_cgroup() {
-    let Some(cg) = CgTree::new("ctr") else { return };
-    let sb = Sandbox::new();
-    let (base, seen) = container_basedir(&sb);
-
-    // A container with its own cgroup namespace and cgroup2 mounted on
-    // /sys/fs/cgroup, as runtimes give them: the container's cgroup is the
-    // test's private one.
+/// rinit in container mode as a runtime starts it: its own cgroup
+/// namespace, cgroup2 on /sys/fs/cgroup, and `cg` as the container's cgroup.
+/// Its output goes to `out` in the sandbox.
+fn container_in(cg: &CgTree, sb: &Sandbox, base: &Path) -> std::process::Child {
     let log = fs::File::create(sb.path("out")).unwrap();
-    let mut p = Command::new("sh")
+    Command::new("sh")
         .arg("-c")
         .arg(
             "echo $$ > \"$1/cgroup.procs\" && exec unshare --user --map-root-user --mount --pid --cgroup --fork \
@@ -299,7 +299,15 @@ fn container_mode_delegates_the_containers_own_cgroup() {
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn container_mode_delegates_the_containers_own_cgroup() {
+    let Some(cg) = CgTree::new("ctr") else { return };
+    let sb = Sandbox::new();
+    let (base, seen) = container_basedir(&sb, &[]);
+    let mut p = container_in(&cg, &sb, &base);
     wait_until("the service in its own cgroup", SOON, || {
         fs::read_to_string(&seen).is_ok_and(|s| s.lines().any(|l| l == "0::/svc"))
     });
@@ -308,6 +316,25 @@ fn container_mode_delegates_the_containers_own_cgroup() {
     assert!(!cg.procs("rinit.init").is_empty(), "pid 1 and the supervisors moved to rinit.init");
     let out = sb.read("out");
     assert!(out.contains("rinit: info: a cgroup per service, in /sys/fs/cgroup\n"), "{out}");
+    // The container ends with its namespace; a kill that fails means it has ended already.
+    let _ = p.kill();
+    let _ = p.wait();
+}
+
+#[test]
+fn rinit_maker_n_turns_the_cgroup_per_service_off() {
+    let Some(cg) = CgTree::new("off") else { return };
+    let sb = Sandbox::new();
+    let (base, seen) = container_basedir(&sb, &["-n"]);
+    assert!(base.join("conf/no-cgroups").exists());
+    let mut p = container_in(&cg, &sb, &base);
+    wait_until("the service to run", SOON, || fs::read_to_string(&seen).is_ok_and(|s| s.contains("0::/")));
+    let own = fs::read_to_string(&seen).unwrap();
+    assert!(own.lines().any(|l| l == "0::/"), "the service stays in the container's cgroup: {own}");
+    assert!(!cg.child("svc").exists() && !cg.child("rinit.init").exists());
+    let out = sb.read("out");
+    assert!(out.contains("rinit: info: conf/no-cgroups: services run without cgroups\n"), "{out}");
+    // As above: the container ends with its namespace.
     let _ = p.kill();
     let _ = p.wait();
 }
