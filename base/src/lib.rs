@@ -5,10 +5,12 @@
 
 pub mod cgroup;
 pub mod control;
+pub mod bootclock;
 pub mod err;
 pub mod fifodir;
 pub mod fmt;
 pub mod options;
+pub mod out;
 pub mod path;
 pub mod servicedir;
 pub mod status;

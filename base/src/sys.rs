@@ -946,13 +946,13 @@ pub fn unlink(path: &CStr) -> Result<()> {
     Ok(rustix::fs::unlinkat(CWD, path, AtFlags::empty())?)
 }
 
-pub fn rmdir(path: &CStr) -> Result<()> {
-    Ok(rustix::fs::unlinkat(CWD, path, AtFlags::REMOVEDIR)?)
-}
-
 /// Removes the empty directory `name` of the directory `dir`.
 pub fn rmdir_in(dir: Fd, name: &CStr) -> Result<()> {
     Ok(rustix::fs::unlinkat(bfd(dir), name, AtFlags::REMOVEDIR)?)
+}
+
+pub fn rmdir(path: &CStr) -> Result<()> {
+    Ok(rustix::fs::unlinkat(CWD, path, AtFlags::REMOVEDIR)?)
 }
 
 pub fn mkdir(path: &CStr, mode: u32) -> Result<()> {

@@ -5,5 +5,7 @@ pub mod cgroup;
 pub mod deathtally;
 pub mod service;
 pub mod statustext;
+pub mod statusrow;
+pub mod statustable;
 pub mod scanctl;
 pub mod scandir;
