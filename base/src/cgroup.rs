@@ -103,6 +103,16 @@ pub fn populated(dir: Fd) -> Result<bool, Errno> {
     Ok(r? < 11 || buf.get(10) != Some(&b'0'))
 }
 
+/// The number in the interface file `file` of the cgroup `dir`
+/// (`memory.current`, `pids.current`); EINVAL when it holds none.
+pub fn read_u64(dir: Fd, file: &CStr) -> Result<u64, Errno> {
+    let mut buf = [0u8; 32];
+    let fd = sys::open_at(dir, file, Open::RDONLY | Open::NOFOLLOW, 0)?;
+    let r = sys::read(fd, &mut buf);
+    sys::close(fd);
+    fmt::parse_u64_line(buf.get(..r?).unwrap_or(&[])).ok_or(errno::EINVAL)
+}
+
 /// Calls `f` with each pid of `cgroup.procs` of `dir` (read a few bytes at
 /// a time: the list has no size limit); returns how many there were.
 pub fn for_each_pid(dir: Fd, f: &mut dyn FnMut(Pid)) -> Result<usize, Errno> {

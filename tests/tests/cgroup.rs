@@ -338,3 +338,43 @@ fn rinit_maker_n_turns_the_cgroup_per_service_off() {
     let _ = p.kill();
     let _ = p.wait();
 }
+
+// ------------------------------------------------------------------ rinit-status
+
+#[test]
+fn rinit_status_shows_the_cgroups_memory_and_processes() {
+    let Some(cg) = CgTree::new("status") else { return };
+    let mut sb = Sandbox::new();
+    let scan = sb.mkdir("scan");
+    sb.service("scan/svc", "exec sleep 1000");
+    let dir = sb.service("scan/plain", "exec sleep 1000");
+    let _p = sb.spawn_in(&scan, args![bin("rinit-supervise"), "plain"]);
+    wait_pid(&dir, "plain to be up", |p| p != 0);
+    let status = |sb: &Sandbox, j: bool| {
+        let o = if j { sb.run(args![bin("rinit-status"), "-j", scan]) } else { sb.run(args![bin("rinit-status"), scan]) };
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // No cgroup per service: no such columns.
+    assert!(!status(&sb, false).contains("MEMORY"));
+
+    cg.delegate(&scan);
+    let svc_dir = scan.join("svc");
+    let _q = sb.spawn_in(&scan, args![bin("rinit-supervise"), "svc"]);
+    wait_pid(&svc_dir, "svc to be up", |p| p != 0);
+    let table = status(&sb, false);
+    let head = table.lines().next().unwrap_or("");
+    assert!(head.split_whitespace().rev().take(2).eq(["PIDS", "MEMORY"]), "{table}");
+    // This host's cgroup v2 may lack the memory and pids controllers: the
+    // numbers are the kernel's when it has them, nothing when not.
+    let want = |f: &str| fs::read_to_string(cg.child("svc").join(f)).ok().map(|v| v.trim().to_owned());
+    let json = status(&sb, true);
+    let line = json.lines().find(|l| l.contains("\"name\":\"svc\"")).unwrap_or_else(|| panic!("{json}"));
+    for (key, file) in [("memory_current", "memory.current"), ("pids_current", "pids.current")] {
+        let shown = want(file).map_or(format!("\"{key}\":null"), |v| format!("\"{key}\":{v}"));
+        if key == "pids_current" || want(file).is_none() {
+            assert!(line.contains(&shown), "{line} lacks {shown}");
+        } else {
+            assert!(line.contains(&format!("\"{key}\":")), "{line}");
+        }
+    }
+}

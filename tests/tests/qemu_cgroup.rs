@@ -47,6 +47,7 @@ say "cgroup2 mounted on $(awk '$3 == "cgroup2" { print $2 }' /proc/mounts)"
 say "hog: memory.max $(cat $cg/hog/memory.max), $(grep oom_kill $cg/hog/memory.events)"
 say "bomb: pids.max $(cat $cg/bomb/pids.max), pids.current $(cat $cg/bomb/pids.current), refused forks: $(cat $cg/bomb/pids.events)"
 say "tick still runs: $(cat /run/ticks) ticks"
+rinit-status /run/service | grep -E '^(NAME|tick) ' | while read -r l; do say "status: $l"; done
 rinit-svc -d /run/service/bomb
 sleep 2
 say "bomb down: pids.current $(cat $cg/bomb/pids.current)"
@@ -225,6 +226,14 @@ fn cgroups_limits_and_the_watchdog_on_a_real_kernel() {
     assert!(field("tick still runs: ") >= 3.0, "the rest of the system did not run beside the fork bomb:\n{text}");
     let refused: u64 = text.lines().find(|l| l.contains("checker: bomb:")).and_then(|l| l.rsplit("max ").next()).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
     assert!(refused >= 1, "pids.max never refused the fork bomb a fork:\n{text}");
+    // rinit-status shows what the tick service's cgroup counts: `sh` and its `sleep`.
+    let head = text.lines().find(|l| l.starts_with("checker: status: NAME")).unwrap_or_else(|| panic!("no status:\n{text}"));
+    assert!(head.split_whitespace().rev().take(2).eq(["PIDS", "MEMORY"]), "{head}");
+    let tick = text.lines().find(|l| l.starts_with("checker: status: tick ")).unwrap_or_else(|| panic!("no tick:\n{text}"));
+    let cells: Vec<&str> = tick.split_whitespace().collect();
+    let (mem, pids) = (cells[cells.len() - 2], cells[cells.len() - 1]);
+    assert!(mem.ends_with('K') && mem.trim_end_matches('K').parse::<u64>().unwrap() > 0, "{tick}");
+    assert!((1..=3).contains(&pids.parse::<u64>().unwrap()), "{tick}");
     let oom: u64 = text.lines().find_map(|l| l.split("oom_kill ").nth(1)).and_then(|n| n.trim().parse().ok()).unwrap_or(0);
     assert!(oom >= 2, "oom_kill {oom}:\n{text}");
     let armed = field("pets the watchdog: up at ");
