@@ -120,7 +120,7 @@ const ERRORS: &[u8] = b"\x01Operation not permitted\0\x02No such file or directo
       \x0cCannot allocate memory\0\x0dPermission denied\0\x0eBad address\0\
       \x10Device or resource busy\0\x11File exists\0\x12Invalid cross-device link\0\
       \x13No such device\0\x14Not a directory\0\x15Is a directory\0\x16Invalid argument\0\
-      \x17Too many open files in system\0\x18Too many open files\0\x1aText file busy\0\
+      \x17Too many open files in system\0\x18Too many open files\0\x19Inappropriate ioctl for device\0\x1aText file busy\0\
       \x1bFile too large\0\x1cNo space left on device\0\x1dIllegal seek\0\
       \x1eRead-only file system\0\x1fToo many links\0\x20Broken pipe\0\
       \x22Numerical result out of range\0\x24File name too long\0\

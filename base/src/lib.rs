@@ -3,6 +3,7 @@
 //! is fixed, every capacity a named constant.
 #![cfg_attr(not(test), no_std)]
 
+pub mod cgroup;
 pub mod control;
 pub mod bootclock;
 pub mod err;
@@ -16,3 +17,4 @@ pub mod status;
 pub mod sys;
 pub mod tai64n;
 pub mod wait;
+pub mod watchdog;

@@ -44,6 +44,7 @@ pub mod errno {
     pub const EISDIR: Errno = Errno(21);
     pub const EINVAL: Errno = Errno(22);
     pub const EMFILE: Errno = Errno(24);
+    pub const EFBIG: Errno = Errno(27);
     pub const ENOSPC: Errno = Errno(28);
     pub const EROFS: Errno = Errno(30);
     pub const EPIPE: Errno = Errno(32);
@@ -1071,6 +1072,33 @@ pub fn lstat(path: &CStr) -> Result<Stat> {
 
 pub fn fstat(fd: Fd) -> Result<Stat> {
     Ok(to_stat(rustix::fs::fstat(bfd(fd))?))
+}
+
+/// The watchdog driver's requests (<linux/watchdog.h>; the asm-generic
+/// ioctl encoding of x86_64, aarch64 and riscv64).
+pub mod wdioc {
+    pub const GETSUPPORT: u32 = 0x8028_5700;
+    pub const KEEPALIVE: u32 = 0x8004_5705;
+    pub const SETTIMEOUT: u32 = 0xc004_5706;
+    pub const GETTIMEOUT: u32 = 0x8004_5707;
+}
+
+/// ioctl(2) whose argument is one int, read and written by the kernel
+/// (the watchdog's requests). GETSUPPORT's 40-byte struct starts with
+/// its options word, so a 40-byte buffer is passed for every request.
+pub fn ioctl_int(fd: Fd, request: u32, value: &mut i32) -> Result<()> {
+    let mut arg = [0i32; 10];
+    arg[0] = *value;
+    // SAFETY: arg is a valid 40-byte buffer, as large as any of the
+    // requests reads or writes.
+    ret(unsafe { sc::syscall!(IOCTL, fd.0 as usize, request as usize, arg.as_mut_ptr() as usize) })?;
+    *value = arg[0];
+    Ok(())
+}
+
+/// The file system type (statfs f_type) of the file `fd` is on.
+pub fn fstatfs_type(fd: Fd) -> Result<u64> {
+    Ok(rustix::fs::fstatfs(bfd(fd))?.f_type as u64)
 }
 
 /// Is `path` there and executable by us?

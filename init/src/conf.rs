@@ -21,6 +21,15 @@ pub const ENVSTORE: &[u8] = b"envstore";
 pub const CONTAINER: &[u8] = b"container";
 /// Default grace time in milliseconds between TERM and KILL at shutdown (default 2000).
 pub const GRACE: &[u8] = b"grace";
+/// The hardware watchdog pid 1 pets: `device,interval_ms,timeout_ms`
+/// (absent: none). Handed to the scanner as `-W`, read again by stage 3.
+pub const WATCHDOG: &[u8] = b"watchdog";
+/// Present: stage 3 disarms the watchdog (magic close) just before
+/// reboot(2), if the device allows it. Absent: it stays armed.
+pub const WATCHDOG_DISARM: &[u8] = b"watchdog-disarm";
+/// Present: no cgroup per service (stage 1 neither mounts cgroup2 nor
+/// delegates a cgroup to the scan directory).
+pub const NO_CGROUPS: &[u8] = b"no-cgroups";
 
 pub const DEFAULT_UMASK: u32 = 0o022;
 pub const DEFAULT_RUNLEVEL: &[u8] = b"default";

@@ -8,6 +8,7 @@
 /// buffer code (a second size would monomorphise it again).
 pub type Line = base::fmt::Buf<{ base::err::MSG_MAX }>;
 
+pub mod cgroups;
 pub mod conf;
 pub mod container;
 pub mod envdir;

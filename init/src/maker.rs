@@ -37,6 +37,9 @@ pub struct Config<'a> {
     pub grace_ms: Option<&'a [u8]>,
     pub compiled: &'a [u8],
     pub container: bool,
+    pub watchdog: Option<&'a [u8]>,
+    pub watchdog_disarm: bool,
+    pub no_cgroups: bool,
 }
 
 /// The failing path and why.
@@ -133,8 +136,11 @@ fn make_conf(dir: &[u8], c: &Config) -> R {
     setting(dir, conf::ENVSTORE, c.envstore)?;
     setting(dir, conf::RUNLEVEL, c.runlevel)?;
     setting(dir, conf::GRACE, c.grace_ms)?;
-    if c.container {
-        setting(dir, conf::CONTAINER, Some(b""))?;
+    setting(dir, conf::WATCHDOG, c.watchdog)?;
+    for (on, name) in [(c.container, conf::CONTAINER), (c.watchdog_disarm, conf::WATCHDOG_DISARM), (c.no_cgroups, conf::NO_CGROUPS)] {
+        if on {
+            setting(dir, name, Some(b""))?;
+        }
     }
     let mut path = Buf::<1024>::new();
     match c.path {

@@ -18,6 +18,8 @@ use base::err;
 use base::fmt;
 use base::path::PathBuf;
 use base::sys::{self, errno, Open, RebootAction};
+use base::watchdog::{self, Watchdog};
+use core::sync::atomic::{AtomicI32, Ordering};
 
 /// How long the KILL round waits for the last processes to be reaped.
 pub const KILL_WAIT_MS: u64 = 2000;
@@ -45,7 +47,10 @@ pub fn run_script(basedir: &[u8], script: &[u8]) {
     let st = loop {
         match sys::wait_pid_nohang(pid) {
             Ok(Some(st)) => break st,
-            Ok(None) if sys::now_mono_ns() < end => sys::sleep_ms(REAP_EVERY_MS),
+            Ok(None) if sys::now_mono_ns() < end => {
+                pet();
+                sys::sleep_ms(REAP_EVERY_MS)
+            }
             Ok(None) => {
                 err::warn(&[p.as_bytes(), b" is still running after the time allowed: killing it, going on"]);
                 // ESRCH: it ended meanwhile.
@@ -108,6 +113,7 @@ fn wait_all_gone(ms: u64) -> bool {
         if sys::now_mono_ns() >= end {
             return false;
         }
+        pet();
         sys::sleep_ms(REAP_EVERY_MS);
     }
 }
@@ -165,6 +171,39 @@ fn container_exit_code() -> i32 {
     }
 }
 
+/// The watchdog stage 3 pets (-1: none).
+static WATCHDOG_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// A keepalive for the watchdog, if there is one. Stage 3's waits are
+/// short polls: a keepalive each time round costs one ioctl.
+fn pet() {
+    let fd = WATCHDOG_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        let mut unused = 0;
+        // A keepalive that fails is a reset to come: nothing to do about it.
+        let _ = sys::ioctl_int(sys::Fd(fd), sys::wdioc::KEEPALIVE, &mut unused);
+    }
+}
+
+/// The basedir's watchdog, as the scanner handed it over (open on
+/// `watchdog::HANDOVER_FD`), or opened anew: stage 3 keeps it alive until
+/// reboot(2).
+fn take_watchdog() -> Option<Watchdog> {
+    let conf = crate::conf::get(layout::BASEDIR_LINK.to_bytes(), crate::conf::WATCHDOG)?;
+    let handed = sys::fstat(watchdog::HANDOVER_FD).is_ok_and(|st| st.kind == sys::FileType::CharacterDevice);
+    let w = watchdog::parse(conf.as_bytes()).and_then(|s| Watchdog::open(&s, handed.then_some(watchdog::HANDOVER_FD)));
+    match w {
+        Ok(w) => {
+            WATCHDOG_FD.store(w.fd.0, Ordering::Relaxed);
+            Some(w)
+        }
+        Err(e) => {
+            err::warn_sys(&[b"unable to use the watchdog ", conf.as_bytes()], e);
+            None
+        }
+    }
+}
+
 /// Pid 1's half: never returns.
 pub fn finish() -> ! {
     // Stage 3 goes on whatever fails: the machine must stop.
@@ -176,6 +215,9 @@ pub fn finish() -> ! {
         // must stop being one, and the console is where the last words go.
         console_to_stdout();
     }
+    let wd = take_watchdog();
+    // Read now: /run, where the basedir link is, is unmounted before reboot(2).
+    let disarm_asked = crate::conf::exists(layout::BASEDIR_LINK.to_bytes(), crate::conf::WATCHDOG_DISARM);
     let r = request::read_action().unwrap_or(Request {
         action: Action::PowerOff,
         grace_ms: crate::conf::DEFAULT_GRACE_MS,
@@ -216,6 +258,7 @@ pub fn finish() -> ! {
         b.push(b"system ").push(r.action.name());
     }
     err::info(&[b"syncing disks"]);
+    pet();
     sys::sync();
     crate::uptime::push_now(&mut b);
     err::info(&[b.as_bytes()]);
@@ -227,12 +270,28 @@ pub fn finish() -> ! {
         Action::Reboot => RebootAction::Reboot,
         Action::PowerOff | Action::Cancel => RebootAction::PowerOff,
     };
+    if let Some(w) = wd.filter(|_| disarm_asked) {
+        disarm(w);
+    }
+    pet();
     if let Err(e) = sys::reboot(how) {
         err::warn_sys(&[b"unable to ", r.action.name()], e);
     }
-    // Pid 1 must not exit: that would panic the kernel.
+    // Pid 1 must not exit: that would panic the kernel. No more keepalives:
+    // a watchdog resets a machine that could not stop.
     loop {
         sys::sleep_ms(60_000);
         reap_all();
+    }
+}
+
+/// `rinit-maker -V`: the magic close just before reboot(2), when the
+/// device knows it; otherwise the watchdog stays armed through the reboot.
+fn disarm(w: Watchdog) {
+    if w.disarm() {
+        WATCHDOG_FD.store(-1, Ordering::Relaxed);
+        err::info(&[b"watchdog disarmed"]);
+    } else {
+        err::warn(&[b"the watchdog has no magic close: it stays armed"]);
     }
 }

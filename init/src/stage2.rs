@@ -144,8 +144,16 @@ fn exec_scanner(s: &Stage2, ready: Option<Fd>) -> ! {
     envdir::tree_env(&mut env, s.basedir, s.container);
     let search = env.get(b"PATH").unwrap_or(envdir::DEFAULT_PATH);
     let mut num = crate::Line::new();
-    let mut argv = ArgvBuf::<6>::new();
+    let mut argv = ArgvBuf::<8>::new();
     argv.push(c"rinit-scan");
+    let mut wd = crate::Line::new();
+    if let Some(v) = conf::get(s.basedir, conf::WATCHDOG) {
+        wd.push(v.as_bytes()).byte(0);
+        if let Some(spec) = sys::cstr(wd.as_bytes()) {
+            argv.push(c"-W");
+            argv.push(spec);
+        }
+    }
     if let Some(fd) = ready {
         num.u64(fd.0 as u64).byte(0);
         if let (Ok(()), Some(n)) = (sys::set_cloexec(fd, false), sys::cstr(num.as_bytes())) {

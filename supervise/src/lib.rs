@@ -1,6 +1,7 @@
 //! Modules shared by the scanner, the supervisor and the control tools.
 #![cfg_attr(not(test), no_std)]
 
+pub mod cgroup;
 pub mod deathtally;
 pub mod service;
 pub mod statustext;

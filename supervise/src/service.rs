@@ -8,6 +8,7 @@
 //! (`#[inline(never)]` on some entry points: measured, it makes the binary
 //! smaller.)
 
+use crate::cgroup;
 use crate::deathtally;
 use base::fmt;
 use base::servicedir as sd;
@@ -118,6 +119,7 @@ impl Service {
             State::Up | State::LastUp => {
                 if self.dying {
                     self.kill(sig::KILL);
+                    cgroup::kill();
                     self.deadline = Some(now + KILL_REPEAT_NS);
                 }
             }
@@ -125,6 +127,7 @@ impl Service {
                 err::warn(&[b"./finish timed out: sending it KILL"]);
                 self.kill(sig::CONT);
                 self.kill(sig::KILL);
+                cgroup::kill();
                 self.deadline = Some(now + KILL_REPEAT_NS);
             }
         }
@@ -300,12 +303,15 @@ impl Service {
         }
     }
 
-    /// The down signal, then CONT (a stopped process must see it), and the
-    /// timeout-kill clock.
+    /// The down signal, then CONT (a stopped process must see it), to `run`
+    /// or to the service's whole cgroup, and the timeout-kill clock.
     fn stop(&mut self) {
         self.st.want_up = false;
-        self.kill(setting(sd::down_signal(HERE), sd::DOWN_SIGNAL, sig::TERM));
-        self.kill(sig::CONT);
+        for s in [setting(sd::down_signal(HERE), sd::DOWN_SIGNAL, sig::TERM), sig::CONT] {
+            if !cgroup::signal(s) {
+                self.kill(s);
+            }
+        }
         self.st.paused = false;
         self.announce();
         let t = setting(sd::timeout_kill(HERE), sd::TIMEOUT_KILL, 0);
@@ -317,6 +323,7 @@ impl Service {
 
     /// `run` died: record it, then run `finish` (true) or go down (false).
     fn run_died(&mut self, ws: WaitStatus) -> bool {
+        cgroup::end();
         let now = Tai64n::now();
         self.st.wstat = ws.0 as u16;
         self.st.paused = false;
@@ -356,6 +363,7 @@ impl Service {
 
     /// `finish` ended: exit 125 means "do not restart".
     fn finish_done(&mut self, ws: WaitStatus) {
+        cgroup::end();
         if ws.exited() == Some(125) {
             self.st.want_up = false;
             self.down_and_ready(b"OD");
@@ -420,6 +428,7 @@ impl Service {
         let notify = setting(sd::notification_fd(HERE), sd::NOTIFICATION_FD, None);
         let nosetsid = setting(sd::nosetsid(HERE), sd::NOSETSID, false);
         let lock = setting(sd::lock_fd(HERE), sd::LOCK_FD, None).unwrap_or(u32::MAX);
+        cgroup::apply_limits();
         let none = (Fd(-1), Fd(-1));
         let pipes = sys::pipe().and_then(|rep| match notify {
             None => Ok((rep, none)),
@@ -548,7 +557,7 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
         // EPERM: already a session leader, which is what is wanted.
         let _ = sys::setsid();
     }
-    let mut r = Ok(());
+    let mut r = cgroup::join();
     if notify.1 != u32::MAX {
         r = sys::dup2(notify.0, Fd(notify.1 as i32));
     }
@@ -578,6 +587,9 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
 /// signal killed it, SIGNAL that signal (0 if none).
 fn finish_child(name: &CStr, ws: WaitStatus, pgid: Pid) -> ! {
     reset_signals();
+    if let Err(e) = cgroup::join() {
+        err::warn_sys(&[b"unable to join the service's cgroup"], e);
+    }
     // EPERM: already a session leader, which is what is wanted.
     let _ = sys::setsid();
     let mut bufs = [[0u8; 21]; 3];

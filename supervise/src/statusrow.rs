@@ -10,7 +10,7 @@
 use crate::deathtally::{self, Summary};
 use base::status::{self, Status};
 use base::sys::{self, errno, Errno};
-use base::{control, servicedir};
+use base::{cgroup, control, servicedir};
 
 /// Most rows one table holds (services, loggers and rinit-rc's oneshots
 /// and bundles together).
@@ -87,6 +87,10 @@ pub struct Row {
     /// What failed and how, for a `Bad` row.
     pub error: Option<(&'static [u8], Errno)>,
     pub rc: Rc,
+    /// The service's cgroup's `memory.current` and `pids.current`, when
+    /// the tree has a cgroup per service and the controller is enabled.
+    pub memory: Option<u64>,
+    pub pids: Option<u64>,
 }
 
 const EMPTY: Row = Row {
@@ -106,6 +110,8 @@ const EMPTY: Row = Row {
     notifies: false,
     error: None,
     rc: Rc { kind: None, up: false },
+    memory: None,
+    pids: None,
 };
 
 /// The table: rows in the order they were added until `sort`.
@@ -238,6 +244,23 @@ fn read_in(row: &mut Row, dir: sys::Fd) {
         _ if notifies && !st.ready => State::StartingNotReady,
         _ => State::Up,
     };
+}
+
+/// With a cgroup per service (`tree`, the delegated cgroup): the memory and
+/// the processes of the service `name` (`NAME` or `NAME/log`), as its
+/// cgroup counts them. A cgroup or a file that is not there is nothing.
+pub fn read_cgroup(row: &mut Row, tree: sys::Fd, name: &[u8]) {
+    let mut n = cgroup::Name::new();
+    let Some(dir) = cgroup::name(name, &mut n)
+        .ok()
+        .and_then(|_| sys::cstr(n.as_bytes()))
+        .and_then(|c| sys::open_at(tree, c, sys::Open::RDONLY | sys::Open::DIRECTORY | sys::Open::NOFOLLOW, 0).ok())
+    else {
+        return;
+    };
+    row.memory = cgroup::read_u64(dir, c"memory.current").ok();
+    row.pids = cgroup::read_u64(dir, c"pids.current").ok();
+    sys::close(dir);
 }
 
 fn bad(row: &mut Row, what: &'static [u8], e: Errno) {

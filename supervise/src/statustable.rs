@@ -22,6 +22,8 @@ pub enum Column {
     Want,
     Type,
     Rc,
+    Memory,
+    Pids,
 }
 
 /// The columns of every table.
@@ -48,6 +50,8 @@ pub const WITH_RC: &[Column] = &[
     Column::Type,
     Column::Rc,
 ];
+/// The columns added when the tree has a cgroup per service.
+pub const CGROUP: &[Column] = &[Column::Memory, Column::Pids];
 /// Most columns a table has.
 pub const MAX_COLUMNS: usize = 16;
 
@@ -77,6 +81,8 @@ impl Column {
             Column::Want => b"WANT",
             Column::Type => b"TYPE",
             Column::Rc => b"RC",
+            Column::Memory => b"MEMORY",
+            Column::Pids => b"PIDS",
         }
     }
 
@@ -92,6 +98,8 @@ impl Column {
             Column::Want => b"wanted",
             Column::Type => b"type",
             Column::Rc => b"rc",
+            Column::Memory => b"memory_current",
+            Column::Pids => b"pids_current",
         }
     }
 
@@ -141,6 +149,20 @@ impl Column {
                 None => Value::Nothing,
             },
             Column::Rc if r.rc.kind.is_some() => text(out, if r.rc.up { b"up" } else { b"down" }),
+            // Bytes for tools, KiB for people.
+            Column::Memory if r.memory.is_some() => {
+                let m = r.memory.unwrap_or(0);
+                if json {
+                    out.u64(m);
+                } else {
+                    out.u64(m.div_ceil(1024)).push(b"K");
+                }
+                Value::Number
+            }
+            Column::Pids if r.pids.is_some() => {
+                out.u64(r.pids.unwrap_or(0));
+                Value::Number
+            }
             _ => Value::Nothing,
         }
     }

@@ -8,7 +8,7 @@ use base::sys::{self, Args};
 use rinit_init::layout;
 use rinit_init::maker::{self, Config};
 
-const USAGE: &[u8] = b"rinit-maker [ -c basedir ] [ -b bindir ] [ -r compiled ] [ -G getty ] [ -1 ] [ -L ] [ -B ] [ -p path ] [ -m umask ] [ -t 0|1|2|3 ] [ -d devdir ] [ -s envstore ] [ -D runlevel ] [ -q grace_ms ] [ -C ] dir";
+const USAGE: &[u8] = b"rinit-maker [ -c basedir ] [ -b bindir ] [ -r compiled ] [ -G getty ] [ -1 ] [ -L ] [ -B ] [ -p path ] [ -m umask ] [ -t 0|1|2|3 ] [ -d devdir ] [ -s envstore ] [ -D runlevel ] [ -q grace_ms ] [ -C ] [ -W device,interval_ms,timeout_ms ] [ -V ] [ -n ] dir";
 
 const HELP: &[u8] = concat!(
     "rinit-maker [ options ] dir: write a basedir for rinit into dir.\n",
@@ -28,6 +28,10 @@ const HELP: &[u8] = concat!(
     "  -D runlevel  the runlevel (bundle) rc.init brings up (default default)\n",
     "  -q grace_ms  time between TERM and KILL at shutdown, ms (default 2000)\n",
     "  -C           container mode always (no kernel mounts, no catch-all logger, exit instead of reboot)\n",
+    "  -W device,interval_ms,timeout_ms\n",
+    "               pid 1 pets this hardware watchdog (e.g. /dev/watchdog,5000,30000) until reboot(2)\n",
+    "  -V           disarm the watchdog just before reboot(2), if the device allows (default: stays armed)\n",
+    "  -n           no cgroup per service (stage 1 does not mount cgroup2 nor delegate a cgroup)\n",
     "  --help       this text\n",
 ).as_bytes();
 
@@ -54,6 +58,9 @@ fn main(args: Args) -> ! {
         grace_ms: None,
         compiled: b"/etc/rinit-rc/compiled",
         container: false,
+        watchdog: None,
+        watchdog_disarm: false,
+        no_cgroups: false,
     };
     let mut i = 1;
     let mut dir = None;
@@ -91,6 +98,9 @@ fn main(args: Args) -> ! {
             b"-D" => c.runlevel = Some(value()),
             b"-q" => c.grace_ms = Some(value()),
             b"-C" => c.container = true,
+            b"-W" => c.watchdog = Some(value()),
+            b"-V" => c.watchdog_disarm = true,
+            b"-n" => c.no_cgroups = true,
             _ if a.starts_with(b"-") => err::usage(USAGE),
             _ => {
                 if dir.replace(a).is_some() {
@@ -112,6 +122,11 @@ fn main(args: Args) -> ! {
         if base::fmt::parse_u64(g).is_none() {
             err::fatal(err::EXIT_USAGE, &[b"bad grace time: ", g]);
         }
+    }
+    if let Some(w) = c.watchdog
+        && base::watchdog::parse(w).is_err()
+    {
+        err::fatal(err::EXIT_USAGE, &[b"bad watchdog (device,interval_ms,timeout_ms, interval shorter than timeout): ", w]);
     }
     match maker::make(dir, &c) {
         Ok(()) => sys::exit(0),

@@ -14,13 +14,16 @@
 //! Zero configuration (a container with no basedir, see `container`):
 //! rinit stays pid 1 (or a subreaper) and runs CMD, the services it finds,
 //! and the end, itself.
+//!
+//! With a basedir, in either mode, a cgroup v2 directory is delegated to
+//! the scan directory when there is one: a cgroup per service.
 #![no_std]
 #![no_main]
 
 use base::err;
 use base::path::PathBuf;
 use base::sys::{self, Args};
-use rinit_init::{conf, container, mounts, stage1};
+use rinit_init::{cgroups, conf, container, mounts, stage1};
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit");
@@ -64,6 +67,7 @@ fn main(args: Args) -> ! {
         stage1::ensure_console();
     }
     stage1::prepare_live(&base, container);
+    cgroups::delegate(basedir, container);
     // Time 0 of the boot's timeline (`rinit-rc timeline`).
     if let Err(e) = base::bootclock::record(t0) {
         err::warn_sys(&[b"unable to write ", base::bootclock::FILE.to_bytes()], e);

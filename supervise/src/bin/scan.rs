@@ -9,14 +9,15 @@
 
 use base::err;
 use base::fmt;
+use base::watchdog::{self, Watchdog};
 use base::sys::{self, errno, Args, Errno, Fd, PollFd};
 use core::ffi::CStr;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use base::options::{self as getopt, Opt};
 use rinit_supervise::scanctl::{self, Control};
 use rinit_supervise::scandir::{self, Table};
 
-const USAGE: &[u8] = b"rinit-scan [ -t rescan_ms ] [ -C services_max ] [ -d notif_fd ] [ scandir ]";
+const USAGE: &[u8] = b"rinit-scan [ -t rescan_ms ] [ -C services_max ] [ -d notif_fd ] [ -W device,interval_ms,timeout_ms ] [ scandir ]";
 
 static TABLE: sys::StaticCell<Table> = sys::StaticCell::new(Table::new());
 
@@ -41,7 +42,8 @@ fn main(args: Args) -> ! {
     let Some(table) = TABLE.take() else { err::fatal(err::EXIT_SYS, &[b"service table taken twice"]) };
     table.max = opt.max;
 
-    let mut s = Scanner { table, rescan_ms: opt.rescan_ms, next_scan: 0, ending: false };
+    let wd = opt.watchdog.and_then(open_watchdog);
+    let mut s = Scanner { table, rescan_ms: opt.rescan_ms, next_scan: 0, ending: false, wd };
     s.scan();
     s.table.start_due(now_ms() as u32);
     if let Some(fd) = opt.notify {
@@ -56,14 +58,19 @@ struct Options {
     rescan_ms: u64,
     max: usize,
     notify: Option<Fd>,
+    watchdog: Option<&'static [u8]>,
     dir: &'static CStr,
 }
 
 fn options(args: Args) -> Options {
-    let mut o = Options { rescan_ms: 0, max: scandir::MAX_SERVICES, notify: None, dir: c"." };
-    let mut opts = getopt::Options::new(args, b"t:C:d:");
+    let mut o = Options { rescan_ms: 0, max: scandir::MAX_SERVICES, notify: None, watchdog: None, dir: c"." };
+    let mut opts = getopt::Options::new(args, b"t:C:d:W:");
     for opt in &mut opts {
         let Opt::Value(letter, value) = opt else { err::usage(USAGE) };
+        if letter == b'W' {
+            o.watchdog = Some(value);
+            continue;
+        }
         let Some(n) = fmt::parse_u64(value) else { err::usage(USAGE) };
         match letter {
             b't' => o.rescan_ms = n,
@@ -90,6 +97,8 @@ struct Scanner {
     next_scan: u64,
     /// Told to end: waiting for the supervisors to exit.
     ending: bool,
+    /// Petted from this loop: if the loop hangs, the machine resets.
+    wd: Option<Watchdog>,
 }
 
 impl Scanner {
@@ -106,6 +115,11 @@ impl Scanner {
             let mut timeout = restart.map_or(-1, |ms| ms as i64);
             if self.rescan_ms > 0 && !self.ending {
                 let t = self.next_scan.saturating_sub(now).min(86_400_000) as i64;
+                timeout = if timeout < 0 { t } else { timeout.min(t) };
+            }
+            if let Some(wd) = &mut self.wd {
+                wd.pet(now);
+                let t = wd.due_in(now);
                 timeout = if timeout < 0 { t } else { timeout.min(t) };
             }
             let mut fds = [PollFd::read(sigfd), PollFd::read(ctl.fifo)];
@@ -190,8 +204,38 @@ fn keep_std_fds_open() {
     }
 }
 
+/// The watchdog, once opened: `finish` and `crash` get it open.
+static WATCHDOG_FD: AtomicI32 = AtomicI32::new(-1);
+
+/// `-W`: a device that cannot be used is a warning, never the end of pid 1.
+fn open_watchdog(spec: &[u8]) -> Option<Watchdog> {
+    let w = watchdog::parse(spec).and_then(|s| Watchdog::open(&s, None));
+    match w {
+        Ok(w) => {
+            WATCHDOG_FD.store(w.fd.0, Ordering::Relaxed);
+            Some(w)
+        }
+        Err(e) => {
+            err::warn_sys(&[b"unable to use the watchdog ", spec, b": running without it"], e);
+            None
+        }
+    }
+}
+
+/// Before the exec into `finish` or `crash`: the watchdog stays open, on
+/// `watchdog::HANDOVER_FD`, so the next program can go on petting it.
+fn hand_over_watchdog() {
+    let fd = WATCHDOG_FD.load(Ordering::Relaxed);
+    if fd >= 0 {
+        // Only an exec follows: a failure there loses the device, which
+        // then resets the machine unless the next program opens it again.
+        let _ = if fd == watchdog::HANDOVER_FD.0 { sys::set_cloexec(Fd(fd), false) } else { sys::dup2(Fd(fd), watchdog::HANDOVER_FD) };
+    }
+}
+
 /// The clean end: become `.s6-svscan/finish`, or exit 0 without one.
 fn finish() -> ! {
+    hand_over_watchdog();
     let e = scanctl::become_(scanctl::FINISH);
     if is_machine_init() {
         // The machine's pid 1 must not exit (the kernel would panic): the
@@ -225,6 +269,7 @@ fn crash() -> ! {
     // A panic on the way down must not loop back here and retry.
     static CRASHING: AtomicBool = AtomicBool::new(false);
     if !CRASHING.swap(true, Ordering::Relaxed) {
+        hand_over_watchdog();
         let e = scanctl::become_(scanctl::CRASH);
         err::warn_sys(&[b"unable to exec .s6-svscan/crash"], e);
     }

@@ -3,7 +3,9 @@
 //! state, pid, for how long, ready since, restarts and last exit from the
 //! death tally, and the wanted state. With a live rinit-rc state (`-l`, or
 //! `/run/rinit-rc` when it exists), each service's type and whether
-//! rinit-rc counts it up, oneshots and bundles included. `-j`: one JSON
+//! rinit-rc counts it up, oneshots and bundles included. With a cgroup per
+//! service (`.s6-svscan/cgroup`), the memory and the processes its cgroup
+//! counts (`memory.current`, `pids.current`). `-j`: one JSON
 //! object per line. Only s6's formats are read, so a tree supervised by
 //! s6-supervise shows as well; a directory that cannot be read is a row
 //! saying why, never the end of the table.
@@ -19,7 +21,7 @@ use rc::live;
 
 use rinit_supervise::scandir;
 use rinit_supervise::statusrow::{self, Rc, Rows, State, MAX_ROWS};
-use rinit_supervise::statustable::{self, SUPERVISION, WITH_RC};
+use rinit_supervise::statustable::{self, Column, CGROUP, MAX_COLUMNS, SUPERVISION, WITH_RC};
 use rinit_supervise::statustext::Line;
 
 const USAGE: &[u8] = b"rinit-status [ -l live ] [ -j ] [ scandir ]";
@@ -54,6 +56,8 @@ fn main(args: Args) -> ! {
     if let Err(e) = cwd.and_then(|p| sys::chdir(p.as_cstr())) {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to open the scan directory ", scan], e);
     }
+    // A cgroup per service: a file that names none is no error here.
+    let tree = base::cgroup::open_tree().ok().flatten();
     let r = sys::open_dir(c".").and_then(|d| {
         let r = sys::read_dir(d, &mut |name, kind| {
             let n = name.to_bytes();
@@ -62,6 +66,9 @@ fn main(args: Args) -> ! {
             }
             if let Some(row) = rows.add(&[n]) {
                 statusrow::read_service(row, name);
+                if let Some(t) = tree {
+                    statusrow::read_cgroup(row, t, n);
+                }
             }
             let mut log = Line::new();
             log.push(n).push(b"/log\0");
@@ -70,6 +77,9 @@ fn main(args: Args) -> ! {
                 && let Some(row) = rows.add(&[log.to_bytes()])
             {
                 statusrow::read_service(row, log);
+                if let Some(t) = tree {
+                    statusrow::read_cgroup(row, t, log.to_bytes());
+                }
             }
         });
         sys::close(d);
@@ -79,13 +89,19 @@ fn main(args: Args) -> ! {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to read the scan directory ", scan], e);
     }
 
-    let cols = match &db {
+    let base = match &db {
         Some(db) => {
             add_rc_view(rows, db, state);
             WITH_RC
         }
         None => SUPERVISION,
     };
+    let extra = if tree.is_some() { CGROUP } else { &[] };
+    let mut all = [Column::Name; MAX_COLUMNS];
+    for (d, c) in all.iter_mut().zip(base.iter().chain(extra)) {
+        *d = *c;
+    }
+    let cols = all.get(..base.len() + extra.len()).unwrap_or(base);
     rows.sort();
     let now = Tai64n::now();
     if json {

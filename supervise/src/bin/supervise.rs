@@ -11,7 +11,7 @@
 use base::servicedir as sd;
 use base::sys::{self, errno, sig, Args, Fd, FileType, Open, PollFd, SigSet};
 use base::{err, fifodir};
-use rinit_supervise::deathtally;
+use rinit_supervise::{cgroup, deathtally};
 use rinit_supervise::service::Service;
 
 const USAGE: &[u8] = b"rinit-supervise servicedir";
@@ -39,10 +39,12 @@ fn supervise(args: Args) -> ! {
     if short {
         err::set_subject(name);
     }
+    cgroup::find_tree();
     if let Err(e) = sys::chdir(dir) {
         fatal(b"chdir to ", if short { name } else { b"the service directory" }, e);
     }
     let control = claim_supervise_dir();
+    cgroup::enter(dir);
     let sigfd = take_signals();
     let down = sd::is_down(b".").unwrap_or_else(|e| fatal(b"check ", b"./down", e));
 
@@ -66,6 +68,7 @@ fn supervise(args: Args) -> ! {
             read_commands(control, &mut svc);
         }
     }
+    cgroup::remove(dir);
     svc.event(b"x");
     sys::exit(0)
 }
