@@ -2,6 +2,8 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod deathtally;
+pub mod notifystate;
+pub mod readiness;
 pub mod service;
 pub mod statustext;
 pub mod scanctl;
