@@ -359,3 +359,13 @@ impl Events {
         got
     }
 }
+
+/// The median of benchmark samples (the upper one of an even count).
+pub fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    Some(s[s.len() / 2])
+}

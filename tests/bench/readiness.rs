@@ -15,7 +15,7 @@
 //! (write the table into README.md between its bench-readiness markers),
 //! `-v` (every sample).
 
-use rinit_tests::{bin_dir, status};
+use rinit_tests::{bin_dir, median, status};
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -253,15 +253,6 @@ fn cc(dir: &Path, name: &str, src: &str) -> PathBuf {
     let st = Command::new("gcc").args(["-O2", "-static", "-o"]).arg(&out).arg(&c).status().expect("gcc (scripts/deps installs it)");
     assert!(st.success(), "gcc failed on {name}.c");
     out
-}
-
-fn median(v: &[f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    Some(s[s.len() / 2])
 }
 
 /// Replaces what lies between the README's bench-readiness markers.
