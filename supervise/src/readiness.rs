@@ -74,7 +74,9 @@ pub struct Readiness {
     /// This run's sources.
     notify: bool,
     check: bool,
-    /// A `check` that cannot run still holds readiness back.
+    /// A socket or a `check` asked for but unusable still holds
+    /// readiness back.
+    notify_file: bool,
     check_file: bool,
     interval_ns: u64,
     watchdog_ns: u64,
@@ -96,6 +98,7 @@ impl Readiness {
             msgs: None,
             notify: false,
             check: false,
+            notify_file: false,
             check_file: false,
             interval_ns: 0,
             watchdog_ns: 0,
@@ -116,7 +119,7 @@ impl Readiness {
 
     /// Does this run report readiness through the socket or `check`?
     pub fn awaits(&self) -> bool {
-        self.notify || self.check_file
+        self.notify_file || self.check_file
     }
 
     /// The nearest deadline, 0 for none.
@@ -128,7 +131,8 @@ impl Readiness {
     /// returns what `run` gets.
     #[inline(never)]
     pub fn before_run(&mut self) -> RunEnv {
-        self.notify = setting(sd::notify_socket(HERE), sd::NOTIFY_SOCKET, false) && self.open_socket();
+        self.notify_file = setting(sd::notify_socket(HERE), sd::NOTIFY_SOCKET, false);
+        self.notify = self.notify_file && self.open_socket();
         if self.notify {
             self.drain();
         }
@@ -393,7 +397,8 @@ impl Readiness {
 fn env_entry(b: &mut [u8; NOTIFY_SOCKET.len() + UNIX_PATH_MAX]) -> Result<&CStr, Errno> {
     let (head, rest) = b.split_at_mut(NOTIFY_SOCKET.len());
     head.copy_from_slice(NOTIFY_SOCKET);
-    let cwd = sys::getcwd(rest)?;
+    // A working directory longer than the room left is ERANGE to getcwd.
+    let cwd = sys::getcwd(rest).map_err(|e| if e == errno::ERANGE { errno::ENAMETOOLONG } else { e })?;
     let tail = b"/supervise/notify\0";
     rest.get_mut(cwd..cwd + tail.len()).ok_or(errno::ENAMETOOLONG)?.copy_from_slice(tail);
     sys::cstr(b.get(..NOTIFY_SOCKET.len() + cwd + tail.len()).unwrap_or(&[])).ok_or(errno::EINVAL)

@@ -112,6 +112,7 @@ fn sd_notify_ready_from_a_c_client_makes_the_service_ready() {
     let out = tool(&sb, &bin("rinit-svstat"), &["svc"]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains(", ready ") && text.ends_with("; status: serving 3 clients\n"), "{text}");
+    s6_sees_ready(&sb);
 }
 
 #[test]
@@ -199,10 +200,17 @@ fn check_makes_the_service_ready_once_it_succeeds() {
     assert!(t0.elapsed() >= Duration::from_millis(250), "ready only once check succeeds");
     ev.wait_for("uU");
     assert_eq!(sb.read("svc/checked-as"), "svc\n");
-    if let Some(svwait) = require("s6-svwait") {
-        let out = tool(&sb, &svwait, &["-U", "-t", "2000", "svc"]);
-        assert!(out.status.success(), "s6-svwait -U on a ready service");
-    }
+    s6_sees_ready(&sb);
+}
+
+/// Debian's s6-svwait -U returns and s6-svstat says ready.
+fn s6_sees_ready(sb: &Sandbox) {
+    let Some(svwait) = require("s6-svwait") else { return };
+    let out = tool(sb, &svwait, &["-U", "-t", "2000", "svc"]);
+    assert!(out.status.success(), "s6-svwait -U on a ready service");
+    let Some(svstat) = require("s6-svstat") else { return };
+    let out = tool(sb, &svstat, &["-o", "up,ready", "svc"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "true true\n");
 }
 
 #[test]
@@ -274,4 +282,18 @@ fn a_service_that_stops_sending_watchdog_is_restarted() {
     assert_eq!(sb.read("svc/usec"), "400000\n");
     let second = wait_up(&svc);
     assert_ne!(first.pid, second.pid);
+}
+
+#[test]
+fn a_socket_path_too_long_is_one_line_and_never_ready() {
+    let mut sb = Sandbox::new();
+    let rel = format!("{}/svc", "d".repeat(100));
+    let svc = sb.service(&rel, "exec sleep 100");
+    sb.write(&format!("{rel}/notify-socket"), "");
+    let p = supervise(&mut sb, &rel);
+    wait_up(&svc);
+    wait_output(&p, "rinit-supervise: warning: unable to bind supervise/notify: File name too long");
+    let t0 = Instant::now();
+    wait_until("a moment", SOON, || t0.elapsed() > Duration::from_millis(200));
+    assert!(!status(&svc).unwrap().ready, "asked for a socket it did not get: never ready");
 }
