@@ -152,7 +152,10 @@ impl Readiness {
                 false
             }
         };
-        self.interval_ns = setting(sd::check_interval(HERE), sd::CHECK_INTERVAL, sd::CHECK_INTERVAL_DEFAULT) * MS;
+        // Read only when it can matter: one system call less at each start.
+        if self.check {
+            self.interval_ns = setting(sd::check_interval(HERE), sd::CHECK_INTERVAL, sd::CHECK_INTERVAL_DEFAULT) * MS;
+        }
         let watchdog_ms = setting(sd::timeout_watchdog(HERE), sd::TIMEOUT_WATCHDOG, 0);
         if watchdog_ms > 0 && !self.notify {
             err::warn(&[b"./timeout-watchdog without a notify socket: ignored"]);
@@ -172,9 +175,9 @@ impl Readiness {
         if let Some(m) = self.msgs.as_deref_mut() {
             m.has_status = false;
             m.stopping = false;
-        }
-        if let Err(e) = notifystate::clear() {
-            err::warn_sys(&[b"unable to remove ", notifystate::FILE.to_bytes()], e);
+            if let Err(e) = notifystate::clear() {
+                err::warn_sys(&[b"unable to remove ", notifystate::FILE.to_bytes()], e);
+            }
         }
         let t = setting(sd::timeout_ready(HERE), sd::TIMEOUT_READY, 0);
         self.ready_by = if ready || t == 0 { 0 } else { now.saturating_add(t.saturating_mul(MS)) };
@@ -277,8 +280,7 @@ impl Readiness {
                     Err(why) => why,
                 }
             };
-            let mut n = [0u8; 20];
-            err::warn(&[b"dropped an sd_notify message from pid ", fmt::u64_dec(d.pid.max(0) as u64, &mut n), b": ", why]);
+            dropped(d.pid, why);
         }
         if changed {
             let text = if m.has_status { Some(m.status.as_bytes()) } else { None };
@@ -293,36 +295,33 @@ impl Readiness {
     // ------------------------------------------------------------ helpers
 
     /// One message of `len` bytes in `m.datagram`: (READY=1 while waiting,
-    /// the kept state changed), or why it is dropped whole: a NUL, or a
-    /// line that is not KEY=VALUE.
+    /// the kept state changed), or why it is dropped whole.
+    #[inline(never)]
     fn take(&mut self, m: &mut Messages, len: usize, now: u64) -> Result<(bool, bool), &'static [u8]> {
         let msg = m.datagram.get(..len).unwrap_or(&[]);
+        if !well_formed(msg) {
+            return Err(b"malformed");
+        }
         let (mut ready, mut changed) = (false, false);
-        for pass in [false, true] {
-            for line in msg.split(|&c| c == b'\n') {
-                if !pass {
-                    if line.iter().any(|&c| c == 0) || !(line.is_empty() || line.iter().any(|&c| c == b'=')) {
-                        return Err(b"malformed");
-                    }
-                } else if line == b"READY=1" {
-                    ready |= self.waiting;
-                } else if line == b"WATCHDOG=1" {
-                    if self.watchdog_by != 0 {
-                        self.watchdog_by = now.saturating_add(self.watchdog_ns);
-                    }
-                } else if line == b"STOPPING=1" {
-                    changed |= !m.stopping;
-                    m.stopping = true;
-                } else if let Some(text) = line.strip_prefix(b"STATUS=") {
-                    if text.len() > STATUS_MAX {
-                        err::warn(&[b"STATUS= longer than 256 bytes: not kept"]);
-                        continue;
-                    }
-                    m.status.clear();
-                    m.status.push(text);
-                    m.has_status = true;
-                    changed = true;
+        for line in msg.split(|&c| c == b'\n') {
+            if line == b"READY=1" {
+                ready |= self.waiting;
+            } else if line == b"WATCHDOG=1" {
+                if self.watchdog_by != 0 {
+                    self.watchdog_by = now.saturating_add(self.watchdog_ns);
                 }
+            } else if line == b"STOPPING=1" {
+                changed |= !m.stopping;
+                m.stopping = true;
+            } else if let Some(text) = line.strip_prefix(b"STATUS=") {
+                if text.len() > STATUS_MAX {
+                    err::warn(&[b"STATUS= longer than 256 bytes: not kept"]);
+                    continue;
+                }
+                m.status.clear();
+                m.status.push(text);
+                m.has_status = true;
+                changed = true;
             }
         }
         Ok((ready, changed))
@@ -389,6 +388,26 @@ impl Readiness {
             pid => Ok(pid),
         }
     }
+}
+
+#[inline(never)]
+fn dropped(pid: Pid, why: &[u8]) {
+    let mut n = [0u8; 20];
+    err::warn(&[b"dropped an sd_notify message from pid ", fmt::u64_dec(pid.max(0) as u64, &mut n), b": ", why]);
+}
+
+/// An sd_notify message: no NUL, and each non-empty line a KEY=VALUE.
+fn well_formed(msg: &[u8]) -> bool {
+    let (mut len, mut eq) = (0, false);
+    for &c in msg.iter().chain(b"\n") {
+        match c {
+            0 => return false,
+            b'\n' if len > 0 && !eq => return false,
+            b'\n' => (len, eq) = (0, false),
+            _ => (len, eq) = (len + 1, eq || c == b'='),
+        }
+    }
+    true
 }
 
 /// `NOTIFY_SOCKET=/abs/service/supervise/notify` in `b`: the socket's

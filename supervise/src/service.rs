@@ -369,7 +369,8 @@ impl Service {
             Outcome::NotReadyInTime => (b"T", b": not ready within ./timeout-ready: restarting it"),
             Outcome::WatchdogMissed => (b"W", b": no WATCHDOG=1 within ./timeout-watchdog: restarting it"),
         };
-        if !matches!(self.state, State::Up | State::LastUp) || self.dying {
+        // Not while it is being stopped: that is already under way.
+        if !matches!(self.state, State::Up | State::LastUp) || self.dying || !self.st.want_up {
             return;
         }
         err::warn(&[self.name.to_bytes(), what]);

@@ -297,3 +297,17 @@ fn a_socket_path_too_long_is_one_line_and_never_ready() {
     wait_until("a moment", SOON, || t0.elapsed() > Duration::from_millis(200));
     assert!(!status(&svc).unwrap().ready, "asked for a socket it did not get: never ready");
 }
+
+#[test]
+fn timeout_watchdog_without_a_notify_socket_is_one_warning() {
+    let mut sb = Sandbox::new();
+    let svc = sb.service("svc", "echo \"[$WATCHDOG_USEC]\" > usec\nexec sleep 100");
+    sb.write("svc/timeout-watchdog", "100\n");
+    let p = supervise(&mut sb, "svc");
+    let st = wait_ready(&svc);
+    wait_output(&p, "rinit-supervise: warning: ./timeout-watchdog without a notify socket: ignored");
+    let t0 = Instant::now();
+    wait_until("several watchdog periods", SOON, || t0.elapsed() > Duration::from_millis(400));
+    assert_eq!(status(&svc).unwrap().pid, st.pid, "not restarted");
+    assert_eq!(sb.read("svc/usec"), "[]\n");
+}
