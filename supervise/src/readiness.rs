@@ -154,7 +154,7 @@ impl Readiness {
         };
         // Read only when it can matter: one system call less at each start.
         if self.check {
-            self.interval_ns = setting(sd::check_interval(HERE), sd::CHECK_INTERVAL, sd::CHECK_INTERVAL_DEFAULT) * MS;
+            self.interval_ns = setting(sd::check_interval(HERE), sd::CHECK_INTERVAL, sd::CHECK_INTERVAL_DEFAULT).saturating_mul(MS);
         }
         let watchdog_ms = setting(sd::timeout_watchdog(HERE), sd::TIMEOUT_WATCHDOG, 0);
         if watchdog_ms > 0 && !self.notify {
