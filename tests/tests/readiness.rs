@@ -112,7 +112,7 @@ fn sd_notify_ready_from_a_c_client_makes_the_service_ready() {
     let out = tool(&sb, &bin("rinit-svstat"), &["svc"]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains(", ready ") && text.ends_with("; status: serving 3 clients\n"), "{text}");
-    s6_sees_ready(&sb);
+    tools_see_ready(&sb);
 }
 
 #[test]
@@ -173,14 +173,17 @@ fn ready_from_another_session_is_dropped_with_its_pid() {
 fn garbage_and_oversize_datagrams_are_dropped_and_later_ones_read() {
     let mut sb = Sandbox::new();
     client(&sb);
-    let svc = sb.service("svc", "exec ../notify -s 100 'garbage without equals' BIG 'READY=1\\nSTATUS=fine'");
+    let svc = sb.service("svc", "exec ../notify -s 100 'garbage without equals' BIG 'READY=1\\nSTATUS=fine' STOPPING=1");
     sb.write("svc/notify-socket", "");
     let p = supervise(&mut sb, "svc");
     wait_ready(&svc);
     let out = wait_output(&p, "longer than 4096 bytes");
     assert!(out.contains(": malformed"), "{out}");
     assert!(p.output().lines().filter(|l| l.contains("dropped")).count() == 2, "{}", p.output());
-    wait_until("STATUS= kept", SOON, || sb.read("svc/supervise/notify-status") == "STATUS=fine\n");
+    wait_until("STATUS= and STOPPING=1 kept", SOON, || sb.read("svc/supervise/notify-status") == "STATUS=fine\nSTOPPING=1\n");
+    let out = tool(&sb, &bin("rinit-svstat"), &["svc"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.ends_with(", stopping; status: fine\n"), "{text}");
 }
 
 // ------------------------------------------------------------ check
@@ -200,11 +203,13 @@ fn check_makes_the_service_ready_once_it_succeeds() {
     assert!(t0.elapsed() >= Duration::from_millis(250), "ready only once check succeeds");
     ev.wait_for("uU");
     assert_eq!(sb.read("svc/checked-as"), "svc\n");
-    s6_sees_ready(&sb);
+    tools_see_ready(&sb);
 }
 
-/// Debian's s6-svwait -U returns and s6-svstat says ready.
-fn s6_sees_ready(sb: &Sandbox) {
+/// rinit-svwait -U and Debian's s6-svwait -U return, s6-svstat says ready.
+fn tools_see_ready(sb: &Sandbox) {
+    let out = tool(sb, &bin("rinit-svwait"), &["-U", "-t", "2000", "svc"]);
+    assert!(out.status.success(), "rinit-svwait -U on a ready service");
     let Some(svwait) = require("s6-svwait") else { return };
     let out = tool(sb, &svwait, &["-U", "-t", "2000", "svc"]);
     assert!(out.status.success(), "s6-svwait -U on a ready service");
