@@ -142,7 +142,7 @@ impl Readiness {
             Ok(true) => match sys::access_exec(c"check") {
                 Ok(()) => true,
                 Err(e) => {
-                    err::warn_sys(&[self.name.to_bytes(), b": ./check cannot run, the service will never be ready"], e);
+                    err::warn_sys(&[b"./check cannot run, the service will never be ready"], e);
                     false
                 }
             },

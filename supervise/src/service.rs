@@ -366,14 +366,14 @@ impl Service {
         let (letter, what): (&[u8], &[u8]) = match o {
             Outcome::Nothing => return,
             Outcome::Ready => return self.now_ready(),
-            Outcome::NotReadyInTime => (b"T", b": not ready within ./timeout-ready: restarting it"),
-            Outcome::WatchdogMissed => (b"W", b": no WATCHDOG=1 within ./timeout-watchdog: restarting it"),
+            Outcome::NotReadyInTime => (b"T", b"not ready within ./timeout-ready: restarting it"),
+            Outcome::WatchdogMissed => (b"W", b"no WATCHDOG=1 within ./timeout-watchdog: restarting it"),
         };
         // Not while it is being stopped: that is already under way.
         if !matches!(self.state, State::Up | State::LastUp) || self.dying || !self.st.want_up {
             return;
         }
-        err::warn(&[self.name.to_bytes(), what]);
+        err::warn(&[what]);
         self.event(letter);
         self.command(b'r');
         self.kill(sig::CONT);
@@ -452,11 +452,13 @@ impl Service {
 
     /// Sends event letters to the listeners of `event/`.
     pub fn event(&self, letters: &[u8]) {
+        // No listener, or a listener gone: events are best effort, as s6's.
         let _ = fifodir::notify_c(c"event", letters);
     }
 
     fn kill(&self, s: i32) {
         if self.st.pid != 0 {
+            // ESRCH: run died and is not reaped yet; its death is handled next.
             let _ = sys::kill(self.st.pid as Pid, s);
         }
     }
@@ -464,6 +466,7 @@ impl Service {
     /// Signals `run`'s process group, or only `run` when it shares ours.
     fn kill_group(&self, s: i32) {
         if self.pgid > 0 && sys::getpgid(0).map(|g| g != self.pgid).unwrap_or(false) {
+            // ESRCH: the group is empty already.
             let _ = sys::kill(-self.pgid, s);
         } else {
             self.kill(s);
@@ -514,6 +517,7 @@ impl Service {
             Ok(0) => None,
             Ok(_) => Some(Errno(rep[0] as u16)),
             Err(e) => {
+                // ESRCH: it is gone already, which is what the KILL is for.
                 let _ = sys::kill(pid, sig::KILL);
                 Some(e)
             }
@@ -576,6 +580,7 @@ pub fn close_stdio() {
     for (fd, flags) in [(sys::STDIN, Open::RDONLY), (sys::STDOUT, Open::WRONLY)] {
         match sys::open(c"/dev/null", flags, 0) {
             Ok(n) => {
+                // dup2 onto 0 or 1 from a fresh descriptor cannot fail.
                 let _ = sys::dup2(n, fd);
                 sys::close(n);
             }
@@ -592,6 +597,7 @@ fn close2((a, b): (Fd, Fd)) {
 /// A child gets the signal state of a fresh process: nothing blocked,
 /// SIGPIPE back to its default.
 pub(crate) fn reset_signals() {
+    // Valid constant arguments: these cannot fail.
     let _ = sys::sig_setmask(SigSet(0));
     let _ = sys::sig_default(sig::PIPE, true);
 }
@@ -603,6 +609,7 @@ pub(crate) fn reset_signals() {
 fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: Fd, env: RunEnv) -> ! {
     reset_signals();
     if !nosetsid {
+        // EPERM: already a session leader, which is what is wanted.
         let _ = sys::setsid();
     }
     let mut r = Ok(());
@@ -626,6 +633,7 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
         }
         Err(e) => e,
     };
+    // The supervisor reads this pipe until it closes: a lost byte reads as a failed exec.
     let _ = sys::write(report, &[e.0 as u8]);
     sys::exit(if e == errno::ENOENT { 127 } else { 126 })
 }
@@ -634,6 +642,7 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
 /// signal killed it, SIGNAL that signal (0 if none).
 fn finish_child(name: &CStr, ws: WaitStatus, pgid: Pid) -> ! {
     reset_signals();
+    // EPERM: already a session leader, which is what is wanted.
     let _ = sys::setsid();
     let mut bufs = [[0u8; 21]; 3];
     let [code, signo, group] = &mut bufs;

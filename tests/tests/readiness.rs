@@ -160,7 +160,7 @@ fn ready_from_another_session_is_dropped_with_its_pid() {
         pid = sb.read("svc/spoofer").trim().to_owned();
         !pid.is_empty()
     });
-    wait_output(&p, &format!("rinit-supervise: warning: dropped an sd_notify message from {pid}: not a process of the service"));
+    wait_output(&p, &format!("rinit-supervise svc: warning: dropped an sd_notify message from {pid}: not a process of the service"));
     assert!(!status(&svc).unwrap().ready, "a spoofed READY=1 is ignored");
     // And from outside the namespace (a pid the supervisor cannot see).
     let sock = std::os::unix::net::UnixDatagram::unbound().unwrap();
@@ -226,7 +226,7 @@ fn a_check_that_is_not_executable_is_one_line_and_never_ready() {
     sb.write("svc/check-interval", "20\n");
     let p = supervise(&mut sb, "svc");
     wait_up(&svc);
-    let out = wait_output(&p, "rinit-supervise: warning: svc: ./check cannot run, the service will never be ready: Permission denied");
+    let out = wait_output(&p, "rinit-supervise svc: warning: ./check cannot run, the service will never be ready: Permission denied");
     // Many check intervals later: still up, still not ready, still one line.
     let t0 = Instant::now();
     wait_until("a few check intervals", SOON, || t0.elapsed() > Duration::from_millis(300));
@@ -248,7 +248,7 @@ fn a_service_never_ready_is_restarted_after_timeout_ready() {
     let first = wait_up(&svc);
     let got = ev.wait_for("uTdu");
     assert!(!got.contains('U'), "never ready: {got}");
-    wait_output(&p, "rinit-supervise: warning: svc: not ready within ./timeout-ready: restarting it");
+    wait_output(&p, "rinit-supervise svc: warning: not ready within ./timeout-ready: restarting it");
     let second = wait_up(&svc);
     assert_ne!(second.pid, first.pid);
     assert!(sb.read("svc/terms").contains("got TERM"), "the down signal");
@@ -283,7 +283,7 @@ fn a_service_that_stops_sending_watchdog_is_restarted() {
     let p = supervise(&mut sb, "svc");
     let first = wait_ready(&svc);
     ev.wait_for("uUWdu");
-    wait_output(&p, "rinit-supervise: warning: svc: no WATCHDOG=1 within ./timeout-watchdog: restarting it");
+    wait_output(&p, "rinit-supervise svc: warning: no WATCHDOG=1 within ./timeout-watchdog: restarting it");
     assert_eq!(sb.read("svc/usec"), "400000\n");
     let second = wait_up(&svc);
     assert_ne!(first.pid, second.pid);
@@ -297,7 +297,7 @@ fn a_socket_path_too_long_is_one_line_and_never_ready() {
     sb.write(&format!("{rel}/notify-socket"), "");
     let p = supervise(&mut sb, &rel);
     wait_up(&svc);
-    wait_output(&p, "rinit-supervise: warning: unable to bind supervise/notify: File name too long");
+    wait_output(&p, "/svc: warning: unable to bind supervise/notify: File name too long");
     let t0 = Instant::now();
     wait_until("a moment", SOON, || t0.elapsed() > Duration::from_millis(200));
     assert!(!status(&svc).unwrap().ready, "asked for a socket it did not get: never ready");
@@ -310,7 +310,7 @@ fn timeout_watchdog_without_a_notify_socket_is_one_warning() {
     sb.write("svc/timeout-watchdog", "100\n");
     let p = supervise(&mut sb, "svc");
     let st = wait_ready(&svc);
-    wait_output(&p, "rinit-supervise: warning: ./timeout-watchdog without a notify socket: ignored");
+    wait_output(&p, "rinit-supervise svc: warning: ./timeout-watchdog without a notify socket: ignored");
     let t0 = Instant::now();
     wait_until("several watchdog periods", SOON, || t0.elapsed() > Duration::from_millis(400));
     assert_eq!(status(&svc).unwrap().pid, st.pid, "not restarted");
