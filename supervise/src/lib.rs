@@ -6,5 +6,7 @@ pub mod notifystate;
 pub mod readiness;
 pub mod service;
 pub mod statustext;
+pub mod statusrow;
+pub mod statustable;
 pub mod scanctl;
 pub mod scandir;
