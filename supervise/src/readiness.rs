@@ -377,6 +377,7 @@ impl Readiness {
         match sys::fork()? {
             0 => {
                 reset_signals();
+                // A fresh child of ours is never a group leader: this cannot fail.
                 let _ = sys::setsid();
                 let mut argv = ArgvBuf::<3>::new();
                 argv.push(c"./check");
