@@ -11,8 +11,8 @@
 //! stdin `/dev/null`, environment `PATH=DEFAULT_PATH` only.
 //! Longruns: subscribe to `<scandir>/NAME/event` first, read the status,
 //! then send `u` (wait `u`, or `U` when it reports readiness: `notification-fd`,
-//! `notify-socket`, `check`; `T`, its `timeout-ready` passed, fails at once)
-//! or `d` (wait `D`).
+//! `notify-socket`, `check`) or `d` (wait `D`); `F` (the supervisor cannot
+//! spawn `run`) and `T` (its `timeout-ready` passed) fail it at once.
 
 use crate::db::{Db, F_DATA, F_ESSENTIAL, F_HAS_DOWN, F_NOTIFY, Kind, MAX_SERVICES, Svc};
 use crate::live::{Stamp, T_FAILED, T_UP};
@@ -652,6 +652,10 @@ impl Engine<'_> {
                     (Some((up, ready)), _) if goal.met(up, ready) => Some(Ok(())),
                     (_, b'O') if goal.wants_up() => Some(Err(Why::WillNotRestart)),
                     (_, b'T') if goal.wants_up() => Some(Err(Why::NotReady)),
+                    (_, b'F') if goal.wants_up() => {
+                        let (what, e) = crate::live::cannot_spawn(self.db, o.scandir, svc);
+                        Some(Err(Why::Sys(what, e)))
+                    }
                     (_, b'x') => Some(Err(Why::SupervisorGone)),
                     _ => None,
                 };

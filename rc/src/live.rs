@@ -268,3 +268,46 @@ fn read_stamps(fd: Fd, stamps: &mut [Stamp]) -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// Longrun `s`'s supervisor announced (event `F`) that it cannot spawn
+/// `run`: tells it to stop trying (`d`) and finds out why, for the
+/// message: `run` missing or not executable, or its `#!` interpreter.
+pub fn cannot_spawn(db: &Db, scandir: &[u8], s: u32) -> (&'static [u8], Errno) {
+    let Ok(dir) = service_dir(db, scandir, s) else {
+        return (b"unable to spawn run", errno::ENAMETOOLONG);
+    };
+    // Best effort: a supervisor that is gone retries nothing anyway.
+    let _ = base::control::send(dir.as_bytes(), b"d");
+    let Ok(run) = PathBuf::join(dir.as_bytes(), &[b"/run"]) else {
+        return (b"unable to spawn run", errno::ENAMETOOLONG);
+    };
+    if let Err(e) = sys::access_exec(run.as_cstr()) {
+        return (b"unable to spawn run", e);
+    }
+    let mut head = [0u8; 128];
+    let n = match sys::open_read(run.as_cstr()) {
+        Ok(fd) => {
+            let r = sys::read(fd, &mut head).unwrap_or(0);
+            sys::close(fd);
+            r
+        }
+        Err(e) => return (b"unable to spawn run", e),
+    };
+    let head = head.get(..n).unwrap_or(&[]);
+    if let Some(rest) = head.strip_prefix(b"#!") {
+        let rest = rest.split(|&c| c == b'\n').next().unwrap_or(&[]);
+        let interp = rest
+            .split(|&c| c == b' ' || c == b'\t')
+            .find(|w| !w.is_empty())
+            .unwrap_or(&[]);
+        match PathBuf::join(interp, &[]) {
+            Ok(p) => {
+                if let Err(e) = sys::access_exec(p.as_cstr()) {
+                    return (b"unable to spawn run: bad interpreter", e);
+                }
+            }
+            Err(e) => return (b"unable to spawn run: bad interpreter", e),
+        }
+    }
+    (b"unable to spawn run", errno::ENOEXEC)
+}

@@ -12,7 +12,7 @@ use rinit_rc as rc;
 use rc::cli::{line, open_db};
 use base::options::{Opt, Options};
 
-const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services | graph [ NAMES... ]";
+const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services | atomics NAME... | graph [ NAMES... ]";
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit-rc-db");
@@ -60,6 +60,26 @@ fn main(args: Args) -> ! {
                 line(&[s.name()]);
             }
         }
+        sys::exit(0);
+    }
+    if cmd == b"atomics" {
+        // The atomic services the names stand for (bundles resolved), once each.
+        let mut seen = [0u8; rc::db::MAX_SERVICES];
+        for k in i + 1..args.len() {
+            let name = args.get(k).map(|a| a.to_bytes()).unwrap_or(b"");
+            let Some(s) = db.find(name) else {
+                err::fatal(1, &[b"unknown service name ", name])
+            };
+            let mark = |x: u32, seen: &mut [u8]| seen.get_mut(x as usize).map(|m| *m = 1);
+            if s.kind() == Kind::Bundle {
+                s.deps().iter().for_each(|d| {
+                    mark(d, &mut seen);
+                });
+            } else {
+                mark(s.index, &mut seen);
+            }
+        }
+        names(&db, (0..db.len() as u32).filter(|&k| seen.get(k as usize) == Some(&1)));
         sys::exit(0);
     }
     let Some(s) = db.find(arg) else {
