@@ -17,7 +17,7 @@
 
 use rinit_tests::{bin_dir, median, status};
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -48,6 +48,8 @@ int main(int argc, char **argv) {
     } else {
         fd = argc > 2 ? atoi(argv[2]) : 3;
     }
+    /* The bench signals only once this file exists: SIGUSR1 is blocked. */
+    fclose(fopen("waiting", "w"));
     int sig;
     sigwait(&s, &sig);
     struct timespec t;
@@ -174,21 +176,32 @@ fn sample(src: &Source, dir: &Path, ready: &Path) -> Result<f64, String> {
             _ => std::thread::sleep(Duration::from_millis(1)),
         }
     };
-    // Let run reach its sigwait (its exec of the C program).
-    wait_for(end, || fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == ready))?;
-    std::thread::sleep(Duration::from_millis(20));
+    // Let run block SIGUSR1 and reach its sigwait.
+    wait_for(end, || dir.join("waiting").exists())?;
     let fifo = dir.join("event/ftrig1:@400000006b075ab30d099b02:bench1");
     let ok = Command::new("mkfifo").arg("-m").arg("0622").arg(&fifo).status().map_err(|e| e.to_string())?;
     if !ok.success() {
         return Err("mkfifo failed".into());
     }
-    // Read and write: the open does not wait for a writer, the read blocks.
-    let mut f = fs::OpenOptions::new().read(true).write(true).open(&fifo).map_err(|e| e.to_string())?;
+    // Read and write: the open does not wait for a writer; reads wait in poll.
+    use rustix::fs::{Mode, OFlags};
+    let f = rustix::fs::open(fifo.as_os_str().as_encoded_bytes(), OFlags::RDWR | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty()).map_err(|e| e.to_string())?;
     let pid = rustix::process::Pid::from_raw(pid as i32).ok_or("bad pid")?;
     rustix::process::kill_process(pid, rustix::process::Signal::USR1).map_err(|e| e.to_string())?;
     let mut buf = [0u8; 64];
     let seen = loop {
-        let n = f.read(&mut buf).map_err(|e| e.to_string())?;
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("no U event".into());
+        }
+        let ts = rustix::time::Timespec { tv_sec: left.as_secs() as i64, tv_nsec: left.subsec_nanos() as i64 };
+        let mut pfd = [rustix::event::PollFd::new(&f, rustix::event::PollFlags::IN)];
+        rustix::event::poll(&mut pfd, Some(&ts)).map_err(|e| e.to_string())?;
+        let n = match rustix::io::read(&f, &mut buf) {
+            Ok(n) => n,
+            Err(rustix::io::Errno::AGAIN) => 0,
+            Err(e) => return Err(e.to_string()),
+        };
         if buf[..n].contains(&b'U') {
             break mono_ns();
         }
