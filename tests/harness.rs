@@ -313,3 +313,70 @@ pub fn alive(pid: u64) -> bool {
         Err(_) => false,
     }
 }
+
+/// Waits until `<svc>/supervise/status` satisfies `f`, and returns it.
+pub fn wait_status(svc: &Path, what: &str, f: impl Fn(&Status) -> bool) -> Status {
+    let mut last = None;
+    wait_until(what, SOON, || {
+        last = status(svc);
+        last.as_ref().is_some_and(&f)
+    });
+    last.unwrap_or_else(|| panic!("{what}: no status"))
+}
+
+/// A listener on a service's `event/` fifodir (s6's ftrig protocol), made
+/// before the supervisor starts so it hears everything.
+pub struct Events {
+    fifo: fs::File,
+    got: String,
+}
+
+impl Events {
+    pub fn listen(svc: &Path) -> Events {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = svc.join("event");
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o3730)).unwrap();
+        let path = dir.join("ftrig1:@400000006b075ab30d099b02:tests1");
+        assert_eq!(path.file_name().unwrap().len(), 39);
+        let ok = Command::new("mkfifo").arg("-m").arg("0622").arg(&path).status().unwrap();
+        assert!(ok.success());
+        let fifo = fs::OpenOptions::new().read(true).write(true).custom_flags(0o4000 /* O_NONBLOCK */).open(&path).unwrap();
+        Events { fifo, got: String::new() }
+    }
+
+    /// Every letter received so far.
+    pub fn read(&mut self) -> &str {
+        use std::io::Read;
+        let mut buf = [0u8; 256];
+        while let Ok(n) = self.fifo.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            self.got.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        &self.got
+    }
+
+    /// Waits until the letters received so far contain `seq` in order (not
+    /// necessarily adjacent); returns them all.
+    pub fn wait_for(&mut self, seq: &str) -> String {
+        let mut got = String::new();
+        wait_until(&format!("events {seq:?}"), SOON, || {
+            got = self.read().to_owned();
+            let mut it = got.chars();
+            seq.chars().all(|c| it.any(|g| g == c))
+        });
+        got
+    }
+}
+
+/// The median of benchmark samples (the upper one of an even count).
+pub fn median(v: &[f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    Some(s[s.len() / 2])
+}

@@ -1,6 +1,8 @@
 //! The files of a service directory, as a supervisor reads them: the one
 //! reader of `down`, `notification-fd`, `timeout-kill`, `timeout-finish`,
-//! `max-death-tally`, `down-signal`, `reload-signal`, `nosetsid`, `lock-fd`.
+//! `max-death-tally`, `down-signal`, `reload-signal`, `nosetsid`, `lock-fd`,
+//! and rinit's `notify-socket`, `check-interval`, `timeout-ready`,
+//! `timeout-watchdog`.
 //! Each is read when it is needed, as s6 does, so editing one takes effect
 //! at the next start or stop without restarting the supervisor.
 //!
@@ -23,6 +25,12 @@ pub const DOWN_SIGNAL: &[u8] = b"down-signal";
 pub const RELOAD_SIGNAL: &[u8] = b"reload-signal";
 pub const NOSETSID: &[u8] = b"nosetsid";
 pub const LOCK_FD: &[u8] = b"lock-fd";
+// rinit's own files (s6's tools ignore them).
+pub const NOTIFY_SOCKET: &[u8] = b"notify-socket";
+pub const CHECK: &[u8] = b"check";
+pub const CHECK_INTERVAL: &[u8] = b"check-interval";
+pub const TIMEOUT_READY: &[u8] = b"timeout-ready";
+pub const TIMEOUT_WATCHDOG: &[u8] = b"timeout-watchdog";
 
 /// How long `finish` may run when `timeout-finish` is absent (ms).
 pub const TIMEOUT_FINISH_DEFAULT: u64 = 5000;
@@ -30,6 +38,8 @@ pub const TIMEOUT_FINISH_DEFAULT: u64 = 5000;
 pub const MAX_DEATH_TALLY_DEFAULT: u64 = 100;
 /// Most death records a `max-death-tally` may ask for (s6's cap).
 pub const MAX_DEATH_TALLY_CAP: u64 = 4096;
+/// Milliseconds between two runs of `check` when `check-interval` is absent.
+pub const CHECK_INTERVAL_DEFAULT: u64 = 1000;
 /// Longest content of a one-value file; longer is invalid.
 pub const VALUE_MAX: usize = 32;
 
@@ -153,6 +163,30 @@ pub fn reload_signal(dir: &[u8]) -> Result<i32, Errno> {
     signal(dir, RELOAD_SIGNAL, sig::HUP)
 }
 
+/// Does `run` get an sd_notify socket (a `notify-socket` file)?
+pub fn notify_socket(dir: &[u8]) -> Result<bool, Errno> {
+    has(dir, NOTIFY_SOCKET)
+}
+
+/// Milliseconds between two runs of `check`; 0 is invalid (it would run
+/// without pause).
+pub fn check_interval(dir: &[u8]) -> Result<u64, Errno> {
+    match number(dir, CHECK_INTERVAL)? {
+        Some(0) => Err(errno::EINVAL),
+        n => Ok(n.unwrap_or(CHECK_INTERVAL_DEFAULT)),
+    }
+}
+
+/// Milliseconds `run` has to become ready; 0 = forever.
+pub fn timeout_ready(dir: &[u8]) -> Result<u64, Errno> {
+    Ok(number(dir, TIMEOUT_READY)?.unwrap_or(0))
+}
+
+/// Milliseconds a ready service may go without `WATCHDOG=1`; 0 = forever.
+pub fn timeout_watchdog(dir: &[u8]) -> Result<u64, Errno> {
+    Ok(number(dir, TIMEOUT_WATCHDOG)?.unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +214,22 @@ mod tests {
         assert_eq!(max_death_tally(b), Ok(MAX_DEATH_TALLY_DEFAULT));
         assert_eq!(down_signal(b), Ok(sig::TERM));
         assert_eq!(reload_signal(b), Ok(sig::HUP));
+        assert_eq!(notify_socket(b), Ok(false));
+        assert_eq!(check_interval(b), Ok(CHECK_INTERVAL_DEFAULT));
+        assert_eq!(timeout_ready(b), Ok(0));
+        assert_eq!(timeout_watchdog(b), Ok(0));
+    }
+
+    #[test]
+    fn readiness_files_are_read() {
+        let d = dir("ready", &[("notify-socket", ""), ("check-interval", "300\n"), ("timeout-ready", "2000"), ("timeout-watchdog", "500")]);
+        let b = d.to_str().unwrap().as_bytes();
+        assert_eq!(notify_socket(b), Ok(true));
+        assert_eq!(check_interval(b), Ok(300));
+        assert_eq!(timeout_ready(b), Ok(2000));
+        assert_eq!(timeout_watchdog(b), Ok(500));
+        let d = dir("ready0", &[("check-interval", "0")]);
+        assert_eq!(check_interval(d.to_str().unwrap().as_bytes()), Err(errno::EINVAL));
     }
 
     #[test]

@@ -1237,6 +1237,91 @@ impl<T> StaticCell<T> {
     }
 }
 
+// ---------------------------------------------------------------- sockets
+
+/// Room for a unix socket's path in `struct sockaddr_un`, its NUL included.
+pub const UNIX_PATH_MAX: usize = 108;
+
+/// A unix datagram socket bound to `path` (close-on-exec, non-blocking),
+/// whose every datagram comes with its sender's credentials (SO_PASSCRED).
+/// ENAMETOOLONG when `path` does not fit a `sockaddr_un`.
+pub fn unix_dgram_bind(path: &CStr) -> Result<Fd> {
+    let p = path.to_bytes_with_nul();
+    let mut sa = [0u8; 2 + UNIX_PATH_MAX];
+    sa.get_mut(2..2 + p.len()).ok_or(errno::ENAMETOOLONG)?.copy_from_slice(p);
+    sa[..2].copy_from_slice(&1u16.to_ne_bytes()); // AF_UNIX
+    // SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC.
+    // SAFETY: plain integer arguments.
+    let fd = Fd(ret(unsafe { sc::syscall!(SOCKET, 1, 2 | 0o4000 | 0o2000000, 0) })? as i32);
+    let one: i32 = 1;
+    // SAFETY: `one` is a valid int option value; `sa` a valid sockaddr_un
+    // of the length given.
+    let r = ret(unsafe { sc::syscall!(SETSOCKOPT, fd.0 as usize, 1 /* SOL_SOCKET */, 16 /* SO_PASSCRED */, &one as *const i32 as usize, 4) })
+        .and_then(|_| ret(unsafe { sc::syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, 2 + p.len()) }));
+    match r {
+        Ok(_) => Ok(fd),
+        Err(e) => {
+            close(fd);
+            Err(e)
+        }
+    }
+}
+
+/// One datagram received by `recv_with_pid`.
+#[derive(Clone, Copy, Debug)]
+pub struct Datagram {
+    /// Its whole length, even when longer than the buffer (then only the
+    /// buffer's length was kept).
+    pub len: usize,
+    /// The sender's pid in our pid namespace; 0 when the kernel gave none
+    /// (a sender it cannot map).
+    pub pid: Pid,
+}
+
+/// Receives one datagram into `buf` from a socket made by
+/// `unix_dgram_bind`; EAGAIN when none is waiting. Descriptors passed along
+/// (SCM_RIGHTS) find no room in the control buffer and are dropped by the
+/// kernel, never installed here.
+pub fn recv_with_pid(fd: Fd, buf: &mut [u8]) -> Result<Datagram> {
+    #[repr(C)]
+    struct IoVec {
+        base: *mut u8,
+        len: usize,
+    }
+    #[repr(C)]
+    struct MsgHdr {
+        name: usize,
+        namelen: u32,
+        iov: *mut IoVec,
+        iovlen: usize,
+        control: *mut u8,
+        controllen: usize,
+        flags: i32,
+    }
+    // cmsghdr (len, level, type) then struct ucred (pid, uid, gid): one
+    // CMSG_SPACE(12) = 32 bytes, 8-aligned.
+    let mut control = [0u64; 4];
+    let mut iov = IoVec { base: buf.as_mut_ptr(), len: buf.len() };
+    let mut msg = MsgHdr { name: 0, namelen: 0, iov: &mut iov, iovlen: 1, control: control.as_mut_ptr() as *mut u8, controllen: 32, flags: 0 };
+    // MSG_TRUNC: the datagram's real length comes back.
+    // SAFETY: msg points at a valid iovec over `buf` and a 32-byte control
+    // buffer, all alive for the call.
+    let len = ret(unsafe { sc::syscall!(RECVMSG, fd.0 as usize, &mut msg as *mut MsgHdr as usize, 0x20) })?;
+    let word = |i: usize| control.get(i).map_or([0; 8], |w| w.to_ne_bytes());
+    let half = |w: [u8; 8], i: usize| i32::from_ne_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
+    // One cmsg of CMSG_LEN(12) = 28 bytes, SOL_SOCKET (1), SCM_CREDENTIALS
+    // (2): the ucred's pid is at byte 16.
+    let (head, cred) = (word(1), word(2));
+    let pid = if msg.controllen >= 28 && half(head, 0) == 1 && half(head, 4) == 2 { half(cred, 0) } else { 0 };
+    Ok(Datagram { len, pid })
+}
+
+/// The session id of process `pid`.
+pub fn getsid(pid: Pid) -> Result<Pid> {
+    // SAFETY: plain integer argument.
+    ret(unsafe { sc::syscall!(GETSID, pid as usize) }).map(|p| p as Pid)
+}
+
 // ---------------------------------------------------------------- time and waiting
 
 /// clock_gettime(2) as a plain syscall: rustix's vDSO lookup costs ~2 KB of

@@ -10,8 +10,9 @@
 //! forked and exec'd in their own session, cwd their `data/` (or `/`),
 //! stdin `/dev/null`, environment `PATH=DEFAULT_PATH` only.
 //! Longruns: subscribe to `<scandir>/NAME/event` first, read the status,
-//! then send `u` (wait `u`, or `U` with `notification-fd`) or `d` (wait `D`);
-//! `F` (the supervisor cannot spawn `run`) fails it at once.
+//! then send `u` (wait `u`, or `U` when it reports readiness: `notification-fd`,
+//! `notify-socket`, `check`) or `d` (wait `D`); `F` (the supervisor cannot
+//! spawn `run`) and `T` (its `timeout-ready` passed) fail it at once.
 
 use crate::db::{Db, F_DATA, F_ESSENTIAL, F_HAS_DOWN, F_NOTIFY, Kind, MAX_SERVICES, Svc};
 use crate::live::{Stamp, T_FAILED, T_UP};
@@ -391,6 +392,8 @@ enum Why {
     Sys(&'static [u8], sys::Errno),
     WillNotRestart,
     SupervisorGone,
+    /// Its supervisor gave up waiting for readiness (`timeout-ready`, event `T`).
+    NotReady,
 }
 
 impl Engine<'_> {
@@ -648,6 +651,7 @@ impl Engine<'_> {
                 let r = match (state, c) {
                     (Some((up, ready)), _) if goal.met(up, ready) => Some(Ok(())),
                     (_, b'O') if goal.wants_up() => Some(Err(Why::WillNotRestart)),
+                    (_, b'T') if goal.wants_up() => Some(Err(Why::NotReady)),
                     (_, b'F') if goal.wants_up() => {
                         let (what, e) = crate::live::cannot_spawn(self.db, o.scandir, svc);
                         Some(Err(Why::Sys(what, e)))
@@ -812,6 +816,9 @@ impl Engine<'_> {
                 }
                 Why::SupervisorGone => {
                     b.push(b"its supervisor exited");
+                }
+                Why::NotReady => {
+                    b.push(b"not ready within its timeout-ready");
                 }
                 Why::Sys(what, e) => {
                     err::warn_sys(&[verb, s.name(), b": ", what], e);

@@ -56,7 +56,8 @@ const R_PIPELINE: usize = 17;
 
 /// Record flag: `flag-essential`.
 pub const F_ESSENTIAL: u32 = 1;
-/// Record flag: the longrun has `notification-fd` (wait for readiness, `U`).
+/// Record flag: the longrun reports readiness (`notification-fd`, or
+/// rinit's `notify-socket` or `check`): wait for `U`.
 pub const F_NOTIFY: u32 = 2;
 /// Record flag: the oneshot has a `data/` directory (its working directory).
 pub const F_DATA: u32 = 4;

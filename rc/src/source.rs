@@ -417,6 +417,10 @@ impl Source {
                     }
                     s.flags |= db::F_NOTIFY;
                 }
+                // rinit's other readiness sources: wait for `U` as well.
+                if exists(present, &mut p, base, b"/notify-socket")? || exists(present, &mut p, base, b"/check")? {
+                    s.flags |= db::F_NOTIFY;
+                }
                 let st = self.nrefs;
                 self.read_names(present, &mut p, base, b"/producer-for", &mut buf)?;
                 s.producer_for = Span {

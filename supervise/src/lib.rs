@@ -3,6 +3,8 @@
 
 pub mod cgroup;
 pub mod deathtally;
+pub mod notifystate;
+pub mod readiness;
 pub mod service;
 pub mod statustext;
 pub mod statusrow;

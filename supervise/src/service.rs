@@ -10,6 +10,7 @@
 
 use crate::cgroup;
 use crate::deathtally;
+use crate::readiness::{self, Outcome, Readiness, RunEnv};
 use base::fmt;
 use base::servicedir as sd;
 use base::status::{self, Status};
@@ -61,6 +62,8 @@ pub struct Service {
     dying: bool,
     /// False once the supervisor should exit.
     pub running: bool,
+    /// The notify socket, `check` and the readiness deadlines.
+    health: Readiness,
 }
 
 impl Service {
@@ -76,6 +79,7 @@ impl Service {
             respawn_at: 0,
             dying: false,
             running: true,
+            health: Readiness::new(name),
         }
     }
 
@@ -94,17 +98,29 @@ impl Service {
         self.ready_fd
     }
 
+    /// The notify socket to watch, if any.
+    pub fn notify_fd(&self) -> Option<Fd> {
+        self.health.fd()
+    }
+
     /// Milliseconds until the next timed action (rounded up), -1 for none.
     pub fn timeout_ms(&self, now: u64) -> i64 {
-        match self.deadline {
+        let d = match (self.deadline, self.health.deadline()) {
+            (d, 0) => d,
+            (None, h) => Some(h),
+            (Some(d), h) => Some(d.min(h)),
+        };
+        match d {
             None => -1,
             Some(d) => (d.saturating_sub(now)).div_ceil(MS) as i64,
         }
     }
 
-    /// Runs the timed action if its time has come.
+    /// Runs the timed actions whose time has come.
     #[inline(never)]
     pub fn tick(&mut self, now: u64) {
+        let o = self.health.tick(now);
+        self.on_health(o);
         match self.deadline {
             Some(d) if d <= now => {}
             _ => return,
@@ -136,6 +152,11 @@ impl Service {
     /// A child ended; only `run` or `finish` matter (others are failed spawns).
     #[inline(never)]
     pub fn child_died(&mut self, pid: Pid, ws: WaitStatus) {
+        if self.health.is_check(pid) {
+            let o = self.health.check_done(ws, sys::now_mono_ns());
+            self.on_health(o);
+            return;
+        }
         if pid as u64 != self.st.pid || self.st.pid == 0 {
             return;
         }
@@ -173,18 +194,19 @@ impl Service {
         let mut buf = [0u8; 64];
         match sys::read(fd, &mut buf) {
             Ok(n) if n > 0 => {
-                if !buf.iter().take(n).any(|&c| c == b'\n') {
-                    return;
+                if buf.iter().take(n).any(|&c| c == b'\n') {
+                    self.now_ready();
                 }
-                self.st.ready = true;
-                self.st.readystamp = Tai64n::now();
-                self.announce();
-                self.event(b"U");
             }
-            _ => {}
+            // Closed without a word: stop listening.
+            _ => self.close_ready(),
         }
-        // Ready, or the pipe was closed without a word: stop listening.
-        self.close_ready();
+    }
+
+    /// The notify socket is readable.
+    pub fn notified(&mut self) {
+        let o = self.health.receive(sys::now_mono_ns());
+        self.on_health(o);
     }
 
     /// The supervisor got `signo`: TERM = `d` then `x`; HUP = `x`; QUIT =
@@ -282,13 +304,15 @@ impl Service {
     fn start(&mut self) {
         let now = sys::now_mono_ns();
         self.deadline = None;
-        match self.spawn_run() {
+        let env = self.health.before_run();
+        match self.spawn_run(env) {
             Ok(pid) => {
                 self.state = State::Up;
                 self.st.pid = pid as u64;
                 self.st.stamp = Tai64n::now();
-                // Without a readiness pipe, up is ready.
-                self.st.ready = self.ready_fd.is_none();
+                // Without a readiness source, up is ready.
+                self.st.ready = self.ready_fd.is_none() && !self.health.awaits();
+                self.health.started(pid, if self.pgid == pid { pid } else { 0 }, self.st.ready, now);
                 if self.st.ready {
                     self.st.readystamp = self.st.stamp;
                 }
@@ -314,11 +338,52 @@ impl Service {
         }
         self.st.paused = false;
         self.announce();
+        self.arm_kill();
+    }
+
+    /// Starts the timeout-kill clock, if there is one.
+    fn arm_kill(&mut self) {
         let t = setting(sd::timeout_kill(HERE), sd::TIMEOUT_KILL, 0);
         if t > 0 {
             self.dying = true;
             self.deadline = Some(sys::now_mono_ns().saturating_add(t.saturating_mul(MS)));
         }
+    }
+
+    /// `run` is ready (from any source): s6's `U`, once per run.
+    fn now_ready(&mut self) {
+        self.close_ready();
+        if self.st.ready || !matches!(self.state, State::Up | State::LastUp) {
+            return;
+        }
+        self.st.ready = true;
+        self.st.readystamp = Tai64n::now();
+        self.announce();
+        self.event(b"U");
+        self.health.became_ready(sys::now_mono_ns());
+    }
+
+    /// Acts on what the readiness sources said. A missed deadline: one line
+    /// naming the service, an event letter s6 does not use (`T` not ready
+    /// in time, `W` watchdog), and a restart: the down signal, then KILL
+    /// after timeout-kill.
+    #[inline(never)]
+    fn on_health(&mut self, o: Outcome) {
+        let (letter, what): (&[u8], &[u8]) = match o {
+            Outcome::Nothing => return,
+            Outcome::Ready => return self.now_ready(),
+            Outcome::NotReadyInTime => (b"T", b"not ready within ./timeout-ready: restarting it"),
+            Outcome::WatchdogMissed => (b"W", b"no WATCHDOG=1 within ./timeout-watchdog: restarting it"),
+        };
+        // Not while it is being stopped: that is already under way.
+        if !matches!(self.state, State::Up | State::LastUp) || self.dying || !self.st.want_up {
+            return;
+        }
+        err::warn(&[what]);
+        self.event(letter);
+        self.command(b'r');
+        self.kill(sig::CONT);
+        self.arm_kill();
     }
 
     /// `run` died: record it, then run `finish` (true) or go down (false).
@@ -332,6 +397,7 @@ impl Service {
         self.dying = false;
         self.deadline = None;
         self.close_ready();
+        self.health.run_died();
         let max = setting(sd::max_death_tally(HERE), sd::MAX_DEATH_TALLY, sd::MAX_DEATH_TALLY_DEFAULT);
         if let Err(e) = deathtally::add(&deathtally::record(now, ws), max) {
             err::warn_sys(&[b"unable to write ", deathtally::FILE.to_bytes()], e);
@@ -424,7 +490,7 @@ impl Service {
     /// Forks and execs `./run`. The child reports a failure before its exec
     /// (its errno) through a close-on-exec pipe, so a run that cannot start
     /// never counts as up.
-    fn spawn_run(&mut self) -> Result<Pid, ()> {
+    fn spawn_run(&mut self, env: RunEnv) -> Result<Pid, ()> {
         let notify = setting(sd::notification_fd(HERE), sd::NOTIFICATION_FD, None);
         let nosetsid = setting(sd::nosetsid(HERE), sd::NOSETSID, false);
         let lock = setting(sd::lock_fd(HERE), sd::LOCK_FD, None).unwrap_or(u32::MAX);
@@ -442,7 +508,7 @@ impl Service {
         });
         let ((rep_r, rep_w), ready) = pipes.map_err(|e| err::warn_sys(&[b"unable to create a pipe"], e))?;
         let pid = match sys::fork() {
-            Ok(0) => run_child(self.name, (ready.1, notify.unwrap_or(u32::MAX)), lock, nosetsid, rep_w),
+            Ok(0) => run_child(self.name, (ready.1, notify.unwrap_or(u32::MAX)), lock, nosetsid, rep_w, env),
             Ok(p) => p,
             Err(e) => {
                 err::warn_sys(&[b"unable to spawn ./run"], e);
@@ -486,7 +552,7 @@ const GROUP_LETTERS: usize = 12;
 
 /// A setting's value, or `default` after one warning naming the file.
 #[inline(always)]
-fn setting<T>(r: Result<T, Errno>, file: &[u8], default: T) -> T {
+pub(crate) fn setting<T>(r: Result<T, Errno>, file: &[u8], default: T) -> T {
     match r {
         Ok(v) => v,
         Err(e) => {
@@ -541,7 +607,7 @@ fn close2((a, b): (Fd, Fd)) {
 
 /// A child gets the signal state of a fresh process: nothing blocked,
 /// SIGPIPE back to its default.
-fn reset_signals() {
+pub(crate) fn reset_signals() {
     // Valid constant arguments: these cannot fail.
     let _ = sys::sig_setmask(SigSet(0));
     let _ = sys::sig_default(sig::PIPE, true);
@@ -551,7 +617,7 @@ fn reset_signals() {
 /// `lock-fd` number; u32::MAX for none. The lock (on SERVICE_LOCK) is taken
 /// here, so run and everything it leaves behind hold it: while any of them
 /// lives, the next run fails to start (EBUSY) and is retried.
-fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: Fd) -> ! {
+fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: Fd, env: RunEnv) -> ! {
     reset_signals();
     if !nosetsid {
         // EPERM: already a session leader, which is what is wanted.
@@ -574,7 +640,7 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
             let mut argv = ArgvBuf::<6>::new();
             argv.push(c"./run");
             argv.push(name);
-            sys::exec(c"./run", argv.as_argv(), None)
+            readiness::exec_run(argv.as_argv(), env)
         }
         Err(e) => e,
     };

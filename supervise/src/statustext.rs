@@ -3,6 +3,7 @@
 //! `-o` fields (`up wantedup normallyup ready paused pid exitcode signal
 //! signum updownsince readysince updownfor readyfor`), same text as s6.
 
+use crate::notifystate::State;
 use base::fmt::Buf;
 use base::status::Status;
 use base::sys::sig;
@@ -152,6 +153,17 @@ impl View {
                 out.push(b"-1");
             }
         }
+    }
+}
+
+/// What the service said over sd_notify (`supervise/notify-status`), after
+/// the human line: `, stopping` and `; status: TEXT`.
+pub fn push_said(said: &State, out: &mut Line) {
+    if said.stopping {
+        out.push(b", stopping");
+    }
+    if let Some(text) = said.status {
+        out.push(b"; status: ").push(text);
     }
 }
 

@@ -13,7 +13,7 @@
 //! Options: `--runs R` (medians over R runs, default 3), `--sizes 10,100,1000`,
 //! `--trials K` (latency samples, default 9), `--only rinit|s6`, `-v` (every sample).
 
-use rinit_tests::{bin_dir, status};
+use rinit_tests::{bin_dir, median, status};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, symlink};
@@ -501,15 +501,6 @@ fn is_tmpfs(dir: &Path) -> bool {
         f.len() > 3 && f[2] == "tmpfs" && Path::new(f[1]) == dir && f[3].split(',').any(|o| o == "rw")
     });
     listed && !mounts.lines().any(|l| l.split_whitespace().nth(1) == dir.to_str() && l.contains("noexec"))
-}
-
-fn median(v: &[f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    Some(s[s.len() / 2])
 }
 
 fn secs(v: Option<f64>) -> String {

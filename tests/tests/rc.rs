@@ -1197,3 +1197,25 @@ fn a_checksum_valid_database_holding_a_cycle_is_refused() {
     assert_eq!(code, 111, "{out}");
     assert!(out.contains("corrupt database (reverse dependencies)"), "{out}");
 }
+
+#[test]
+fn a_longrun_never_ready_fails_the_change_at_its_timeout_ready() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    write(&src, "mute/type", "longrun\n");
+    exe(&src, "mute/run", "#!/bin/sh\nexec sleep 1000\n");
+    write(&src, "mute/notify-socket", "");
+    write(&src, "mute/timeout-ready", "300\n");
+    // rinit-rc's own deadline is far: the supervisor's `T` ends the wait.
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "t0=$(date +%s%N)\nrinit-rc -t 30000 -l live change mute; echo rc=$?\necho ms=$(( ($(date +%s%N) - t0) / 1000000 ))",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("rinit-rc: warning: unable to start service mute: not ready within its timeout-ready"), "{out}");
+    assert!(out.contains("rc=1"), "{out}");
+    let ms: u64 = out.lines().find_map(|l| l.strip_prefix("ms=")).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+    assert!(ms < 10_000, "failed at once, not at rinit-rc's 30 s: {ms} ms\n{out}");
+}

@@ -3,7 +3,7 @@
 
 use rinit_tests::*;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
@@ -24,16 +24,6 @@ fn send(svc: &Path, letters: &str) {
         .open(svc.join("supervise/control"))
         .expect("open supervise/control");
     f.write_all(letters.as_bytes()).expect("write control letters");
-}
-
-/// Waits until the status file satisfies `f`, and returns it.
-fn wait_status(svc: &Path, what: &str, f: impl Fn(&Status) -> bool) -> Status {
-    let mut last = None;
-    wait_until(what, SOON, || {
-        last = status(svc);
-        last.as_ref().is_some_and(&f)
-    });
-    last.unwrap()
 }
 
 /// Host pid of the supervisor started by `supervise` (the child of the
@@ -67,49 +57,6 @@ fn lines(p: &Path) -> Vec<String> {
 
 fn now_ms() -> u128 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()
-}
-
-/// A listener on a service's `event/` fifodir (s6's ftrig protocol), made
-/// before the supervisor starts so it hears everything.
-struct Events {
-    fifo: fs::File,
-    got: String,
-}
-
-impl Events {
-    fn listen(svc: &Path) -> Events {
-        let dir = svc.join("event");
-        fs::create_dir_all(&dir).unwrap();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o3730)).unwrap();
-        let path = dir.join("ftrig1:@400000006b075ab30d099b02:tests1");
-        assert_eq!(path.file_name().unwrap().len(), 39);
-        let ok = Command::new("mkfifo").arg("-m").arg("0622").arg(&path).status().unwrap();
-        assert!(ok.success());
-        let fifo = fs::OpenOptions::new().read(true).write(true).custom_flags(O_NONBLOCK).open(&path).unwrap();
-        Events { fifo, got: String::new() }
-    }
-
-    fn read(&mut self) -> &str {
-        let mut buf = [0u8; 256];
-        while let Ok(n) = self.fifo.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            self.got.push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-        &self.got
-    }
-
-    /// Waits until the letters received so far contain `seq` in order (not
-    /// necessarily adjacent).
-    fn wait_for(&mut self, seq: &str) {
-        let mut got = String::new();
-        wait_until(&format!("events {seq:?}"), SOON, || {
-            got = self.read().to_owned();
-            let mut it = got.chars();
-            seq.chars().all(|c| it.any(|g| g == c))
-        });
-    }
 }
 
 // ------------------------------------------------------------------ basics

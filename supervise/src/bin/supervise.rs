@@ -4,7 +4,7 @@
 //! FIFO, status, death tally) and the `event/` fifodir, runs `./run` and
 //! restarts it when it dies, and obeys s6-svc's letters on the control FIFO.
 //! It waits in one `poll` on its signals, the control FIFO and the readiness
-//! pipe, with the nearest deadline as the timeout.
+//! pipe and the sd_notify socket, with the nearest deadline as the timeout.
 #![no_std]
 #![no_main]
 
@@ -53,13 +53,17 @@ fn supervise(args: Args) -> ! {
     while svc.running {
         // No readiness pipe: fd -1, which poll skips.
         let ready = svc.ready_fd().unwrap_or(Fd(-1));
-        let mut fds = [PollFd::read(sigfd), PollFd::read(control), PollFd::read(ready)];
+        let notify = svc.notify_fd().unwrap_or(Fd(-1));
+        let mut fds = [PollFd::read(sigfd), PollFd::read(control), PollFd::read(ready), PollFd::read(notify)];
         if let Err(e) = sys::poll(&mut fds, svc.timeout_ms(sys::now_mono_ns())) {
             fatal(b"poll", b"", e);
         }
         svc.tick(sys::now_mono_ns());
         if fds[2].ready {
             svc.readiness();
+        }
+        if fds[3].ready {
+            svc.notified();
         }
         if fds[0].ready {
             take_pending_signals(sigfd, &mut svc);

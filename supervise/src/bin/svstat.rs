@@ -8,6 +8,7 @@ use base::tai64n::Tai64n;
 use base::path::PathBuf;
 use base::{control, err, status};
 use base::options::{Opt, Options};
+use rinit_supervise::notifystate;
 use rinit_supervise::statustext::{self, Line, View};
 
 const USAGE: &[u8] = b"rinit-svstat [ -uwNrpest | -o up,wantedup,normallyup,ready,paused,pid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor ] [ -n ] servicedir";
@@ -65,6 +66,12 @@ fn main(args: Args) -> ! {
     let mut line = Line::new();
     if nfields == 0 {
         view.human(numeric, &mut line);
+        // What the service said over sd_notify, if it did.
+        let mut buf = [0u8; notifystate::FILE_MAX];
+        match notifystate::read(dir, &mut buf) {
+            Ok(said) => statustext::push_said(&said, &mut line),
+            Err(e) => err::warn_sys(&[b"unable to read supervise/notify-status for ", dir], e),
+        }
     } else {
         for (i, f) in fields.iter().take(nfields).enumerate() {
             if i > 0 {
