@@ -21,6 +21,29 @@ pub fn set_prog(name: &'static [u8]) {
     PROG.set(name)
 }
 
+/// Called by the start-up code before `main`: a program run under one of
+/// s6's names (`s6-svc`, a link `scripts/install --s6-names` makes) speaks
+/// with that name, so an s6 user's logs read as before. Set first, it wins
+/// over the `set_prog` of `main`. Any basename starting `s6-` counts: one
+/// comparison, no table of names in every binary.
+pub fn set_prog_if_s6(argv0: &'static [u8]) {
+    if let Some(name) = s6_name(argv0) {
+        set_prog(name)
+    }
+}
+
+fn s6_name(argv0: &[u8]) -> Option<&[u8]> {
+    // A plain loop: the iterator adaptors cost a few hundred bytes per binary.
+    let mut start = 0;
+    for (i, &c) in argv0.iter().enumerate() {
+        if c == b'/' {
+            start = i + 1;
+        }
+    }
+    let name = argv0.get(start..)?;
+    if name.starts_with(b"s6-") { Some(name) } else { None }
+}
+
 pub fn prog() -> &'static [u8] {
     PROG.get().unwrap_or(b"rinit")
 }
@@ -128,6 +151,14 @@ mod tests {
         assert_eq!(strerror(Errno(15)), b"Unknown error");
         assert_eq!(strerror(Errno(0)), b"Unknown error");
         assert_eq!(strerror(Errno(2 + 256)), b"Unknown error");
+    }
+    #[test]
+    fn an_s6_name_in_argv0_is_the_programs_name_and_others_are_not() {
+        assert_eq!(s6_name(b"/usr/bin/s6-svc"), Some(&b"s6-svc"[..]));
+        assert_eq!(s6_name(b"s6-rc-init"), Some(&b"s6-rc-init"[..]));
+        assert_eq!(s6_name(b"/usr/bin/rinit-svc"), None);
+        assert_eq!(s6_name(b"/opt/s6-2.11/bin/svc"), None);
+        assert_eq!(s6_name(b"s6"), None);
     }
     #[test]
     fn program_name_is_set_once() {

@@ -26,6 +26,7 @@ unsafe extern "Rust" {
 unsafe extern "C" fn start_rust(sp: *const usize) -> ! {
     // SAFETY: the kernel lays out argc, argv[], NULL, envp[], NULL at sp.
     let args = unsafe { Args::from_stack(sp) };
+    base::err::set_prog_if_s6(args.get(0).map_or(b"", |a| a.to_bytes()));
     // SAFETY: `rinit_main` is defined by the `entry!` macro in the binary.
     unsafe { rinit_main(args) }
 }
