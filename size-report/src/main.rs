@@ -8,17 +8,21 @@
 
 mod budgets;
 mod elf;
+mod image;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE]";
+const USAGE: &str =
+    "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE] [--update DOC]";
 
 struct Options {
     build: bool,
     strict: bool,
     dir: Option<PathBuf>,
     budgets: PathBuf,
+    /// A document whose minimal-image block is rewritten (docs/embedding.md).
+    update: Option<PathBuf>,
 }
 
 /// One line of the table.
@@ -110,6 +114,10 @@ fn main() -> ExitCode {
     }
 
     print!("{}", table(&rows, &dir));
+    if let Err(e) = minimal_image(&rows, opts.update.as_deref()) {
+        eprintln!("size-report: fatal: {e}");
+        return ExitCode::from(2);
+    }
     let failing: Vec<&Row> = rows.iter().filter(|r| r.verdict().fails(opts.strict)).collect();
     if failing.is_empty() {
         return ExitCode::SUCCESS;
@@ -127,6 +135,7 @@ fn parse_args() -> Result<Options, String> {
         strict: ci,
         dir: None,
         budgets: Path::new(env!("CARGO_MANIFEST_DIR")).join("budgets.txt"),
+        update: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -135,6 +144,7 @@ fn parse_args() -> Result<Options, String> {
             "--strict" => o.strict = true,
             "--dir" => o.dir = Some(args.next().ok_or("--dir needs a directory")?.into()),
             "--budgets" => o.budgets = args.next().ok_or("--budgets needs a file")?.into(),
+            "--update" => o.update = Some(args.next().ok_or("--update needs a file")?.into()),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -143,6 +153,29 @@ fn parse_args() -> Result<Options, String> {
         }
     }
     Ok(o)
+}
+
+/// Prints the minimal image's total (when its programs are all built) and,
+/// with `--update DOC`, writes it into DOC's marked block.
+fn minimal_image(rows: &[Row], update: Option<&Path>) -> Result<(), String> {
+    let programs = image::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("minimal-image.txt"))?;
+    let size = |p: &str| rows.iter().find(|r| r.name == p).and_then(|r| r.measured.as_ref()).map(|m| m.0);
+    let table = match image::table(&programs, size) {
+        Ok(t) => t,
+        Err(e) if update.is_none() => {
+            println!("minimal image: {e}");
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    println!("minimal image (size-report/minimal-image.txt):\n{table}");
+    let Some(doc) = update else { return Ok(()) };
+    let text = std::fs::read_to_string(doc).map_err(|e| format!("unable to read {}: {e}", doc.display()))?;
+    let now = Command::new("date").args(["-u", "+%Y-%m-%d at %H:%M UTC"]).output().ok();
+    let when = now.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let block = format!("As measured on {when} by `cargo run -p size-report -- --update {}`:\n\n```\n{table}```\n", doc.display());
+    let new = image::replace_block(&text, &block).map_err(|e| format!("{}: {e}", doc.display()))?;
+    std::fs::write(doc, new).map_err(|e| format!("unable to write {}: {e}", doc.display()))
 }
 
 /// Builds the workspace's release binaries, as the README says to.
