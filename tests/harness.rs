@@ -195,17 +195,28 @@ impl Sandbox {
     }
 
     fn start(&mut self, pid1: bool, args: &[&OsStr], cwd: &Path) -> Proc {
+        self.start_env(pid1, args, cwd, None)
+    }
+
+    fn start_env(&mut self, pid1: bool, args: &[&OsStr], cwd: &Path, path: Option<&str>) -> Proc {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let log = self.dir.join(format!(".proc-{n}.log"));
         let out = fs::File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
-        let mut c = Command::new("unshare");
+        // Found in the harness's PATH: the child's may not have it.
+        let path_dirs = std::env::var_os("PATH").unwrap_or_default();
+        let unshare = std::env::split_paths(&path_dirs).map(|d| d.join("unshare")).find(|p| p.is_file());
+        let mut c = Command::new(unshare.unwrap_or_else(|| "unshare".into()));
         c.args(["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child=SIGKILL", "--"]);
         if !pid1 {
             // A shell as pid 1 that reaps; the program is its child.
             c.args(["/bin/sh", "-c", "\"$@\" & wait $!; s=$?; exit $s", "sh"]);
         }
-        c.args(args).current_dir(cwd).env("PATH", test_path()).stdin(Stdio::null()).stdout(out).stderr(err);
+        if path.is_some() {
+            c.env_clear();
+        }
+        c.args(args).current_dir(cwd).env("PATH", path.map_or_else(test_path, String::from));
+        c.stdin(Stdio::null()).stdout(out).stderr(err);
         let child = c.spawn().expect("spawn unshare");
         self.procs.push(child.id());
         Proc { child, log }
@@ -215,6 +226,12 @@ impl Sandbox {
     pub fn spawn_pid1(&mut self, args: &[&OsStr]) -> Proc {
         let dir = self.dir.clone();
         self.start(true, args, &dir)
+    }
+
+    /// `spawn_pid1` with nothing inherited from the environment and `path` as PATH.
+    pub fn spawn_pid1_path(&mut self, args: &[&OsStr], path: &str) -> Proc {
+        let dir = self.dir.clone();
+        self.start_env(true, args, &dir, Some(path))
     }
 
     /// Runs `args` in fresh namespaces, not as pid 1 (a shell is pid 1 there).

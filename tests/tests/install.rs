@@ -177,3 +177,126 @@ fn a_program_run_by_its_s6_name_speaks_with_that_name() {
     let (_, err) = run(&bindir.join("rinit-svc"), &["-u", "nowhere"]);
     assert!(err.starts_with("rinit-svc: fatal:"), "{err}");
 }
+
+/// An s6-style system written with one set of names (`s6-svc`... or
+/// `rinit-svc`...), installed by scripts/install, booted as a container with
+/// a PATH of the installed programs, busybox and execline's commands only.
+/// Returns the container's exit code, its output, and the two log
+/// directories' `current`.
+fn boot_s6_style_system(s6: bool) -> (Option<i32>, String, String, String, String) {
+    let mut sb = Sandbox::new();
+    let n = |p: &str| if s6 { format!("s6-{p}") } else { format!("rinit-{p}") };
+    let root = sb.dir.to_str().unwrap().to_string();
+    let basedir = format!("{root}/base");
+    ok(&install(&[
+        "--prefix", &format!("{root}/usr"), "--s6-names", "--basedir", &basedir, "--", "-C", "-r",
+        &format!("{root}/compiled"), "-p", &format!("{root}/usr/bin:{root}/bb:/usr/lib/execline/bin"),
+    ]));
+    fs::create_dir_all(sb.path("bb")).unwrap();
+    for a in ["sh", "echo", "sleep", "cat", "grep"] {
+        std::os::unix::fs::symlink("/bin/busybox", sb.path(&format!("bb/{a}"))).unwrap();
+    }
+
+    // Service directories of the scan directory itself, s6 style.
+    let svc = |rel: &str, file: &str, body: String| {
+        let p = sb.write(&format!("base/run-image/service/{rel}/{file}"), &format!("#!/bin/busybox sh\n{body}\n"));
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    svc("ticker", "run", "echo tick\nexec sleep 1000".into());
+    svc("ticker", "finish", format!("{} . > {root}/ticker-finish", n("svstat")));
+    svc("ticker/log", "run", format!("exec {} -b n3 t {root}/logs/ticker", n("log")));
+    svc(
+        "waiter",
+        "run",
+        format!(
+            "{w} -u -t 5000 ../ticker || exit 1\necho waiter saw ticker up\n{c} -o . && exec sleep 0.2",
+            w = n("svwait"),
+            c = n("svc")
+        ),
+    );
+    fs::create_dir_all(sb.path("logs")).unwrap();
+
+    // An s6-rc source tree with execline scripts, compiled by the installed compiler.
+    sb.write("src/setup/type", "oneshot\n");
+    sb.write("src/setup/up", "foreground { echo setup is up }\nif { true }\necho setup done\n");
+    sb.write("src/web/type", "longrun\n");
+    sb.write("src/web/producer-for", "web-log\n");
+    sb.write("src/web/dependencies", "setup\n");
+    sb.write("src/web/run", "#!/usr/bin/execlineb -P\nforeground { echo web says hello }\nsleep 1000\n");
+    sb.write("src/web-log/type", "longrun\n");
+    sb.write("src/web-log/consumer-for", "web\n");
+    sb.write("src/web-log/run", &format!("#!/usr/bin/execlineb -P\n{} -b n3 {root}/logs/web\n", n("log")));
+    for r in ["src/web/run", "src/web-log/run"] {
+        fs::set_permissions(sb.path(r), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    sb.write("src/default/type", "bundle\n");
+    sb.write("src/default/contents", "setup\nweb\nweb-log\n");
+    let path = format!("{root}/usr/bin:{root}/bb:/usr/lib/execline/bin");
+    let out = Command::new(n("rc-compile")).arg(sb.path("compiled")).arg(sb.path("src")).env("PATH", &path).output();
+    ok(&out.expect("run the compiler by its name"));
+
+    // The container's main program: what an administrator would type.
+    let main = sb.write(
+        "main",
+        &format!(
+            "set -e
+{svwait} -u -t 5000 /run/service/ticker /run/service/web
+echo main: ticker and web are up
+{svwait} -D -t 5000 /run/service/waiter
+echo main: waiter ran
+{svc} -wd -T 5000 -d /run/service/ticker
+echo main: ticker is $({svstat} -o up /run/service/ticker) up
+{svc} -wu -T 5000 -u /run/service/ticker
+echo main: ticker is $({svstat} -o up /run/service/ticker) up
+{svok} /run/service/web && echo main: web is supervised
+sleep 1.2
+echo main: waiter is $({svstat} -o up,wantedup /run/service/waiter)
+echo main: services up: $({rc} list | grep -v '^$' | sort)
+",
+            svwait = n("svwait"),
+            svc = n("svc"),
+            svstat = n("svstat"),
+            svok = n("svok"),
+            rc = n("rc"),
+        ),
+    );
+    let init = format!("{root}/base/bin/init");
+    let mut p = sb.spawn_pid1_path(args![init, "--", "/bin/busybox", "sh", main], &path);
+    let st = p.wait_timeout(std::time::Duration::from_secs(20)).expect("the system to end with its main program");
+    let out = p.output();
+    let logs = |l: &str| fs::read_to_string(sb.path(&format!("logs/{l}/current"))).unwrap_or_default();
+    let finish = sb.read("ticker-finish");
+    (st.code(), out, logs("ticker"), logs("web"), finish)
+}
+
+/// The lines the system's own programs printed (`main:`, the services'),
+/// the tree's progress lines (prefix and all) left out.
+fn story(out: &str) -> Vec<&str> {
+    out.lines().filter(|l| l.starts_with("main: ") || l.starts_with("waiter ") || l.starts_with("setup ")).collect()
+}
+
+#[test]
+fn an_s6_style_system_runs_with_s6s_names_only_as_with_rinits() {
+    if require("busybox").is_none() || require("execlineb").is_none() {
+        return;
+    }
+    let (code, out, ticker, web, finish) = boot_s6_style_system(true);
+    assert_eq!(code, Some(0), "{out}");
+    for l in ["main: ticker and web are up", "main: waiter ran", "main: ticker is false up", "main: ticker is true up",
+        "main: web is supervised", "main: waiter is false false", "main: services up: setup web web-log"] {
+        assert!(out.contains(l), "{l:?} missing in:\n{out}");
+    }
+    assert_eq!(out.matches("waiter saw ticker up").count(), 1, "{out}");
+    assert!(!out.contains("fatal") && !out.contains("unable to"), "{out}");
+    // s6-log wrote both logs: the ticker's stamped, twice (started, stopped, started).
+    assert_eq!(ticker.lines().filter(|l| l.starts_with('@') && l.ends_with(" tick")).count(), 2, "{ticker}");
+    assert_eq!(web, "web says hello\n");
+    assert!(finish.starts_with("down (signal SIGTERM)"), "finish's s6-svstat said: {finish}");
+
+    let (code2, out2, ticker2, web2, finish2) = boot_s6_style_system(false);
+    assert_eq!(code2, Some(0), "{out2}");
+    assert_eq!(story(&out), story(&out2), "\n{out}\n----\n{out2}");
+    assert_eq!(ticker.lines().count(), ticker2.lines().count());
+    assert_eq!(web, web2);
+    assert_eq!(finish.split(')').next(), finish2.split(')').next());
+}
