@@ -88,14 +88,52 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
 
 /// One listening FIFO in a fifodir.
 pub struct Listener {
-    read_fd: Fd,
-    keep_fd: Fd,
+    fifo: Fifo,
     path: PathBuf,
 }
 
 impl Listener {
     /// Subscribes to the fifodir `dir`.
     pub fn new(dir: &[u8]) -> Result<Listener, Errno> {
+        let fifo = Fifo::new(dir)?;
+        match PathBuf::join(dir, &[b"/", &fifo.name]) {
+            Ok(path) => Ok(Listener { fifo, path }),
+            Err(e) => {
+                fifo.close(dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// The descriptor to poll for reading.
+    pub fn fd(&self) -> Fd {
+        self.fifo.fd()
+    }
+
+    /// Reads the letters that have arrived (non-blocking; 0 when none).
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.fifo.read(buf)
+    }
+
+    /// Unsubscribes: removes the FIFO.
+    pub fn close(self) {
+        let _ = sys::unlink(self.path.as_cstr());
+        self.fifo.close_fds();
+    }
+}
+
+/// A listening FIFO that keeps its own name (39 bytes) but not the
+/// fifodir's path: the caller names the fifodir again to close it, so a
+/// wait on thousands of services holds a few dozen bytes for each.
+pub struct Fifo {
+    read_fd: Fd,
+    keep_fd: Fd,
+    name: [u8; NAME_LEN],
+}
+
+impl Fifo {
+    /// Subscribes to the fifodir `dir`.
+    pub fn new(dir: &[u8]) -> Result<Fifo, Errno> {
         let now = Tai64n::now();
         let mut name = Buf::<NAME_LEN>::new();
         name.push(b"ftrig1:");
@@ -107,7 +145,9 @@ impl Listener {
             name.byte(SAFE[(x % SAFE.len() as u64) as usize]);
             x /= SAFE.len() as u64;
         }
-        let path = PathBuf::join(dir, &[b"/", name.as_bytes()])?;
+        let mut fixed = [0u8; NAME_LEN];
+        fixed.copy_from_slice(name.as_bytes().get(..NAME_LEN).ok_or(errno::EINVAL)?);
+        let path = PathBuf::join(dir, &[b"/", &fixed])?;
         sys::mkfifo(path.as_cstr(), 0o622)?;
         // The notifier opens for writing only when a reader exists, so open
         // the read side first; the extra write side keeps it from EOF.
@@ -126,7 +166,7 @@ impl Listener {
                 return Err(e);
             }
         };
-        Ok(Listener { read_fd, keep_fd, path })
+        Ok(Fifo { read_fd, keep_fd, name: fixed })
     }
 
     /// The descriptor to poll for reading.
@@ -142,9 +182,15 @@ impl Listener {
         }
     }
 
-    /// Unsubscribes: removes the FIFO.
-    pub fn close(self) {
-        let _ = sys::unlink(self.path.as_cstr());
+    /// Unsubscribes from the fifodir `dir` (the one given to `new`).
+    pub fn close(self, dir: &[u8]) {
+        if let Ok(p) = PathBuf::join(dir, &[b"/", &self.name]) {
+            let _ = sys::unlink(p.as_cstr());
+        }
+        self.close_fds();
+    }
+
+    fn close_fds(self) {
         sys::close(self.read_fd);
         sys::close(self.keep_fd);
     }
