@@ -143,6 +143,8 @@ impl Table {
             }
             if let Some(l) = self.slot_mut(i + 1).filter(|l| l.flags & LOG != 0) {
                 l.flags |= SEEN;
+            } else if self.slot(i).flags & DYING == 0 {
+                self.add_logger(i, n, now);
             }
             return;
         }
@@ -154,15 +156,20 @@ impl Table {
         let mut log = Small::new();
         log.push(n).push(b"/log");
         let has_log = stat_kind(&mut log) == Ok(FileType::Directory);
-        match self.add(n, has_log, now) {
-            Ok(()) => {}
-            Err(Refusal::TooMany) => {
+        if let Err(r) = self.add(n, has_log, now) {
+            self.refused(n, r);
+        }
+    }
+
+    fn refused(&self, what: &[u8], r: Refusal) {
+        match r {
+            Refusal::TooMany => {
                 let mut max = Small::new();
                 max.u64(self.max as u64).byte(b')');
-                err::warn(&[b"unable to supervise ", n, b": too many services (max ", max.as_bytes()]);
+                err::warn(&[b"unable to supervise ", what, b": too many services (max ", max.as_bytes()]);
             }
-            Err(Refusal::NamesFull) => {
-                err::warn(&[b"unable to supervise ", n, b": no room left for service names"]);
+            Refusal::NamesFull => {
+                err::warn(&[b"unable to supervise ", what, b": no room left for service names"]);
             }
         }
     }
@@ -189,6 +196,35 @@ impl Table {
             self.used += 1;
         }
         Ok(())
+    }
+
+    /// A `log/` that appeared in the supervised service of slot `i`: its
+    /// logger takes the next slot and starts at once, with the pipe. The
+    /// service's supervisor gets SIGHUP (exit once the service is down, as
+    /// the letter `x`), so that the supervisor started after it sends the
+    /// service's output through the pipe: a running process's output cannot
+    /// be moved, and the service is not restarted behind anyone's back.
+    fn add_logger(&mut self, i: usize, n: &[u8], now: u32) {
+        let mut log = Small::new();
+        log.push(n).push(b"/log");
+        if stat_kind(&mut log) != Ok(FileType::Directory) {
+            return;
+        }
+        if self.used + 1 > self.max.min(SERVICES_CAP) {
+            return self.refused(log.as_bytes(), Refusal::TooMany);
+        }
+        let s = self.slot(i);
+        if let Some(tail) = self.slots.get_mut(i + 1..self.used + 1) {
+            let k = tail.len().saturating_sub(1);
+            tail.copy_within(..k, 1);
+        }
+        self.used += 1;
+        if let Some(l) = self.slot_mut(i + 1) {
+            *l = Slot { pid: 0, fd: 0, started: now.wrapping_sub(RESTART_MS), flags: SEEN | LOG, ..s };
+        }
+        if s.pid != 0 {
+            let _ = sys::kill(s.pid, sig::HUP);
+        }
     }
 
     /// Starts every supervisor that is down and whose throttle has passed;
