@@ -270,6 +270,31 @@ impl Drop for Sandbox {
     }
 }
 
+/// Runs scripts/boot-qemu `-p` (boot, power off by itself) with `opts` and
+/// returns the console; None (skipped) when qemu, busybox or cpio is
+/// missing. Fails the test when qemu does not power off by itself.
+pub fn boot_qemu(opts: &[&str]) -> Option<String> {
+    if require("qemu-system-x86_64").is_none() || require("busybox").is_none() || require("cpio").is_none() {
+        return None;
+    }
+    let sb = Sandbox::new();
+    let out_dir = sb.mkdir("qemu");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let st = Command::new(repo.join("scripts/boot-qemu"))
+        .args(["-p", "-t", "120", "-o"])
+        .arg(&out_dir)
+        .args(opts)
+        .env("RINIT_BIN_DIR", bin_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .status()
+        .expect("scripts/boot-qemu");
+    let console = fs::read_to_string(out_dir.join("console.log")).unwrap_or_default();
+    assert!(st.success(), "qemu did not power off by itself:\n{console}");
+    Some(console)
+}
+
 /// Shorthand for building argument lists: `args![bin("rinit-scan"), "-t0", dir]`.
 #[macro_export]
 macro_rules! args {

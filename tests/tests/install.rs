@@ -300,3 +300,24 @@ fn an_s6_style_system_runs_with_s6s_names_only_as_with_rinits() {
     assert_eq!(web, web2);
     assert_eq!(finish.split(')').next(), finish2.split(')').next());
 }
+
+#[test]
+fn an_s6_style_service_boots_on_a_real_kernel_knowing_only_s6s_names() {
+    let Some(console) = boot_qemu(&["-s"]) else { return };
+    let lines = [
+        "service s6-style successfully started",
+        "s6-style: up and wanted up: true true, says s6-svstat",
+        "s6-style: the getty is up, says s6-svwait",
+        "s6-style: s6-svc -wu returned",
+        "service s6-style successfully stopped",
+        "reboot: Power down",
+    ];
+    let mut at = 0;
+    for l in lines {
+        match console[at..].find(l) {
+            Some(i) => at += i + l.len(),
+            None => panic!("{l:?} missing (or out of order) in:\n{console}"),
+        }
+    }
+    assert!(!console.contains("fatal") && !console.contains("Kernel panic"), "{console}");
+}
