@@ -173,6 +173,16 @@ fn a_program_run_by_its_s6_name_speaks_with_that_name() {
         let (_, err) = run(&bindir.join(s6), bad);
         assert!(err.starts_with(&format!("{s6}: ")), "{s6} -Z said: {err}");
     }
+    // s6-log's alerts carry its name too.
+    let mut c = Command::new(bindir.join("s6-log"))
+        .arg("e")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut c.stdin.take().unwrap(), b"disk on fire\n").unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "s6-log: alert: disk on fire\n");
     // Under its own name it keeps its own.
     let (_, err) = run(&bindir.join("rinit-svc"), &["-u", "nowhere"]);
     assert!(err.starts_with("rinit-svc: fatal:"), "{err}");
