@@ -523,10 +523,20 @@ fn unsupervised_directories_get_s6s_words_and_exit_codes() {
     assert_eq!(code(&o), 111);
     assert_eq!(stderr(&o), "rinit-svwait: fatal: unable to subscribe to events for nowhere: No such file or directory\n");
 
+    // A directory no supervisor ran in, and a supervise/ without its FIFO.
+    sb.mkdir("never/supervise");
+    let o = tool(&sb, "rinit-svc", &["-u", "never"]);
+    assert_eq!(code(&o), 100);
+    assert_eq!(stderr(&o), "rinit-svc: fatal: something is wrong with the never/supervise directory: No such file or directory\n");
+    fs::remove_dir(sb.path("never/supervise")).unwrap();
+    let o = tool(&sb, "rinit-svc", &["-u", "never"]);
+    assert_eq!((code(&o), stderr(&o).as_str()), (100, "rinit-svc: fatal: unable to control never: supervisor not listening\n"));
+
     // The same exit codes as Debian's tools.
     for (ours, theirs, a) in [
         ("rinit-svc", "s6-svc", ["-u", "idle"]),
         ("rinit-svc", "s6-svc", ["-u", "nowhere"]),
+        ("rinit-svc", "s6-svc", ["-u", "never"]),
         ("rinit-svstat", "s6-svstat", ["-n", "idle"]),
         ("rinit-svstat", "s6-svstat", ["-n", "nowhere"]),
         ("rinit-svwait", "s6-svwait", ["-u", "nowhere"]),
