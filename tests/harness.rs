@@ -270,19 +270,18 @@ impl Drop for Sandbox {
     }
 }
 
-/// Runs scripts/boot-qemu `-p` (boot, power off by itself) with `opts` and
-/// returns the console; None (skipped) when qemu, busybox or cpio is
-/// missing. Fails the test when qemu does not power off by itself.
-pub fn boot_qemu(opts: &[&str]) -> Option<String> {
+/// Runs scripts/boot-qemu `-p` (boot, power off by itself) with `opts`,
+/// its files kept in `out_dir`, and returns the console; None (skipped)
+/// when qemu, busybox or cpio is missing. Fails the test when qemu does not
+/// power off by itself.
+pub fn boot_qemu(out_dir: &Path, opts: &[&str]) -> Option<String> {
     if require("qemu-system-x86_64").is_none() || require("busybox").is_none() || require("cpio").is_none() {
         return None;
     }
-    let sb = Sandbox::new();
-    let out_dir = sb.mkdir("qemu");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let st = Command::new(repo.join("scripts/boot-qemu"))
         .args(["-p", "-t", "120", "-o"])
-        .arg(&out_dir)
+        .arg(out_dir)
         .args(opts)
         .env("RINIT_BIN_DIR", bin_dir())
         .stdin(Stdio::null())
@@ -293,6 +292,17 @@ pub fn boot_qemu(opts: &[&str]) -> Option<String> {
     let console = fs::read_to_string(out_dir.join("console.log")).unwrap_or_default();
     assert!(st.success(), "qemu did not power off by itself:\n{console}");
     Some(console)
+}
+
+/// Each of `lines` appears in `text`, in this order.
+pub fn assert_in_order(text: &str, lines: &[&str]) {
+    let mut at = 0;
+    for l in lines {
+        match text[at..].find(l) {
+            Some(i) => at += i + l.len(),
+            None => panic!("{l:?} missing (or out of order) after byte {at} in:\n{text}"),
+        }
+    }
 }
 
 /// Shorthand for building argument lists: `args![bin("rinit-scan"), "-t0", dir]`.

@@ -70,6 +70,7 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
                 match sys::write(fd, letters) {
                     Ok(_) => sent += 1,
                     Err(errno::EPIPE) => {
+                        // A listener gone: its FIFO is removed if we may, else left to it.
                         let _ = sys::unlink_in(d, name);
                     }
                     Err(_) => {}
@@ -77,6 +78,7 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
                 sys::close(fd);
             }
             Err(errno::ENXIO) => {
+                // A listener gone: its FIFO is removed if we may, else left to it.
                 let _ = sys::unlink_in(d, name);
             }
             Err(_) => {}
@@ -88,37 +90,35 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
 
 /// One listening FIFO in a fifodir.
 pub struct Listener {
-    fifo: Fifo,
+    read_fd: Fd,
+    keep_fd: Fd,
     path: PathBuf,
 }
 
 impl Listener {
     /// Subscribes to the fifodir `dir`.
     pub fn new(dir: &[u8]) -> Result<Listener, Errno> {
-        let fifo = Fifo::new(dir)?;
-        match PathBuf::join(dir, &[b"/", &fifo.name]) {
-            Ok(path) => Ok(Listener { fifo, path }),
-            Err(e) => {
-                fifo.close(dir);
-                Err(e)
-            }
-        }
+        let path = PathBuf::join(dir, &[b"/", &fresh_name()])?;
+        let (read_fd, keep_fd) = open_fifo(path.as_cstr())?;
+        Ok(Listener { read_fd, keep_fd, path })
     }
 
     /// The descriptor to poll for reading.
     pub fn fd(&self) -> Fd {
-        self.fifo.fd()
+        self.read_fd
     }
 
     /// Reads the letters that have arrived (non-blocking; 0 when none).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.fifo.read(buf)
+        read_letters(self.read_fd, buf)
     }
 
     /// Unsubscribes: removes the FIFO.
     pub fn close(self) {
+        // Already removed by a notifier that found it unread: nothing to undo.
         let _ = sys::unlink(self.path.as_cstr());
-        self.fifo.close_fds();
+        sys::close(self.read_fd);
+        sys::close(self.keep_fd);
     }
 }
 
@@ -134,39 +134,10 @@ pub struct Fifo {
 impl Fifo {
     /// Subscribes to the fifodir `dir`.
     pub fn new(dir: &[u8]) -> Result<Fifo, Errno> {
-        let now = Tai64n::now();
-        let mut name = Buf::<NAME_LEN>::new();
-        name.push(b"ftrig1:");
-        now.write_text(&mut name);
-        name.byte(b':');
-        // Six characters unique per process and moment: pid and nanoseconds mixed.
-        let mut x = (sys::getpid() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ sys::now_mono_ns();
-        for _ in 0..6 {
-            name.byte(SAFE[(x % SAFE.len() as u64) as usize]);
-            x /= SAFE.len() as u64;
-        }
-        let mut fixed = [0u8; NAME_LEN];
-        fixed.copy_from_slice(name.as_bytes().get(..NAME_LEN).ok_or(errno::EINVAL)?);
-        let path = PathBuf::join(dir, &[b"/", &fixed])?;
-        sys::mkfifo(path.as_cstr(), 0o622)?;
-        // The notifier opens for writing only when a reader exists, so open
-        // the read side first; the extra write side keeps it from EOF.
-        let read_fd = match sys::open(path.as_cstr(), Open::RDONLY | Open::NONBLOCK, 0) {
-            Ok(f) => f,
-            Err(e) => {
-                let _ = sys::unlink(path.as_cstr());
-                return Err(e);
-            }
-        };
-        let keep_fd = match sys::open(path.as_cstr(), Open::WRONLY | Open::NONBLOCK, 0) {
-            Ok(f) => f,
-            Err(e) => {
-                sys::close(read_fd);
-                let _ = sys::unlink(path.as_cstr());
-                return Err(e);
-            }
-        };
-        Ok(Fifo { read_fd, keep_fd, name: fixed })
+        let name = fresh_name();
+        let path = PathBuf::join(dir, &[b"/", &name])?;
+        let (read_fd, keep_fd) = open_fifo(path.as_cstr())?;
+        Ok(Fifo { read_fd, keep_fd, name })
     }
 
     /// The descriptor to poll for reading.
@@ -176,23 +147,67 @@ impl Fifo {
 
     /// Reads the letters that have arrived (non-blocking; 0 when none).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        match sys::read(self.read_fd, buf) {
-            Err(errno::EAGAIN) => Ok(0),
-            r => r,
-        }
+        read_letters(self.read_fd, buf)
     }
 
     /// Unsubscribes from the fifodir `dir` (the one given to `new`).
     pub fn close(self, dir: &[u8]) {
         if let Ok(p) = PathBuf::join(dir, &[b"/", &self.name]) {
+            // Already removed by a notifier that found it unread: nothing to undo.
             let _ = sys::unlink(p.as_cstr());
         }
-        self.close_fds();
-    }
-
-    fn close_fds(self) {
         sys::close(self.read_fd);
         sys::close(self.keep_fd);
+    }
+}
+
+/// A listener FIFO's name: `ftrig1:@` + TAI64N + `:` + six characters
+/// unique per process and moment (pid and nanoseconds mixed).
+fn fresh_name() -> [u8; NAME_LEN] {
+    let mut name = Buf::<NAME_LEN>::new();
+    name.push(b"ftrig1:");
+    Tai64n::now().write_text(&mut name);
+    name.byte(b':');
+    let mut x = (sys::getpid() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ sys::now_mono_ns();
+    for _ in 0..6 {
+        name.byte(SAFE[(x % SAFE.len() as u64) as usize]);
+        x /= SAFE.len() as u64;
+    }
+    let mut fixed = [0u8; NAME_LEN];
+    for (f, c) in fixed.iter_mut().zip(name.as_bytes()) {
+        *f = *c;
+    }
+    fixed
+}
+
+/// Makes the FIFO at `path` and opens it: (read end, an extra write end).
+fn open_fifo(path: &CStr) -> Result<(Fd, Fd), Errno> {
+    sys::mkfifo(path, 0o622)?;
+    // The notifier opens for writing only when a reader exists, so open
+    // the read side first; the extra write side keeps it from EOF.
+    let read_fd = match sys::open(path, Open::RDONLY | Open::NONBLOCK, 0) {
+        Ok(f) => f,
+        Err(e) => {
+            // Undoing a half-made listener: the first error is the one reported.
+            let _ = sys::unlink(path);
+            return Err(e);
+        }
+    };
+    match sys::open(path, Open::WRONLY | Open::NONBLOCK, 0) {
+        Ok(keep_fd) => Ok((read_fd, keep_fd)),
+        Err(e) => {
+            sys::close(read_fd);
+            // Undoing a half-made listener: the first error is the one reported.
+            let _ = sys::unlink(path);
+            Err(e)
+        }
+    }
+}
+
+fn read_letters(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    match sys::read(fd, buf) {
+        Err(errno::EAGAIN) => Ok(0),
+        r => r,
     }
 }
 

@@ -53,6 +53,7 @@ fn at(dir: &[u8], rel: &[u8]) -> Result<PathBuf, MakeError> {
 
 fn fail(p: &PathBuf, err: Errno) -> MakeError {
     let mut path = PathBuf::new();
+    // A PathBuf into another of the same capacity: fits.
     let _ = path.push(p.as_bytes());
     MakeError { path, err }
 }
@@ -68,6 +69,7 @@ fn mkdir(dir: &[u8], rel: &[u8], mode: u32) -> R {
 
 fn file(dir: &[u8], rel: &[u8], content: &[u8], mode: u32) -> R {
     let p = at(dir, rel)?;
+    // Usually absent (ENOENT): replaced just below.
     let _ = sys::unlink(p.as_cstr());
     let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, mode).map_err(|e| fail(&p, e))?;
     let r = sys::write_all(fd, content).and_then(|_| sys::fchmod(fd, mode));
@@ -85,6 +87,7 @@ fn script(dir: &[u8], rel: &[u8], b: &Buf<SCRIPT_MAX>) -> R {
 fn link(dir: &[u8], rel: &[u8], target_dir: &[u8], prog: &[u8]) -> R {
     let p = at(dir, rel)?;
     let t = PathBuf::join(target_dir, &[b"/", prog]).map_err(|e| fail(&p, e))?;
+    // Usually absent (ENOENT): replaced just below.
     let _ = sys::unlink(p.as_cstr());
     sys::symlink(t.as_cstr(), p.as_cstr()).map_err(|e| fail(&p, e))
 }
@@ -149,13 +152,15 @@ fn make_scripts(dir: &[u8], c: &Config) -> R {
 # bundle to bring up; the kernel command line's other words follow. The\n\
 # word poweroff (or reboot, halt) shuts the machine down again a second\n\
 # after the runlevel is up (time for a login prompt to show): how a boot\n\
-# test ends by itself.\n\
+# test ends by itself. The word timeline prints the boot's timeline\n\
+# (an SVG picture) between two marker lines once the runlevel is up.\n\
 rl=\"$1\"\nshift\n\
 rinit-rc-init -c ");
     b.push(c.compiled).push(b" /run/service || exit\n\
 rinit-rc -v2 -up change \"$rl\"\nr=$?\n\
 [ $r = 0 ] && echo \"rinit: info: $rl is up at $(cut -d' ' -f1 /proc/uptime) s of uptime\"\n\
-for w in \"$@\"; do\n  case \"$w\" in\n    poweroff|reboot|halt) sleep 1; exec ");
+t=$(rinit-rc timeline -s) && echo \"rinit: info: $t\"\n\
+for w in \"$@\"; do\n  case \"$w\" in\n    timeline) echo '<!-- rinit timeline begin -->'; rinit-rc timeline; echo '<!-- rinit timeline end -->' ;;\n    poweroff|reboot|halt) sleep 1; exec ");
     b.push(c.basedir).push(b"/bin/\"$w\" ;;\n  esac\ndone\nexit $r\n");
     script(dir, b"scripts/rc.init", &b)?;
 
@@ -240,6 +245,7 @@ fn make_logger(dir: &[u8], c: &Config) -> R {
     rel.truncate(rel.len() - b"run".len());
     rel.push(b"fifo");
     let p = at(dir, rel.as_bytes())?;
+    // Usually absent (ENOENT): replaced just below.
     let _ = sys::unlink(p.as_cstr());
     sys::mkfifo(p.as_cstr(), 0o600).map_err(|e| fail(&p, e))?;
     if !c.console_only_log {

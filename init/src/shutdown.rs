@@ -48,6 +48,7 @@ pub fn run_script(basedir: &[u8], script: &[u8]) {
             Ok(None) if sys::now_mono_ns() < end => sys::sleep_ms(REAP_EVERY_MS),
             Ok(None) => {
                 err::warn(&[p.as_bytes(), b" is still running after the time allowed: killing it, going on"]);
+                // ESRCH: it ended meanwhile.
                 let _ = sys::kill(pid, sys::sig::KILL);
                 return;
             }
@@ -98,7 +99,8 @@ pub const REAP_EVERY_MS: u64 = 5;
 
 /// Waits until every process is gone or `ms` has passed; true if all gone.
 fn wait_all_gone(ms: u64) -> bool {
-    let end = sys::now_mono_ns() + ms * 1_000_000;
+    // The grace time comes from a request or conf/grace: saturate, never wrap.
+    let end = sys::now_mono_ns().saturating_add(ms.saturating_mul(1_000_000));
     loop {
         if reap_all() {
             return true;
@@ -110,9 +112,41 @@ fn wait_all_gone(ms: u64) -> bool {
     }
 }
 
+/// Names each process the grace time left (`left: pid 42 (sleep)`), from
+/// /proc. Kernel threads (kthreadd, pid 2, and its children) are not ours
+/// to kill. Says nothing when /proc belongs to another pid namespace (a
+/// container whose /proc was not mounted for it): its pids mean nothing here.
+#[inline(never)]
+fn name_leftovers() {
+    let mut me = [0u8; 16];
+    if sys::readlink(c"/proc/self", &mut me) != Ok(b"1") {
+        return;
+    }
+    let Ok(dir) = sys::open_dir(c"/proc") else { return };
+    let _ = sys::read_dir(dir, &mut |name, _| {
+        let pid = name.to_bytes();
+        if pid == b"1" || pid == b"2" || !pid.first().is_some_and(u8::is_ascii_digit) {
+            return;
+        }
+        let mut path = crate::Line::new();
+        path.push(b"/proc/").push(pid).push(b"/stat\0");
+        let mut buf = [0u8; 512];
+        let Some(stat) = sys::cstr(path.as_bytes()).and_then(|p| sys::read_file(p, &mut buf).ok()) else { return };
+        // `pid (comm) state ppid ...`: comm may hold anything but its last `)`.
+        let close = stat.iter().rposition(|&c| c == b')').unwrap_or(0);
+        let comm = stat.get(pid.len() + 2..close).unwrap_or(b"?");
+        // After `) S `: the parent's pid.
+        if !stat.get(close + 4..).is_some_and(|r| r.starts_with(b"2 ")) {
+            err::info(&[b"left after the grace time: pid ", pid, b" (", comm, b")"]);
+        }
+    });
+    sys::close(dir);
+}
+
 fn console_to_stdout() {
     match sys::open(c"/dev/console", Open::WRONLY | Open::NOCTTY, 0) {
         Ok(fd) => {
+            // dup2 onto 1 and 2 from a fresh descriptor cannot fail.
             let _ = sys::dup2(fd, sys::STDOUT);
             let _ = sys::dup2(fd, sys::STDERR);
             sys::close(fd);
@@ -131,6 +165,7 @@ fn container_exit_code() -> i32 {
 
 /// Pid 1's half: never returns.
 pub fn finish() -> ! {
+    // Stage 3 goes on whatever fails: the machine must stop.
     let _ = sys::chdir(c"/");
     let _ = sys::sig_default(sys::sig::PIPE, false);
     let container = sys::lstat(layout::CONTAINER_FLAG).is_ok();
@@ -146,6 +181,7 @@ pub fn finish() -> ! {
     });
 
     err::info(&[b"sending all processes the TERM signal"]);
+    // ESRCH: no process left, which is the goal.
     let _ = sys::kill(-1, sys::sig::TERM);
     let _ = sys::kill(-1, sys::sig::CONT);
     let t0 = sys::now_mono_ns();
@@ -157,7 +193,11 @@ pub fn finish() -> ! {
         b.push(b"grace time of ").u64(r.grace_ms).push(b" ms elapsed");
     }
     err::info(&[b.as_bytes()]);
+    if !gone {
+        name_leftovers();
+    }
     err::info(&[b"sending all processes the KILL signal"]);
+    // ESRCH: no process left, which is the goal.
     let _ = sys::kill(-1, sys::sig::KILL);
     if !wait_all_gone(KILL_WAIT_MS) {
         err::warn(&[b"some processes survived SIGKILL"]);

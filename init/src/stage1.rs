@@ -19,13 +19,18 @@ pub const STAGE2_ARGS_MAX: usize = 64;
 pub struct Options {
     pub container: bool,
     pub basedir: &'static [u8],
+    /// The basedir was named (`-c`, or the program's name `/x/bin/init`),
+    /// not the default.
+    pub named: bool,
     /// Index in argv of the first word (kernel words, or the container's command).
     pub rest: usize,
 }
 
 pub fn parse_options(args: &sys::Args) -> Options {
     let argv0 = args.get(0).map(|a| a.to_bytes()).unwrap_or(b"");
-    let mut o = Options { container: false, basedir: basedir_from_name(argv0), rest: 1 };
+    let basedir = basedir_from_name(argv0);
+    let named = basedir != layout::DEFAULT_BASEDIR;
+    let mut o = Options { container: false, basedir, named, rest: 1 };
     while let Some(a) = args.get(o.rest) {
         match a.to_bytes() {
             b"-C" => o.container = true,
@@ -33,6 +38,7 @@ pub fn parse_options(args: &sys::Args) -> Options {
             b"-c" => match args.get(o.rest + 1) {
                 Some(d) => {
                     o.basedir = d.to_bytes();
+                    o.named = true;
                     o.rest += 1;
                 }
                 None => break,
@@ -77,6 +83,7 @@ pub fn announce(t0: u64, container: bool) {
 pub fn default_signals() {
     for s in 1..=31 {
         if s != sys::sig::KILL && s != sys::sig::STOP {
+            // Valid signal numbers: cannot fail.
             let _ = sys::sig_default(s, true);
         }
     }
@@ -89,6 +96,7 @@ pub fn ensure_console() {
     }
     if let Ok(fd) = sys::open(c"/dev/console", Open::RDWR | Open::NOCTTY, 0) {
         for n in 0..3 {
+            // dup2 onto 0-2 from a fresh descriptor cannot fail.
             let _ = sys::dup2(fd, sys::Fd(n));
         }
         if fd.0 > 2 {
@@ -130,6 +138,7 @@ pub fn redirect_to_catchall() -> bool {
         let wr = sys::open(fifo, Open::WRONLY, 0);
         sys::close(rd);
         let wr = wr?;
+        // dup2 onto 1 and 2 from a fresh descriptor cannot fail.
         let _ = sys::dup2(wr, sys::STDOUT);
         let _ = sys::dup2(wr, sys::STDERR);
         sys::close(wr);
@@ -211,6 +220,7 @@ pub fn last_resort() -> ! {
         sys::exit(err::EXIT_SYS);
     }
     loop {
+        // ECHILD or EINTR: the loop only reaps.
         let _ = sys::wait_pid(-1);
         sys::sleep_ms(1000);
     }

@@ -5,22 +5,35 @@
 //! budgeted binary that was not built (or a rinit-* binary without a budget)
 //! is reported, and is an error only under `--strict` or CI=true; 2 when the
 //! build or the budget file fails.
+//!
+//! `--write-readme` rewrites the README's size block with the table;
+//! `--check-readme` fails (exit 1) when that block is not the table.
 
 mod budgets;
 mod elf;
 mod image;
+mod readme;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str =
-    "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE] [--update DOC]";
+const USAGE: &str = "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE] [--write-readme | --check-readme] [--readme FILE] [--update DOC]";
+
+/// What to do with the README's size block.
+#[derive(PartialEq, Eq)]
+enum Readme {
+    Leave,
+    Write,
+    Check,
+}
 
 struct Options {
     build: bool,
     strict: bool,
     dir: Option<PathBuf>,
     budgets: PathBuf,
+    readme: Readme,
+    readme_file: PathBuf,
     /// A document whose minimal-image block is rewritten (docs/embedding.md).
     update: Option<PathBuf>,
 }
@@ -104,7 +117,7 @@ fn main() -> ExitCode {
         rows.push(Row { name: extra, budget: None, measured: None });
     }
     for row in &mut rows {
-        match measure(&dir.join(&row.name)) {
+        match measure_row(&dir, &row.name) {
             Ok(m) => row.measured = m,
             Err(e) => {
                 eprintln!("size-report: fatal: {}: {e}", dir.join(&row.name).display());
@@ -113,19 +126,67 @@ fn main() -> ExitCode {
         }
     }
 
-    print!("{}", table(&rows, &dir));
+    // The directory as the README shows it: relative to the workspace.
+    let root = workspace_root();
+    let shown = dir.strip_prefix(&root).unwrap_or(&dir);
+    let table = table(&rows, shown);
+    print!("{table}");
+    let mut failed = false;
+    match readme_step(&opts, &table) {
+        Ok(true) => {}
+        Ok(false) => failed = true,
+        Err(e) => {
+            eprintln!("size-report: fatal: {e}");
+            return ExitCode::from(2);
+        }
+    }
     if let Err(e) = minimal_image(&rows, opts.update.as_deref()) {
         eprintln!("size-report: fatal: {e}");
         return ExitCode::from(2);
     }
-    let failing: Vec<&Row> = rows.iter().filter(|r| r.verdict().fails(opts.strict)).collect();
-    if failing.is_empty() {
-        return ExitCode::SUCCESS;
-    }
-    for r in failing {
+    for r in rows.iter().filter(|r| r.verdict().fails(opts.strict)) {
         eprintln!("size-report: {}: {}", r.name, r.verdict().text());
+        failed = true;
     }
-    ExitCode::FAILURE
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Writes or checks the README's block; Ok(false) when the check fails.
+fn readme_step(opts: &Options, table: &str) -> Result<bool, String> {
+    let p = &opts.readme_file;
+    match opts.readme {
+        Readme::Leave => Ok(true),
+        Readme::Write => {
+            let new = readme::replaced(&readme::read(p)?, table, &utc_now()?)?;
+            std::fs::write(p, new).map_err(|e| format!("unable to write {}: {e}", p.display()))?;
+            eprintln!("size-report: {} written", p.display());
+            Ok(true)
+        }
+        Readme::Check => match readme::differs(&readme::read(p)?, table)? {
+            None => Ok(true),
+            Some(d) => {
+                eprintln!(
+                    "size-report: {}: the size block is not what this report prints (run size-report --write-readme):\n  {d}",
+                    p.display()
+                );
+                Ok(false)
+            }
+        },
+    }
+}
+
+/// `YYYY-MM-DD at HH:MM UTC`.
+fn utc_now() -> Result<String, String> {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%d at %H:%M UTC"])
+        .output()
+        .map_err(|e| format!("unable to run date: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -135,6 +196,8 @@ fn parse_args() -> Result<Options, String> {
         strict: ci,
         dir: None,
         budgets: Path::new(env!("CARGO_MANIFEST_DIR")).join("budgets.txt"),
+        readme: Readme::Leave,
+        readme_file: workspace_root().join("README.md"),
         update: None,
     };
     let mut args = std::env::args().skip(1);
@@ -144,6 +207,9 @@ fn parse_args() -> Result<Options, String> {
             "--strict" => o.strict = true,
             "--dir" => o.dir = Some(args.next().ok_or("--dir needs a directory")?.into()),
             "--budgets" => o.budgets = args.next().ok_or("--budgets needs a file")?.into(),
+            "--write-readme" => o.readme = Readme::Write,
+            "--check-readme" => o.readme = Readme::Check,
+            "--readme" => o.readme_file = args.next().ok_or("--readme needs a file")?.into(),
             "--update" => o.update = Some(args.next().ok_or("--update needs a file")?.into()),
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -170,9 +236,8 @@ fn minimal_image(rows: &[Row], update: Option<&Path>) -> Result<(), String> {
     };
     println!("minimal image (size-report/minimal-image.txt):\n{table}");
     let Some(doc) = update else { return Ok(()) };
-    let text = std::fs::read_to_string(doc).map_err(|e| format!("unable to read {}: {e}", doc.display()))?;
-    let now = Command::new("date").args(["-u", "+%Y-%m-%d at %H:%M UTC"]).output().ok();
-    let when = now.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let text = readme::read(doc)?;
+    let when = utc_now()?;
     let block = format!("As measured on {when} by `cargo run -p size-report -- --update {}`:\n\n```\n{table}```\n", doc.display());
     let new = image::replace_block(&text, &block).map_err(|e| format!("{}: {e}", doc.display()))?;
     std::fs::write(doc, new).map_err(|e| format!("unable to write {}: {e}", doc.display()))
@@ -219,6 +284,22 @@ fn unbudgeted(dir: &Path, budgets: &[(String, u64)]) -> Vec<String> {
     v
 }
 
+/// A row's measure: one binary, or the sum of `a+b+c` (a set of binaries
+/// that ship together, such as the container image's rinit part): None
+/// when one is missing, static only when all are.
+fn measure_row(dir: &Path, name: &str) -> Result<Option<(u64, elf::Sizes)>, String> {
+    let mut sum = (0, elf::Sizes { text: 0, data: 0, bss: 0, is_static: true });
+    for part in name.split('+') {
+        let Some((bytes, s)) = measure(&dir.join(part))? else { return Ok(None) };
+        sum.0 += bytes;
+        sum.1.text += s.text;
+        sum.1.data += s.data;
+        sum.1.bss += s.bss;
+        sum.1.is_static &= s.is_static;
+    }
+    Ok(Some(sum))
+}
+
 /// File size and ELF sizes, None when the file does not exist.
 fn measure(p: &Path) -> Result<Option<(u64, elf::Sizes)>, String> {
     let b = match std::fs::read(p) {
@@ -241,8 +322,11 @@ fn table(rows: &[Row], dir: &Path) -> String {
         let budget = r.budget.map(|b| b.to_string()).unwrap_or_else(|| "-".into());
         let line = match &r.measured {
             Some((bytes, s)) => {
-                total += bytes;
-                total_budget += r.budget.unwrap_or(0);
+                // A sum row counts binaries already counted.
+                if !r.name.contains('+') {
+                    total += bytes;
+                    total_budget += r.budget.unwrap_or(0);
+                }
                 let used = r.budget.map(|b| format!("{}%", bytes * 100 / b.max(1))).unwrap_or_else(|| "-".into());
                 format!(
                     "{:<w$}  {:>7}  {:>7}  {:>6}  {:>6}  {:>7}  {:>5}  {}\n",

@@ -137,17 +137,6 @@ impl Table {
         if n.first() == Some(&b'.') || !is_dir(name, kind) {
             return;
         }
-        if let Some(i) = self.find(n) {
-            if let Some(s) = self.slot_mut(i) {
-                s.flags |= SEEN;
-            }
-            if let Some(l) = self.slot_mut(i + 1).filter(|l| l.flags & LOG != 0) {
-                l.flags |= SEEN;
-            } else if self.slot(i).flags & DYING == 0 {
-                self.add_logger(i, n, now);
-            }
-            return;
-        }
         if n.len() > NAME_MAX {
             let mut max = Small::new();
             max.u64(NAME_MAX as u64).byte(b')');
@@ -156,22 +145,55 @@ impl Table {
         let mut log = Small::new();
         log.push(n).push(b"/log");
         let has_log = stat_kind(&mut log) == Ok(FileType::Directory);
-        if let Err(r) = self.add(n, has_log, now) {
-            self.refused(n, r);
+        let r = match self.find(n) {
+            Some(i) => {
+                if let Some(s) = self.slot_mut(i) {
+                    s.flags |= SEEN;
+                }
+                if let Some(l) = self.slot_mut(i + 1).filter(|l| l.flags & LOG != 0) {
+                    l.flags |= SEEN;
+                    Ok(())
+                } else if has_log && self.slot(i).flags & DYING == 0 {
+                    self.add_logger(i, now)
+                } else {
+                    Ok(())
+                }
+            }
+            None => self.add(n, has_log, now),
+        };
+        if let Err(r) = r {
+            let (why, cap): (&[u8], _) = match r {
+                Refusal::TooMany => (b": too many services (max ", self.max),
+                Refusal::NamesFull => (b": no room left for service names (max bytes ", NAMES_CAP),
+            };
+            let mut max = Small::new();
+            max.u64(cap as u64).byte(b')');
+            err::warn(&[b"unable to supervise ", n, why, max.as_bytes()]);
         }
     }
 
-    fn refused(&self, what: &[u8], r: Refusal) {
-        match r {
-            Refusal::TooMany => {
-                let mut max = Small::new();
-                max.u64(self.max as u64).byte(b')');
-                err::warn(&[b"unable to supervise ", what, b": too many services (max ", max.as_bytes()]);
-            }
-            Refusal::NamesFull => {
-                err::warn(&[b"unable to supervise ", what, b": no room left for service names"]);
-            }
+    /// A `log/` that appeared in the supervised service of slot `i`: its
+    /// logger takes the next slot and starts at once, with the pipe. The
+    /// service's supervisor gets SIGHUP (exit once the service is down, as
+    /// the letter `x`), so that the supervisor started after it sends the
+    /// service's output through the pipe: a running process's output cannot
+    /// be moved, and the service is not restarted behind anyone's back.
+    fn add_logger(&mut self, i: usize, now: u32) -> Result<(), Refusal> {
+        let s = self.slot(i);
+        let Some(tail) = self.slots.get_mut(i + 1..self.used + 1).filter(|_| self.used < self.max) else {
+            return Err(Refusal::TooMany);
+        };
+        // The slots after the service move one down: the logger is the very next one.
+        tail.rotate_right(1);
+        if let Some(l) = tail.first_mut() {
+            *l = Slot { pid: 0, fd: 0, started: now.wrapping_sub(RESTART_MS), flags: SEEN | LOG, ..s };
         }
+        self.used += 1;
+        if s.pid != 0 {
+            // A supervisor gone already is restarted with the pipe anyway.
+            let _ = sys::kill(s.pid, sig::HUP);
+        }
+        Ok(())
     }
 
     fn add(&mut self, name: &[u8], has_log: bool, now: u32) -> Result<(), Refusal> {
@@ -196,35 +218,6 @@ impl Table {
             self.used += 1;
         }
         Ok(())
-    }
-
-    /// A `log/` that appeared in the supervised service of slot `i`: its
-    /// logger takes the next slot and starts at once, with the pipe. The
-    /// service's supervisor gets SIGHUP (exit once the service is down, as
-    /// the letter `x`), so that the supervisor started after it sends the
-    /// service's output through the pipe: a running process's output cannot
-    /// be moved, and the service is not restarted behind anyone's back.
-    fn add_logger(&mut self, i: usize, n: &[u8], now: u32) {
-        let mut log = Small::new();
-        log.push(n).push(b"/log");
-        if stat_kind(&mut log) != Ok(FileType::Directory) {
-            return;
-        }
-        if self.used + 1 > self.max.min(SERVICES_CAP) {
-            return self.refused(log.as_bytes(), Refusal::TooMany);
-        }
-        let s = self.slot(i);
-        if let Some(tail) = self.slots.get_mut(i + 1..self.used + 1) {
-            let k = tail.len().saturating_sub(1);
-            tail.copy_within(..k, 1);
-        }
-        self.used += 1;
-        if let Some(l) = self.slot_mut(i + 1) {
-            *l = Slot { pid: 0, fd: 0, started: now.wrapping_sub(RESTART_MS), flags: SEEN | LOG, ..s };
-        }
-        if s.pid != 0 {
-            let _ = sys::kill(s.pid, sig::HUP);
-        }
     }
 
     /// Starts every supervisor that is down and whose throttle has passed;
@@ -369,6 +362,7 @@ impl Table {
             s.flags |= DYING;
             let sig = if s.flags & LOG != 0 && !term_loggers { sig::HUP } else { sig::TERM };
             if s.pid != 0 {
+                // ESRCH: the supervisor died and is reaped next.
                 let _ = sys::kill(s.pid, sig);
             }
             // The logger sees end of file once the service has gone, as
@@ -414,7 +408,7 @@ impl Default for Table {
 }
 
 /// Is this directory entry a directory, or a link to one?
-fn is_dir(name: &CStr, kind: FileType) -> bool {
+pub fn is_dir(name: &CStr, kind: FileType) -> bool {
     match kind {
         FileType::Directory => true,
         FileType::Symlink | FileType::Unknown => sys::stat(name).is_ok_and(|st| st.kind == FileType::Directory),
@@ -424,7 +418,7 @@ fn is_dir(name: &CStr, kind: FileType) -> bool {
 
 /// The type of the file named in `path` (NUL-terminated here, in a small
 /// buffer: the scanner's stack stays a page or two deep).
-fn stat_kind<const N: usize>(path: &mut Buf<N>) -> Result<FileType, Errno> {
+pub fn stat_kind<const N: usize>(path: &mut Buf<N>) -> Result<FileType, Errno> {
     let len = path.len();
     path.byte(0);
     let r = match CStr::from_bytes_until_nul(path.as_bytes()) {

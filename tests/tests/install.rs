@@ -317,7 +317,8 @@ fn an_s6_style_system_runs_with_s6s_names_only_as_with_rinits() {
 
 #[test]
 fn an_s6_style_service_boots_on_a_real_kernel_knowing_only_s6s_names() {
-    let Some(console) = boot_qemu(&["-s"]) else { return };
+    let sb = Sandbox::new();
+    let Some(console) = boot_qemu(&sb.mkdir("qemu"), &["-s"]) else { return };
     let lines = [
         "service s6-style successfully started",
         "s6-style: up and wanted up: true true, says s6-svstat",
@@ -326,12 +327,6 @@ fn an_s6_style_service_boots_on_a_real_kernel_knowing_only_s6s_names() {
         "service s6-style successfully stopped",
         "reboot: Power down",
     ];
-    let mut at = 0;
-    for l in lines {
-        match console[at..].find(l) {
-            Some(i) => at += i + l.len(),
-            None => panic!("{l:?} missing (or out of order) in:\n{console}"),
-        }
-    }
+    assert_in_order(&console, &lines);
     assert!(!console.contains("fatal") && !console.contains("Kernel panic"), "{console}");
 }
