@@ -187,6 +187,7 @@ impl Logger {
                         continue;
                     }
                     self.input.finish();
+                    // Leaving anyway: what cannot be written now is said by the pump.
                     let _ = self.pump(false);
                     return;
                 }
