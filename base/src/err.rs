@@ -18,33 +18,11 @@ static PROG: sys::OnceBytes = sys::OnceBytes::new();
 static SUBJECT: sys::OnceBytes = sys::OnceBytes::new();
 
 /// Sets the name every message starts with (once: later calls are ignored).
-// Not inlined: the start-up code calls it too (see `set_prog_if_s6`).
+// Not inlined: the start-up code calls it too, for a program run by an s6 name
+// (linker's `prog_if_s6`): set first, that name wins over `main`'s.
 #[inline(never)]
 pub fn set_prog(name: &'static [u8]) {
     PROG.set(name)
-}
-
-/// Called by the start-up code before `main`: a program run under one of
-/// s6's names (`s6-svc`, a link `scripts/install --s6-names` makes) speaks
-/// with that name, so an s6 user's logs read as before. Set first, it wins
-/// over the `set_prog` of `main`. Any basename starting `s6-` counts: one
-/// comparison, no table of names in every binary.
-pub fn set_prog_if_s6(argv0: &'static [u8]) {
-    if let Some(name) = s6_name(argv0) {
-        set_prog(name)
-    }
-}
-
-fn s6_name(argv0: &[u8]) -> Option<&[u8]> {
-    // A plain loop: the iterator adaptors cost a few hundred bytes per binary.
-    let mut start = 0;
-    for (i, &c) in argv0.iter().enumerate() {
-        if c == b'/' {
-            start = i + 1;
-        }
-    }
-    let name = argv0.get(start..)?;
-    if name.starts_with(b"s6-") { Some(name) } else { None }
 }
 
 /// Names what a long-lived program works on after its name in every
@@ -166,14 +144,6 @@ mod tests {
         assert_eq!(strerror(Errno(15)), b"Unknown error");
         assert_eq!(strerror(Errno(0)), b"Unknown error");
         assert_eq!(strerror(Errno(2 + 256)), b"Unknown error");
-    }
-    #[test]
-    fn an_s6_name_in_argv0_is_the_programs_name_and_others_are_not() {
-        assert_eq!(s6_name(b"/usr/bin/s6-svc"), Some(&b"s6-svc"[..]));
-        assert_eq!(s6_name(b"s6-rc-init"), Some(&b"s6-rc-init"[..]));
-        assert_eq!(s6_name(b"/usr/bin/rinit-svc"), None);
-        assert_eq!(s6_name(b"/opt/s6-2.11/bin/svc"), None);
-        assert_eq!(s6_name(b"s6"), None);
     }
     #[test]
     fn program_name_is_set_once() {

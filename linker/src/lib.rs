@@ -70,6 +70,7 @@ unsafe fn prog_if_s6(p: *const u8) {
 
 /// Declares the binary's entry points. `main` takes `base::sys::Args` and
 /// never returns; `fallback` is where a panic ends (default: exit 111).
+/// `entry!(no_s6_name, main, fallback)` leaves the s6-name check out.
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -78,8 +79,8 @@ macro_rules! entry {
     ($main:path, $fallback:path) => {
         $crate::entry!(@define $main, $fallback, true);
     };
-    // A program no s6 name is linked to keeps its own name whatever argv[0]
-    // says, and leaves the check out (rinit counts against the image's size).
+    // A program that keeps its own name whatever argv[0] says, without the
+    // check's bytes (rinit and rinit-supervise count against the image's size).
     (no_s6_name, $main:path, $fallback:path) => {
         $crate::entry!(@define $main, $fallback, false);
     };

@@ -387,6 +387,21 @@ fn not_pid_1_with_its_own_mount_namespace_services_and_a_critical_one_work_the_s
     assert_in_order(&out, &["web is ready", "main program", "critical service db died (code 42)", "code=42", "none-left"]);
 }
 
+#[test]
+fn without_rinit_scan_the_services_are_named_at_once_and_cmd_runs() {
+    let mut sb = Sandbox::new();
+    service(&sb, "web", "exec sleep 1000");
+    // rinit alone, beside nothing, with a PATH that has none of its programs.
+    let lone = sb.mkdir("lone").join("rinit");
+    fs::copy(rinit(), &lone).unwrap();
+    let svc = sb.path("svc");
+    let t0 = Instant::now();
+    let (code, out) = run_pid1(&mut sb, args!["env", "PATH=/usr/bin:/bin", lone, "-s", svc, "--", "/bin/sh", "-c", "echo main program; exit 4"]);
+    assert_eq!(code, Some(4), "{out}");
+    assert!(t0.elapsed() < Duration::from_secs(4), "waited {:?}", t0.elapsed());
+    assert_in_order(&out, &["rinit: fatal: unable to exec rinit-scan: No such file or directory", "not up after 5000 ms: web: starting CMD anyway", "main program"]);
+}
+
 fn rc_tree(sb: &Sandbox) -> PathBuf {
     sb.write("rc/setup/type", "oneshot\n");
     sb.write("rc/setup/up", "echo setup ran\n");
