@@ -111,7 +111,7 @@ fn pipelines_of_three_and_funnels_have_their_bundles() {
     // a -> b -> c, and a funnel: x and y -> z; pipeline-name on a middle
     // consumer (b) is ignored, as s6-rc-compile does. (The runtime wires a
     // producer and its consumer only: these compile and resolve as with
-    // s6-rc, and are installed unwired.)
+    // s6-rc; they run wired: see rc.rs.)
     let sb = Sandbox::new();
     corpus("pipelines", &sb.path("src"), &sb.dir);
     let o = compile(&sb, "comp", "src");
