@@ -972,14 +972,16 @@ fn a_three_stage_pipeline_loses_no_line_while_each_member_is_killed_in_turn() {
          kill_down p; batch 3 l 101 200; lines 200\n\
          kill_down m; batch 3 l 201 300; lines 300\n\
          kill_down c; batch 3 l 301 400; lines 400\n\
+         rinit-svc -wd -T 10000 -d scan/c || exit 3\n\
+         batch 3 l 401 500; sleep 0.2; rinit-svc -u scan/c; lines 500\n\
          rinit-rc -l live -d change pmc || exit 2";
     if !kill_rounds(&sb, rounds) {
         return;
     }
-    let want: Vec<String> = (1..=400).map(|i| format!("l{i}")).collect();
+    let want: Vec<String> = (1..=500).map(|i| format!("l{i}")).collect();
     assert_eq!(lines_of(&sb.read("out")), want);
-    for m in ["p", "m", "c"] {
-        assert_eq!(sb.read(&format!("{m}.starts")).len(), 3, "{m} started 3 times");
+    for (m, n) in [("p", 3), ("m", 3), ("c", 4)] {
+        assert_eq!(sb.read(&format!("{m}.starts")).len(), n, "{m} started {n} times");
     }
     assert!(sb.path("scan/m/pipe-in").exists() && sb.path("scan/c/pipe-in").exists());
 }
