@@ -956,16 +956,7 @@ rinit-svc -wd -T 10000 -k scan/$1 || { echo $1 was not killed; exit 82; }; }\n";
 #[test]
 fn a_three_stage_pipeline_loses_no_line_while_each_member_is_killed_in_turn() {
     let sb = Sandbox::new();
-    let src = sb.path("src");
-    let feed = sb.path("feed");
-    member(&src, &sb, "p", &format!("cat {}", feed.display()));
-    write(&src, "p/producer-for", "m\n");
-    member(&src, &sb, "m", "cat");
-    write(&src, "m/consumer-for", "p\n");
-    write(&src, "m/producer-for", "c\n");
-    member(&src, &sb, "c", &format!("cat >> {}", sb.path("out").display()));
-    write(&src, "c/consumer-for", "m\n");
-    write(&src, "c/pipeline-name", "pmc\n");
+    three_stages(&sb.path("src"), &sb, "cat");
     let rounds = "mkfifo feed; exec 3<>feed\n\
          rinit-rc -l live change pmc || exit 1\n\
          batch 3 l 1 100; lines 100\n\
@@ -975,7 +966,7 @@ fn a_three_stage_pipeline_loses_no_line_while_each_member_is_killed_in_turn() {
          rinit-svc -wd -T 10000 -d scan/c || exit 3\n\
          batch 3 l 401 500; sleep 0.2; rinit-svc -u scan/c; lines 500\n\
          rinit-rc -l live -d change pmc || exit 2";
-    if !kill_rounds(&sb, rounds) {
+    if kill_rounds(&sb, rounds).is_none() {
         return;
     }
     let want: Vec<String> = (1..=500).map(|i| format!("l{i}")).collect();
@@ -1004,7 +995,7 @@ fn a_two_into_one_funnel_loses_no_line_while_each_member_is_killed_in_turn() {
          kill_down y; batch 3 x 101 150; batch 4 y 101 150; lines 300\n\
          kill_down z; batch 3 x 151 200; batch 4 y 151 200; lines 400\n\
          rinit-rc -l live -d change funnel || exit 2";
-    if !kill_rounds(&sb, rounds) {
+    if kill_rounds(&sb, rounds).is_none() {
         return;
     }
     let got = lines_of(&sb.read("out"));
@@ -1017,15 +1008,48 @@ fn a_two_into_one_funnel_loses_no_line_while_each_member_is_killed_in_turn() {
     assert_eq!(got.len(), 400);
 }
 
-/// Runs `rounds` (with ROUNDS' functions) in a namespace; false when it
-/// skips.
-fn kill_rounds(sb: &Sandbox, rounds: &str) -> bool {
-    let Some((code, out)) = in_namespace(sb, &format!("{ROUNDS}{rounds}\necho done")) else {
-        return false;
+/// The pipeline `pmc`: p (reading `feed`) -> m -> c (`c_cmd`, onto `out`).
+fn three_stages(src: &Path, sb: &Sandbox, c_cmd: &str) {
+    member(src, sb, "p", &format!("cat {}", sb.path("feed").display()));
+    write(src, "p/producer-for", "m\n");
+    member(src, sb, "m", "cat");
+    write(src, "m/consumer-for", "p\n");
+    write(src, "m/producer-for", "c\n");
+    member(src, sb, "c", &format!("{c_cmd} >> {}", sb.path("out").display()));
+    write(src, "c/consumer-for", "m\n");
+    write(src, "c/pipeline-name", "pmc\n");
+}
+
+#[test]
+fn a_live_update_that_replaces_a_consumer_rewires_its_producers() {
+    let sb = Sandbox::new();
+    three_stages(&sb.path("src"), &sb, "cat");
+    // Another run: the new c is installed with a new pipe.
+    three_stages(&sb.path("src2"), &sb, "cat -u");
+    let rounds = "mkfifo feed; exec 3<>feed\n\
+         rinit-rc -l live change pmc || exit 1\n\
+         batch 3 l 1 100; lines 100\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         rinit-rc-update -n -l live comp2 | sed 's/^/plan /'\n\
+         rinit-rc-update -l live comp2 || exit 3\n\
+         batch 3 l 101 200; lines 200\n\
+         rinit-rc -l live -d change pmc || exit 4";
+    let Some(out) = kill_rounds(&sb, rounds) else {
+        return;
     };
+    // m and p held the old c's pipe: they are replaced with it.
+    in_order(&out, &["plan replace c\nplan replace m\nplan replace p\n"]);
+    let want: Vec<String> = (1..=200).map(|i| format!("l{i}")).collect();
+    assert_eq!(lines_of(&sb.read("out")), want);
+}
+
+/// Runs `rounds` (with ROUNDS' functions) in a namespace; false when it
+/// skips; else its output.
+fn kill_rounds(sb: &Sandbox, rounds: &str) -> Option<String> {
+    let (code, out) = in_namespace(sb, &format!("{ROUNDS}{rounds}\necho done"))?;
     assert_eq!(code, 0, "{out}");
     assert!(out.ends_with("done\n"), "{out}");
-    true
+    Some(out)
 }
 
 fn lines_of(s: &str) -> Vec<String> {
