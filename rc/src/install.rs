@@ -5,9 +5,9 @@
 //! `down` file (the supervisor must not start it: rinit-rc does), plus its
 //! wired consumer as `log/` (a producer/consumer pair) or its pipeline
 //! ends (`pipe-in`, `pipe-out`: longer pipelines and funnels), and only
-//! then is renamed to `NAME`. It goes out
-//! the other way: renamed to `.NAME.old` (so no rescan brings it back), its
-//! supervisors told to exit (`x`), and removed once they are gone.
+//! then is renamed to `NAME`. It goes out the other way: renamed to
+//! `.NAME.old` (so no rescan brings it back), its supervisors told to exit
+//! (`x`), and removed once they are gone.
 
 use crate::copy::{self, Fail};
 use crate::db::{Db, Kind};

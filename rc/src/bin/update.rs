@@ -3,8 +3,9 @@
 //!
 //! A service is *replaced* when the new database lacks its name, gives it
 //! another type, or (longruns) gives it another service directory or
-//! pipeline wiring, or (producers) when its consumer is replaced. Replaced services that are up are stopped first (with
-//! their dependents, by the old database); replaced and vanished longruns
+//! pipeline wiring, and a producer with its consumer. Replaced services
+//! that are up are stopped first (with their dependents, by the old
+//! database); replaced and vanished longruns
 //! leave the scan directory, new and replaced ones come in (down); then
 //! `live/compiled` points at the new database, the state carries over by
 //! name, and every service that was up before and exists in the new
@@ -232,10 +233,9 @@ fn main(args: Args) -> ! {
     sys::exit(if failures == 0 { 0 } else { 1 })
 }
 
-/// The names a longrun is wired to: the producer it logs for, its logger.
 /// What a longrun's installed directory depends on besides its own
-/// files: the pair it is part of, the consumer its `pipe-out` names, and
-/// whether it has a `pipe-in`.
+/// files: the producer it logs for and its logger (a pair), the consumer
+/// its `pipe-out` names, and whether it has a `pipe-in`.
 fn wiring<'a>(db: &Db<'a>, k: u32) -> (Option<&'a [u8]>, Option<&'a [u8]>, Option<&'a [u8]>, bool) {
     (
         live::log_of(db, k).map(|x| db.svc(x).name()),

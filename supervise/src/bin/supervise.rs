@@ -2,10 +2,10 @@
 //!
 //! It goes into the service directory, claims `supervise/` (lock, control
 //! FIFO, status, death tally) and the `event/` fifodir, holds a pipeline
-//! member's pipes, runs `./run` and
-//! restarts it when it dies, and obeys s6-svc's letters on the control FIFO.
-//! It waits in one `poll` on its signals, the control FIFO and the readiness
-//! pipe, with the nearest deadline as the timeout.
+//! member's pipes, runs `./run` and restarts it when it dies, and obeys
+//! s6-svc's letters on the control FIFO. It waits in one `poll` on its
+//! signals, the control FIFO and the readiness pipe, with the nearest
+//! deadline as the timeout.
 #![no_std]
 #![no_main]
 
