@@ -943,7 +943,9 @@ fn member(src: &Path, sb: &Sandbox, name: &str, cmd: &str) {
 /// NAME` kills NAME's run, waits for its restart and kills it again, so it
 /// stays down a second (a run younger than that is restarted only then):
 /// the lines written meanwhile wait in the held pipes. The second kill is
-/// waited for, so that no member dies holding lines it has read.
+/// sent once the status says up (a run may start before its status is
+/// written) and waited for, so that no member dies holding lines it has
+/// read.
 const ROUNDS: &str = "\
 batch() { i=$3; while [ $i -le $4 ]; do echo $2$i; i=$((i+1)); done >&$1; }\n\
 lines() { i=0; until [ \"$(cat out 2>/dev/null | wc -l)\" -ge $1 ]; do sleep 0.01; i=$((i+1)); \
@@ -951,7 +953,7 @@ lines() { i=0; until [ \"$(cat out 2>/dev/null | wc -l)\" -ge $1 ]; do sleep 0.0
 starts() { i=0; until [ \"$(wc -l < $1.starts)\" -ge $2 ]; do sleep 0.01; i=$((i+1)); \
 [ $i -gt 1500 ] && { echo $1 did not restart; exit 81; }; done; }\n\
 kill_down() { n=$(wc -l < $1.starts); rinit-svc -k scan/$1; starts $1 $((n+1)); \
-rinit-svc -wd -T 10000 -k scan/$1 || { echo $1 was not killed; exit 82; }; }\n";
+rinit-svwait -u -t 10000 scan/$1 && rinit-svc -wd -T 10000 -k scan/$1 || { echo $1 was not killed; exit 82; }; }\n";
 
 #[test]
 fn a_three_stage_pipeline_loses_no_line_while_each_member_is_killed_in_turn() {
