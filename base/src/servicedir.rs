@@ -23,6 +23,11 @@ pub const DOWN_SIGNAL: &[u8] = b"down-signal";
 pub const RELOAD_SIGNAL: &[u8] = b"reload-signal";
 pub const NOSETSID: &[u8] = b"nosetsid";
 pub const LOCK_FD: &[u8] = b"lock-fd";
+/// rinit's pipeline wiring (rinit-rc-init writes them): `pipe-in`, a FIFO
+/// that is `run`'s stdin, and `pipe-out`, a symlink to the consumer's
+/// `pipe-in` that is `run`'s stdout.
+pub const PIPE_IN: &CStr = c"pipe-in";
+pub const PIPE_OUT: &CStr = c"pipe-out";
 
 /// How long `finish` may run when `timeout-finish` is absent (ms).
 pub const TIMEOUT_FINISH_DEFAULT: u64 = 5000;
