@@ -3,10 +3,17 @@
 //! `change -u default` and `-d` for 1000 longruns in a chain and in a
 //! fan-out (no dependencies between them: all start at once), and the floor
 //! (1000 fork+exec+wait of a tiny static binary, the same kind of binary as
-//! the services' `run`). With S6RC_BIN_DIR naming a directory holding
-//! s6-rc's binaries, the same runs with s6-rc side by side, as ratios.
+//! the services' `run`). The same runs with s6-rc side by side, as ratios:
+//! s6-rc-compile, s6-rc-init and s6-rc from the peer directory (peer.rs:
+//! `S6_PEER_DIR`, the static musl set, or Debian's), with that directory
+//! first in `PATH` so s6-rc finds execline and s6 from the same set.
+//! `S6RC_BIN_DIR` overrides where s6-rc's own programs are. `--readme`
+//! rewrites the README's bench-rc block.
 //!
 //! `cargo run --release -p rinit-tests --bin bench-rc`
+
+mod peer;
+mod readme;
 
 use rinit_tests::{bin_dir, require};
 use std::fs;
@@ -92,6 +99,8 @@ struct Tool {
     compile: PathBuf,
     init: PathBuf,
     rc: PathBuf,
+    /// `PATH` for its runs: its own set's helpers first.
+    path: String,
 }
 
 fn rinit_tool() -> Tool {
@@ -100,16 +109,23 @@ fn rinit_tool() -> Tool {
         compile: d.join("rinit-rc-compile"),
         init: d.join("rinit-rc-init"),
         rc: d.join("rinit-rc"),
+        path: rinit_tests::test_path(),
     }
 }
 
-fn s6rc_tool() -> Option<Tool> {
-    let d = PathBuf::from(std::env::var_os("S6RC_BIN_DIR")?);
-    Some(Tool {
+fn s6rc_tool(peer: &peer::Peer) -> Option<Tool> {
+    let d = std::env::var_os("S6RC_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| peer.dir.clone());
+    let t = Tool {
         compile: d.join("s6-rc-compile"),
         init: d.join("s6-rc-init"),
         rc: d.join("s6-rc"),
-    })
+        path: format!("{}:{}:{}", d.display(), peer.dir.display(), rinit_tests::test_path()),
+    };
+    if !t.compile.is_file() {
+        eprintln!("bench-rc: {} is missing: rinit alone", t.compile.display());
+        return None;
+    }
+    Some(t)
 }
 
 fn scanner() -> String {
@@ -158,7 +174,7 @@ fn run_change(work: &Path, t: &Tool) -> (f64, f64, f64, Option<f64>) {
             "-c",
             &script,
         ])
-        .env("PATH", rinit_tests::test_path())
+        .env("PATH", &t.path)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -190,6 +206,7 @@ fn compile(work: &Path, t: &Tool, src: &Path) -> (f64, u64) {
     let _ = fs::remove_dir_all(&out);
     let t0 = Instant::now();
     let st = Command::new(&t.compile)
+        .env("PATH", &t.path)
         .arg(&out)
         .arg(src)
         .status()
@@ -258,8 +275,9 @@ fn main() {
         t0.elapsed().as_secs_f64() * 1e3
     });
 
+    let peer = peer::peer();
     let tools: Vec<(&str, Tool)> = std::iter::once(("rinit", rinit_tool()))
-        .chain(s6rc_tool().map(|t| ("s6-rc", t)))
+        .chain(s6rc_tool(&peer).map(|t| ("s6-rc", t)))
         .collect();
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row = |name: String, vals: Vec<String>| rows.push((name, vals));
@@ -317,13 +335,15 @@ fn main() {
     if tools.len() > 1 {
         header.push_str(" rinit/s6-rc |");
     }
-    println!("best of {runs} runs each (BENCH_RC_RUNS)");
-    println!(
-        "scanner: {}",
+    let mut out = String::new();
+    out += &format!("{}\n", peer.header());
+    out += &format!("best of {runs} runs each (BENCH_RC_RUNS)\n");
+    out += &format!(
+        "scanner for both: {}\n\n",
         scanner().split_whitespace().next().unwrap_or("")
     );
-    println!("{header}");
-    println!("|{}|", "-".repeat(header.len() - 2));
+    out += &format!("{header}\n");
+    out += &format!("|{}|\n", "-".repeat(header.len() - 2));
     for (name, vals) in &rows {
         let mut l = format!("| {name:<44} |");
         for v in vals {
@@ -334,7 +354,11 @@ fn main() {
             let b: f64 = vals[1].parse().unwrap_or(1.0);
             l.push_str(&format!(" {:>11.2} |", a / b));
         }
-        println!("{l}");
+        out += &format!("{l}\n");
+    }
+    print!("{out}");
+    if std::env::args().any(|a| a == "--readme") {
+        readme::rewrite("bench-rc", &format!("```\n{out}```\n"));
     }
     let _ = fs::remove_dir_all(&work);
 }
