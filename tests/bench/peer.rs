@@ -53,6 +53,12 @@ impl Peer {
         format!("peer: s6 from {} ({kind}; {v})", self.dir.display())
     }
 
+    /// s6-svscan's option for its capacity: s6 before 2.12 spells it -c, later -C.
+    pub fn scan_capacity_flag(&self) -> &'static str {
+        let v = self.s6_version();
+        if v.starts_with("s6 2.10") || v.starts_with("s6 2.11") { "-c" } else { "-C" }
+    }
+
     /// s6's own version alone, for a column heading ("s6 2.15.1.0").
     pub fn s6_version(&self) -> String {
         self.versions.split(", ").find(|v| v.starts_with("s6 ")).unwrap_or("s6").to_string()

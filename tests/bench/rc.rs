@@ -15,7 +15,7 @@
 mod peer;
 mod readme;
 
-use rinit_tests::{bin_dir, require};
+use rinit_tests::bin_dir;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -101,6 +101,11 @@ struct Tool {
     rc: PathBuf,
     /// `PATH` for its runs: its own set's helpers first.
     path: String,
+    /// The scanner command over `scan`, from the same set: s6-rc 0.7's
+    /// s6-rc-init waits on s6-svscan's own ways of bringing supervisors up.
+    scan: String,
+    /// Why `init` and `change` cannot run, if they cannot.
+    missing: Option<String>,
 }
 
 fn rinit_tool() -> Tool {
@@ -110,6 +115,8 @@ fn rinit_tool() -> Tool {
         init: d.join("rinit-rc-init"),
         rc: d.join("rinit-rc"),
         path: rinit_tests::test_path(),
+        scan: format!("{} -C 4000 scan", d.join("rinit-scan").display()),
+        missing: None,
     }
 }
 
@@ -120,22 +127,27 @@ fn s6rc_tool(peer: &peer::Peer) -> Option<Tool> {
         init: d.join("s6-rc-init"),
         rc: d.join("s6-rc"),
         path: format!("{}:{}:{}", d.display(), peer.dir.display(), rinit_tests::test_path()),
+        scan: format!("{} -t0 {} 4000 scan", peer.bin("s6-svscan").display(), peer.scan_capacity_flag()),
+        missing: None,
     };
+    let missing = missing_helper(&t.init);
     if !t.compile.is_file() {
         eprintln!("bench-rc: {} is missing: rinit alone", t.compile.display());
         return None;
     }
-    Some(t)
+    Some(Tool { missing, ..t })
 }
 
-fn scanner() -> String {
-    let ours = bin_dir().join("rinit-scan");
-    if ours.exists() {
-        format!("{} -C 4000 scan", ours.display())
-    } else {
-        let s6 = require("s6-svscan").expect("a scanner: rinit-scan or s6-svscan");
-        format!("{} -c 4000 -t0 scan", s6.display())
-    }
+/// s6-rc-init and s6-rc wait for supervisors through s6-ftrigrd, which they
+/// run by the absolute path s6 was built with (its libexec directory), not
+/// through `PATH`. A set shipped without it cannot run them: say so.
+fn missing_helper(init: &Path) -> Option<String> {
+    let bytes = fs::read(init).ok()?;
+    let name = b"/s6-ftrigrd";
+    let end = bytes.windows(name.len()).position(|w| w == name)? + name.len();
+    let start = bytes[..end].iter().rposition(|&b| b == 0).map_or(0, |z| z + 1);
+    let helper = String::from_utf8_lossy(&bytes[start..end]).into_owned();
+    (!Path::new(&helper).exists()).then(|| format!("{helper}, which {} runs, is missing", init.display()))
 }
 
 /// Times in ms of (init, up, down) in a fresh namespace.
@@ -158,7 +170,7 @@ fn run_change(work: &Path, t: &Tool) -> (f64, f64, f64, Option<f64>) {
          {rc} -l {w}/live -d change default || exit 3\nt3=$(date +%s%N)\n\
          echo $((t1-t0)) $((t2-t1)) $((t3-t2))\n",
         w = work.display(),
-        scan = scanner(),
+        scan = t.scan,
         init = t.init.display(),
         rc = t.rc.display()
     );
@@ -303,6 +315,12 @@ fn main() {
         source(&src, 1000, shape, &sleeper);
         let (mut i, mut u, mut d, mut cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (_, tool) in &tools {
+            if tool.missing.is_some() {
+                for v in [&mut i, &mut u, &mut d, &mut cpu] {
+                    v.push(f64::NAN);
+                }
+                continue;
+            }
             compile(&work, tool, &src);
             let (mut a, mut b, mut c, mut p) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
             for _ in 0..runs {
@@ -338,10 +356,13 @@ fn main() {
     let mut out = String::new();
     out += &format!("{}\n", peer.header());
     out += &format!("best of {runs} runs each (BENCH_RC_RUNS)\n");
-    out += &format!(
-        "scanner for both: {}\n\n",
-        scanner().split_whitespace().next().unwrap_or("")
-    );
+    for (name, t) in &tools {
+        out += &format!("{name}: scanner {}\n", t.scan.split_whitespace().next().unwrap_or(""));
+        if let Some(why) = &t.missing {
+            out += &format!("{name}: init and change not measured: {why}\n");
+        }
+    }
+    out.push('\n');
     out += &format!("{header}\n");
     out += &format!("|{}|\n", "-".repeat(header.len() - 2));
     for (name, vals) in &rows {
@@ -350,9 +371,10 @@ fn main() {
             l.push_str(&format!(" {v:>10} |"));
         }
         if tools.len() > 1 && vals.len() == 2 {
-            let a: f64 = vals[0].parse().unwrap_or(0.0);
-            let b: f64 = vals[1].parse().unwrap_or(1.0);
-            l.push_str(&format!(" {:>11.2} |", a / b));
+            match (vals[0].parse::<f64>(), vals[1].parse::<f64>()) {
+                (Ok(a), Ok(b)) if b > 0.0 => l.push_str(&format!(" {:>11.2} |", a / b)),
+                _ => l.push_str(&format!(" {:>11} |", "-")),
+            }
         }
         out += &format!("{l}\n");
     }
@@ -364,5 +386,5 @@ fn main() {
 }
 
 fn fmt(v: &[f64]) -> Vec<String> {
-    v.iter().map(|x| format!("{x:.1}")).collect()
+    v.iter().map(|x| if x.is_finite() { format!("{x:.1}") } else { "-".into() }).collect()
 }

@@ -19,7 +19,7 @@
 mod peer;
 mod readme;
 
-use rinit_tests::{bin_dir, status};
+use rinit_tests::{bin_dir, children, status};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, symlink};
@@ -38,21 +38,24 @@ __asm__(".globl _start\n_start:\n"
 
 /// The floor: N serial fork+execve+waitpid of `tiny -x` from a small C
 /// process (a supervisor is small too; fork's cost grows with the parent).
+/// With a third argument `vfork`, the spawns are clone(CLONE_VM|CLONE_VFORK)
+/// (posix_spawn's way: no page tables copied, no copy-on-write faults after).
 const FLOOR_C: &str = r#"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 int main(int argc, char **argv) {
-    if (argc != 3) return 100;
-    int n = atoi(argv[1]);
+    if (argc < 3) return 100;
+    int n = atoi(argv[1]), v = argc > 3 && !strcmp(argv[3], "vfork");
     char *args[] = { argv[2], "-x", 0 }, *env[] = { 0 };
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (int i = 0; i < n; i++) {
         int st;
-        pid_t p = fork();
+        pid_t p = v ? vfork() : fork();
         if (p < 0) return 111;
         if (p == 0) { execve(argv[2], args, env); _exit(127); }
         if (waitpid(p, &st, 0) != p || st != 0) return 111;
@@ -123,9 +126,7 @@ fn main() {
 
     let rinit_dir = bin_dir();
     let peer = peer::peer();
-    // s6 before 2.12 spells the scanner's capacity -c; later s6 spells it -C.
-    let v = peer.s6_version();
-    let cap = if v.starts_with("s6 2.10") || v.starts_with("s6 2.11") { "-c" } else { "-C" };
+    let cap = peer.scan_capacity_flag();
     let impls = [
         Impl {
             name: "rinit",
@@ -156,6 +157,7 @@ fn main() {
     let mut figs: Vec<Figures> = impls.iter().map(|_| Figures { up: vec![Vec::new(); o.sizes.len()], ..Default::default() }).collect();
 
     let mut floor = Vec::new();
+    let mut floor_vfork = Vec::new();
     let lat_size = o.sizes.iter().copied().find(|&n| n >= 2 * o.trials).unwrap_or(2 * o.trials);
     let max_size = o.sizes.iter().copied().max().unwrap_or(0);
 
@@ -167,7 +169,8 @@ fn main() {
     }
     for run in 0..o.runs {
         eprintln!("bench: run {}/{}", run + 1, o.runs);
-        floor.push(measure_floor(&floor_bin, &tiny));
+        floor.push(measure_floor(&floor_bin, &tiny, false));
+        floor_vfork.push(measure_floor(&floor_bin, &tiny, true));
         for (k, &n) in o.sizes.iter().enumerate() {
             // Interleaved, so that a busy moment of the machine hurts both.
             for (i, f) in impls.iter().zip(figs.iter_mut()) {
@@ -220,9 +223,10 @@ fn main() {
             }
         }
     }
-    floor.push(measure_floor(&floor_bin, &tiny));
+    floor.push(measure_floor(&floor_bin, &tiny, false));
+    floor_vfork.push(measure_floor(&floor_bin, &tiny, true));
 
-    let table = report(&o, &peer, &impls, &figs, &floor, &tiny, max_size, lat_size);
+    let table = report(&o, &peer, &impls, &figs, (&floor, &floor_vfork), &tiny, max_size, lat_size);
     print!("{table}");
     if o.readme {
         readme::rewrite("bench-supervise", &format!("```\n{table}```\n"));
@@ -291,9 +295,10 @@ fn cc(dir: &Path, name: &str, src: &str, flags: &[&str]) -> PathBuf {
     out
 }
 
-/// Seconds per fork+exec+wait, over FLOOR_SPAWNS serial spawns.
-fn measure_floor(floor_bin: &Path, tiny: &Path) -> f64 {
-    let out = Command::new(floor_bin).arg(FLOOR_SPAWNS.to_string()).arg(tiny).output().expect("run floor");
+/// Seconds per fork+exec+wait (or vfork+exec+wait), over FLOOR_SPAWNS serial spawns.
+fn measure_floor(floor_bin: &Path, tiny: &Path, vfork: bool) -> f64 {
+    let mode = if vfork { "vfork" } else { "fork" };
+    let out = Command::new(floor_bin).arg(FLOOR_SPAWNS.to_string()).arg(tiny).arg(mode).output().expect("run floor");
     let ns: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(f64::NAN);
     assert!(out.status.success() && ns.is_finite(), "the floor measurement failed: {:?}", out.status);
     ns / 1e9 / FLOOR_SPAWNS as f64
@@ -555,14 +560,6 @@ fn poll(svc: &Path, t0: Instant, done: impl Fn(u64) -> bool) -> Result<f64, Stri
     }
 }
 
-fn children(pid: u32) -> Vec<u32> {
-    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect()
-}
-
 /// The pid a host process has inside its innermost pid namespace.
 fn ns_pid(host: u32) -> Option<u64> {
     let s = fs::read_to_string(format!("/proc/{host}/status")).ok()?;
@@ -627,7 +624,7 @@ fn file_size(p: &Path) -> Option<f64> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn report(o: &Options, peer: &peer::Peer, impls: &[Impl], figs: &[Figures], floor: &[f64], tiny: &Path, max_n: usize, lat_n: usize) -> String {
+fn report(o: &Options, peer: &peer::Peer, impls: &[Impl], figs: &[Figures], (floor, floor_vfork): (&[f64], &[f64]), tiny: &Path, max_n: usize, lat_n: usize) -> String {
     let fl = median(floor);
     let col = |i: usize, v: &dyn Fn(&Figures) -> String| -> String {
         if impls[i].present { v(&figs[i]) } else { "missing".into() }
@@ -688,7 +685,7 @@ fn report(o: &Options, peer: &peer::Peer, impls: &[Impl], figs: &[Figures], floo
         "{}\n\
          supervision: rinit (rinit-scan + rinit-supervise) vs {} (s6-svscan + s6-supervise), measured in the same run\n\
          scan dirs on {}; `run` = a {} B static binary that pauses; up times: median of {} runs from spawning the namespace; latencies: median of {} on the {lat_n}-service tree\n\
-         floor: fork+exec+wait of that binary from a small static C process: {} each (median of {} rounds of {FLOOR_SPAWNS})\n{}\n",
+         floor: fork+exec+wait of that binary from a small static C process: {} each (median of {} rounds of {FLOOR_SPAWNS}); with clone(CLONE_VM|CLONE_VFORK) instead of fork: {} each ({} of fork's)\n{}\n",
         peer.header(),
         peer.s6_version(),
         tiny.parent().and_then(Path::parent).map(|p| p.display().to_string()).unwrap_or_default(),
@@ -697,6 +694,8 @@ fn report(o: &Options, peer: &peer::Peer, impls: &[Impl], figs: &[Figures], floo
         o.trials,
         secs(fl),
         floor.len(),
+        secs(median(floor_vfork)),
+        ratio(median(floor_vfork), fl),
         if o.cost_n > 0 {
             format!(
                 "whole cost: {} services marked down added to a running scanner by a rescan; growth of /proc/meminfo's KernelStack, PageTables, SUnreclaim ÷ {}, plus the supervisors' mean Pss; median of {} runs (meminfo is the whole machine's: other load moves it)\n",
