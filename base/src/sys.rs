@@ -398,7 +398,8 @@ pub const SHARED_CHILD_STACK: usize = 8192;
 /// `Infallible`: stable Rust's `!`) must end in exec or exit
 /// and must not change what this process relies on: it may read what it
 /// captured; it runs on its own stack (a buffer in this frame), never on
-/// this process's frames. x86_64 only; elsewhere a plain fork.
+/// this process's frames. The closure is never dropped in this process,
+/// so it should capture references only. x86_64 only; elsewhere a plain fork.
 #[inline(never)]
 pub fn spawn_shared<F: FnOnce() -> core::convert::Infallible>(child: F) -> Result<Pid> {
     let f = core::mem::ManuallyDrop::new(child);
