@@ -406,6 +406,7 @@ pub fn spawn_shared<F: FnOnce() -> core::convert::Infallible>(child: F) -> Resul
     let mut stack = core::mem::MaybeUninit::<[u8; SHARED_CHILD_STACK]>::uninit();
     let r = clone_shared(stack.as_mut_ptr() as usize + SHARED_CHILD_STACK, run_child::<F>, &f as *const _ as usize);
     if r.is_err() {
+        // No child took the closure: drop it here (dropping returns nothing to check).
         let _ = core::mem::ManuallyDrop::into_inner(f);
     }
     r
@@ -1477,6 +1478,7 @@ mod spawn_shared_tests {
         let mut argv = ArgvBuf::<2>::new();
         argv.push(path);
         let pid = spawn_shared(|| {
+            // A failed exec ends in the exit below, which the test sees.
             let _ = exec(path, argv.as_argv(), None);
             exit(127)
         })
