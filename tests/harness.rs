@@ -354,3 +354,12 @@ pub fn alive(pid: u64) -> bool {
         Err(_) => false,
     }
 }
+
+/// Host pids of the children of `pid` (its main thread's).
+pub fn children(pid: u32) -> Vec<u32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
