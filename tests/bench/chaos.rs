@@ -1,0 +1,31 @@
+//! bench-chaos: kills services, supervisors and loggers at random under
+//! rinit-scan as pid 1 (tests/chaos/engine.rs) and prints what survived:
+//! pid 1, the services (each running exactly once), zombies, log lines
+//! lost, duplicated and out of order, orphans.
+//! `bench-chaos [ -n kills ] [ -t seconds ] [ -S services ] [ -s seed ]`.
+
+#[path = "../chaos/engine.rs"]
+mod engine;
+
+fn main() {
+    let mut cfg = engine::Config { services: 8, kills: 1000, secs: 60, seed: 1 };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let v: Option<u64> = args.next().and_then(|v| v.parse().ok());
+        match (a.as_str(), v) {
+            ("-n", Some(n)) => cfg.kills = n,
+            ("-t", Some(t)) => cfg.secs = t,
+            ("-S", Some(s)) if s > 0 => cfg.services = s as usize,
+            ("-s", Some(s)) => cfg.seed = s,
+            _ => {
+                eprintln!("usage: bench-chaos [ -n kills ] [ -t seconds ] [ -S services ] [ -s seed ]");
+                std::process::exit(100);
+            }
+        }
+    }
+    println!("chaos: {} services (half logged), {} kills in {} s, seed {}", cfg.services, cfg.kills, cfg.secs, cfg.seed);
+    let f = engine::Chaos::start(cfg.services).run(&cfg);
+    f.print();
+    let ok = f.pid1_alive && f.back == f.services && f.zombies == 0 && f.lost == 0 && f.duplicated == 0 && f.out_of_order == 0;
+    std::process::exit(if ok { 0 } else { 1 });
+}
