@@ -333,18 +333,21 @@ pub fn count(text: &[String]) -> (u64, u64, u64, u64) {
 }
 
 impl Figures {
-    pub fn print(&self) {
-        println!("chaos: {} kills ({} services, {} supervisors, {} loggers)", self.kills, self.killed_services, self.killed_supervisors, self.killed_loggers);
-        println!("pid 1 alive          {}", if self.pid1_alive { "yes" } else { "NO" });
-        println!("services back        {} of {} services and loggers (each running exactly once), in {:.2} s", self.back, self.services, self.back_secs);
-        println!("zombies              {}", self.zombies);
-        println!("log lines            {}", self.lines);
-        println!("lines lost           {}", self.lost);
-        println!("lines duplicated     {}", self.duplicated);
-        println!("lines out of order   {}", self.out_of_order);
-        println!("orphans              {} (services left running by a killed supervisor; ended)", self.orphans);
+    /// The figures, one a line, in a fenced block.
+    pub fn text(&self) -> String {
+        let mut t = String::from("```\n");
+        t += &format!("{} kills ({} services, {} supervisors, {} loggers)\n", self.kills, self.killed_services, self.killed_supervisors, self.killed_loggers);
+        t += &format!("pid 1 alive          {}\n", if self.pid1_alive { "yes" } else { "NO" });
+        t += &format!("services back        {} of {} services and loggers (each running exactly once), in {:.2} s\n", self.back, self.services, self.back_secs);
+        t += &format!("zombies              {}\n", self.zombies);
+        t += &format!("log lines            {}\n", self.lines);
+        t += &format!("lines lost           {}\n", self.lost);
+        t += &format!("lines duplicated     {}\n", self.duplicated);
+        t += &format!("lines out of order   {}\n", self.out_of_order);
+        t += &format!("orphans              {} (services left running by a killed supervisor; ended)\n", self.orphans);
         if let Some(u) = &self.unsettled {
-            println!("unsettled: {u}");
+            t += &format!("unsettled: {u}\n");
         }
+        t + "```\n"
     }
 }

@@ -13,7 +13,7 @@ fn random_kills_leave_pid1_alive_every_service_back_and_no_log_line_lost() {
     eprintln!("chaos: seed {seed} (RINIT_CHAOS_SEED={seed} replays this run)");
     let cfg = engine::Config { services: 6, kills: 150, secs: 10, seed };
     let f = engine::Chaos::start(cfg.services).run(&cfg);
-    f.print();
+    eprint!("{}", f.text());
     assert!(f.pid1_alive, "pid 1 died");
     assert_eq!(f.kills, cfg.kills);
     assert_eq!(f.back, f.services, "not every service came back: {:?}", f.unsettled);
