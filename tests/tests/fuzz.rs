@@ -22,3 +22,11 @@ fn every_parser_survives_a_bounded_mutation_run() {
         assert!(n > 0);
     }
 }
+
+#[test]
+fn the_source_tree_seeds_compile_so_mutations_start_from_valid_trees() {
+    let seeds = engine::tree_seeds();
+    for s in &seeds[..2] {
+        assert!(engine::compile_tree(s), "a seed tree is refused: {}", String::from_utf8_lossy(s));
+    }
+}
