@@ -72,8 +72,11 @@ fn control_fifos_survive_random_bytes_and_still_obey() {
     }
     eprintln!("fuzz: control-fifos {sent} writes, seed {seed}");
     for s in &svcs {
-        let mut f = fs::OpenOptions::new().write(true).custom_flags(0o4000).open(s.join("supervise/control")).expect("a supervisor reads its FIFO");
-        f.write_all(b"cu").expect("write supervise/control");
+        // The FIFO may still be full of the last writes: the supervisor drains it.
+        wait_until("room in supervise/control", SOON, || {
+            let f = fs::OpenOptions::new().write(true).custom_flags(0o4000).open(s.join("supervise/control"));
+            f.and_then(|mut f| f.write_all(b"cu")).is_ok()
+        });
     }
     wait_until("every service up again", SOON, || {
         svcs.iter().all(|s| status(s).is_some_and(|st| st.pid != 0 && st.want_up && !st.paused))
