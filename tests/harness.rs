@@ -305,6 +305,19 @@ pub fn assert_in_order(text: &str, lines: &[&str]) {
     }
 }
 
+/// Rewrites the README's measured block `name` (between `<!-- NAME begin -->`
+/// and `<!-- NAME end -->`) with `body`, headed by the date of the measure.
+pub fn write_readme_block(name: &str, body: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let text = fs::read_to_string(&path).expect("README.md");
+    let (b, e) = (format!("<!-- {name} begin -->\n"), format!("<!-- {name} end -->"));
+    let (Some(i), Some(j)) = (text.find(&b), text.find(&e)) else { panic!("README.md has no {name} markers") };
+    let when = Command::new("date").args(["-u", "+%Y-%m-%d at %H:%M UTC"]).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let new = format!("{}{b}As measured on {when} (a 2-core VM shared with other work):\n\n{body}{}", &text[..i], &text[j..]);
+    fs::write(&path, new).expect("README.md");
+    println!("README.md: {name} section rewritten");
+}
+
 /// Shorthand for building argument lists: `args![bin("rinit-scan"), "-t0", dir]`.
 #[macro_export]
 macro_rules! args {

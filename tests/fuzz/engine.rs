@@ -7,7 +7,8 @@
 
 use std::cell::RefCell;
 use std::ffi::CStr;
-use std::sync::OnceLock;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 
 use base::status::Status;
 use base::tai64n::Tai64n;
@@ -16,6 +17,9 @@ use rinit_init::request::{self, Request};
 use rinit_log::regex::Regex;
 use rinit_log::script::Script;
 use rinit_rc::db::{self, Db, Kind, SvcIn, NONE};
+use rinit_rc::graph::{self, Graph};
+use rinit_rc::source::Source;
+use rinit_supervise::deathtally::{self, Summary};
 
 /// xorshift64*: small, fast, and the same everywhere for one seed.
 pub struct Rng(u64);
@@ -59,6 +63,8 @@ pub fn targets() -> Vec<Target> {
         Target { name: "shutdown-request", seeds: request_seeds, dict: &[b"p ", b"r ", b"c ", b" 0", b"\n", b"18446744073709551615"], run: shutdown_request },
         Target { name: "envdir-pair", seeds: env_seeds, dict: &[b"=", b"PATH", b"\0", b"\n"], run: envdir_pair },
         Target { name: "numbers", seeds: number_seeds, dict: &[b"0", b"9", b"\n", b" ", b"18446744073709551616"], run: numbers },
+        Target { name: "rc-source-tree", seeds: tree_seeds, dict: TREE_DICT, run: rc_source_tree },
+        Target { name: "death-tally", seeds: tally_seeds, dict: &[b"\0", b"\x89\x09", b"\x40\0\0\0"], run: death_tally },
     ]
 }
 
@@ -409,4 +415,147 @@ fn numbers(input: &[u8]) {
     }
     let _ = base::fmt::parse_u64_line(input);
     let _ = base::fmt::trim(input);
+}
+
+/// A directory of this process for the targets that read files, made once:
+/// on a tmpfs when there is one, where a case costs no disk write.
+fn scratch(what: &str) -> PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let d = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }.join(format!("rinit-fuzz-{}-{what}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("a scratch directory for the fuzzer");
+    d
+}
+
+/// An s6-rc source tree as one input: entries `PATH\x1fCONTENTS` separated
+/// by `\x1e`, PATH being `SERVICE/FILE` or `SERVICE/DIR.d/NAME`; an entry
+/// whose path is not made of plain names is skipped.
+const TREE_DICT: &[&[u8]] = &[
+    b"\x1e", b"\x1f", b"/", b"\n", b"type\x1f", b"oneshot", b"longrun", b"bundle", b"dependencies", b"dependencies.d/",
+    b"contents", b"contents.d/", b"producer-for\x1f", b"consumer-for\x1f", b"pipeline-name\x1f", b"timeout-up\x1f",
+    b"notification-fd\x1f", b"flag-essential\x1f", b"up\x1f", b"down\x1f", b"run\x1f", b"{", b"}", b"\"", b"4294967296",
+];
+
+pub fn tree_seeds() -> Vec<Vec<u8>> {
+    [
+        &b"a/type\x1foneshot\n\x1ea/up\x1fforeground { echo hi } echo \"a b\"\n\x1ea/down\x1fecho bye\x1eb/type\x1flongrun\x1eb/run\x1f#!/bin/sh\nexec sleep 1\n\x1eb/dependencies\x1fa\n\x1ec/type\x1fbundle\x1ec/contents\x1fa\nb\n"[..],
+        b"p/type\x1flongrun\x1ep/run\x1fx\x1ep/producer-for\x1fq\n\x1eq/type\x1flongrun\x1eq/run\x1fx\x1eq/consumer-for\x1fp\n\x1eq/pipeline-name\x1fpl\n\x1eq/notification-fd\x1f3\n\x1eq/timeout-up\x1f100\n\x1eq/flag-essential\x1f\x1eall/type\x1fbundle\x1eall/contents.d/pl\x1f\x1eall/contents.d/o\x1f\x1eo/type\x1foneshot\x1eo/up\x1fecho\x1eo/dependencies.d/p\x1f",
+        b"",
+    ]
+    .iter()
+    .map(|s| s.to_vec())
+    .collect()
+}
+
+/// Writes the tree of `input` under `dir` (emptied first).
+fn write_tree(dir: &std::path::Path, input: &[u8]) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("the source directory");
+    for entry in input.split(|&c| c == 0x1e) {
+        let (path, contents) = match entry.iter().position(|&c| c == 0x1f) {
+            Some(i) => (&entry[..i], &entry[i + 1..]),
+            None => (entry, &b""[..]),
+        };
+        let parts: Vec<&[u8]> = path.split(|&c| c == b'/').collect();
+        let plain = |p: &&[u8]| !p.is_empty() && *p != b"." && *p != b".." && !p.contains(&0);
+        if !(2..=3).contains(&parts.len()) || !parts.iter().all(plain) {
+            continue;
+        }
+        let mut p = dir.to_path_buf();
+        for part in &parts {
+            p.push(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(part));
+        }
+        if let Some(parent) = p.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let _ = std::fs::write(&p, contents);
+    }
+}
+
+fn rc_source_tree(input: &[u8]) {
+    compile_tree(input);
+}
+
+/// A mutated tree either compiles into a database that passes every check
+/// of `compiled_db` (true), or is refused with a message (false).
+pub fn compile_tree(input: &[u8]) -> bool {
+    // Statics: each is megabytes, too big to build on a thread's stack.
+    static SRC: Mutex<Source> = Mutex::new(Source::new());
+    static GRAPH: Mutex<Graph> = Mutex::new(Graph::new());
+    static DIR: OnceLock<(PathBuf, &'static [u8])> = OnceLock::new();
+    let (dir, name) = DIR.get_or_init(|| {
+        let d = scratch("source").join("src");
+        let name: &'static [u8] = Box::leak(d.as_os_str().as_encoded_bytes().to_vec().into_boxed_slice());
+        (d, name)
+    });
+    // Locked before the tree is written: the directory is shared too.
+    let mut src = SRC.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = GRAPH.lock().unwrap_or_else(|e| e.into_inner());
+    write_tree(dir, input);
+    // Emptied by its counts, as the parser overwrites every slot it uses.
+    (src.n, src.text_len, src.nrefs, src.ndirs) = (0, 0, 0, 0);
+    g.natoms = 0;
+    let compiled = quiet(|| src.read_dir(*name).and_then(|()| graph::build(&mut src, &mut g)));
+    match compiled {
+        Err(e) => {
+            assert!(!e.msg.as_bytes().is_empty(), "a refusal without a message");
+            false
+        }
+        Ok(()) => {
+            thread_local! {
+                static OUT: RefCell<Vec<u8>> = RefCell::new(vec![0; 1 << 20]);
+            }
+            OUT.with(|out| {
+                let mut out = out.borrow_mut();
+                if let Ok(n) = graph::write_db(&src, &mut g, &mut out) {
+                    let d = Db::open(&out[..n]).expect("a compiled database opens");
+                    assert_eq!(d.len(), src.n, "services lost between the source and the database");
+                    compiled_db(&out[..n]);
+                }
+            });
+            true
+        }
+    }
+}
+
+/// Runs `f` with stderr on /dev/null: the compiler's warnings (one per
+/// mutated tree, often) are not the fuzzer's output.
+fn quiet<T>(f: impl FnOnce() -> T) -> T {
+    use base::sys::{self, Fd, Open};
+    static FDS: OnceLock<Option<(Fd, Fd)>> = OnceLock::new();
+    let fds = FDS.get_or_init(|| Some((sys::dup(Fd(2)).ok()?, sys::open(c"/dev/null", Open::WRONLY, 0).ok()?)));
+    let Some((stderr, null)) = *fds else { return f() };
+    let _ = sys::dup2(null, Fd(2));
+    let r = f();
+    let _ = sys::dup2(stderr, Fd(2));
+    r
+}
+
+fn tally_seeds() -> Vec<Vec<u8>> {
+    let when = Tai64n::parse_text(b"@400000006757a0bc1f2b3c4d").expect("a stamp");
+    let exited = deathtally::record(when, base::sys::WaitStatus(1 << 8));
+    let killed = deathtally::record(when, base::sys::WaitStatus(9));
+    vec![[exited, killed].concat(), exited.to_vec(), Vec::new()]
+}
+
+/// `supervise/death_tally` as its reader sees it: whole records, the newest last.
+fn death_tally(input: &[u8]) {
+    static DIR: OnceLock<(PathBuf, std::ffi::CString)> = OnceLock::new();
+    let (dir, name) = DIR.get_or_init(|| {
+        let d = scratch("tally");
+        std::fs::create_dir_all(d.join("supervise")).expect("supervise/");
+        let name = std::ffi::CString::new(d.as_os_str().as_encoded_bytes()).expect("no NUL in a temporary path");
+        (d, name)
+    });
+    std::fs::write(dir.join("supervise/death_tally"), input).expect("write the tally");
+    let fd = base::sys::open_dir(name).expect("open the scratch directory");
+    let got = deathtally::summary_in(fd);
+    base::sys::close(fd);
+    let n = deathtally::RECORD_LEN;
+    if input.len() % n != 0 {
+        assert!(got.is_err(), "a tally of {} bytes was read as whole records", input.len());
+        return;
+    }
+    let last = input.len().checked_sub(2).map(|i| (input[i], input[i + 1]));
+    assert_eq!(got.ok(), Some(Summary { deaths: (input.len() / n) as u64, last }));
 }
