@@ -151,6 +151,16 @@ impl<'a> Db<'a> {
     /// Checks everything a reader relies on, so that the accessors never
     /// see an offset out of bounds.
     pub fn open(b: &'a [u8]) -> Result<Db<'a>, DbError> {
+        let db = Db::open_to_show(b)?;
+        db.validate()?;
+        Ok(db)
+    }
+
+    /// Checks the header, the checksum and the sections' bounds only: the
+    /// accessors stay inside the file, but a service index read from it
+    /// may be past `len()`. For a reader that only shows the database and
+    /// checks each index at use (rinit-status), without the whole checker.
+    pub fn open_to_show(b: &'a [u8]) -> Result<Db<'a>, DbError> {
         if b.len() < HEADER_LEN {
             return Err(DbError::Truncated);
         }
@@ -187,15 +197,13 @@ impl<'a> Db<'a> {
         if str_off.checked_add(nstr) != Some(total) {
             return Err(DbError::Corrupt("corrupt database (section sizes)"));
         }
-        let db = Db {
+        Ok(Db {
             b,
             n,
             lists_off,
             nlists,
             str_off,
-        };
-        db.validate()?;
-        Ok(db)
+        })
     }
 
     fn validate(&self) -> Result<(), DbError> {

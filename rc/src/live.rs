@@ -41,6 +41,15 @@ impl OpenError {
 
 /// Maps and checks `<compiled>/db`.
 pub fn open_db(compiled: &[u8]) -> Result<Db<'static>, OpenError> {
+    Db::open(map_db(compiled)?).map_err(OpenError::Db)
+}
+
+/// Maps `<compiled>/db` and checks only what `Db::open_to_show` does.
+pub fn open_db_to_show(compiled: &[u8]) -> Result<Db<'static>, OpenError> {
+    Db::open_to_show(map_db(compiled)?).map_err(OpenError::Db)
+}
+
+fn map_db(compiled: &[u8]) -> Result<&'static [u8], OpenError> {
     let p = PathBuf::join(compiled, &[b"/db"]).map_err(OpenError::Sys)?;
     let fd = sys::open_read(p.as_cstr()).map_err(OpenError::Sys)?;
     let st = sys::fstat(fd);
@@ -50,7 +59,7 @@ pub fn open_db(compiled: &[u8]) -> Result<Db<'static>, OpenError> {
         Err(e) => Err(OpenError::Sys(e)),
     };
     sys::close(fd);
-    Db::open(r?).map_err(OpenError::Db)
+    r
 }
 
 /// `<live>/<rel>`.
@@ -129,6 +138,10 @@ pub fn log_of(db: &Db, s: u32) -> Option<u32> {
         return None;
     }
     let p = c.consumer_for().get(0);
+    // A database opened only to be shown may hold an index past the end.
+    if p as usize >= db.len() {
+        return None;
+    }
     let ps = db.svc(p);
     if ps.producer_for() == Some(s) && ps.consumer_for().is_empty() {
         Some(p)

@@ -105,7 +105,7 @@ fn main(args: Args) -> ! {
 fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Option<rc::db::Db<'static>> {
     let dir = asked.unwrap_or(live::DEFAULT_LIVE);
     let compiled = live::path(dir, b"compiled").ok()?;
-    let db = match live::open_db(compiled.as_bytes()) {
+    let db = match live::open_db_to_show(compiled.as_bytes()) {
         Ok(db) => db,
         Err(live::OpenError::Sys(errno::ENOENT)) if asked.is_none() => return None,
         Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", compiled.as_bytes(), b"/db: ", e.words()]),
