@@ -87,12 +87,7 @@ fn main(args: Args) -> ! {
         None => SUPERVISION,
     };
     rows.sort();
-    let now = Tai64n::now();
-    if json {
-        statustable::print_json(rows, cols, &now);
-    } else {
-        statustable::print_table(rows, cols, &now);
-    }
+    statustable::print(rows, cols, &Tai64n::now(), json);
     if rows.dropped > 0 {
         err::too_many(b"services in the table", MAX_ROWS);
     }
