@@ -41,16 +41,17 @@ impl OpenError {
 
 /// Maps and checks `<compiled>/db`.
 pub fn open_db(compiled: &[u8]) -> Result<Db<'static>, OpenError> {
-    Db::open(map_db(compiled)?).map_err(OpenError::Db)
+    Db::open(map_db(compiled, b"/db")?).map_err(OpenError::Db)
 }
 
-/// Maps `<compiled>/db` and checks only what `Db::open_to_show` does.
-pub fn open_db_to_show(compiled: &[u8]) -> Result<Db<'static>, OpenError> {
-    Db::open_to_show(map_db(compiled)?).map_err(OpenError::Db)
+/// Maps `<live>/compiled/db`, checked only as `Db::open_to_show` does.
+pub fn open_db_to_show(live: &[u8]) -> Result<Db<'static>, OpenError> {
+    Db::open_to_show(map_db(live, b"/compiled/db")?).map_err(OpenError::Db)
 }
 
-fn map_db(compiled: &[u8]) -> Result<&'static [u8], OpenError> {
-    let p = PathBuf::join(compiled, &[b"/db"]).map_err(OpenError::Sys)?;
+/// Maps `<dir><db>`.
+fn map_db(dir: &[u8], db: &[u8]) -> Result<&'static [u8], OpenError> {
+    let p = PathBuf::join(dir, &[db]).map_err(OpenError::Sys)?;
     let fd = sys::open_read(p.as_cstr()).map_err(OpenError::Sys)?;
     let st = sys::fstat(fd);
     let r = match st {
@@ -83,13 +84,15 @@ pub fn lock(live: &[u8]) -> Result<Option<Fd>, Errno> {
 /// The up/down byte of every service into `state` (n bytes).
 pub fn read_state(live: &[u8], n: usize, state: &mut [u8; MAX_SERVICES]) -> Result<(), Errno> {
     let p = path(live, b"state")?;
-    let mut buf = [0u8; MAX_SERVICES + 1];
-    let got = sys::read_file(p.as_cstr(), &mut buf)?;
-    if got.len() != n {
-        return Err(errno::EPROTO);
+    // Read in place: a file of other than n bytes is refused whole.
+    let buf = state.get_mut(..n).ok_or(errno::EPROTO)?;
+    match sys::read_file(p.as_cstr(), buf) {
+        Ok(got) if got.len() == n => {}
+        Ok(_) | Err(errno::EOVERFLOW) => return Err(errno::EPROTO),
+        Err(e) => return Err(e),
     }
-    for (s, &b) in state.iter_mut().zip(got.iter()) {
-        *s = match b {
+    for s in buf.iter_mut() {
+        *s = match *s {
             b'0' => 0,
             b'1' => 1,
             // Garbage is not "down": the services may well be up.

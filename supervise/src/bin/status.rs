@@ -99,11 +99,10 @@ fn main(args: Args) -> ! {
 #[inline(never)]
 fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Option<rc::db::Db<'static>> {
     let dir = asked.unwrap_or(live::DEFAULT_LIVE);
-    let compiled = live::path(dir, b"compiled").ok()?;
-    let db = match live::open_db_to_show(compiled.as_bytes()) {
+    let db = match live::open_db_to_show(dir) {
         Ok(db) => db,
         Err(live::OpenError::Sys(errno::ENOENT)) if asked.is_none() => return None,
-        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", compiled.as_bytes(), b"/db: ", e.words()]),
+        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", dir, b"/compiled/db: ", e.words()]),
     };
     if let Err(e) = live::read_state(dir, db.len(), state) {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", dir, b"/state"], e);
