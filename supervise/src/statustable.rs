@@ -145,18 +145,26 @@ fn number(out: &mut Line, n: u64) -> Value {
 /// `250ms`, `12s`, `5m6s`, `3h4m`, `2d3h`: two units at most.
 pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
     let ms = ns / 1_000_000;
-    let s = ms / 1000;
-    let (m, h, d) = (s / 60, s / 3600, s / 86400);
     if ms < 1000 {
         out.u64(ms).push(b"ms");
-    } else if s < 60 {
-        out.u64(s).byte(b's');
-    } else if m < 60 {
-        out.u64(m).byte(b'm').u64(s % 60).byte(b's');
-    } else if h < 24 {
-        out.u64(h).byte(b'h').u64(m % 60).byte(b'm');
-    } else {
-        out.u64(d).byte(b'd').u64(h % 24).byte(b'h');
+        return;
+    }
+    // Each unit and how many of the one below it make one.
+    const UNITS: [(u8, u64); 4] = [(b's', 1000), (b'm', 60), (b'h', 60), (b'd', 24)];
+    let (mut big, mut small) = (ms, 0);
+    let mut unit = 0;
+    for (i, &(_, per)) in UNITS.iter().enumerate() {
+        if big < per {
+            break;
+        }
+        small = big % per;
+        big /= per;
+        unit = i;
+    }
+    let name = |i: usize| UNITS.get(i).map_or(b's', |u| u.0);
+    out.u64(big).byte(name(unit));
+    if unit > 0 {
+        out.u64(small).byte(name(unit - 1));
     }
 }
 
