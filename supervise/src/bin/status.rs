@@ -115,31 +115,29 @@ fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Op
 /// missing from the scan directory).
 #[inline(never)]
 fn add_rc_view(rows: &mut Rows, db: &rc::db::Db, state: &[u8; MAX_SERVICES]) {
+    let is_up = |i: u32| state.get(i as usize) == Some(&1);
     for i in 0..db.len() as u32 {
         let s = db.svc(i);
         let kind = s.kind();
-        let up = match kind {
-            // A bundle is up when all it contains is.
-            rc::db::Kind::Bundle => s.deps().iter().all(|d| state.get(d as usize) == Some(&1)),
-            _ => state.get(i as usize) == Some(&1),
-        };
-        let view = Rc { kind: Some(kind.name()), up };
+        let longrun = kind == rc::db::Kind::Longrun;
+        let deps = s.deps();
+        // A bundle is up when all it contains is.
+        let up = if kind == rc::db::Kind::Bundle { (0..deps.len()).all(|k| is_up(deps.get(k))) } else { is_up(i) };
         let mut name = Line::new();
         match live::log_of(db, i) {
             Some(p) => name.push(db.svc(p).name()).push(b"/log"),
             None => name.push(s.name()),
         };
-        let row = match rows.find(name.as_bytes()) {
-            Some(row) if kind == rc::db::Kind::Longrun => row,
-            _ => match rows.add(&[name.as_bytes()]) {
-                Some(row) => {
-                    row.state = if kind == rc::db::Kind::Longrun { State::Unsupervised } else { State::NotLongrun };
-                    row
-                }
-                None => continue,
-            },
+        // Only a longrun has a service directory, hence a row already.
+        let row = match rows.find(name.as_bytes()).filter(|_| longrun) {
+            Some(row) => row,
+            None => {
+                let Some(row) = rows.add(&[name.as_bytes()]) else { continue };
+                row.state = if longrun { State::Unsupervised } else { State::NotLongrun };
+                row
+            }
         };
-        row.rc = view;
+        row.rc = Rc { kind: Some(kind.name()), up };
     }
 }
 
