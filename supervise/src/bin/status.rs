@@ -66,7 +66,7 @@ fn main(args: Args) -> ! {
             let mut log = Line::new();
             log.push(n).push(b"/log\0");
             let Some(log) = sys::cstr(log.as_bytes()) else { return };
-            if sys::stat(log).is_ok_and(|st| st.kind == sys::FileType::Directory)
+            if sys::is_dir(log)
                 && let Some(row) = rows.add(&[log.to_bytes()])
             {
                 statusrow::read_service(row, log);
