@@ -133,28 +133,20 @@ impl Rows {
         self.rows.get(..self.len).unwrap_or(&[])
     }
 
-    /// Adds a row named by the concatenation of `parts` (its name copied
-    /// into the arena); None, counted in `dropped`, when either is full.
-    pub fn add(&mut self, parts: &[&[u8]]) -> Option<&mut Row> {
-        let start = self.used;
-        for p in parts {
-            let Some(dst) = self.arena.get_mut(self.used..self.used + p.len()) else {
-                self.used = start;
-                self.dropped += 1;
-                return None;
-            };
-            dst.copy_from_slice(p);
-            self.used += p.len();
-        }
-        let (len, used) = (self.len, self.used);
-        let Some(row) = self.rows.get_mut(len) else {
-            self.used = start;
+    /// Adds a row named `name` (copied into the arena); None, counted in
+    /// `dropped`, when either is full.
+    pub fn add(&mut self, name: &[u8]) -> Option<&mut Row> {
+        let (start, len) = (self.used, self.len);
+        let end = start + name.len();
+        let (Some(dst), Some(row)) = (self.arena.get_mut(start..end), self.rows.get_mut(len)) else {
             self.dropped += 1;
             return None;
         };
+        dst.copy_from_slice(name);
+        self.used = end;
         self.len += 1;
         *row = EMPTY;
-        row.name = (start as u32, used as u32);
+        row.name = (start as u32, end as u32);
         Some(row)
     }
 
@@ -253,7 +245,7 @@ mod tests {
     fn loggers_sort_right_under_their_service() {
         let mut r = Box::new(Rows::new());
         for n in [&b"b"[..], b"a-b", b"a/log", b"a", b"ab"] {
-            r.add(&[n]).unwrap();
+            r.add(n).unwrap();
         }
         r.sort();
         let names: Vec<&[u8]> = r.as_slice().iter().map(|x| r.name(x)).collect();

@@ -60,14 +60,14 @@ fn main(args: Args) -> ! {
             if n.first() == Some(&b'.') || !scandir::is_dir(name, kind) {
                 return;
             }
-            if let Some(row) = rows.add(&[n]) {
+            if let Some(row) = rows.add(n) {
                 statusrow::read_service(row, name);
             }
             let mut log = Line::new();
             log.push(n).push(b"/log\0");
             let Some(log) = sys::cstr(log.as_bytes()) else { return };
             if sys::is_dir(log)
-                && let Some(row) = rows.add(&[log.to_bytes()])
+                && let Some(row) = rows.add(log.to_bytes())
             {
                 statusrow::read_service(row, log);
             }
@@ -132,7 +132,7 @@ fn add_rc_view(rows: &mut Rows, db: &rc::db::Db, state: &[u8; MAX_SERVICES]) {
         let row = match rows.find(name.as_bytes()).filter(|_| longrun) {
             Some(row) => row,
             None => {
-                let Some(row) = rows.add(&[name.as_bytes()]) else { continue };
+                let Some(row) = rows.add(name.as_bytes()) else { continue };
                 row.state = if longrun { State::Unsupervised } else { State::NotLongrun };
                 row
             }
