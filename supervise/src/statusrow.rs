@@ -232,6 +232,8 @@ fn read_in(row: &mut Row, dir: sys::Fd) {
     };
 }
 
+// Out of line: four callers share one copy.
+#[inline(never)]
 fn bad(row: &mut Row, what: &'static [u8], e: Errno) {
     row.state = State::Bad;
     row.error = Some((what, if e == errno::EOVERFLOW { errno::EPROTO } else { e }));
