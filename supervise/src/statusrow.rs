@@ -165,17 +165,20 @@ impl Rows {
     /// By name, each logger right under its service (`a/log` before `a-b`).
     #[inline(never)]
     pub fn sort(&mut self) {
-        let (n, arena) = (self.len, &self.arena);
-        let rows = self.rows.get_mut(..n).unwrap_or(&mut []);
-        let name = |r: Option<&Row>| r.and_then(|r| arena.get(r.name.0 as usize..r.name.1 as usize)).unwrap_or(&[]);
         // Insertion sort: no allocation, and a few thousand rows at most.
-        for i in 1..rows.len() {
+        for i in 1..self.len {
             let mut j = i;
-            while j > 0 && before(name(rows.get(j)), name(rows.get(j - 1))) {
-                rows.swap(j, j - 1);
+            while j > 0 && before(self.name_at(j), self.name_at(j - 1)) {
+                if let Some([a, b]) = self.rows.get_mut(j - 1..=j) {
+                    core::mem::swap(a, b);
+                }
                 j -= 1;
             }
         }
+    }
+
+    fn name_at(&self, i: usize) -> &[u8] {
+        self.rows.get(i).map_or(&[], |r| self.name(r))
     }
 }
 
