@@ -751,6 +751,42 @@ mod tests {
         }
     }
 
+    /// Opened only to be shown, a database that contradicts itself is
+    /// accepted, and still every accessor stays inside the file.
+    #[test]
+    fn opened_to_show_reads_garbage_without_going_out_of_bounds() {
+        let base = sample();
+        assert_eq!(Db::open_to_show(&base).unwrap().len(), 3);
+        for len in 0..base.len() {
+            assert!(Db::open_to_show(&base[..len]).is_err(), "accepted a database cut at {len}");
+        }
+        let mut seed = 0x0fed_cba9_8765_4321u64;
+        for _ in 0..2000 {
+            let mut c = base.clone();
+            for _ in 0..8 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let i = HEADER_LEN + (seed as usize % (c.len() - HEADER_LEN));
+                c[i] = (seed >> 32) as u8;
+            }
+            let sum = checksum(&c);
+            c[16..20].copy_from_slice(&(sum as u32).to_le_bytes());
+            c[20..24].copy_from_slice(&((sum >> 32) as u32).to_le_bytes());
+            let db = Db::open_to_show(&c).unwrap();
+            for i in 0..db.len() as u32 + 2 {
+                let s = db.svc(i);
+                let _ = (s.kind(), s.name(), s.pipeline_name(), s.producer_for());
+                for l in [s.deps(), s.rdeps(), s.consumer_for(), s.up(), s.down()] {
+                    for k in 0..l.len() + 1 {
+                        let _ = db.svc(l.get(k)).name();
+                    }
+                }
+                let _ = crate::live::log_of(&db, i);
+            }
+        }
+    }
+
     /// Random garbage with a valid header and checksum must be refused or
     /// read without going out of bounds (the accessors never panic).
     #[test]
