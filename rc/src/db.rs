@@ -776,13 +776,14 @@ mod tests {
             let db = Db::open_to_show(&c).unwrap();
             for i in 0..db.len() as u32 + 2 {
                 let s = db.svc(i);
+                // Reading every field, past the end too, without a panic is the test.
                 let _ = (s.kind(), s.name(), s.pipeline_name(), s.producer_for());
                 for l in [s.deps(), s.rdeps(), s.consumer_for(), s.up(), s.down()] {
                     for k in 0..l.len() + 1 {
-                        let _ = db.svc(l.get(k)).name();
+                        let _ = db.svc(l.get(k)).name(); // as above
                     }
                 }
-                let _ = crate::live::log_of(&db, i);
+                let _ = crate::live::log_of(&db, i); // as above
             }
         }
     }
