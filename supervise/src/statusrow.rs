@@ -38,15 +38,7 @@ pub enum State {
 
 impl State {
     pub fn word(self) -> &'static [u8] {
-        match self {
-            State::Up => b"up",
-            State::Down => b"down",
-            State::Finishing => b"finishing",
-            State::StartingNotReady => b"starting-not-ready",
-            State::Unsupervised => b"unsupervised",
-            State::NotLongrun => b"-",
-            State::Bad => b"bad",
-        }
+        nth_word(b"- up down finishing starting-not-ready unsupervised bad", self as usize)
     }
 
     /// Since when is it ready, if it is: the readiness stamp of a service
@@ -63,6 +55,12 @@ impl State {
     pub fn supervised(self) -> bool {
         matches!(self, State::Up | State::Down | State::Finishing | State::StartingNotReady)
     }
+}
+
+/// Word `i` of the space-separated `list`: one string takes less room
+/// than a table of slices.
+pub fn nth_word(list: &'static [u8], i: usize) -> &'static [u8] {
+    list.split(|&b| b == b' ').nth(i).unwrap_or(b"")
 }
 
 /// rinit-rc's view of a service (`kind` None: no live state, or a

@@ -3,7 +3,7 @@
 //! header, its JSON key and how a row's cell reads; a new column is one
 //! more variant and its arms.
 
-use crate::statusrow::{Row, Rows, State};
+use crate::statusrow::{nth_word, Row, Rows, State};
 use crate::statustext::{self, Line};
 use base::err;
 use base::fmt::Buf;
@@ -67,18 +67,17 @@ enum Value {
     Error,
 }
 
-/// Headers and JSON keys, in `Column` order: words in one string each
-/// take less room than tables of slices.
+/// Headers and JSON keys, in `Column` order.
 const HEADERS: &[u8] = b"NAME STATE PID FOR READY RESTARTS LAST WANT TYPE RC";
 const KEYS: &[u8] = b"name state pid for_ms ready_for_ms restarts last wanted type rc";
 
 impl Column {
     fn header(self) -> &'static [u8] {
-        word(HEADERS, self)
+        nth_word(HEADERS, self as usize)
     }
 
     fn key(self) -> &'static [u8] {
-        word(KEYS, self)
+        nth_word(KEYS, self as usize)
     }
 
     /// Writes the cell of `r` into `out`; durations as milliseconds for
@@ -125,11 +124,6 @@ impl Column {
             _ => Value::Nothing,
         }
     }
-}
-
-/// The word of column `c` in `list`.
-fn word(list: &'static [u8], c: Column) -> &'static [u8] {
-    list.split(|&b| b == b' ').nth(c as usize).unwrap_or(b"")
 }
 
 fn text(out: &mut Line, s: &[u8]) -> Value {
