@@ -166,7 +166,6 @@ pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
 /// in column order, a bad row with its name, its state and an `error`;
 /// else the aligned table, a header then a row per line, columns two
 /// spaces apart, a bad row's reason after its state.
-#[inline(never)]
 pub fn print(rows: &Rows, cols: &[Column], now: &Tai64n, json: bool) {
     let mut p = Printer { rows, cols, now, json, widths: [0; MAX_COLUMNS], out: Out::new() };
     if !json {
