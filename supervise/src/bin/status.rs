@@ -113,7 +113,6 @@ fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Op
 /// Marks each row rinit-rc knows with its type and up/down, and adds a
 /// row for what has no service directory (oneshots, bundles, a longrun
 /// missing from the scan directory).
-#[inline(never)]
 fn add_rc_view(rows: &mut Rows, db: &rc::db::Db, state: &[u8; MAX_SERVICES]) {
     let is_up = |i: u32| state.get(i as usize) == Some(&1);
     for i in 0..db.len() as u32 {
