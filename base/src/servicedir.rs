@@ -120,7 +120,7 @@ fn fd_number(dir: &[u8], file: &[u8]) -> Result<Option<u32>, Errno> {
 /// `run` notifies readiness)? Presence only: what a reader outside the
 /// supervisor needs, without a path.
 pub fn notifies_in(dir: sys::Fd) -> bool {
-    sys::stat_in(dir, c"notification-fd").is_ok()
+    sys::exists_in(dir, c"notification-fd")
 }
 
 /// Does the service start down (a `down` file)?

@@ -1137,6 +1137,18 @@ fn to_stat(s: rustix::fs::Stat) -> Stat {
     }
 }
 
+/// Is `path` a directory (symlinks followed)? An O_PATH open: lighter
+/// than a stat where the answer is all that is wanted.
+pub fn is_dir(path: &CStr) -> bool {
+    open(path, Open::PATH | Open::DIRECTORY, 0).map(close).is_ok()
+}
+
+/// Does `name` exist inside the directory `dir` (a symlink counts, even
+/// dangling)? As `is_dir`, an O_PATH open.
+pub fn exists_in(dir: Fd, name: &CStr) -> bool {
+    open_at(dir, name, Open::PATH | Open::NOFOLLOW, 0).map(close).is_ok()
+}
+
 /// stat(2), following symlinks.
 pub fn stat(path: &CStr) -> Result<Stat> {
     Ok(to_stat(rustix::fs::statat(CWD, path, AtFlags::empty())?))

@@ -152,6 +152,16 @@ impl<'a> Db<'a> {
     /// Checks everything a reader relies on, so that the accessors never
     /// see an offset out of bounds.
     pub fn open(b: &'a [u8]) -> Result<Db<'a>, DbError> {
+        let db = Db::open_to_show(b)?;
+        db.validate()?;
+        Ok(db)
+    }
+
+    /// Checks the header, the checksum and the sections' bounds only: the
+    /// accessors stay inside the file, but a service index read from it
+    /// may be past `len()`. For a reader that only shows the database and
+    /// checks each index at use (rinit-status), without the whole checker.
+    pub fn open_to_show(b: &'a [u8]) -> Result<Db<'a>, DbError> {
         if b.len() < HEADER_LEN {
             return Err(DbError::Truncated);
         }
@@ -188,15 +198,13 @@ impl<'a> Db<'a> {
         if str_off.checked_add(nstr) != Some(total) {
             return Err(DbError::Corrupt("corrupt database (section sizes)"));
         }
-        let db = Db {
+        Ok(Db {
             b,
             n,
             lists_off,
             nlists,
             str_off,
-        };
-        db.validate()?;
-        Ok(db)
+        })
     }
 
     fn validate(&self) -> Result<(), DbError> {
@@ -740,6 +748,43 @@ mod tests {
                 let mut c = b.clone();
                 c[i] ^= x;
                 assert!(Db::open(&c).is_err(), "accepted byte {i} ^ {x}");
+            }
+        }
+    }
+
+    /// Opened only to be shown, a database that contradicts itself is
+    /// accepted, and still every accessor stays inside the file.
+    #[test]
+    fn opened_to_show_reads_garbage_without_going_out_of_bounds() {
+        let base = sample();
+        assert_eq!(Db::open_to_show(&base).unwrap().len(), 3);
+        for len in 0..base.len() {
+            assert!(Db::open_to_show(&base[..len]).is_err(), "accepted a database cut at {len}");
+        }
+        let mut seed = 0x0fed_cba9_8765_4321u64;
+        for _ in 0..2000 {
+            let mut c = base.clone();
+            for _ in 0..8 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let i = HEADER_LEN + (seed as usize % (c.len() - HEADER_LEN));
+                c[i] = (seed >> 32) as u8;
+            }
+            let sum = checksum(&c);
+            c[16..20].copy_from_slice(&(sum as u32).to_le_bytes());
+            c[20..24].copy_from_slice(&((sum >> 32) as u32).to_le_bytes());
+            let db = Db::open_to_show(&c).unwrap();
+            for i in 0..db.len() as u32 + 2 {
+                let s = db.svc(i);
+                // Reading every field, past the end too, without a panic is the test.
+                let _ = (s.kind(), s.name(), s.pipeline_name(), s.producer_for());
+                for l in [s.deps(), s.rdeps(), s.consumer_for(), s.up(), s.down()] {
+                    for k in 0..l.len() + 1 {
+                        let _ = db.svc(l.get(k)).name(); // as above
+                    }
+                }
+                let _ = crate::live::log_of(&db, i); // as above
             }
         }
     }

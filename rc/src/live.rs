@@ -41,16 +41,26 @@ impl OpenError {
 
 /// Maps and checks `<compiled>/db`.
 pub fn open_db(compiled: &[u8]) -> Result<Db<'static>, OpenError> {
-    let p = PathBuf::join(compiled, &[b"/db"]).map_err(OpenError::Sys)?;
+    Db::open(map_db(compiled, b"/db")?).map_err(OpenError::Db)
+}
+
+/// Maps `<live>/compiled/db`, checked only as `Db::open_to_show` does.
+pub fn open_db_to_show(live: &[u8]) -> Result<Db<'static>, OpenError> {
+    Db::open_to_show(map_db(live, b"/compiled/db")?).map_err(OpenError::Db)
+}
+
+/// Maps `<dir><db>`.
+fn map_db(dir: &[u8], db: &[u8]) -> Result<&'static [u8], OpenError> {
+    let p = PathBuf::join(dir, &[db]).map_err(OpenError::Sys)?;
     let fd = sys::open_read(p.as_cstr()).map_err(OpenError::Sys)?;
-    let st = sys::fstat(fd);
-    let r = match st {
-        Ok(st) if st.size as usize > crate::db::MAX_DB_BYTES => Err(OpenError::Db(DbError::TooBig)),
-        Ok(st) => sys::map_file(fd, st.size as usize).map_err(OpenError::Sys),
+    // A regular file (open_read checks): its end is its size.
+    let r = match sys::seek_end(fd) {
+        Ok(size) if size > crate::db::MAX_DB_BYTES as u64 => Err(OpenError::Db(DbError::TooBig)),
+        Ok(size) => sys::map_file(fd, size as usize).map_err(OpenError::Sys),
         Err(e) => Err(OpenError::Sys(e)),
     };
     sys::close(fd);
-    Db::open(r?).map_err(OpenError::Db)
+    r
 }
 
 /// `<live>/<rel>`.
@@ -74,13 +84,15 @@ pub fn lock(live: &[u8]) -> Result<Option<Fd>, Errno> {
 /// The up/down byte of every service into `state` (n bytes).
 pub fn read_state(live: &[u8], n: usize, state: &mut [u8; MAX_SERVICES]) -> Result<(), Errno> {
     let p = path(live, b"state")?;
-    let mut buf = [0u8; MAX_SERVICES + 1];
-    let got = sys::read_file(p.as_cstr(), &mut buf)?;
-    if got.len() != n {
-        return Err(errno::EPROTO);
+    // Read in place: a file of other than n bytes is refused whole.
+    let buf = state.get_mut(..n).ok_or(errno::EPROTO)?;
+    match sys::read_file(p.as_cstr(), buf) {
+        Ok(got) if got.len() == n => {}
+        Ok(_) | Err(errno::EOVERFLOW) => return Err(errno::EPROTO),
+        Err(e) => return Err(e),
     }
-    for (s, &b) in state.iter_mut().zip(got.iter()) {
-        *s = match b {
+    for s in buf.iter_mut() {
+        *s = match *s {
             b'0' => 0,
             b'1' => 1,
             // Garbage is not "down": the services may well be up.
@@ -129,6 +141,10 @@ pub fn log_of(db: &Db, s: u32) -> Option<u32> {
         return None;
     }
     let p = c.consumer_for().get(0);
+    // A database opened only to be shown may hold an index past the end.
+    if p as usize >= db.len() {
+        return None;
+    }
     let ps = db.svc(p);
     if ps.producer_for() == Some(s) && ps.consumer_for().is_empty() {
         Some(p)

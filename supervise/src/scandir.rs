@@ -411,7 +411,7 @@ impl Default for Table {
 pub fn is_dir(name: &CStr, kind: FileType) -> bool {
     match kind {
         FileType::Directory => true,
-        FileType::Symlink | FileType::Unknown => sys::stat(name).is_ok_and(|st| st.kind == FileType::Directory),
+        FileType::Symlink | FileType::Unknown => sys::is_dir(name),
         _ => false,
     }
 }

@@ -38,15 +38,7 @@ pub enum State {
 
 impl State {
     pub fn word(self) -> &'static [u8] {
-        match self {
-            State::Up => b"up",
-            State::Down => b"down",
-            State::Finishing => b"finishing",
-            State::StartingNotReady => b"starting-not-ready",
-            State::Unsupervised => b"unsupervised",
-            State::NotLongrun => b"-",
-            State::Bad => b"bad",
-        }
+        nth_word(b"- up down finishing starting-not-ready unsupervised bad", self as usize)
     }
 
     /// Since when is it ready, if it is: the readiness stamp of a service
@@ -63,6 +55,12 @@ impl State {
     pub fn supervised(self) -> bool {
         matches!(self, State::Up | State::Down | State::Finishing | State::StartingNotReady)
     }
+}
+
+/// Word `i` of the space-separated `list`: one string takes less room
+/// than a table of slices.
+pub fn nth_word(list: &'static [u8], i: usize) -> &'static [u8] {
+    list.split(|&b| b == b' ').nth(i).unwrap_or(b"")
 }
 
 /// rinit-rc's view of a service (`kind` None: no live state, or a
@@ -139,28 +137,20 @@ impl Rows {
         self.rows.get(..self.len).unwrap_or(&[])
     }
 
-    /// Adds a row named by the concatenation of `parts` (its name copied
-    /// into the arena); None, counted in `dropped`, when either is full.
-    pub fn add(&mut self, parts: &[&[u8]]) -> Option<&mut Row> {
-        let start = self.used;
-        for p in parts {
-            let Some(dst) = self.arena.get_mut(self.used..self.used + p.len()) else {
-                self.used = start;
-                self.dropped += 1;
-                return None;
-            };
-            dst.copy_from_slice(p);
-            self.used += p.len();
-        }
-        let (len, used) = (self.len, self.used);
-        let Some(row) = self.rows.get_mut(len) else {
-            self.used = start;
+    /// Adds a row named `name` (copied into the arena); None, counted in
+    /// `dropped`, when either is full.
+    pub fn add(&mut self, name: &[u8]) -> Option<&mut Row> {
+        let (start, len) = (self.used, self.len);
+        let end = start + name.len();
+        let (Some(dst), Some(row)) = (self.arena.get_mut(start..end), self.rows.get_mut(len)) else {
             self.dropped += 1;
             return None;
         };
+        dst.copy_from_slice(name);
+        self.used = end;
         self.len += 1;
         *row = EMPTY;
-        row.name = (start as u32, used as u32);
+        row.name = (start as u32, end as u32);
         Some(row)
     }
 
@@ -179,17 +169,20 @@ impl Rows {
     /// By name, each logger right under its service (`a/log` before `a-b`).
     #[inline(never)]
     pub fn sort(&mut self) {
-        let (n, arena) = (self.len, &self.arena);
-        let rows = self.rows.get_mut(..n).unwrap_or(&mut []);
-        let name = |r: Option<&Row>| r.and_then(|r| arena.get(r.name.0 as usize..r.name.1 as usize)).unwrap_or(&[]);
         // Insertion sort: no allocation, and a few thousand rows at most.
-        for i in 1..rows.len() {
+        for i in 1..self.len {
             let mut j = i;
-            while j > 0 && before(name(rows.get(j)), name(rows.get(j - 1))) {
-                rows.swap(j, j - 1);
+            while j > 0 && before(self.name_at(j), self.name_at(j - 1)) {
+                if let Some([a, b]) = self.rows.get_mut(j - 1..=j) {
+                    core::mem::swap(a, b);
+                }
                 j -= 1;
             }
         }
+    }
+
+    fn name_at(&self, i: usize) -> &[u8] {
+        self.rows.get(i).map_or(&[], |r| self.name(r))
     }
 }
 
@@ -263,6 +256,8 @@ pub fn read_cgroup(row: &mut Row, tree: sys::Fd, name: &[u8]) {
     sys::close(dir);
 }
 
+// Out of line: four callers share one copy.
+#[inline(never)]
 fn bad(row: &mut Row, what: &'static [u8], e: Errno) {
     row.state = State::Bad;
     row.error = Some((what, if e == errno::EOVERFLOW { errno::EPROTO } else { e }));
@@ -276,7 +271,7 @@ mod tests {
     fn loggers_sort_right_under_their_service() {
         let mut r = Box::new(Rows::new());
         for n in [&b"b"[..], b"a-b", b"a/log", b"a", b"ab"] {
-            r.add(&[n]).unwrap();
+            r.add(n).unwrap();
         }
         r.sort();
         let names: Vec<&[u8]> = r.as_slice().iter().map(|x| r.name(x)).collect();

@@ -3,7 +3,7 @@
 //! header, its JSON key and how a row's cell reads; a new column is one
 //! more variant and its arms.
 
-use crate::statusrow::{Row, Rows, State};
+use crate::statusrow::{nth_word, Row, Rows, State};
 use crate::statustext::{self, Line};
 use base::err;
 use base::fmt::Buf;
@@ -60,47 +60,28 @@ pub const MAX_COLUMNS: usize = 16;
 pub const LINE_MAX: usize = statustext::LINE_MAX;
 type Out = Line;
 
-/// What a cell holds, for JSON: text is quoted, a number is not, nothing is null.
+/// What a cell holds, for JSON: text is quoted, a number is not, nothing
+/// is null; an error (a bad row's reason, in place of its third column)
+/// ends the row.
 #[derive(PartialEq, Eq)]
 enum Value {
     Text,
     Number,
     Nothing,
+    Error,
 }
+
+/// Headers and JSON keys, in `Column` order.
+const HEADERS: &[u8] = b"NAME STATE PID FOR READY RESTARTS LAST WANT TYPE RC MEMORY PIDS";
+const KEYS: &[u8] = b"name state pid for_ms ready_for_ms restarts last wanted type rc memory_current pids_current";
 
 impl Column {
     fn header(self) -> &'static [u8] {
-        match self {
-            Column::Name => b"NAME",
-            Column::State => b"STATE",
-            Column::Pid => b"PID",
-            Column::For => b"FOR",
-            Column::Ready => b"READY",
-            Column::Restarts => b"RESTARTS",
-            Column::Last => b"LAST",
-            Column::Want => b"WANT",
-            Column::Type => b"TYPE",
-            Column::Rc => b"RC",
-            Column::Memory => b"MEMORY",
-            Column::Pids => b"PIDS",
-        }
+        nth_word(HEADERS, self as usize)
     }
 
     fn key(self) -> &'static [u8] {
-        match self {
-            Column::Name => b"name",
-            Column::State => b"state",
-            Column::Pid => b"pid",
-            Column::For => b"for_ms",
-            Column::Ready => b"ready_for_ms",
-            Column::Restarts => b"restarts",
-            Column::Last => b"last",
-            Column::Want => b"wanted",
-            Column::Type => b"type",
-            Column::Rc => b"rc",
-            Column::Memory => b"memory_current",
-            Column::Pids => b"pids_current",
-        }
+        nth_word(KEYS, self as usize)
     }
 
     /// Writes the cell of `r` into `out`; durations as milliseconds for
@@ -108,30 +89,25 @@ impl Column {
     fn cell(self, rows: &Rows, r: &Row, now: &Tai64n, json: bool, out: &mut Line) -> Value {
         let st = &r.st;
         let sup = r.state.supervised();
-        let duration = |out: &mut Line, ns: u64| {
+        let since = match self {
+            Column::For if sup => Some(st.stamp),
+            Column::Ready => State::ready_since(r),
+            _ => None,
+        };
+        if let Some(t) = since {
+            let ns = now.since(&t);
             if json {
                 out.u64(ns / 1_000_000);
             } else {
                 push_duration(out, ns);
             }
-            Value::Number
-        };
+            return Value::Number;
+        }
         match self {
             Column::Name => text(out, rows.name(r)),
             Column::State => text(out, r.state.word()),
-            Column::Pid if sup && st.pid != 0 && r.state != State::Finishing => {
-                out.u64(st.pid);
-                Value::Number
-            }
-            Column::For if sup => duration(out, now.since(&st.stamp)),
-            Column::Ready => match State::ready_since(r) {
-                Some(t) => duration(out, now.since(&t)),
-                None => Value::Nothing,
-            },
-            Column::Restarts if sup => {
-                out.u64(r.tally.deaths);
-                Value::Number
-            }
+            Column::Pid if sup && st.pid != 0 && r.state != State::Finishing => number(out, st.pid),
+            Column::Restarts if sup => number(out, r.tally.deaths),
             Column::Last if sup => match r.tally.last {
                 Some((_, sig)) if sig != 0 => {
                     statustext::push_signame(out, sig);
@@ -173,128 +149,134 @@ fn text(out: &mut Line, s: &[u8]) -> Value {
     Value::Text
 }
 
+fn number(out: &mut Line, n: u64) -> Value {
+    out.u64(n);
+    Value::Number
+}
+
 /// `250ms`, `12s`, `5m6s`, `3h4m`, `2d3h`: two units at most.
 pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
     let ms = ns / 1_000_000;
-    let s = ms / 1000;
-    let (m, h, d) = (s / 60, s / 3600, s / 86400);
     if ms < 1000 {
         out.u64(ms).push(b"ms");
-    } else if s < 60 {
-        out.u64(s).byte(b's');
-    } else if m < 60 {
-        out.u64(m).byte(b'm').u64(s % 60).byte(b's');
-    } else if h < 24 {
-        out.u64(h).byte(b'h').u64(m % 60).byte(b'm');
-    } else {
-        out.u64(d).byte(b'd').u64(h % 24).byte(b'h');
+        return;
+    }
+    // Each unit and how many of the one below it make one.
+    const UNITS: [(u8, u64); 4] = [(b's', 1000), (b'm', 60), (b'h', 60), (b'd', 24)];
+    let (mut big, mut small) = (ms, 0);
+    let mut unit = 0;
+    for (i, &(_, per)) in UNITS.iter().enumerate() {
+        if big < per {
+            break;
+        }
+        small = big % per;
+        big /= per;
+        unit = i;
+    }
+    let name = |i: usize| UNITS.get(i).map_or(b's', |u| u.0);
+    out.u64(big).byte(name(unit));
+    if unit > 0 {
+        out.u64(small).byte(name(unit - 1));
     }
 }
 
-/// The reason of a bad row: `unable to read supervise/status: Protocol error`.
-fn push_error(out: &mut Line, r: &Row) {
-    if let Some((what, e)) = r.error {
-        out.push(what).push(b": ").push(err::strerror(e));
-    }
-}
-
-fn emit(out: &mut Out) {
-    out.mark_cut().byte(b'\n');
-    if let Err(e) = sys::write_all(sys::STDOUT, out.as_bytes()) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to write to stdout"], e);
-    }
-    out.clear();
-}
-
-/// The aligned table: a header, then a row per line, columns two spaces
-/// apart. A bad row gives its reason after its state.
-#[inline(never)]
-pub fn print_table(rows: &Rows, cols: &[Column], now: &Tai64n) {
-    let mut widths = [0usize; MAX_COLUMNS];
-    let mut cell = Line::new();
-    for (w, c) in widths.iter_mut().zip(cols) {
-        *w = c.header().len();
+/// Prints the rows: with `json`, one JSON object per row and line, keys
+/// in column order, a bad row with its name, its state and an `error`;
+/// else the aligned table, a header then a row per line, columns two
+/// spaces apart, a bad row's reason after its state.
+pub fn print(rows: &Rows, cols: &[Column], now: &Tai64n, json: bool) {
+    let mut p = Printer { rows, cols, now, json, widths: [0; MAX_COLUMNS], out: Out::new() };
+    if !json {
+        // The widths first: the header's, then every row's.
+        p.line(None, true);
         for r in rows.as_slice() {
-            cell.clear();
-            if r.state != State::Bad || matches!(c, Column::Name | Column::State) {
-                c.cell(rows, r, now, false, &mut cell);
-            }
-            *w = (*w).max(cell.len().max(1));
+            p.line(Some(r), true);
         }
+        p.line(None, false);
     }
-    let mut out = Out::new();
-    let line = |out: &mut Out, cells: &mut dyn FnMut(usize, Column, &mut Line) -> bool| {
-        let mut pad = 0;
-        for (i, (c, w)) in cols.iter().zip(widths).enumerate() {
-            let mut cell = Line::new();
-            if !cells(i, *c, &mut cell) {
-                break;
-            }
-            for _ in 0..pad {
-                out.byte(b' ');
-            }
-            out.push(cell.as_bytes());
-            pad = w.saturating_sub(cell.len()) + 2;
-        }
-        emit(out);
-    };
-    line(&mut out, &mut |_, c, cell| {
-        cell.push(c.header());
-        true
-    });
     for r in rows.as_slice() {
-        line(&mut out, &mut |i, c, cell| {
-            if r.state == State::Bad && i >= 2 {
-                if i == 2 {
-                    push_error(cell, r);
+        p.line(Some(r), false);
+    }
+}
+
+struct Printer<'a> {
+    rows: &'a Rows,
+    cols: &'a [Column],
+    now: &'a Tai64n,
+    json: bool,
+    widths: [usize; MAX_COLUMNS],
+    out: Out,
+}
+
+impl Printer<'_> {
+    /// The line of row `r`, or the header (None); `measure` only widens
+    /// the columns to its cells.
+    fn line(&mut self, r: Option<&Row>, measure: bool) {
+        let json = self.json;
+        let mut cell = Line::new();
+        let mut pad = 0;
+        if json {
+            self.out.byte(b'{');
+        }
+        for (i, c) in self.cols.iter().enumerate() {
+            cell.clear();
+            let v = match r {
+                None => text(&mut cell, c.header()),
+                Some(r) if r.state == State::Bad && i >= 2 => {
+                    if let Some((what, e)) = r.error {
+                        cell.push(what).push(b": ").push(err::strerror(e));
+                    }
+                    Value::Error
                 }
-                return i == 2;
-            }
-            if c.cell(rows, r, now, false, cell) == Value::Nothing {
+                Some(r) => c.cell(self.rows, r, self.now, json, &mut cell),
+            };
+            if v == Value::Nothing && !json {
                 cell.byte(b'-');
             }
-            true
-        });
-    }
-}
-
-/// One JSON object per row and line, keys in column order; a bad row has
-/// its name, its state and an `error`.
-#[inline(never)]
-pub fn print_json(rows: &Rows, cols: &[Column], now: &Tai64n) {
-    let mut out = Out::new();
-    let mut cell = Line::new();
-    for r in rows.as_slice() {
-        out.byte(b'{');
-        for (i, c) in cols.iter().enumerate() {
-            if r.state == State::Bad && i >= 2 {
+            let Some(w) = self.widths.get_mut(i) else { break };
+            let out = &mut self.out;
+            if measure {
+                if v != Value::Error {
+                    *w = (*w).max(cell.len());
+                }
+            } else if json {
+                if i > 0 {
+                    out.byte(b',');
+                }
+                json_str(out, if v == Value::Error { b"error" } else { c.key() });
+                out.byte(b':');
+                match v {
+                    Value::Number => {
+                        out.push(cell.as_bytes());
+                    }
+                    Value::Nothing => {
+                        out.push(b"null");
+                    }
+                    _ => json_str(out, cell.as_bytes()),
+                }
+            } else {
+                for _ in 0..pad {
+                    out.byte(b' ');
+                }
+                out.push(cell.as_bytes());
+                pad = w.saturating_sub(cell.len()) + 2;
+            }
+            if v == Value::Error {
                 break;
             }
-            cell.clear();
-            let v = c.cell(rows, r, now, true, &mut cell);
-            if i > 0 {
-                out.byte(b',');
-            }
-            json_str(&mut out, c.key());
-            out.byte(b':');
-            match v {
-                Value::Text => json_str(&mut out, cell.as_bytes()),
-                Value::Number => {
-                    out.push(cell.as_bytes());
-                }
-                Value::Nothing => {
-                    out.push(b"null");
-                }
-            }
         }
-        if r.state == State::Bad {
-            cell.clear();
-            push_error(&mut cell, r);
-            out.push(b",\"error\":");
-            json_str(&mut out, cell.as_bytes());
+        if measure {
+            return;
         }
-        out.byte(b'}');
-        emit(&mut out);
+        if json {
+            self.out.byte(b'}');
+        }
+        let out = &mut self.out;
+        out.mark_cut().byte(b'\n');
+        if let Err(e) = sys::write_all(sys::STDOUT, out.as_bytes()) {
+            err::fatal_sys(err::EXIT_SYS, &[b"unable to write to stdout"], e);
+        }
+        out.clear();
     }
 }
 

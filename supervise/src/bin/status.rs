@@ -64,7 +64,7 @@ fn main(args: Args) -> ! {
             if n.first() == Some(&b'.') || !scandir::is_dir(name, kind) {
                 return;
             }
-            if let Some(row) = rows.add(&[n]) {
+            if let Some(row) = rows.add(n) {
                 statusrow::read_service(row, name);
                 if let Some(t) = tree {
                     statusrow::read_cgroup(row, t, n);
@@ -73,8 +73,8 @@ fn main(args: Args) -> ! {
             let mut log = Line::new();
             log.push(n).push(b"/log\0");
             let Some(log) = sys::cstr(log.as_bytes()) else { return };
-            if sys::stat(log).is_ok_and(|st| st.kind == sys::FileType::Directory)
-                && let Some(row) = rows.add(&[log.to_bytes()])
+            if sys::is_dir(log)
+                && let Some(row) = rows.add(log.to_bytes())
             {
                 statusrow::read_service(row, log);
                 if let Some(t) = tree {
@@ -103,12 +103,7 @@ fn main(args: Args) -> ! {
     }
     let cols = all.get(..base.len() + extra.len()).unwrap_or(base);
     rows.sort();
-    let now = Tai64n::now();
-    if json {
-        statustable::print_json(rows, cols, &now);
-    } else {
-        statustable::print_table(rows, cols, &now);
-    }
+    statustable::print(rows, cols, &Tai64n::now(), json);
     if rows.dropped > 0 {
         err::too_many(b"services in the table", MAX_ROWS);
     }
@@ -120,11 +115,10 @@ fn main(args: Args) -> ! {
 #[inline(never)]
 fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Option<rc::db::Db<'static>> {
     let dir = asked.unwrap_or(live::DEFAULT_LIVE);
-    let compiled = live::path(dir, b"compiled").ok()?;
-    let db = match live::open_db(compiled.as_bytes()) {
+    let db = match live::open_db_to_show(dir) {
         Ok(db) => db,
         Err(live::OpenError::Sys(errno::ENOENT)) if asked.is_none() => return None,
-        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", compiled.as_bytes(), b"/db: ", e.words()]),
+        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", dir, b"/compiled/db: ", e.words()]),
     };
     if let Err(e) = live::read_state(dir, db.len(), state) {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", dir, b"/state"], e);
@@ -135,33 +129,30 @@ fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Op
 /// Marks each row rinit-rc knows with its type and up/down, and adds a
 /// row for what has no service directory (oneshots, bundles, a longrun
 /// missing from the scan directory).
-#[inline(never)]
 fn add_rc_view(rows: &mut Rows, db: &rc::db::Db, state: &[u8; MAX_SERVICES]) {
+    let is_up = |i: u32| state.get(i as usize) == Some(&1);
     for i in 0..db.len() as u32 {
         let s = db.svc(i);
         let kind = s.kind();
-        let up = match kind {
-            // A bundle is up when all it contains is.
-            rc::db::Kind::Bundle => s.deps().iter().all(|d| state.get(d as usize) == Some(&1)),
-            _ => state.get(i as usize) == Some(&1),
-        };
-        let view = Rc { kind: Some(kind.name()), up };
+        let longrun = kind == rc::db::Kind::Longrun;
+        let deps = s.deps();
+        // A bundle is up when all it contains is.
+        let up = if kind == rc::db::Kind::Bundle { (0..deps.len()).all(|k| is_up(deps.get(k))) } else { is_up(i) };
         let mut name = Line::new();
         match live::log_of(db, i) {
             Some(p) => name.push(db.svc(p).name()).push(b"/log"),
             None => name.push(s.name()),
         };
-        let row = match rows.find(name.as_bytes()) {
-            Some(row) if kind == rc::db::Kind::Longrun => row,
-            _ => match rows.add(&[name.as_bytes()]) {
-                Some(row) => {
-                    row.state = if kind == rc::db::Kind::Longrun { State::Unsupervised } else { State::NotLongrun };
-                    row
-                }
-                None => continue,
-            },
+        // Only a longrun has a service directory, hence a row already.
+        let row = match rows.find(name.as_bytes()).filter(|_| longrun) {
+            Some(row) => row,
+            None => {
+                let Some(row) = rows.add(name.as_bytes()) else { continue };
+                row.state = if longrun { State::Unsupervised } else { State::NotLongrun };
+                row
+            }
         };
-        row.rc = view;
+        row.rc = Rc { kind: Some(kind.name()), up };
     }
 }
 
