@@ -209,17 +209,28 @@ impl Sandbox {
     }
 
     fn start(&mut self, pid1: bool, args: &[&OsStr], cwd: &Path) -> Proc {
+        self.start_env(pid1, args, cwd, None)
+    }
+
+    fn start_env(&mut self, pid1: bool, args: &[&OsStr], cwd: &Path, path: Option<&str>) -> Proc {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let log = self.dir.join(format!(".proc-{n}.log"));
         let out = fs::File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
-        let mut c = Command::new("unshare");
+        // Found in the harness's PATH: the child's may not have it.
+        let path_dirs = std::env::var_os("PATH").unwrap_or_default();
+        let unshare = std::env::split_paths(&path_dirs).map(|d| d.join("unshare")).find(|p| p.is_file());
+        let mut c = Command::new(unshare.unwrap_or_else(|| "unshare".into()));
         c.args(["--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child=SIGKILL", "--"]);
         if !pid1 {
             // A shell as pid 1 that reaps; the program is its child.
             c.args(["/bin/sh", "-c", "\"$@\" & wait $!; s=$?; exit $s", "sh"]);
         }
-        c.args(args).current_dir(cwd).env("PATH", test_path()).stdin(Stdio::null()).stdout(out).stderr(err);
+        if path.is_some() {
+            c.env_clear();
+        }
+        c.args(args).current_dir(cwd).env("PATH", path.map_or_else(test_path, String::from));
+        c.stdin(Stdio::null()).stdout(out).stderr(err);
         let child = c.spawn().expect("spawn unshare");
         self.procs.push(child.id());
         Proc { child, log }
@@ -229,6 +240,12 @@ impl Sandbox {
     pub fn spawn_pid1(&mut self, args: &[&OsStr]) -> Proc {
         let dir = self.dir.clone();
         self.start(true, args, &dir)
+    }
+
+    /// `spawn_pid1` with nothing inherited from the environment and `path` as PATH.
+    pub fn spawn_pid1_path(&mut self, args: &[&OsStr], path: &str) -> Proc {
+        let dir = self.dir.clone();
+        self.start_env(true, args, &dir, Some(path))
     }
 
     /// Runs `args` in fresh namespaces, not as pid 1 (a shell is pid 1 there).
@@ -265,6 +282,30 @@ impl Drop for Sandbox {
         std::thread::sleep(Duration::from_millis(20));
         let _ = fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Runs scripts/boot-qemu `-p` (boot, power off by itself) with `opts`,
+/// its files kept in `out_dir`, and returns the console; None (skipped)
+/// when qemu, busybox or cpio is missing. Fails the test when qemu does not
+/// power off by itself.
+pub fn boot_qemu(out_dir: &Path, opts: &[&str]) -> Option<String> {
+    if require("qemu-system-x86_64").is_none() || require("busybox").is_none() || require("cpio").is_none() {
+        return None;
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let st = Command::new(repo.join("scripts/boot-qemu"))
+        .args(["-p", "-t", "120", "-o"])
+        .arg(out_dir)
+        .args(opts)
+        .env("RINIT_BIN_DIR", bin_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .status()
+        .expect("scripts/boot-qemu");
+    let console = fs::read_to_string(out_dir.join("console.log")).unwrap_or_default();
+    assert!(st.success(), "qemu did not power off by itself:\n{console}");
+    Some(console)
 }
 
 /// Each of `lines` appears in `text`, in this order.
@@ -393,4 +434,13 @@ pub fn median(v: &[f64]) -> Option<f64> {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
     Some(s[s.len() / 2])
+}
+
+/// Host pids of the children of `pid` (its main thread's).
+pub fn children(pid: u32) -> Vec<u32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
 }

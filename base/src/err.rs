@@ -18,6 +18,9 @@ static PROG: sys::OnceBytes = sys::OnceBytes::new();
 static SUBJECT: sys::OnceBytes = sys::OnceBytes::new();
 
 /// Sets the name every message starts with (once: later calls are ignored).
+// Not inlined: the start-up code calls it too, for a program run by an s6 name
+// (linker's `prog_if_s6`): set first, that name wins over `main`'s.
+#[inline(never)]
 pub fn set_prog(name: &'static [u8]) {
     PROG.set(name)
 }

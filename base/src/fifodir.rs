@@ -98,38 +98,8 @@ pub struct Listener {
 impl Listener {
     /// Subscribes to the fifodir `dir`.
     pub fn new(dir: &[u8]) -> Result<Listener, Errno> {
-        let now = Tai64n::now();
-        let mut name = Buf::<NAME_LEN>::new();
-        name.push(b"ftrig1:");
-        now.write_text(&mut name);
-        name.byte(b':');
-        // Six characters unique per process and moment: pid and nanoseconds mixed.
-        let mut x = (sys::getpid() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ sys::now_mono_ns();
-        for _ in 0..6 {
-            name.byte(SAFE[(x % SAFE.len() as u64) as usize]);
-            x /= SAFE.len() as u64;
-        }
-        let path = PathBuf::join(dir, &[b"/", name.as_bytes()])?;
-        sys::mkfifo(path.as_cstr(), 0o622)?;
-        // The notifier opens for writing only when a reader exists, so open
-        // the read side first; the extra write side keeps it from EOF.
-        let read_fd = match sys::open(path.as_cstr(), Open::RDONLY | Open::NONBLOCK, 0) {
-            Ok(f) => f,
-            Err(e) => {
-                // Undoing a half-made listener: the first error is the one reported.
-                let _ = sys::unlink(path.as_cstr());
-                return Err(e);
-            }
-        };
-        let keep_fd = match sys::open(path.as_cstr(), Open::WRONLY | Open::NONBLOCK, 0) {
-            Ok(f) => f,
-            Err(e) => {
-                sys::close(read_fd);
-                // Undoing a half-made listener: the first error is the one reported.
-                let _ = sys::unlink(path.as_cstr());
-                return Err(e);
-            }
-        };
+        let path = PathBuf::join(dir, &[b"/", &fresh_name()])?;
+        let (read_fd, keep_fd) = open_fifo(path.as_cstr())?;
         Ok(Listener { read_fd, keep_fd, path })
     }
 
@@ -140,10 +110,7 @@ impl Listener {
 
     /// Reads the letters that have arrived (non-blocking; 0 when none).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        match sys::read(self.read_fd, buf) {
-            Err(errno::EAGAIN) => Ok(0),
-            r => r,
-        }
+        read_letters(self.read_fd, buf)
     }
 
     /// Unsubscribes: removes the FIFO.
@@ -152,6 +119,95 @@ impl Listener {
         let _ = sys::unlink(self.path.as_cstr());
         sys::close(self.read_fd);
         sys::close(self.keep_fd);
+    }
+}
+
+/// A listening FIFO that keeps its own name (39 bytes) but not the
+/// fifodir's path: the caller names the fifodir again to close it, so a
+/// wait on thousands of services holds a few dozen bytes for each.
+pub struct Fifo {
+    read_fd: Fd,
+    keep_fd: Fd,
+    name: [u8; NAME_LEN],
+}
+
+impl Fifo {
+    /// Subscribes to the fifodir `dir`.
+    pub fn new(dir: &[u8]) -> Result<Fifo, Errno> {
+        let name = fresh_name();
+        let path = PathBuf::join(dir, &[b"/", &name])?;
+        let (read_fd, keep_fd) = open_fifo(path.as_cstr())?;
+        Ok(Fifo { read_fd, keep_fd, name })
+    }
+
+    /// The descriptor to poll for reading.
+    pub fn fd(&self) -> Fd {
+        self.read_fd
+    }
+
+    /// Reads the letters that have arrived (non-blocking; 0 when none).
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        read_letters(self.read_fd, buf)
+    }
+
+    /// Unsubscribes from the fifodir `dir` (the one given to `new`).
+    pub fn close(self, dir: &[u8]) {
+        if let Ok(p) = PathBuf::join(dir, &[b"/", &self.name]) {
+            // Already removed by a notifier that found it unread: nothing to undo.
+            let _ = sys::unlink(p.as_cstr());
+        }
+        sys::close(self.read_fd);
+        sys::close(self.keep_fd);
+    }
+}
+
+/// A listener FIFO's name: `ftrig1:@` + TAI64N + `:` + six characters
+/// unique per process and moment (pid and nanoseconds mixed).
+fn fresh_name() -> [u8; NAME_LEN] {
+    let mut name = Buf::<NAME_LEN>::new();
+    name.push(b"ftrig1:");
+    Tai64n::now().write_text(&mut name);
+    name.byte(b':');
+    let mut x = (sys::getpid() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ sys::now_mono_ns();
+    for _ in 0..6 {
+        name.byte(SAFE[(x % SAFE.len() as u64) as usize]);
+        x /= SAFE.len() as u64;
+    }
+    let mut fixed = [0u8; NAME_LEN];
+    for (f, c) in fixed.iter_mut().zip(name.as_bytes()) {
+        *f = *c;
+    }
+    fixed
+}
+
+/// Makes the FIFO at `path` and opens it: (read end, an extra write end).
+fn open_fifo(path: &CStr) -> Result<(Fd, Fd), Errno> {
+    sys::mkfifo(path, 0o622)?;
+    // The notifier opens for writing only when a reader exists, so open
+    // the read side first; the extra write side keeps it from EOF.
+    let read_fd = match sys::open(path, Open::RDONLY | Open::NONBLOCK, 0) {
+        Ok(f) => f,
+        Err(e) => {
+            // Undoing a half-made listener: the first error is the one reported.
+            let _ = sys::unlink(path);
+            return Err(e);
+        }
+    };
+    match sys::open(path, Open::WRONLY | Open::NONBLOCK, 0) {
+        Ok(keep_fd) => Ok((read_fd, keep_fd)),
+        Err(e) => {
+            sys::close(read_fd);
+            // Undoing a half-made listener: the first error is the one reported.
+            let _ = sys::unlink(path);
+            Err(e)
+        }
+    }
+}
+
+fn read_letters(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    match sys::read(fd, buf) {
+        Err(errno::EAGAIN) => Ok(0),
+        r => r,
     }
 }
 

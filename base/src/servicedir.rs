@@ -31,6 +31,11 @@ pub const CHECK: &[u8] = b"check";
 pub const CHECK_INTERVAL: &[u8] = b"check-interval";
 pub const TIMEOUT_READY: &[u8] = b"timeout-ready";
 pub const TIMEOUT_WATCHDOG: &[u8] = b"timeout-watchdog";
+/// rinit's pipeline wiring (rinit-rc-init writes them): `pipe-in`, a FIFO
+/// that is `run`'s stdin, and `pipe-out`, a symlink to the consumer's
+/// `pipe-in` that is `run`'s stdout.
+pub const PIPE_IN: &CStr = c"pipe-in";
+pub const PIPE_OUT: &CStr = c"pipe-out";
 
 /// How long `finish` may run when `timeout-finish` is absent (ms).
 pub const TIMEOUT_FINISH_DEFAULT: u64 = 5000;

@@ -21,12 +21,12 @@
 //! match w.wait(Some(5000))? { wait::Outcome::Reached => ..., other => exit(other.exit_code()) }
 //! ```
 //! The slots are the caller's storage (one per service, each holding a
-//! `fifodir::Listener`, ~4 KiB); one wait watches at most `MAX_SERVICES`
-//! (one `poll` call: cheaper in code than epoll, and enough for the tools).
+//! `fifodir::Fifo`: two descriptors and a 39-byte name, not a path); one
+//! wait watches at most `MAX_SERVICES`, through one epoll instance.
 //! A program that follows many services at once (rc) can drive
 //! `fifodir::Listener`s itself and use `Goal::met_by` / `Goal::after_event`.
 
-use crate::fifodir::Listener;
+use crate::fifodir::Fifo;
 use crate::path::PathBuf;
 use crate::status;
 use crate::sys::{self, errno, Errno, Fd};
@@ -196,7 +196,7 @@ enum Mark {
 pub struct Slot<'a> {
     // Option, so an empty slot is all zeros: cheap to fill big arrays with.
     dir: Option<&'a [u8]>,
-    listener: Option<Listener>,
+    fifo: Option<Fifo>,
     known: Known,
 }
 
@@ -210,7 +210,7 @@ const UNKNOWN: Known = Known { mark: Mark::Waiting };
 
 impl<'a> Slot<'a> {
     /// An unused slot, to fill arrays: `[const { Slot::EMPTY }; N]`.
-    pub const EMPTY: Slot<'static> = Slot { dir: None, listener: None, known: UNKNOWN };
+    pub const EMPTY: Slot<'static> = Slot { dir: None, fifo: None, known: UNKNOWN };
 }
 
 /// A wait on several services for one goal.
@@ -221,11 +221,19 @@ pub struct Waiter<'s, 'a> {
     need: Need,
 }
 
-/// Most services one `Waiter` watches (one `poll` call's worth).
-pub const MAX_SERVICES: usize = sys::POLL_MAX;
+/// Most services one `Waiter` watches: as many as one scanner may supervise
+/// (rinit-scan's `-C` cap). Each takes two descriptors.
+pub const MAX_SERVICES: usize = 4096;
 
 /// Longest burst of event letters read at once from one listener.
 pub const EVENT_READ_MAX: usize = 64;
+
+/// Most ready listeners taken from one `epoll_wait` (the rest come next round).
+const EVENTS_AT_ONCE: usize = 64;
+
+fn event_dir(dir: &[u8]) -> Result<PathBuf, Error> {
+    PathBuf::join(dir, &[b"/event"]).map_err(Error::Subscribe)
+}
 
 impl<'s, 'a> Waiter<'s, 'a> {
     /// A wait for `goal` using `slots` (one per service).
@@ -241,11 +249,10 @@ impl<'s, 'a> Waiter<'s, 'a> {
         if i >= self.slots.len() || i >= MAX_SERVICES {
             return Err(Error::Full);
         }
-        let ev = PathBuf::join(dir, &[b"/event"]).map_err(Error::Subscribe)?;
-        let l = Listener::new(ev.as_bytes()).map_err(Error::Subscribe)?;
+        let f = Fifo::new(event_dir(dir)?.as_bytes()).map_err(Error::Subscribe)?;
         let goal = self.goal;
         let Some(slot) = self.slots.get_mut(i) else { return Err(Error::Full) };
-        *slot = Slot { dir: Some(dir), listener: Some(l), known: UNKNOWN };
+        *slot = Slot { dir: Some(dir), fifo: Some(f), known: UNKNOWN };
         self.len += 1;
         let st = status::read(dir).map_err(Error::Status)?;
         slot.known.state(goal, st.is_up(), st.ready);
@@ -270,10 +277,18 @@ impl<'s, 'a> Waiter<'s, 'a> {
     /// too many services failed for it to hold.
     /// Then unsubscribes every listener (as dropping the waiter does).
     pub fn wait(mut self, timeout_ms: Option<u64>) -> Result<Outcome, Error> {
-        self.run(timeout_ms)
+        let ep = sys::epoll_create().map_err(Error::Wait)?;
+        let r = self.run(ep, timeout_ms);
+        sys::close(ep);
+        r
     }
 
-    fn run(&mut self, timeout_ms: Option<u64>) -> Result<Outcome, Error> {
+    fn run(&mut self, ep: Fd, timeout_ms: Option<u64>) -> Result<Outcome, Error> {
+        for (i, s) in self.slots.iter().enumerate().take(self.len) {
+            if let Some(f) = &s.fifo {
+                sys::epoll_add_read(ep, f.fd(), i as u64).map_err(Error::Wait)?;
+            }
+        }
         let deadline = timeout_ms.map(|ms| sys::now_mono_ns().saturating_add(ms.saturating_mul(1_000_000)));
         loop {
             if let Some(o) = self.verdict() {
@@ -290,17 +305,10 @@ impl<'s, 'a> Waiter<'s, 'a> {
                     ((d - now).div_ceil(1_000_000)).min(i64::MAX as u64) as i64
                 }
             };
-            let mut fds = [sys::PollFd::read(Fd(-1)); sys::POLL_MAX];
-            for (p, s) in fds.iter_mut().zip(self.slots.iter()) {
-                if let Some(l) = &s.listener {
-                    p.fd = l.fd();
-                }
-            }
-            sys::poll(&mut fds, left).map_err(Error::Wait)?;
-            for i in 0..self.len {
-                if fds.get(i).is_some_and(|p| p.ready) {
-                    self.drain(i)?;
-                }
+            let mut ready = [0u64; EVENTS_AT_ONCE];
+            let n = sys::epoll_wait(ep, &mut ready, left).map_err(Error::Wait)?;
+            for &i in ready.iter().take(n) {
+                self.drain(i as usize)?;
             }
         }
     }
@@ -309,8 +317,8 @@ impl<'s, 'a> Waiter<'s, 'a> {
     fn drain(&mut self, i: usize) -> Result<(), Error> {
         let goal = self.goal;
         let Some(slot) = self.slots.get_mut(i) else { return Ok(()) };
-        let Slot { listener, known, .. } = slot;
-        let Some(l) = listener.as_ref() else { return Ok(()) };
+        let Slot { fifo, known, .. } = slot;
+        let Some(l) = fifo.as_ref() else { return Ok(()) };
         let mut buf = [0u8; EVENT_READ_MAX];
         loop {
             let n = l.read(&mut buf).map_err(Error::Wait)?;
@@ -351,8 +359,8 @@ impl Drop for Waiter<'_, '_> {
     /// Unsubscribes: removes every listener's FIFO.
     fn drop(&mut self) {
         for s in self.slots.iter_mut().take(self.len) {
-            if let Some(l) = s.listener.take() {
-                l.close();
+            if let (Some(f), Some(Ok(ev))) = (s.fifo.take(), s.dir.map(event_dir)) {
+                f.close(ev.as_bytes());
             }
         }
     }

@@ -17,6 +17,8 @@ use base::sys::Args;
 unsafe extern "Rust" {
     fn rinit_main(args: Args) -> !;
     fn rinit_panic_fallback() -> !;
+    /// False for a program with no s6 counterpart (see `entry!`).
+    static RINIT_ANSWERS_TO_S6_NAME: bool;
 }
 
 /// Called by the arch entry with the initial stack pointer.
@@ -26,18 +28,63 @@ unsafe extern "Rust" {
 unsafe extern "C" fn start_rust(sp: *const usize) -> ! {
     // SAFETY: the kernel lays out argc, argv[], NULL, envp[], NULL at sp.
     let args = unsafe { Args::from_stack(sp) };
+    // SAFETY: the static is defined by `entry!`, never written; argv[0] is
+    // NULL or a NUL-terminated string that lives as long as the process.
+    unsafe {
+        if RINIT_ANSWERS_TO_S6_NAME {
+            prog_if_s6(*sp.add(1) as *const u8);
+        }
+    }
     // SAFETY: `rinit_main` is defined by the `entry!` macro in the binary.
     unsafe { rinit_main(args) }
 }
 
+/// A program run by one of s6's names (a link `scripts/install --s6-names`
+/// makes) speaks with that name: any basename of argv[0] starting `s6-`.
+/// Read in place, byte by byte: the smallest code for every binary.
+///
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string that lives as long as the process.
+unsafe fn prog_if_s6(p: *const u8) {
+    if p.is_null() {
+        return;
+    }
+    let (mut end, mut start) = (0, 0);
+    loop {
+        // SAFETY: every byte up to and including the NUL is part of the string.
+        let c = unsafe { *p.add(end) };
+        if c == 0 {
+            break;
+        }
+        end += 1;
+        if c == b'/' {
+            start = end;
+        }
+    }
+    // SAFETY: start..end lies within the string, which lives as long as the process.
+    let name: &'static [u8] = unsafe { core::slice::from_raw_parts(p.add(start), end - start) };
+    if let [b's', b'6', b'-', ..] = name {
+        base::err::set_prog(name);
+    }
+}
+
 /// Declares the binary's entry points. `main` takes `base::sys::Args` and
 /// never returns; `fallback` is where a panic ends (default: exit 111).
+/// `entry!(no_s6_name, main, fallback)` leaves the s6-name check out.
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
         $crate::entry!($main, $crate::exit_after_panic);
     };
     ($main:path, $fallback:path) => {
+        $crate::entry!(@define $main, $fallback, true);
+    };
+    // A program that keeps its own name whatever argv[0] says, without the
+    // check's bytes (rinit and rinit-supervise count against the image's size).
+    (no_s6_name, $main:path, $fallback:path) => {
+        $crate::entry!(@define $main, $fallback, false);
+    };
+    (@define $main:path, $fallback:path, $s6:expr) => {
         #[unsafe(no_mangle)]
         fn rinit_main(args: $crate::base::sys::Args) -> ! {
             $main(args)
@@ -46,6 +93,8 @@ macro_rules! entry {
         fn rinit_panic_fallback() -> ! {
             $fallback()
         }
+        #[unsafe(no_mangle)]
+        static RINIT_ANSWERS_TO_S6_NAME: bool = $s6;
     };
 }
 

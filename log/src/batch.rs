@@ -5,6 +5,7 @@
 
 use crate::script::{Script, Stamp, Target, MAX_ACTIONS, MAX_LOGDIRS, MAX_STATUS};
 use crate::stamp::Prefixes;
+use base::err;
 
 /// Output buffer of one destination: the most bytes it gets per batch.
 pub const OUT_CAP: usize = 64 * 1024;
@@ -17,7 +18,8 @@ pub const N_OUTS: usize = MAX_LOGDIRS + 2;
 pub const OUT_STDOUT: usize = MAX_LOGDIRS;
 pub const OUT_STDERR: usize = MAX_LOGDIRS + 1;
 
-const ALERT: &[u8] = b"rinit-log: alert: ";
+/// After the program's name (`rinit-log`, or `s6-log` when run by that name).
+const ALERT: &[u8] = b": alert: ";
 
 /// One destination's bytes for the batch being built. Lines that go out
 /// exactly as they came in are not copied one by one: a run of them is
@@ -72,7 +74,7 @@ impl Out {
     }
 
     /// A line made of `parts`.
-    fn put(&mut self, data: &[u8], parts: [&[u8]; 4]) {
+    fn put(&mut self, data: &[u8], parts: [&[u8]; 5]) {
         self.flush(data);
         for p in parts {
             if let Some(dst) = self.buf.get_mut(self.copied..self.copied + p.len()) {
@@ -165,7 +167,7 @@ pub fn cut(
         for (a, c) in actions.iter().zip(chosen.iter_mut()) {
             *c = script.selects(a, line);
             let Some(out) = outs.get(out_of(a.target)).filter(|_| *c) else { continue };
-            let add = len + 1 + pre.get(a.stamp).len() + if a.target == Target::Alert { ALERT.len() } else { 0 };
+            let add = len + 1 + pre.get(a.stamp).len() + if a.target == Target::Alert { err::prog().len() + ALERT.len() } else { 0 };
             if let Target::Logdir(i) = a.target {
                 let r = room.get(i).copied().unwrap_or_default();
                 let pending = r.size + out.len as u64;
@@ -188,12 +190,12 @@ pub fn cut(
                     *s = Some((pos, len, a.stamp));
                 }
             }
-            let alert = if a.target == Target::Alert { ALERT } else { b"" };
+            let (name, alert) = if a.target == Target::Alert { (err::prog(), ALERT) } else { (&b""[..], &b""[..]) };
             let Some(o) = outs.get_mut(out_of(a.target)) else { continue };
             if p.is_empty() && alert.is_empty() && next == len + 1 {
                 o.take(data, pos, pos + next);
             } else {
-                o.put(data, [alert, p, line, b"\n"]);
+                o.put(data, [name, alert, p, line, b"\n"]);
             }
         }
         pos += next;

@@ -38,7 +38,7 @@ pub enum Target {
     Logdir(usize),
     Stdout,
     Stderr,
-    /// `e`: to stderr, prefixed `rinit-log: alert: `.
+    /// `e`: to stderr, prefixed `rinit-log: alert: ` (the program's name: `s6-log` when run by it).
     Alert,
     Status(usize),
 }

@@ -34,7 +34,8 @@ impl Fail {
     }
 }
 
-fn fail(what: &'static [u8], p: &PathBuf, e: Errno) -> Fail {
+/// What failed on which path.
+pub fn fail(what: &'static [u8], p: &PathBuf, e: Errno) -> Fail {
     let mut path = Buf::new();
     path.push(p.as_bytes()).mark_cut();
     Fail { what, path, e }

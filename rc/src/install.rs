@@ -3,14 +3,17 @@
 //!
 //! A longrun goes in as `.NAME.new` (the scanner skips dot names) with a
 //! `down` file (the supervisor must not start it: rinit-rc does), plus its
-//! wired consumer as `log/`, and only then is renamed to `NAME`. It goes out
-//! the other way: renamed to `.NAME.old` (so no rescan brings it back), its
-//! supervisors told to exit (`x`), and removed once they are gone.
+//! wired consumer as `log/` (a producer/consumer pair) or its pipeline
+//! ends (`pipe-in`, `pipe-out`: longer pipelines and funnels), and only
+//! then is renamed to `NAME`. It goes out the other way: renamed to
+//! `.NAME.old` (so no rescan brings it back), its supervisors told to exit
+//! (`x`), and removed once they are gone.
 
 use crate::copy::{self, Fail};
 use crate::db::{Db, Kind};
 use crate::live;
 use base::control;
+use base::servicedir as sd;
 use base::fmt::Buf;
 use base::path::PathBuf;
 use base::sys::{self, errno};
@@ -38,8 +41,7 @@ pub fn is_top(db: &Db, i: u32) -> bool {
 }
 
 /// Installs longrun `i` (a top one) from `servicedirs` into `scandir`.
-/// Returns true when it is a pipeline member left unwired.
-pub fn install(db: &Db, servicedirs: &[u8], scandir: &[u8], i: u32) -> Result<bool, Fail> {
+pub fn install(db: &Db, servicedirs: &[u8], scandir: &[u8], i: u32) -> Result<(), Fail> {
     let s = db.svc(i);
     let mut from = p(servicedirs, &[b"/", s.name()])?;
     let mut tmp = p(scandir, &[b"/.", s.name(), b".new"])?;
@@ -57,14 +59,13 @@ pub fn install(db: &Db, servicedirs: &[u8], scandir: &[u8], i: u32) -> Result<bo
     let _ = copy::remove_tree(&mut tmp);
     copy::copy_tree(&mut from, &mut tmp, &|_| false)?;
     mark_down(&tmp)?;
-    let mut unwired = false;
     if let Some(c) = live::logger_of(db, i) {
         let mut from = p(servicedirs, &[b"/", db.svc(c).name()])?;
         let mut log = p(tmp.as_bytes(), &[b"/log"])?;
         copy::copy_tree(&mut from, &mut log, &|_| false)?;
         mark_down(&log)?;
-    } else if s.producer_for().is_some() || !s.consumer_for().is_empty() {
-        unwired = true;
+    } else {
+        wire(db, &tmp, i)?;
     }
     sys::rename(tmp.as_cstr(), fin.as_cstr()).map_err(|e| {
         let mut path = Buf::new();
@@ -75,7 +76,28 @@ pub fn install(db: &Db, servicedirs: &[u8], scandir: &[u8], i: u32) -> Result<bo
             e,
         }
     })?;
-    Ok(unwired)
+    Ok(())
+}
+
+/// The pipeline ends of longrun `i` outside a producer/consumer pair: a
+/// consumer's `pipe-in` is one FIFO for all its producers (a funnel), a
+/// producer's `pipe-out` a relative symlink to its consumer's, so it
+/// holds while both are in the scan directory. Their supervisors open
+/// them to read and write and keep them for their life (s6-rc keeps the
+/// pipes in an fd holder): no line in a pipe is lost when a member
+/// restarts. Private: the FIFO is 0600.
+fn wire(db: &Db, dir: &PathBuf, i: u32) -> Result<(), Fail> {
+    let s = db.svc(i);
+    if !s.consumer_for().is_empty() {
+        let fifo = p(dir.as_bytes(), &[b"/", sd::PIPE_IN.to_bytes()])?;
+        sys::mkfifo(fifo.as_cstr(), 0o600).map_err(|e| copy::fail(b"make FIFO ", &fifo, e))?;
+    }
+    if let Some(c) = s.producer_for() {
+        let link = p(dir.as_bytes(), &[b"/", sd::PIPE_OUT.to_bytes()])?;
+        let target = p(b"../", &[db.svc(c).name(), b"/", sd::PIPE_IN.to_bytes()])?;
+        sys::symlink(target.as_cstr(), link.as_cstr()).map_err(|e| copy::fail(b"make symlink ", &link, e))?;
+    }
+    Ok(())
 }
 
 /// Is the longrun at `dir` supervised, with its event fifodir and first

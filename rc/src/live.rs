@@ -118,8 +118,8 @@ pub fn absolute(dir: &[u8]) -> Result<PathBuf, Errno> {
 /// consumes from exactly one producer, feeds nobody, and that producer
 /// consumes from nobody. Such a pair is installed as `scandir/P` and
 /// `scandir/P/log`, so the scanner's log pairing holds the pipe between
-/// them. Longer pipelines and funnels are recorded in the database but
-/// each of their longruns is installed on its own, unwired.
+/// them. The members of longer pipelines and funnels are installed on
+/// their own, wired by their `pipe-in` and `pipe-out` (see `install`).
 pub fn log_of(db: &Db, s: u32) -> Option<u32> {
     let c = db.svc(s);
     if c.kind() != crate::db::Kind::Longrun

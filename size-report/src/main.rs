@@ -15,12 +15,13 @@
 
 mod budgets;
 mod elf;
+mod image;
 mod readme;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE] [--write-readme | --check-readme] [--readme FILE]";
+const USAGE: &str = "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE] [--write-readme | --check-readme] [--readme FILE] [--update DOC]";
 
 /// What to do with the README's size block.
 #[derive(PartialEq, Eq)]
@@ -37,6 +38,8 @@ struct Options {
     budgets: PathBuf,
     readme: Readme,
     readme_file: PathBuf,
+    /// A document whose minimal-image block is rewritten (docs/embedding.md).
+    update: Option<PathBuf>,
 }
 
 /// One line of the table.
@@ -144,6 +147,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    if let Err(e) = minimal_image(&rows, opts.update.as_deref()) {
+        eprintln!("size-report: fatal: {e}");
+        return ExitCode::from(2);
+    }
     for r in rows.iter().filter(|r| r.verdict().fails(opts.strict)) {
         eprintln!("size-report: {}: {}", r.name, r.verdict().text());
         failed = true;
@@ -198,6 +205,7 @@ fn parse_args() -> Result<Options, String> {
         budgets: Path::new(env!("CARGO_MANIFEST_DIR")).join("budgets.txt"),
         readme: Readme::Leave,
         readme_file: workspace_root().join("README.md"),
+        update: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -209,6 +217,7 @@ fn parse_args() -> Result<Options, String> {
             "--write-readme" => o.readme = Readme::Write,
             "--check-readme" => o.readme = Readme::Check,
             "--readme" => o.readme_file = args.next().ok_or("--readme needs a file")?.into(),
+            "--update" => o.update = Some(args.next().ok_or("--update needs a file")?.into()),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -217,6 +226,28 @@ fn parse_args() -> Result<Options, String> {
         }
     }
     Ok(o)
+}
+
+/// Prints the minimal image's total (when its programs are all built) and,
+/// with `--update DOC`, writes it into DOC's marked block.
+fn minimal_image(rows: &[Row], update: Option<&Path>) -> Result<(), String> {
+    let programs = image::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("minimal-image.txt"))?;
+    let size = |p: &str| rows.iter().find(|r| r.name == p).and_then(|r| r.measured.as_ref()).map(|m| m.0);
+    let table = match image::table(&programs, size) {
+        Ok(t) => t,
+        Err(e) if update.is_none() => {
+            println!("minimal image: {e}");
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    println!("minimal image (size-report/minimal-image.txt):\n{table}");
+    let Some(doc) = update else { return Ok(()) };
+    let text = readme::read(doc)?;
+    let when = utc_now()?;
+    let block = format!("As measured on {when} by `cargo run -p size-report -- --update {}`:\n\n```\n{table}```\n", doc.display());
+    let new = image::replace_block(&text, &block).map_err(|e| format!("{}: {e}", doc.display()))?;
+    std::fs::write(doc, new).map_err(|e| format!("unable to write {}: {e}", doc.display()))
 }
 
 /// Builds the workspace's release binaries, as the README says to.

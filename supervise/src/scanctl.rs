@@ -143,20 +143,20 @@ pub fn spawn(prog: &CStr, arg: Option<&CStr>, redirect: Option<(Fd, Fd)>) -> Res
     if let Some(a) = arg {
         argv.push(a);
     }
-    let pid = sys::fork()?;
-    if pid != 0 {
-        return Ok(pid);
-    }
-    restore_signals();
-    if let Some((fd, target)) = redirect
-        && let Err(e) = sys::dup2(fd, target)
-    {
-        err::warn_sys(&[b"unable to redirect the standard streams of ", prog.to_bytes()], e);
-        sys::exit(err::EXIT_SYS);
-    }
-    let e = sys::exec_path(prog, argv.as_argv(), None);
-    err::warn_sys(&[b"unable to spawn ", prog.to_bytes(), b" ", arg.map_or(&b""[..], |a| a.to_bytes())], e);
-    sys::exit(err::EXIT_SYS)
+    // The child only makes syscalls before it execs: it can share the
+    // scanner's memory instead of copying it (half fork's cost a spawn).
+    sys::spawn_shared(|| {
+        restore_signals();
+        if let Some((fd, target)) = redirect
+            && let Err(e) = sys::dup2(fd, target)
+        {
+            err::warn_sys(&[b"unable to redirect the standard streams of ", prog.to_bytes()], e);
+            sys::exit(err::EXIT_SYS);
+        }
+        let e = sys::exec_path(prog, argv.as_argv(), None);
+        err::warn_sys(&[b"unable to spawn ", prog.to_bytes(), b" ", arg.map_or(&b""[..], |a| a.to_bytes())], e);
+        sys::exit(err::EXIT_SYS)
+    })
 }
 
 /// What children and the end programs start with: nothing blocked, SIGPIPE

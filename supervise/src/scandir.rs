@@ -137,15 +137,6 @@ impl Table {
         if n.first() == Some(&b'.') || !is_dir(name, kind) {
             return;
         }
-        if let Some(i) = self.find(n) {
-            if let Some(s) = self.slot_mut(i) {
-                s.flags |= SEEN;
-            }
-            if let Some(l) = self.slot_mut(i + 1).filter(|l| l.flags & LOG != 0) {
-                l.flags |= SEEN;
-            }
-            return;
-        }
         if n.len() > NAME_MAX {
             let mut max = Small::new();
             max.u64(NAME_MAX as u64).byte(b')');
@@ -154,17 +145,55 @@ impl Table {
         let mut log = Small::new();
         log.push(n).push(b"/log");
         let has_log = stat_kind(&mut log) == Ok(FileType::Directory);
-        match self.add(n, has_log, now) {
-            Ok(()) => {}
-            Err(Refusal::TooMany) => {
-                let mut max = Small::new();
-                max.u64(self.max as u64).byte(b')');
-                err::warn(&[b"unable to supervise ", n, b": too many services (max ", max.as_bytes()]);
+        let r = match self.find(n) {
+            Some(i) => {
+                if let Some(s) = self.slot_mut(i) {
+                    s.flags |= SEEN;
+                }
+                if let Some(l) = self.slot_mut(i + 1).filter(|l| l.flags & LOG != 0) {
+                    l.flags |= SEEN;
+                    Ok(())
+                } else if has_log && self.slot(i).flags & DYING == 0 {
+                    self.add_logger(i, now)
+                } else {
+                    Ok(())
+                }
             }
-            Err(Refusal::NamesFull) => {
-                err::warn(&[b"unable to supervise ", n, b": no room left for service names"]);
-            }
+            None => self.add(n, has_log, now),
+        };
+        if let Err(r) = r {
+            let (why, cap): (&[u8], _) = match r {
+                Refusal::TooMany => (b": too many services (max ", self.max),
+                Refusal::NamesFull => (b": no room left for service names (max bytes ", NAMES_CAP),
+            };
+            let mut max = Small::new();
+            max.u64(cap as u64).byte(b')');
+            err::warn(&[b"unable to supervise ", n, why, max.as_bytes()]);
         }
+    }
+
+    /// A `log/` that appeared in the supervised service of slot `i`: its
+    /// logger takes the next slot and starts at once, with the pipe. The
+    /// service's supervisor gets SIGHUP (exit once the service is down, as
+    /// the letter `x`), so that the supervisor started after it sends the
+    /// service's output through the pipe: a running process's output cannot
+    /// be moved, and the service is not restarted behind anyone's back.
+    fn add_logger(&mut self, i: usize, now: u32) -> Result<(), Refusal> {
+        let s = self.slot(i);
+        let Some(tail) = self.slots.get_mut(i + 1..self.used + 1).filter(|_| self.used < self.max) else {
+            return Err(Refusal::TooMany);
+        };
+        // The slots after the service move one down: the logger is the very next one.
+        tail.rotate_right(1);
+        if let Some(l) = tail.first_mut() {
+            *l = Slot { pid: 0, fd: 0, started: now.wrapping_sub(RESTART_MS), flags: SEEN | LOG, ..s };
+        }
+        self.used += 1;
+        if s.pid != 0 {
+            // A supervisor gone already is restarted with the pipe anyway.
+            let _ = sys::kill(s.pid, sig::HUP);
+        }
+        Ok(())
     }
 
     fn add(&mut self, name: &[u8], has_log: bool, now: u32) -> Result<(), Refusal> {

@@ -10,6 +10,8 @@
 //! stage when it powered off or exited. Options: `--runs N` (medians over N,
 //! default 3), `--no-qemu`.
 
+mod peer;
+
 use rinit_tests::bin_dir;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -274,6 +276,9 @@ fn main() {
     let ns = namespace_runs(runs);
     let (q, kept) = if qemu { qemu_runs(runs) } else { (Times { boot: vec![], down: vec![], wall_up: vec![], wall_total: vec![] }, None) };
 
+    // s6-linux-init boots no demo of rinit's: no s6 column, but the line
+    // says which s6 the other benchmarks use.
+    println!("{}: not run here (the demo is rinit's)", peer::peer().header());
     println!("\n## rinit boot and shutdown (medians of {runs} runs)\n");
     println!("| where | stage 1 → runlevel up (inside) | shutdown (inside) | wall: start → up | wall: start → end |");
     println!("|---|---|---|---|---|");

@@ -14,6 +14,8 @@
 //! (and pauses with `probe pause`). `--readme` rewrites the README's
 //! section between `<!-- bench-container begin -->` and `end -->`.
 
+mod peer;
+
 use rinit_tests::bin_dir;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -358,6 +360,9 @@ fn main() {
     let behaviour = behaviour(&tools);
 
     let mut out = String::new();
+    // s6 is no container entrypoint of its own (s6-overlay wraps it): it
+    // has no column here, but the line says which s6 the other benchmarks use.
+    out += &format!("{}: not run here (no s6 entrypoint to compare)\n", peer::peer().header());
     out += &format!(
         "container entrypoints, measured in the same run: rinit ({}) vs Debian's {}\n",
         tools[0].version,

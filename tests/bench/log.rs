@@ -1,4 +1,5 @@
-//! bench-log: rinit-log and Debian's s6-log on the same input, in one run.
+//! bench-log: rinit-log and s6-log (from the peer directory: see peer.rs)
+//! on the same input, in one run.
 //!
 //!     cargo build --release -p rinit-log && cargo run --release -p rinit-tests --bin bench-log
 //!
@@ -12,7 +13,12 @@
 //! logger's peak RSS (VmHWM, read just before its input ends). Each figure
 //! is the median of `--runs R` runs (default 3).
 //!
-//! Options: `--mb N` input size (default 100), `--runs R`, `--s6 PATH`.
+//! Options: `--mb N` input size (default 100), `--runs R`, `--s6 PATH`
+//! (s6-log itself, overriding the peer's), `--readme` (rewrites the
+//! README's bench-log block).
+
+mod peer;
+mod readme;
 
 use rinit_tests::bin_dir;
 use std::fs;
@@ -103,7 +109,8 @@ fn main() {
     let opt = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let mb: usize = opt("--mb").map_or(100, |v| v.parse().unwrap());
     let runs: usize = opt("--runs").map_or(3, |v| v.parse().unwrap());
-    let s6 = PathBuf::from(opt("--s6").unwrap_or_else(|| "/usr/bin/s6-log".into()));
+    let peer = peer::peer();
+    let s6 = opt("--s6").map(PathBuf::from).unwrap_or_else(|| peer.bin("s6-log"));
     let rinit = bin_dir().join("rinit-log");
     assert!(rinit.exists(), "{} is not built: cargo build --release -p rinit-log", rinit.display());
     assert!(s6.exists(), "{} is missing (apt-get install s6)", s6.display());
@@ -120,10 +127,11 @@ fn main() {
         ("-.* +ERROR", vec!["--", "n10", "s16000000", "-.*", "+ERROR", d]),
     ];
     let size_mb = data.len() as f64 / 1e6;
-    println!("input: {:.1} MB, {} lines, {runs} runs each (medians); log dir on {}", size_mb, lines, base.display());
-    println!();
-    println!("| scenario | logger | MB/s | lines/s | CPU s/MB | max RSS KiB |");
-    println!("|---|---|---:|---:|---:|---:|");
+    let mut out = format!("{}\n", peer.header());
+    out += &format!("input: {:.1} MB, {} lines, {runs} runs each (medians); log dir on {}\n", size_mb, lines, base.display());
+    out.push('\n');
+    out.push_str("| scenario | logger | MB/s | lines/s | CPU s/MB | max RSS KiB |\n");
+    out.push_str("|---|---|---:|---:|---:|---:|\n");
     let mut ratios = Vec::new();
     for (name, script) in &scenarios {
         let mut res = Vec::new();
@@ -138,8 +146,7 @@ fn main() {
                 rss.push(f.rss_kib as f64);
             }
             let (wall, cpu, rss) = (median(walls), median(cpus), median(rss));
-            println!(
-                "| {name} | {label} | {:.1} | {:.0} | {:.4} | {:.0} |",
+            out += &format!("| {name} | {label} | {:.1} | {:.0} | {:.4} | {:.0} |\n",
                 size_mb / wall,
                 lines as f64 / wall,
                 cpu / size_mb,
@@ -149,11 +156,15 @@ fn main() {
         }
         ratios.push((name, res[1].0 / res[0].0, res[0].1 / res[1].1.max(1e-9), res[0].2 / res[1].2));
     }
-    println!();
-    println!("| scenario | throughput rinit/s6 | CPU rinit/s6 | RSS rinit/s6 |");
-    println!("|---|---:|---:|---:|");
+    out.push('\n');
+    out.push_str("| scenario | throughput rinit/s6 | CPU rinit/s6 | RSS rinit/s6 |\n");
+    out.push_str("|---|---:|---:|---:|\n");
     for (name, thr, cpu, rss) in ratios {
-        println!("| {name} | {thr:.2}x | {cpu:.2}x | {rss:.2}x |");
+        out += &format!("| {name} | {thr:.2}x | {cpu:.2}x | {rss:.2}x |\n");
+    }
+    print!("{out}");
+    if args.iter().any(|a| a == "--readme") {
+        readme::rewrite("bench-log", &out);
     }
     let _ = fs::remove_dir_all(&work);
 }

@@ -3,12 +3,19 @@
 //! `change -u default` and `-d` for 1000 longruns in a chain and in a
 //! fan-out (no dependencies between them: all start at once), and the floor
 //! (1000 fork+exec+wait of a tiny static binary, the same kind of binary as
-//! the services' `run`). With S6RC_BIN_DIR naming a directory holding
-//! s6-rc's binaries, the same runs with s6-rc side by side, as ratios.
+//! the services' `run`). The same runs with s6-rc side by side, as ratios:
+//! s6-rc-compile, s6-rc-init and s6-rc from the peer directory (peer.rs:
+//! `S6_PEER_DIR`, the static musl set, or Debian's), with that directory
+//! first in `PATH` so s6-rc finds execline and s6 from the same set.
+//! `S6RC_BIN_DIR` overrides where s6-rc's own programs are. `--readme`
+//! rewrites the README's bench-rc block.
 //!
 //! `cargo run --release -p rinit-tests --bin bench-rc`
 
-use rinit_tests::{bin_dir, require};
+mod peer;
+mod readme;
+
+use rinit_tests::bin_dir;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -92,6 +99,13 @@ struct Tool {
     compile: PathBuf,
     init: PathBuf,
     rc: PathBuf,
+    /// `PATH` for its runs: its own set's helpers first.
+    path: String,
+    /// The scanner command over `scan`, from the same set: s6-rc 0.7's
+    /// s6-rc-init waits on s6-svscan's own ways of bringing supervisors up.
+    scan: String,
+    /// Why `init` and `change` cannot run, if they cannot.
+    missing: Option<String>,
 }
 
 fn rinit_tool() -> Tool {
@@ -100,26 +114,40 @@ fn rinit_tool() -> Tool {
         compile: d.join("rinit-rc-compile"),
         init: d.join("rinit-rc-init"),
         rc: d.join("rinit-rc"),
+        path: rinit_tests::test_path(),
+        scan: format!("{} -C 4000 scan", d.join("rinit-scan").display()),
+        missing: None,
     }
 }
 
-fn s6rc_tool() -> Option<Tool> {
-    let d = PathBuf::from(std::env::var_os("S6RC_BIN_DIR")?);
-    Some(Tool {
+fn s6rc_tool(peer: &peer::Peer) -> Option<Tool> {
+    let d = std::env::var_os("S6RC_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| peer.dir.clone());
+    let t = Tool {
         compile: d.join("s6-rc-compile"),
         init: d.join("s6-rc-init"),
         rc: d.join("s6-rc"),
-    })
+        path: format!("{}:{}:{}", d.display(), peer.dir.display(), rinit_tests::test_path()),
+        scan: format!("{} -t0 {} 4000 scan", peer.bin("s6-svscan").display(), peer.scan_capacity_flag()),
+        missing: None,
+    };
+    let missing = missing_helper(&t.init);
+    if !t.compile.is_file() {
+        eprintln!("bench-rc: {} is missing: rinit alone", t.compile.display());
+        return None;
+    }
+    Some(Tool { missing, ..t })
 }
 
-fn scanner() -> String {
-    let ours = bin_dir().join("rinit-scan");
-    if ours.exists() {
-        format!("{} -C 4000 scan", ours.display())
-    } else {
-        let s6 = require("s6-svscan").expect("a scanner: rinit-scan or s6-svscan");
-        format!("{} -c 4000 -t0 scan", s6.display())
-    }
+/// s6-rc-init and s6-rc wait for supervisors through s6-ftrigrd, which they
+/// run by the absolute path s6 was built with (its libexec directory), not
+/// through `PATH`. A set shipped without it cannot run them: say so.
+fn missing_helper(init: &Path) -> Option<String> {
+    let bytes = fs::read(init).ok()?;
+    let name = b"/s6-ftrigrd";
+    let end = bytes.windows(name.len()).position(|w| w == name)? + name.len();
+    let start = bytes[..end].iter().rposition(|&b| b == 0).map_or(0, |z| z + 1);
+    let helper = String::from_utf8_lossy(&bytes[start..end]).into_owned();
+    (!Path::new(&helper).exists()).then(|| format!("{helper}, which {} runs, is missing", init.display()))
 }
 
 /// Times in ms of (init, up, down) in a fresh namespace.
@@ -142,7 +170,7 @@ fn run_change(work: &Path, t: &Tool) -> (f64, f64, f64, Option<f64>) {
          {rc} -l {w}/live -d change default || exit 3\nt3=$(date +%s%N)\n\
          echo $((t1-t0)) $((t2-t1)) $((t3-t2))\n",
         w = work.display(),
-        scan = scanner(),
+        scan = t.scan,
         init = t.init.display(),
         rc = t.rc.display()
     );
@@ -158,7 +186,7 @@ fn run_change(work: &Path, t: &Tool) -> (f64, f64, f64, Option<f64>) {
             "-c",
             &script,
         ])
-        .env("PATH", rinit_tests::test_path())
+        .env("PATH", &t.path)
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -190,6 +218,7 @@ fn compile(work: &Path, t: &Tool, src: &Path) -> (f64, u64) {
     let _ = fs::remove_dir_all(&out);
     let t0 = Instant::now();
     let st = Command::new(&t.compile)
+        .env("PATH", &t.path)
         .arg(&out)
         .arg(src)
         .status()
@@ -258,8 +287,9 @@ fn main() {
         t0.elapsed().as_secs_f64() * 1e3
     });
 
+    let peer = peer::peer();
     let tools: Vec<(&str, Tool)> = std::iter::once(("rinit", rinit_tool()))
-        .chain(s6rc_tool().map(|t| ("s6-rc", t)))
+        .chain(s6rc_tool(&peer).map(|t| ("s6-rc", t)))
         .collect();
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row = |name: String, vals: Vec<String>| rows.push((name, vals));
@@ -285,6 +315,12 @@ fn main() {
         source(&src, 1000, shape, &sleeper);
         let (mut i, mut u, mut d, mut cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (_, tool) in &tools {
+            if tool.missing.is_some() {
+                for v in [&mut i, &mut u, &mut d, &mut cpu] {
+                    v.push(f64::NAN);
+                }
+                continue;
+            }
             compile(&work, tool, &src);
             let (mut a, mut b, mut c, mut p) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
             for _ in 0..runs {
@@ -317,28 +353,38 @@ fn main() {
     if tools.len() > 1 {
         header.push_str(" rinit/s6-rc |");
     }
-    println!("best of {runs} runs each (BENCH_RC_RUNS)");
-    println!(
-        "scanner: {}",
-        scanner().split_whitespace().next().unwrap_or("")
-    );
-    println!("{header}");
-    println!("|{}|", "-".repeat(header.len() - 2));
+    let mut out = String::new();
+    out += &format!("{}\n", peer.header());
+    out += &format!("best of {runs} runs each (BENCH_RC_RUNS)\n");
+    for (name, t) in &tools {
+        out += &format!("{name}: scanner {}\n", t.scan.split_whitespace().next().unwrap_or(""));
+        if let Some(why) = &t.missing {
+            out += &format!("{name}: init and change not measured: {why}\n");
+        }
+    }
+    out.push('\n');
+    out += &format!("{header}\n");
+    out += &format!("|{}|\n", "-".repeat(header.len() - 2));
     for (name, vals) in &rows {
         let mut l = format!("| {name:<44} |");
         for v in vals {
             l.push_str(&format!(" {v:>10} |"));
         }
         if tools.len() > 1 && vals.len() == 2 {
-            let a: f64 = vals[0].parse().unwrap_or(0.0);
-            let b: f64 = vals[1].parse().unwrap_or(1.0);
-            l.push_str(&format!(" {:>11.2} |", a / b));
+            match (vals[0].parse::<f64>(), vals[1].parse::<f64>()) {
+                (Ok(a), Ok(b)) if b > 0.0 => l.push_str(&format!(" {:>11.2} |", a / b)),
+                _ => l.push_str(&format!(" {:>11} |", "-")),
+            }
         }
-        println!("{l}");
+        out += &format!("{l}\n");
+    }
+    print!("{out}");
+    if std::env::args().any(|a| a == "--readme") {
+        readme::rewrite("bench-rc", &format!("```\n{out}```\n"));
     }
     let _ = fs::remove_dir_all(&work);
 }
 
 fn fmt(v: &[f64]) -> Vec<String> {
-    v.iter().map(|x| format!("{x:.1}")).collect()
+    v.iter().map(|x| if x.is_finite() { format!("{x:.1}") } else { "-".into() }).collect()
 }

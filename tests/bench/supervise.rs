@@ -1,6 +1,7 @@
 //! bench-supervise: rinit's supervision tree (rinit-scan + rinit-supervise)
-//! and Debian's s6 (s6-svscan + s6-supervise) measured side by side in one
-//! run, with the cost of one fork+exec+wait as the floor.
+//! and s6's (s6-svscan + s6-supervise, from the peer directory: see peer.rs)
+//! measured side by side in one run, with the cost of one fork+exec+wait as
+//! the floor.
 //!
 //!     cargo build --release && cargo run --release -p rinit-tests --bin bench-supervise
 //!
@@ -11,9 +12,14 @@
 //! "up" means every `supervise/status` holds a non-zero pid.
 //!
 //! Options: `--runs R` (medians over R runs, default 3), `--sizes 10,100,1000`,
-//! `--trials K` (latency samples, default 9), `--only rinit|s6`, `-v` (every sample).
+//! `--trials K` (latency samples, default 9), `--only rinit|s6`, `--cost N`
+//! (supervisors for the whole-cost figure, default 200; 0 skips it),
+//! `--readme` (rewrites the README's bench-supervise block), `-v` (every sample).
 
-use rinit_tests::{bin_dir, median, status};
+mod peer;
+mod readme;
+
+use rinit_tests::{bin_dir, children, median, status};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, symlink};
@@ -32,21 +38,24 @@ __asm__(".globl _start\n_start:\n"
 
 /// The floor: N serial fork+execve+waitpid of `tiny -x` from a small C
 /// process (a supervisor is small too; fork's cost grows with the parent).
+/// With a third argument `vfork`, the spawns are clone(CLONE_VM|CLONE_VFORK)
+/// (posix_spawn's way: no page tables copied, no copy-on-write faults after).
 const FLOOR_C: &str = r#"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 int main(int argc, char **argv) {
-    if (argc != 3) return 100;
-    int n = atoi(argv[1]);
+    if (argc < 3) return 100;
+    int n = atoi(argv[1]), v = argc > 3 && !strcmp(argv[3], "vfork");
     char *args[] = { argv[2], "-x", 0 }, *env[] = { 0 };
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (int i = 0; i < n; i++) {
         int st;
-        pid_t p = fork();
+        pid_t p = v ? vfork() : fork();
         if (p < 0) return 111;
         if (p == 0) { execve(argv[2], args, env); _exit(127); }
         if (waitpid(p, &st, 0) != p || st != 0) return 111;
@@ -68,6 +77,9 @@ struct Options {
     sizes: Vec<usize>,
     trials: usize,
     only: Option<String>,
+    /// Supervisors (services down) for the whole-cost figure; 0: not measured.
+    cost_n: usize,
+    readme: bool,
     /// Print every sample to stderr.
     verbose: bool,
 }
@@ -95,6 +107,9 @@ struct Figures {
     restart: Vec<f64>,
     down: Vec<f64>,
     up_again: Vec<f64>,
+    /// Per supervisor, KiB, one sample per run: growth of the kernel's
+    /// KernelStack, PageTables, SUnreclaim, and the supervisors' own Pss.
+    cost: [Vec<f64>; 4],
     failures: Vec<String>,
 }
 
@@ -110,6 +125,8 @@ fn main() {
     let floor_bin = cc(&work, "floor", FLOOR_C, &["-O2"]);
 
     let rinit_dir = bin_dir();
+    let peer = peer::peer();
+    let cap = peer.scan_capacity_flag();
     let impls = [
         Impl {
             name: "rinit",
@@ -120,10 +137,9 @@ fn main() {
         },
         Impl {
             name: "s6",
-            scanner: "/usr/bin/s6-svscan".into(),
-            supervisor: "/usr/bin/s6-supervise".into(),
-            // Debian's s6 2.11 spells the capacity -c (later s6: -C).
-            opts: vec!["-t0".into(), "-c".into(), "4096".into()],
+            scanner: peer.bin("s6-svscan"),
+            supervisor: peer.bin("s6-supervise"),
+            opts: vec!["-t0".into(), cap.into(), "4096".into()],
             present: false,
         },
     ];
@@ -141,6 +157,7 @@ fn main() {
     let mut figs: Vec<Figures> = impls.iter().map(|_| Figures { up: vec![Vec::new(); o.sizes.len()], ..Default::default() }).collect();
 
     let mut floor = Vec::new();
+    let mut floor_vfork = Vec::new();
     let lat_size = o.sizes.iter().copied().find(|&n| n >= 2 * o.trials).unwrap_or(2 * o.trials);
     let max_size = o.sizes.iter().copied().max().unwrap_or(0);
 
@@ -152,7 +169,8 @@ fn main() {
     }
     for run in 0..o.runs {
         eprintln!("bench: run {}/{}", run + 1, o.runs);
-        floor.push(measure_floor(&floor_bin, &tiny));
+        floor.push(measure_floor(&floor_bin, &tiny, false));
+        floor_vfork.push(measure_floor(&floor_bin, &tiny, true));
         for (k, &n) in o.sizes.iter().enumerate() {
             // Interleaved, so that a busy moment of the machine hurts both.
             for (i, f) in impls.iter().zip(figs.iter_mut()) {
@@ -185,6 +203,14 @@ fn main() {
                 t.stop();
             }
         }
+        if o.cost_n > 0 {
+            for (i, f) in impls.iter().zip(figs.iter_mut()).filter(|(i, _)| i.present) {
+                match whole_cost(i, &work, &tiny, o.cost_n) {
+                    Ok(c) => c.iter().zip(f.cost.iter_mut()).for_each(|(x, v)| v.push(*x)),
+                    Err(e) => f.failures.push(format!("whole cost: {e}")),
+                }
+            }
+        }
         if !o.sizes.contains(&lat_size) && run == 0 {
             for (i, f) in impls.iter().zip(figs.iter_mut()).filter(|(i, _)| i.present) {
                 match Tree::start(i, &work, &tiny, lat_size) {
@@ -197,9 +223,14 @@ fn main() {
             }
         }
     }
-    floor.push(measure_floor(&floor_bin, &tiny));
+    floor.push(measure_floor(&floor_bin, &tiny, false));
+    floor_vfork.push(measure_floor(&floor_bin, &tiny, true));
 
-    print!("{}", report(&o, &impls, &figs, &floor, &tiny, max_size, lat_size));
+    let table = report(&o, &peer, &impls, &figs, (&floor, &floor_vfork), &tiny, max_size, lat_size);
+    print!("{table}");
+    if o.readme {
+        readme::rewrite("bench-supervise", &format!("```\n{table}```\n"));
+    }
     let _ = fs::remove_dir_all(&work);
     if o.verbose {
         for (i, f) in impls.iter().zip(&figs) {
@@ -221,10 +252,10 @@ fn main() {
 }
 
 fn parse_args() -> Options {
-    let mut o = Options { runs: 3, sizes: vec![10, 100, 1000], trials: 9, only: None, verbose: false };
+    let mut o = Options { runs: 3, sizes: vec![10, 100, 1000], trials: 9, only: None, cost_n: 200, readme: false, verbose: false };
     let mut a = std::env::args().skip(1);
     let bad = |m: &str| -> ! {
-        eprintln!("bench-supervise: {m}\nusage: bench-supervise [--runs R] [--sizes 10,100,1000] [--trials K] [--only rinit|s6] [-v]");
+        eprintln!("bench-supervise: {m}\nusage: bench-supervise [--runs R] [--sizes 10,100,1000] [--trials K] [--only rinit|s6] [--cost N] [--readme] [-v]");
         std::process::exit(100)
     };
     while let Some(x) = a.next() {
@@ -236,6 +267,8 @@ fn parse_args() -> Options {
                 o.sizes = val().split(',').map(|s| s.parse().unwrap_or_else(|_| bad("bad --sizes"))).collect()
             }
             "--only" => o.only = Some(val()),
+            "--cost" => o.cost_n = val().parse().unwrap_or_else(|_| bad("bad --cost")),
+            "--readme" => o.readme = true,
             "-v" | "--verbose" => o.verbose = true,
             _ => bad("unknown argument"),
         }
@@ -262,9 +295,10 @@ fn cc(dir: &Path, name: &str, src: &str, flags: &[&str]) -> PathBuf {
     out
 }
 
-/// Seconds per fork+exec+wait, over FLOOR_SPAWNS serial spawns.
-fn measure_floor(floor_bin: &Path, tiny: &Path) -> f64 {
-    let out = Command::new(floor_bin).arg(FLOOR_SPAWNS.to_string()).arg(tiny).output().expect("run floor");
+/// Seconds per fork+exec+wait (or vfork+exec+wait), over FLOOR_SPAWNS serial spawns.
+fn measure_floor(floor_bin: &Path, tiny: &Path, vfork: bool) -> f64 {
+    let mode = if vfork { "vfork" } else { "fork" };
+    let out = Command::new(floor_bin).arg(FLOOR_SPAWNS.to_string()).arg(tiny).arg(mode).output().expect("run floor");
     let ns: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(f64::NAN);
     assert!(out.status.success() && ns.is_finite(), "the floor measurement failed: {:?}", out.status);
     ns / 1e9 / FLOOR_SPAWNS as f64
@@ -421,6 +455,63 @@ impl Tree {
     }
 }
 
+/// The whole cost of a supervised service, per supervisor: a scanner starts
+/// over an empty scan directory, then `n` services marked `down` are added
+/// and a rescan asked for; what the kernel's KernelStack, PageTables and
+/// unreclaimable slab grew by meanwhile, divided by `n`, and the mean Pss of
+/// the supervisors. /proc/meminfo is the whole machine's: whatever else runs
+/// moves it too, hence medians over runs.
+fn whole_cost(i: &Impl, work: &Path, tiny: &Path, n: usize) -> Result<[f64; 4], String> {
+    let mut t = Tree::start(i, work, tiny, 0)?;
+    let before = kernel_kib()?;
+    for k in 0..n {
+        let s = t.dir.join(format!("d{k:04}"));
+        fs::create_dir(&s).map_err(|e| e.to_string())?;
+        symlink(tiny, s.join("run")).map_err(|e| e.to_string())?;
+        fs::write(s.join("down"), "").map_err(|e| e.to_string())?;
+        t.services.push(s);
+    }
+    let mut ctl = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(t.dir.join(".s6-svscan/control"))
+        .map_err(|e| format!("unable to open .s6-svscan/control: {e}"))?;
+    ctl.write_all(b"a").map_err(|e| e.to_string())?;
+    let end = Instant::now() + DEADLINE;
+    let mut k = 0;
+    while k < n {
+        // A supervisor has set up when its status file is there.
+        if status(&t.services[k]).is_some() {
+            k += 1;
+            continue;
+        }
+        t.check(end).map_err(|e| format!("{e} ({} of {n} supervisors not started)", n - k))?;
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let after = kernel_kib()?;
+    let sups = children(t.scanner);
+    let pss: Vec<f64> = sups.iter().filter_map(|&p| rss_pss(p).map(|m| m.1)).collect();
+    t.stop();
+    if sups.len() != n || pss.len() != n {
+        return Err(format!("{} supervisors found, {} measured, {n} expected", sups.len(), pss.len()));
+    }
+    let per = |k: usize| (after[k] - before[k]) / n as f64;
+    Ok([per(0), per(1), per(2), pss.iter().sum::<f64>() / n as f64])
+}
+
+/// KernelStack, PageTables and SUnreclaim from /proc/meminfo, in KiB.
+fn kernel_kib() -> Result<[f64; 3], String> {
+    let m = fs::read_to_string("/proc/meminfo").map_err(|e| format!("unable to read /proc/meminfo: {e}"))?;
+    let field = |name: &str| -> Result<f64, String> {
+        m.lines()
+            .find(|l| l.split(':').next() == Some(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .ok_or(format!("/proc/meminfo has no {name}"))
+    };
+    Ok([field("KernelStack")?, field("PageTables")?, field("SUnreclaim")?])
+}
+
 /// Kills the `run` of `svc` (up for more than a second) and times until the
 /// status file names a new pid.
 fn restart(svc: &Path, runs: &[(PathBuf, u32)]) -> Result<f64, String> {
@@ -467,14 +558,6 @@ fn poll(svc: &Path, t0: Instant, done: impl Fn(u64) -> bool) -> Result<f64, Stri
         }
         std::thread::yield_now();
     }
-}
-
-fn children(pid: u32) -> Vec<u32> {
-    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect()
 }
 
 /// The pid a host process has inside its innermost pid namespace.
@@ -531,7 +614,8 @@ fn file_size(p: &Path) -> Option<f64> {
     fs::metadata(p).ok().map(|m| m.len() as f64)
 }
 
-fn report(o: &Options, impls: &[Impl], figs: &[Figures], floor: &[f64], tiny: &Path, max_n: usize, lat_n: usize) -> String {
+#[allow(clippy::too_many_arguments)]
+fn report(o: &Options, peer: &peer::Peer, impls: &[Impl], figs: &[Figures], (floor, floor_vfork): (&[f64], &[f64]), tiny: &Path, max_n: usize, lat_n: usize) -> String {
     let fl = median(floor);
     let col = |i: usize, v: &dyn Fn(&Figures) -> String| -> String {
         if impls[i].present { v(&figs[i]) } else { "missing".into() }
@@ -568,6 +652,17 @@ fn report(o: &Options, impls: &[Impl], figs: &[Figures], floor: &[f64], tiny: &P
     row(format!("Pss per supervisor ({max_n} up)"), &kib, &|f| f.sup_pss, Some(("≤ 8 KiB", &|a, _| a <= 8.0)));
     row(format!("scanner RSS ({max_n} up)"), &kib, &|f| f.scan_rss, Some(("≤ 64 KiB", &|a, _| a <= 64.0)));
     row(format!("scanner Pss ({max_n} up)"), &kib, &|f| f.scan_pss, None);
+    if o.cost_n > 0 {
+        let n = o.cost_n;
+        let one = |k: usize| move |f: &Figures| median(&f.cost[k]);
+        let kib1 = |v: Option<f64>| v.map(|k| format!("{k:.1} KiB")).unwrap_or_else(|| "-".into());
+        row(format!("kernel stack per supervisor ({n} down)"), &kib1, &one(0), None);
+        row(format!("page tables per supervisor ({n} down)"), &kib1, &one(1), Some(("≤ 12 KiB", &|a, _| a <= 12.0)));
+        row(format!("unreclaimable slab per supervisor ({n} down)"), &kib1, &one(2), None);
+        row(format!("Pss per supervisor ({n} down)"), &kib1, &one(3), None);
+        let total = |f: &Figures| Some(median(&f.cost[0])? + median(&f.cost[1])? + median(&f.cost[2])? + median(&f.cost[3])?);
+        row(format!("whole cost per supervisor ({n} down)"), &kib1, &total, Some(("≤ 36 KiB", &|a, _| a <= 36.0)));
+    }
     row("restart: kill → new pid (up > 1 s)".into(), &secs, &|f| median(&f.restart), Some(("≤ 1 ms", &|a, _| a <= 1e-3)));
     row("svc -d → down (pid 0)".into(), &secs, &|f| median(&f.down), None);
     row("svc -u → up (new pid)".into(), &secs, &|f| median(&f.up_again), None);
@@ -577,21 +672,29 @@ fn report(o: &Options, impls: &[Impl], figs: &[Figures], floor: &[f64], tiny: &P
     let (pa, pb) = (file_size(&impls[0].supervisor), file_size(&impls[1].supervisor));
     rows.push(["supervisor binary".into(), col(0, &|_| bytes(pa)), col(1, &|_| bytes(pb)), ratio(pa, pb), String::new()]);
 
-    let s6v = Command::new("dpkg-query")
-        .args(["-W", "-f=${Version}", "s6"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
     let mut out = format!(
-        "supervision: rinit (rinit-scan + rinit-supervise) vs Debian's s6 {s6v} (s6-svscan + s6-supervise), measured in the same run\n\
+        "{}\n\
+         supervision: rinit (rinit-scan + rinit-supervise) vs {} (s6-svscan + s6-supervise), measured in the same run\n\
          scan dirs on {}; `run` = a {} B static binary that pauses; up times: median of {} runs from spawning the namespace; latencies: median of {} on the {lat_n}-service tree\n\
-         floor: fork+exec+wait of that binary from a small static C process: {} each (median of {} rounds of {FLOOR_SPAWNS})\n\n",
+         floor: fork+exec+wait of that binary from a small static C process: {} each (median of {} rounds of {FLOOR_SPAWNS}); with clone(CLONE_VM|CLONE_VFORK) instead of fork: {} each ({} of fork's)\n{}\n",
+        peer.header(),
+        peer.s6_version(),
         tiny.parent().and_then(Path::parent).map(|p| p.display().to_string()).unwrap_or_default(),
         file_size(tiny).unwrap_or(0.0),
         o.runs,
         o.trials,
         secs(fl),
         floor.len(),
+        secs(median(floor_vfork)),
+        ratio(median(floor_vfork), fl),
+        if o.cost_n > 0 {
+            format!(
+                "whole cost: {} services marked down added to a running scanner by a rescan; growth of /proc/meminfo's KernelStack, PageTables, SUnreclaim ÷ {}, plus the supervisors' mean Pss; median of {} runs (meminfo is the whole machine's: other load moves it)\n",
+                o.cost_n, o.cost_n, o.runs
+            )
+        } else {
+            String::new()
+        },
     );
     let w0 = rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
     let w4 = rows.iter().map(|r| r[4].chars().count()).max().unwrap_or(0).max(12);

@@ -109,9 +109,8 @@ fn a_pipeline_name_is_a_bundle_of_the_whole_pipeline() {
 #[test]
 fn pipelines_of_three_and_funnels_have_their_bundles() {
     // a -> b -> c, and a funnel: x and y -> z; pipeline-name on a middle
-    // consumer (b) is ignored, as s6-rc-compile does. (The runtime wires a
-    // producer and its consumer only: these compile and resolve as with
-    // s6-rc, and are installed unwired.)
+    // consumer (b) is ignored, as s6-rc-compile does. (rc.rs runs such
+    // pipelines, killing each member in turn.)
     let sb = Sandbox::new();
     corpus("pipelines", &sb.path("src"), &sb.dir);
     let o = compile(&sb, "comp", "src");

@@ -11,10 +11,6 @@ fn demo_source() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/rc")
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// Compiles the demo tree and writes a basedir for container mode in the
 /// sandbox; `extra` are more rinit-maker options.
 fn demo_basedir(sb: &Sandbox, extra: &[&str]) -> PathBuf {
@@ -362,21 +358,8 @@ fn runc_stops_the_container_cleanly_on_sigterm() {
 
 #[test]
 fn boots_the_demo_on_a_real_kernel_and_powers_off() {
-    if require("qemu-system-x86_64").is_none() || require("busybox").is_none() || require("cpio").is_none() {
-        return;
-    }
     let sb = Sandbox::new();
-    let out_dir = sb.mkdir("qemu");
-    let st = Command::new(repo().join("scripts/boot-qemu"))
-        .args(["-p", "-t", "120", "-o"]).arg(&out_dir)
-        .env("RINIT_BIN_DIR", bin_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .status()
-        .expect("scripts/boot-qemu");
-    let console = fs::read_to_string(out_dir.join("console.log")).unwrap_or_default();
-    assert!(st.success(), "qemu did not power off by itself:\n{console}");
+    let Some(console) = boot_qemu(&sb.mkdir("qemu"), &[]) else { return };
     assert_in_order(
         &console,
         &[

@@ -314,6 +314,41 @@ fn alarm_rotates_and_term_exits_cleanly_after_the_pending_lines() {
 }
 
 #[test]
+fn with_t_a_last_line_is_awaited_after_term_then_logged_as_it_is() {
+    let sb = Sandbox::new();
+    // A logger given "one" and a line without its end, then told to stop.
+    let stopped = |t: &str, dir: &str, partial: &[u8]| {
+        let mut c = logger(&sb, &["-t", t, dir]).stdin(Stdio::piped()).spawn().unwrap();
+        let mut w = c.stdin.take().unwrap();
+        w.write_all(b"one\n").and_then(|_| w.write_all(partial)).unwrap();
+        let cur = sb.path(dir).join("current");
+        wait_until("the first line", SOON, || fs::read_to_string(&cur).unwrap_or_default() == "one\n");
+        Command::new("kill").args(["-TERM", &c.id().to_string()]).status().unwrap();
+        (c, w)
+    };
+    // Its end comes within the time: one whole line.
+    let (mut c, mut w) = stopped("10000", "./d", b"part");
+    w.write_all(b"ial line\n").expect("the logger to be still reading");
+    assert!(c.wait().unwrap().success());
+    assert_eq!(all_lines(&sb.path("d")), ["one", "partial line"]);
+
+    // It never comes: after the time, the line is logged as it is.
+    let (mut c, w) = stopped("300", "./e", b"half a line");
+    let mut ended = None;
+    wait_until("the logger to give up on the line and exit", SOON, || {
+        ended = c.try_wait().unwrap();
+        ended.is_some()
+    });
+    assert!(ended.unwrap().success());
+    assert_eq!(all_lines(&sb.path("e")), ["one", "half a line"]);
+    drop(w);
+
+    let (code, _, err) = run_with(&sb, &["-t", "x", "./f"], b"");
+    assert_eq!(code, 100, "{err}");
+    assert!(err.contains("usage:") && err.contains("-t lastlinetimeout"), "{err}");
+}
+
+#[test]
 fn processor_turns_each_archive_into_its_output() {
     let sb = Sandbox::new();
     let input: String = (1..=3000).map(|i| format!("{i}\n")).collect();

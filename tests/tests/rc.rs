@@ -931,6 +931,133 @@ fn producer_consumer_pair_is_wired_through_the_scanners_log_pipe() {
     assert!(!sb.path("scan/cons").exists());
 }
 
+/// A member's `run`: records each start in `NAME.starts`, then `cmd`.
+fn member(src: &Path, sb: &Sandbox, name: &str, cmd: &str) {
+    write(src, &format!("{name}/type"), "longrun\n");
+    let starts = sb.path(&format!("{name}.starts"));
+    exe(src, &format!("{name}/run"), &format!("#!/bin/sh\necho >> {}\nexec {cmd}\n", starts.display()));
+}
+
+/// Shell functions for the kill rounds: `batch FD PREFIX FROM TO` writes
+/// lines PREFIX<n>; `lines N` waits until `out` has N lines; `kill_down
+/// NAME` kills NAME's run, waits for its restart and kills it again, so it
+/// stays down a second (a run younger than that is restarted only then):
+/// the lines written meanwhile wait in the held pipes. The second kill is
+/// sent once the status says up (a run may start before its status is
+/// written) and waited for, so that no member dies holding lines it has
+/// read.
+const ROUNDS: &str = "\
+batch() { i=$3; while [ $i -le $4 ]; do echo $2$i; i=$((i+1)); done >&$1; }\n\
+lines() { i=0; until [ \"$(cat out 2>/dev/null | wc -l)\" -ge $1 ]; do sleep 0.01; i=$((i+1)); \
+[ $i -gt 1500 ] && { echo only $(wc -l < out) of $1 lines; exit 80; }; done; }\n\
+starts() { i=0; until [ \"$(wc -l < $1.starts)\" -ge $2 ]; do sleep 0.01; i=$((i+1)); \
+[ $i -gt 1500 ] && { echo $1 did not restart; exit 81; }; done; }\n\
+kill_down() { n=$(wc -l < $1.starts); rinit-svc -k scan/$1; starts $1 $((n+1)); \
+rinit-svwait -u -t 10000 scan/$1 && rinit-svc -wd -T 10000 -k scan/$1 || { echo $1 was not killed; exit 82; }; }\n";
+
+#[test]
+fn a_three_stage_pipeline_loses_no_line_while_each_member_is_killed_in_turn() {
+    let sb = Sandbox::new();
+    three_stages(&sb.path("src"), &sb, "cat");
+    let rounds = "mkfifo feed; exec 3<>feed\n\
+         rinit-rc -l live change pmc || exit 1\n\
+         batch 3 l 1 100; lines 100\n\
+         kill_down p; batch 3 l 101 200; lines 200\n\
+         kill_down m; batch 3 l 201 300; lines 300\n\
+         kill_down c; batch 3 l 301 400; lines 400\n\
+         rinit-svc -wd -T 10000 -d scan/c || exit 3\n\
+         batch 3 l 401 500; sleep 0.2; rinit-svc -u scan/c; lines 500\n\
+         rinit-rc -l live -d change pmc || exit 2";
+    if kill_rounds(&sb, rounds).is_none() {
+        return;
+    }
+    let want: Vec<String> = (1..=500).map(|i| format!("l{i}")).collect();
+    assert_eq!(lines_of(&sb.read("out")), want);
+    for (m, n) in [("p", 3), ("m", 3), ("c", 4)] {
+        assert_eq!(sb.read(&format!("{m}.starts")).len(), n, "{m} started {n} times");
+    }
+    assert!(sb.path("scan/m/pipe-in").exists() && sb.path("scan/c/pipe-in").exists());
+}
+
+#[test]
+fn a_two_into_one_funnel_loses_no_line_while_each_member_is_killed_in_turn() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    for p in ["x", "y"] {
+        member(&src, &sb, p, &format!("cat {}", sb.path(&format!("feed{p}")).display()));
+        write(&src, &format!("{p}/producer-for"), "z\n");
+    }
+    member(&src, &sb, "z", &format!("cat >> {}", sb.path("out").display()));
+    write(&src, "z/consumer-for", "x\ny\n");
+    write(&src, "z/pipeline-name", "funnel\n");
+    let rounds = "mkfifo feedx feedy; exec 3<>feedx 4<>feedy\n\
+         rinit-rc -l live change funnel || exit 1\n\
+         batch 3 x 1 50; batch 4 y 1 50; lines 100\n\
+         kill_down x; batch 3 x 51 100; batch 4 y 51 100; lines 200\n\
+         kill_down y; batch 3 x 101 150; batch 4 y 101 150; lines 300\n\
+         kill_down z; batch 3 x 151 200; batch 4 y 151 200; lines 400\n\
+         rinit-rc -l live -d change funnel || exit 2";
+    if kill_rounds(&sb, rounds).is_none() {
+        return;
+    }
+    let got = lines_of(&sb.read("out"));
+    for p in ["x", "y"] {
+        // Each producer's lines arrive whole and in order, all of them.
+        let mine: Vec<&String> = got.iter().filter(|l| l.starts_with(p)).collect();
+        let want: Vec<String> = (1..=200).map(|i| format!("{p}{i}")).collect();
+        assert_eq!(mine, want.iter().collect::<Vec<_>>());
+    }
+    assert_eq!(got.len(), 400);
+}
+
+/// The pipeline `pmc`: p (reading `feed`) -> m -> c (`c_cmd`, onto `out`).
+fn three_stages(src: &Path, sb: &Sandbox, c_cmd: &str) {
+    member(src, sb, "p", &format!("cat {}", sb.path("feed").display()));
+    write(src, "p/producer-for", "m\n");
+    member(src, sb, "m", "cat");
+    write(src, "m/consumer-for", "p\n");
+    write(src, "m/producer-for", "c\n");
+    member(src, sb, "c", &format!("{c_cmd} >> {}", sb.path("out").display()));
+    write(src, "c/consumer-for", "m\n");
+    write(src, "c/pipeline-name", "pmc\n");
+}
+
+#[test]
+fn a_live_update_that_replaces_a_consumer_rewires_its_producers() {
+    let sb = Sandbox::new();
+    three_stages(&sb.path("src"), &sb, "cat");
+    // Another run: the new c is installed with a new pipe.
+    three_stages(&sb.path("src2"), &sb, "cat -u");
+    let rounds = "mkfifo feed; exec 3<>feed\n\
+         rinit-rc -l live change pmc || exit 1\n\
+         batch 3 l 1 100; lines 100\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         rinit-rc-update -n -l live comp2 | sed 's/^/plan /'\n\
+         rinit-rc-update -l live comp2 || exit 3\n\
+         batch 3 l 101 200; lines 200\n\
+         rinit-rc -l live -d change pmc || exit 4";
+    let Some(out) = kill_rounds(&sb, rounds) else {
+        return;
+    };
+    // m and p held the old c's pipe: they are replaced with it.
+    in_order(&out, &["plan replace c\nplan replace m\nplan replace p\n"]);
+    let want: Vec<String> = (1..=200).map(|i| format!("l{i}")).collect();
+    assert_eq!(lines_of(&sb.read("out")), want);
+}
+
+/// Runs `rounds` (with ROUNDS' functions) in a namespace; false when it
+/// skips; else its output.
+fn kill_rounds(sb: &Sandbox, rounds: &str) -> Option<String> {
+    let (code, out) = in_namespace(sb, &format!("{ROUNDS}{rounds}\necho done"))?;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.ends_with("done\n"), "{out}");
+    Some(out)
+}
+
+fn lines_of(s: &str) -> Vec<String> {
+    s.lines().map(str::to_string).collect()
+}
+
 #[test]
 fn shutdown_form_stops_everything_that_is_up() {
     let sb = Sandbox::new();

@@ -283,6 +283,34 @@ fn log_pairing_keeps_every_line_across_restarts() {
 }
 
 #[test]
+fn a_log_added_to_a_supervised_service_is_picked_up_on_rescan() {
+    let Some(mut t) = Tree::new() else { return };
+    let out = t.sb.path("log.out");
+    t.service("talker", "echo hello from $$\nexec sleep 100");
+    let svc = t.svc("talker");
+    let _p = t.start(&[]);
+    let first = wait_up(&svc);
+    // The logger appears while the service runs: the rescan starts it at once.
+    fs::create_dir(svc.join("log")).unwrap();
+    t.service("talker/log", &format!("exec cat >> {}", out.display()));
+    t.command("a");
+    let log = t.svc("talker/log");
+    wait_up(&log);
+    // The running service is left alone; its next start writes into the logger.
+    assert_eq!(up_pid(&svc), Some(first), "the service was restarted by the rescan");
+    svc_command(&svc, "t");
+    wait_until("the service to come back", SOON, || up_pid(&svc).is_some_and(|p| p != first));
+    let second = up_pid(&svc).unwrap();
+    wait_until("its line in the log", SOON, || fs::read_to_string(&out).unwrap_or_default() == format!("hello from {second}\n"));
+    // And from then on it is an ordinary pair: the pipe outlives the service's restarts.
+    svc_command(&svc, "t");
+    wait_until("a third start", SOON, || up_pid(&svc).is_some_and(|p| p != second));
+    let third = up_pid(&svc).unwrap();
+    let want = format!("hello from {second}\nhello from {third}\n");
+    wait_until("both lines in the log", SOON, || fs::read_to_string(&out).unwrap_or_default() == want);
+}
+
+#[test]
 fn reaps_100_orphaned_grandchildren_as_pid_1() {
     let Some(mut t) = Tree::new() else { return };
     let mark = t.sb.path("spawned");

@@ -234,22 +234,9 @@ fn a_long_change_names_what_it_still_waits_for_every_5_seconds() {
 
 #[test]
 fn timeline_of_a_real_qemu_boot_is_kept_by_boot_qemu_and_drawn_in_order() {
-    if require("qemu-system-x86_64").is_none() || require("busybox").is_none() || require("cpio").is_none() {
-        return;
-    }
     let sb = Sandbox::new();
     let out_dir = sb.mkdir("qemu");
-    let st = Command::new(repo().join("scripts/boot-qemu"))
-        .args(["-p", "-t", "120", "-o"])
-        .arg(&out_dir)
-        .env("RINIT_BIN_DIR", bin_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .status()
-        .expect("scripts/boot-qemu");
-    let console = fs::read_to_string(out_dir.join("console.log")).unwrap_or_default();
-    assert!(st.success(), "{console}");
+    let Some(console) = boot_qemu(&out_dir, &[]) else { return };
     assert!(console.contains("rinit: info: boot is up in "), "{console}");
     let svg = fs::read_to_string(out_dir.join("timeline.svg")).unwrap();
     assert!(svg.contains(">boot is up in ") && svg.contains("time 0: stage 1's start"), "{svg}");

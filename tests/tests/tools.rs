@@ -414,11 +414,15 @@ fn svc_wait_times_out_with_99_and_sends_nothing_to_an_unsupervised_dir() {
     assert!(stderr(&o).contains("unable to subscribe to events for nowhere: No such file or directory"), "{}", stderr(&o));
 }
 
+/// `wait::MAX_SERVICES`: as many as one scanner may supervise.
+const WAIT_MAX: usize = 4096;
+
 #[test]
 fn waits_on_more_services_than_the_capacity_are_refused() {
     let sb = Sandbox::new();
-    let many: Vec<String> = (0..17).map(|i| format!("s{i}")).collect();
-    for i in 0..17 {
+    let n = WAIT_MAX + 1;
+    let many: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+    for i in 0..n {
         sb.mkdir(&format!("s{i}/event"));
         sb.write(&format!("s{i}/supervise/status"), &"\0".repeat(35));
     }
@@ -426,15 +430,46 @@ fn waits_on_more_services_than_the_capacity_are_refused() {
     a.extend(many.iter().map(|s| s.as_str()));
     let o = tool(&sb, "rinit-svwait", &a);
     assert_eq!(code(&o), 100);
-    assert_eq!(stderr(&o), "rinit-svwait: fatal: too many services to wait for, from s16: Argument list too long\n");
+    assert_eq!(stderr(&o), format!("rinit-svwait: fatal: too many services to wait for, from s{WAIT_MAX}: Argument list too long\n"));
     a.insert(0, "-wu");
     let o = tool(&sb, "rinit-svc", &a[..]);
     assert_eq!(code(&o), 100);
     assert!(stderr(&o).contains("too many services"), "{}", stderr(&o));
     // And no listener is left behind.
-    for i in 0..17 {
+    for i in 0..n {
         assert_eq!(fs::read_dir(sb.path(&format!("s{i}/event"))).unwrap().count(), 0, "s{i}/event");
     }
+}
+
+#[test]
+fn svwait_and_svc_w_wait_on_a_hundred_services() {
+    let mut sb = Sandbox::new();
+    let names: Vec<String> = (0..100).map(|i| format!("scan/s{i}")).collect();
+    for n in &names {
+        sb.service(n, "exec sleep 1000");
+        sb.write(&format!("{n}/down"), "");
+    }
+    sb.spawn_pid1(args![bin("rinit-scan"), "scan"]);
+    wait_until("100 services supervised", SOON, || {
+        names.iter().all(|n| status(&sb.path(n)).is_some() && sb.path(n).join("event").is_dir())
+    });
+    let with = |opts: &[&'static str]| -> Vec<&str> { opts.iter().copied().chain(names.iter().map(|s| s.as_str())).collect() };
+
+    let o = tool(&sb, "rinit-svc", &with(&["-wu", "-T", "20000", "-u"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(names.iter().all(|n| is_up(&sb.path(n))), "svc -wu returned before every service was up");
+    let o = tool(&sb, "rinit-svwait", &with(&["-u", "-t", "5000"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    let o = tool(&sb, "rinit-svc", &with(&["-wD", "-T", "20000", "-d"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(names.iter().all(|n| status(&sb.path(n)).is_some_and(|s| s.pid == 0)), "svc -wD returned early");
+    // One still down on purpose: -a waits for it, -o does not.
+    let o = tool(&sb, "rinit-svwait", &with(&["-o", "-D", "-t", "5000"]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = tool(&sb, "rinit-svwait", &with(&["-u", "-t", "300"]));
+    assert_eq!(code(&o), 99, "{}", stderr(&o));
+    assert!(names.iter().all(|n| listeners(&sb.path(n)) == 0), "a listener was left behind");
 }
 
 #[test]
@@ -488,10 +523,20 @@ fn unsupervised_directories_get_s6s_words_and_exit_codes() {
     assert_eq!(code(&o), 111);
     assert_eq!(stderr(&o), "rinit-svwait: fatal: unable to subscribe to events for nowhere: No such file or directory\n");
 
+    // A directory no supervisor ran in, and a supervise/ without its FIFO.
+    sb.mkdir("never/supervise");
+    let o = tool(&sb, "rinit-svc", &["-u", "never"]);
+    assert_eq!(code(&o), 100);
+    assert_eq!(stderr(&o), "rinit-svc: fatal: something is wrong with the never/supervise directory: No such file or directory\n");
+    fs::remove_dir(sb.path("never/supervise")).unwrap();
+    let o = tool(&sb, "rinit-svc", &["-u", "never"]);
+    assert_eq!((code(&o), stderr(&o).as_str()), (100, "rinit-svc: fatal: unable to control never: supervisor not listening\n"));
+
     // The same exit codes as Debian's tools.
     for (ours, theirs, a) in [
         ("rinit-svc", "s6-svc", ["-u", "idle"]),
         ("rinit-svc", "s6-svc", ["-u", "nowhere"]),
+        ("rinit-svc", "s6-svc", ["-u", "never"]),
         ("rinit-svstat", "s6-svstat", ["-n", "idle"]),
         ("rinit-svstat", "s6-svstat", ["-n", "nowhere"]),
         ("rinit-svwait", "s6-svwait", ["-u", "nowhere"]),

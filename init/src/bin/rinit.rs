@@ -84,4 +84,4 @@ fn main(args: Args) -> ! {
     stage1::exec_stage2(base.as_cstr(), container, logger, args.tail(opts.rest), search)
 }
 
-linker::entry!(main, rinit_init::stage1::last_resort);
+linker::entry!(no_s6_name, main, rinit_init::stage1::last_resort);

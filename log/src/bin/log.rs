@@ -17,7 +17,7 @@ use rinit_log::logdir::{Failure, Logdir};
 use rinit_log::script::{Script, MAX_LOGDIRS, MAX_STATUS};
 use rinit_log::stamp::Prefixes;
 
-const USAGE: &[u8] = b"rinit-log [ -b ] [ -p ] [ -d notif ] [ -l linelimit ] [ -- ] script...";
+const USAGE: &[u8] = b"rinit-log [ -b ] [ -p ] [ -d notif ] [ -l linelimit ] [ -t lastlinetimeout ] [ -- ] script...";
 
 static SCRIPT: StaticCell<Script> = StaticCell::new(Script::new());
 static OUTS: StaticCell<[[u8; OUT_CAP]; N_OUTS]> = StaticCell::new([[0; OUT_CAP]; N_OUTS]);
@@ -26,6 +26,8 @@ struct Options {
     line_max: usize,
     protect: bool,
     notify: Option<Fd>,
+    /// `-t`: ms to wait, once asked to stop, for an incomplete last line to end.
+    last_line_ms: u64,
     script_at: usize,
 }
 
@@ -52,7 +54,7 @@ fn main(args: Args) -> ! {
         let _ = sys::write_all(fd, b"\n");
         sys::close(fd);
     }
-    log.run(sigfd, opts.protect);
+    log.run(sigfd, opts.protect, opts.last_line_ms);
     log.close();
     sys::exit(0)
 }
@@ -60,8 +62,8 @@ fn main(args: Args) -> ! {
 /// s6-log's spellings, through the shared parser: `-bp`, `-l1000`, `-l 1000`.
 #[inline(never)]
 fn options(args: &Args) -> Options {
-    let mut o = Options { line_max: LINE_DEFAULT, protect: false, notify: None, script_at: 1 };
-    let mut opts = Getopt::new(*args, b"bpd:l:");
+    let mut o = Options { line_max: LINE_DEFAULT, protect: false, notify: None, last_line_ms: 0, script_at: 1 };
+    let mut opts = Getopt::new(*args, b"bpd:l:t:");
     for opt in &mut opts {
         match opt {
             // Blocking mode is the only mode: accepted for s6-log's command lines.
@@ -72,6 +74,7 @@ fn options(args: &Args) -> Options {
                 (b'l', Some(n)) if n as usize <= LINE_MAX => o.line_max = n as usize,
                 (b'l', Some(_)) => err::fatal(err::EXIT_USAGE, &[b"line limit too large (the most is 32768)"]),
                 (b'd', Some(n)) if n >= 3 && n < i32::MAX as u64 => o.notify = Some(Fd(n as i32)),
+                (b't', Some(n)) => o.last_line_ms = n,
                 _ => err::usage(USAGE),
             },
             Opt::Bad(_) => err::usage(USAGE),
@@ -130,7 +133,7 @@ impl Logger {
         log
     }
 
-    fn run(&mut self, sigfd: Fd, protect: bool) {
+    fn run(&mut self, sigfd: Fd, protect: bool, last_line_ms: u64) {
         // In peek mode stdin is watched edge-triggered: a wake-up means new
         // bytes were written, even while a partial line sits in the pipe.
         // A regular file cannot be watched: it is always ready.
@@ -148,6 +151,8 @@ impl Logger {
         let mut draining = false;
         let mut warned = false;
         let mut timeout: i64 = 0;
+        // With -t, when asked to stop: how long an incomplete last line may take to end.
+        let mut last_line_until = None;
         loop {
             let mut t = [0u64; 2];
             let n = sys::epoll_wait(ep, &mut t, if always_ready { 0 } else { timeout }).unwrap_or(0);
@@ -165,6 +170,19 @@ impl Logger {
                 Pumped::Progress => {
                     warned = false;
                     timeout = 0;
+                }
+                Pumped::Stuck if draining && last_line_ms > 0 => {
+                    // Its end may still come: wait for it, then take the line as it is.
+                    let now = sys::now_mono_ns();
+                    let until = *last_line_until.get_or_insert(now.saturating_add(last_line_ms.saturating_mul(1_000_000)));
+                    if now < until {
+                        timeout = (until - now).div_ceil(1_000_000).min(i64::MAX as u64) as i64;
+                        continue;
+                    }
+                    self.input.finish();
+                    // Leaving anyway: what cannot be written now is said by the pump.
+                    let _ = self.pump(false);
+                    return;
                 }
                 Pumped::Idle | Pumped::Stuck if draining => {
                     // Asked to stop, and all that is there is written. In peek

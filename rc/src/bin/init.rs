@@ -79,14 +79,8 @@ fn main(args: Args) -> ! {
         if !install::is_top(&db, i) {
             continue;
         }
-        match install::install(&db, servicedirs.as_bytes(), scandir, i) {
-            Ok(false) => {}
-            Ok(true) => err::warn(&[
-                b"pipeline member ",
-                db.svc(i).name(),
-                b" installed unwired (only producer/consumer pairs are wired)",
-            ]),
-            Err(f) => f.fatal(),
+        if let Err(f) = install::install(&db, servicedirs.as_bytes(), scandir, i) {
+            f.fatal();
         }
     }
     if let Err(e) = control::send_scanner(scandir, b"a") {

@@ -3,8 +3,9 @@
 //!
 //! A service is *replaced* when the new database lacks its name, gives it
 //! another type, or (longruns) gives it another service directory or
-//! pipeline wiring. Replaced services that are up are stopped first (with
-//! their dependents, by the old database); replaced and vanished longruns
+//! pipeline wiring, and a producer with its consumer. Replaced services
+//! that are up are stopped first (with their dependents, by the old
+//! database); replaced and vanished longruns
 //! leave the scan directory, new and replaced ones come in (down); then
 //! `live/compiled` points at the new database, the state carries over by
 //! name, and every service that was up before and exists in the new
@@ -89,10 +90,27 @@ fn main(args: Args) -> ! {
             Some(_) => false,
         };
         set(&mut m.replaced, i, replaced as u8);
-        if replaced {
+    }
+    // A producer's supervisor holds its consumer's pipe open: a consumer
+    // reinstalled (a new pipe) takes its producers with it, back along
+    // the pipeline (acyclic: one pass per member at most).
+    let mut more = true;
+    while more {
+        more = false;
+        for i in 0..old.len() as u32 {
+            if get(&m.replaced, i) == 0
+                && old.svc(i).producer_for().is_some_and(|c| get(&m.replaced, c) != 0)
+            {
+                set(&mut m.replaced, i, 1);
+                more = true;
+            }
+        }
+    }
+    for i in 0..old.len() as u32 {
+        if get(&m.replaced, i) != 0 {
             set(&mut t.plan, i, 1);
             if dry {
-                line(&[b"replace ", s.name()]);
+                line(&[b"replace ", old.svc(i).name()]);
             }
         }
     }
@@ -215,11 +233,15 @@ fn main(args: Args) -> ! {
     sys::exit(if failures == 0 { 0 } else { 1 })
 }
 
-/// The names a longrun is wired to: the producer it logs for, its logger.
-fn wiring<'a>(db: &Db<'a>, k: u32) -> (Option<&'a [u8]>, Option<&'a [u8]>) {
+/// What a longrun's installed directory depends on besides its own
+/// files: the producer it logs for and its logger (a pair), the consumer
+/// its `pipe-out` names, and whether it has a `pipe-in`.
+fn wiring<'a>(db: &Db<'a>, k: u32) -> (Option<&'a [u8]>, Option<&'a [u8]>, Option<&'a [u8]>, bool) {
     (
         live::log_of(db, k).map(|x| db.svc(x).name()),
         live::logger_of(db, k).map(|x| db.svc(x).name()),
+        db.svc(k).producer_for().map(|x| db.svc(x).name()),
+        db.svc(k).consumer_for().is_empty(),
     )
 }
 

@@ -1,10 +1,11 @@
 //! rinit-supervise: keeps one service running, as s6-supervise does.
 //!
 //! It goes into the service directory, claims `supervise/` (lock, control
-//! FIFO, status, death tally) and the `event/` fifodir, runs `./run` and
-//! restarts it when it dies, and obeys s6-svc's letters on the control FIFO.
-//! It waits in one `poll` on its signals, the control FIFO and the readiness
-//! pipe and the sd_notify socket, with the nearest deadline as the timeout.
+//! FIFO, status, death tally) and the `event/` fifodir, holds a pipeline
+//! member's pipes, runs `./run` and restarts it when it dies, and obeys
+//! s6-svc's letters on the control FIFO. It waits in one `poll` on its
+//! signals, the control FIFO and the readiness pipe and the sd_notify
+//! socket, with the nearest deadline as the timeout.
 #![no_std]
 #![no_main]
 
@@ -45,6 +46,7 @@ fn supervise(args: Args) -> ! {
     }
     let control = claim_supervise_dir();
     cgroup::enter(dir);
+    hold_pipes();
     let sigfd = take_signals();
     let down = sd::is_down(b".").unwrap_or_else(|e| fatal(b"check ", b"./down", e));
 
@@ -122,6 +124,28 @@ fn claim_supervise_dir() -> Fd {
     control
 }
 
+/// A pipeline member's ends (`pipe-in`, `pipe-out`, made by rinit-rc-init)
+/// become our stdin and stdout, opened to read and write: every `run`
+/// inherits them, opening never blocks, and each pipe outlives the
+/// restarts of its readers and writers for as long as we live (s6-rc keeps
+/// them in an fd holder), so no line in it is lost. A consumer not there
+/// yet is fatal: the scanner starts us again a second later.
+#[inline(never)]
+fn hold_pipes() {
+    for (name, to) in [(sd::PIPE_IN, sys::STDIN), (sd::PIPE_OUT, sys::STDOUT)] {
+        match sys::open(name, Open::RDWR, 0) {
+            Ok(fd) => {
+                // A fresh descriptor onto 0 or 1 cannot fail.
+                let _ = sys::dup2(fd, to);
+                sys::close(fd);
+            }
+            // Absent, not dangling: no pipeline member.
+            Err(errno::ENOENT) if sys::open(name, Open::PATH | Open::NOFOLLOW, 0).is_err() => {}
+            Err(e) => fatal(b"open ./", name.to_bytes(), e),
+        }
+    }
+}
+
 /// Blocks the handled signals and returns the signalfd that delivers them;
 /// SIGPIPE is ignored (fifodir listeners may vanish). The handled ones get
 /// their default disposition first: one inherited as ignored (INT and QUIT
@@ -163,4 +187,6 @@ fn read_commands(control: Fd, svc: &mut Service) {
     }
 }
 
-linker::entry!(main);
+// Its own name always: the scanner starts it as rinit-supervise, under
+// s6-svscan's name too, and it counts against the image's 64 KiB.
+linker::entry!(no_s6_name, main, linker::exit_after_panic);

@@ -169,11 +169,15 @@ fn keep_down_file(dir: &[u8], letters: &[u8]) {
     }
 }
 
-/// s6-svc's words and exit codes when the command could not be sent (s6-svc
-/// also says "something is wrong with the DIR/supervise directory", exit
-/// 100, when supervise/ exists without its FIFO: here that is 111, for size).
+/// s6-svc's words and exit codes when the command could not be sent: a
+/// directory no supervisor has run in is "not listening" (100), one whose
+/// `supervise/` lacks its FIFO is broken (100), a missing one is an error (111).
 fn not_controlled(dir: &[u8], e: Errno) -> ! {
-    if e == errno::ENXIO {
+    let exists = |rel: &[u8]| PathBuf::join(dir, &[rel]).is_ok_and(|p| sys::stat(p.as_cstr()).is_ok());
+    if e == errno::ENOENT && exists(b"/supervise") {
+        err::fatal_sys(err::EXIT_USAGE, &[b"something is wrong with the ", dir, b"/supervise directory"], e);
+    }
+    if e == errno::ENXIO || (e == errno::ENOENT && exists(b"/.")) {
         err::fatal(err::EXIT_USAGE, &[b"unable to control ", dir, b": supervisor not listening"]);
     }
     err::fatal_sys(err::EXIT_SYS, &[b"unable to control ", dir], e)

@@ -35,6 +35,8 @@ fn main(args: Args) -> ! {
         err::usage(USAGE);
     }
 
+    // Two descriptors a service: a wait on hundreds needs more than the usual 1024.
+    let _ = sys::raise_rlimit_to(sys::RLIMIT_NOFILE, (2 * (args.len() - first) + 16) as u64);
     let mut slots = [const { Slot::EMPTY }; wait::MAX_SERVICES];
     let mut w = Waiter::new(&mut slots, goal, need);
     for d in (first..args.len()).filter_map(|i| args.get(i)).map(|d| d.to_bytes()) {

@@ -1,0 +1,80 @@
+//! What a scanner's and a supervisor's address space holds, from
+//! /proc/PID/maps: a service costs the kernel page tables for every region
+//! apart from the others, so a region that creeps in (a heap, a shared
+//! library, a second anonymous mapping far from the binary) costs each of
+//! hundreds of supervisors a page table or more.
+//!
+//! Today each holds: the binary's text and data, the zeroed data right
+//! after it (the scanner's tables; a supervisor has none), all within one
+//! 2 MiB span, which one page-table page maps; and what the kernel adds to
+//! every process: the initial stack, the vDSO with its data pages
+//! (`[vvar]`, and `[vvar_vclock]` on newer kernels) and the legacy
+//! `[vsyscall]` page (a fixed kernel address, no page table of the process).
+
+use rinit_tests::*;
+use std::ffi::OsStr;
+use std::fs;
+use std::path::Path;
+
+/// One page-table page maps this much (x86_64 and aarch64 with 4 KiB pages).
+const PAGE_TABLE_SPAN: u64 = 2 << 20;
+
+/// The kernel's own regions every process has; nothing else may be named.
+const KERNEL_REGIONS: &[&str] = &["[stack]", "[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]"];
+
+struct Region {
+    start: u64,
+    end: u64,
+    name: String,
+}
+
+fn regions(pid: u32) -> Vec<Region> {
+    let maps = fs::read_to_string(format!("/proc/{pid}/maps")).expect("read /proc/PID/maps");
+    maps.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (a, b) = f[0].split_once('-').expect("an address range");
+            Region {
+                start: u64::from_str_radix(a, 16).expect("hex"),
+                end: u64::from_str_radix(b, 16).expect("hex"),
+                name: f.get(5).map_or(String::new(), |s| s.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// The process's own regions (its binary and anonymous memory) lie in one
+/// 2 MiB-aligned span; every other region is one of the kernel's.
+fn assert_one_span(what: &str, pid: u32, binary: &Path) {
+    let all = regions(pid);
+    let text = all.iter().map(|r| format!("{:x}-{:x} {}", r.start, r.end, r.name)).collect::<Vec<_>>().join("\n");
+    let binary = fs::canonicalize(binary).expect("canonicalize the binary");
+    let own: Vec<&Region> = all.iter().filter(|r| r.name.is_empty() || Path::new(&r.name) == binary).collect();
+    for r in &all {
+        let known = r.name.is_empty() || Path::new(&r.name) == binary || KERNEL_REGIONS.contains(&r.name.as_str());
+        assert!(known, "{what}: an unexpected region {} in its address space:\n{text}", r.name);
+    }
+    assert!(own.iter().any(|r| !r.name.is_empty()), "{what}: its binary is not mapped:\n{text}");
+    let lo = own.iter().map(|r| r.start).min().unwrap_or(0);
+    let hi = own.iter().map(|r| r.end).max().unwrap_or(0);
+    assert!(
+        lo / PAGE_TABLE_SPAN == (hi - 1) / PAGE_TABLE_SPAN,
+        "{what}: its own regions span {lo:#x}-{hi:#x}, more than one page table maps:\n{text}"
+    );
+    assert!(all.iter().filter(|r| r.name == "[stack]").count() <= 1, "{what}: more than one stack:\n{text}");
+}
+
+#[test]
+fn scanner_and_supervisor_live_in_one_page_table_span_beside_the_kernels_regions() {
+    let mut sb = Sandbox::new();
+    let svc = sb.service("scan/idle", "exec sleep 1000");
+    sb.write("scan/idle/down", "");
+    let scan = sb.path("scan");
+    let p = sb.spawn_pid1(&[bin("rinit-scan").as_os_str(), OsStr::new("-t0"), scan.as_os_str()]);
+    wait_until("the supervisor's status file", SOON, || status(&svc).is_some());
+    let scanner = p.pid();
+    let sups = children(scanner);
+    assert_eq!(sups.len(), 1, "one supervisor under the scanner: {sups:?}\n{}", p.output());
+    assert_one_span("rinit-scan", scanner, &bin("rinit-scan"));
+    assert_one_span("rinit-supervise", sups[0], &bin("rinit-supervise"));
+}
