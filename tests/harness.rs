@@ -23,6 +23,20 @@ pub fn bin_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release")
 }
 
+/// Directory of the lean build (`<target>/lean/release`, made by
+/// scripts/build-lean, which the test command runs after the full build):
+/// the smallest container image's programs.
+pub fn lean_bin_dir() -> PathBuf {
+    bin_dir().parent().map(|t| t.join("lean/release")).unwrap_or_default()
+}
+
+/// Path of one of rinit's lean binaries; fails the test if it was not built.
+pub fn lean_bin(name: &str) -> PathBuf {
+    let p = lean_bin_dir().join(name);
+    assert!(p.exists(), "{} is not built: run scripts/build-lean first", p.display());
+    p
+}
+
 /// Path of one of rinit's binaries; fails the test if it was not built.
 pub fn bin(name: &str) -> PathBuf {
     let p = bin_dir().join(name);

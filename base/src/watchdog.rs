@@ -11,6 +11,16 @@ use crate::err;
 use crate::fmt::{self, Buf};
 use crate::sys::{self, errno, wdioc, Errno, Fd, Open};
 
+/// False in a build without the feature `watchdog` (the smallest container
+/// image's): the callers then say `lacking` instead of opening the device,
+/// and the rest of this module is left out of their binary.
+pub const SUPPORTED: bool = cfg!(feature = "watchdog");
+
+/// The one line a build without the watchdog says for `what` asking for one.
+pub fn lacking(what: &[u8]) {
+    err::warn(&[what, b": this build has no hardware watchdog (feature watchdog): ignored"])
+}
+
 /// Longest device path in a watchdog specification.
 pub const DEVICE_MAX: usize = 128;
 /// The descriptor the scanner hands the open device over on, across the

@@ -8,6 +8,8 @@
 /// buffer code (a second size would monomorphise it again).
 pub type Line = base::fmt::Buf<{ base::err::MSG_MAX }>;
 
+// Without the feature, a twin that only says the tree runs without cgroups.
+#[cfg_attr(not(feature = "cgroups"), path = "cgroups_lean.rs")]
 pub mod cgroups;
 pub mod conf;
 pub mod container;

@@ -190,6 +190,10 @@ fn pet() {
 /// reboot(2).
 fn take_watchdog() -> Option<Watchdog> {
     let conf = crate::conf::get(layout::BASEDIR_LINK.to_bytes(), crate::conf::WATCHDOG)?;
+    if !watchdog::SUPPORTED {
+        watchdog::lacking(b"conf/watchdog");
+        return None;
+    }
     let handed = sys::fstat(watchdog::HANDOVER_FD).is_ok_and(|st| st.kind == sys::FileType::CharacterDevice);
     let w = watchdog::parse(conf.as_bytes()).and_then(|s| Watchdog::open(&s, handed.then_some(watchdog::HANDOVER_FD)));
     match w {

@@ -12,6 +12,20 @@ use base::path::PathBuf;
 use base::sys::{self, errno, Argv, ArgvBuf, Errno, Open, RebootAction};
 use core::ffi::CStr;
 
+/// False in a build without the feature `basedir` (the smallest container
+/// image's, which holds neither a basedir nor rinit-stage2): rinit is then
+/// only the container entrypoint of zero configuration, and everything
+/// here past the options is left out of its binary.
+pub const BASEDIR_MODE: bool = cfg!(feature = "basedir");
+
+/// A build without basedir mode asked for it: one line, exit 100.
+pub fn lacking(o: &Options) -> ! {
+    err::fatal(
+        err::EXIT_USAGE,
+        &[b"this build has only the container entrypoint of zero configuration (feature basedir): unable to use the basedir ", o.basedir],
+    )
+}
+
 /// Most words (kernel words or the container's command line) handed to stage 2.
 pub const STAGE2_ARGS_MAX: usize = 64;
 

@@ -6,6 +6,10 @@
 //! is reported, and is an error only under `--strict` or CI=true; 2 when the
 //! build or the budget file fails.
 //!
+//! A `+` row (the smallest container image's rinit part) is measured in
+//! the lean build beside the release directory, `<target>/lean/release`
+//! (scripts/build-lean, which the report runs unless `--no-build`).
+//!
 //! `--write-readme` rewrites the README's size block with the table;
 //! `--check-readme` fails (exit 1) when that block is not the table.
 
@@ -116,11 +120,13 @@ fn main() -> ExitCode {
     for extra in unbudgeted(&dir, &budgets) {
         rows.push(Row { name: extra, budget: None, measured: None });
     }
+    let lean = lean_dir(&dir);
     for row in &mut rows {
-        match measure_row(&dir, &row.name) {
+        let at = if row.name.contains('+') { &lean } else { &dir };
+        match measure_row(at, &row.name) {
             Ok(m) => row.measured = m,
             Err(e) => {
-                eprintln!("size-report: fatal: {}: {e}", dir.join(&row.name).display());
+                eprintln!("size-report: fatal: {}: {e}", at.join(&row.name).display());
                 return ExitCode::from(2);
             }
         }
@@ -129,7 +135,8 @@ fn main() -> ExitCode {
     // The directory as the README shows it: relative to the workspace.
     let root = workspace_root();
     let shown = dir.strip_prefix(&root).unwrap_or(&dir);
-    let table = table(&rows, shown);
+    let mut table = table(&rows, shown);
+    table += &format!("`+` rows: the lean build, {}\n", lean.strip_prefix(&root).unwrap_or(&lean).display());
     print!("{table}");
     let mut failed = false;
     match readme_step(&opts, &table) {
@@ -249,10 +256,23 @@ fn build() -> Result<(), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let st = Command::new(cargo)
         .args(["build", "--release"])
-        .current_dir(root)
+        .current_dir(&root)
         .status()
         .map_err(|e| format!("unable to run cargo: {e}"))?;
-    if st.success() { Ok(()) } else { Err(format!("cargo build --release failed: {st}")) }
+    if !st.success() {
+        return Err(format!("cargo build --release failed: {st}"));
+    }
+    let st = Command::new(root.join("scripts/build-lean"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("unable to run scripts/build-lean: {e}"))?;
+    if st.success() { Ok(()) } else { Err(format!("scripts/build-lean failed: {st}")) }
+}
+
+/// The lean build beside the release directory `<target>/release`:
+/// `<target>/lean/release`, as scripts/build-lean makes it.
+fn lean_dir(release: &Path) -> PathBuf {
+    release.parent().unwrap_or(Path::new(".")).join("lean/release")
 }
 
 /// `<target>/release`, found from this program's own place in `<target>/<profile>/`

@@ -470,11 +470,12 @@ fn a_named_service_dir_that_is_missing_is_one_line_and_111() {
 
 /// Builds an image with scripts/container-image (busybox as /bin/sh) in
 /// the sandbox: `opts` are the script's options, `cmd` the container's CMD.
+/// The programs are the lean build, as the script's own default.
 fn image(sb: &Sandbox, opts: &[&str], cmd: &[&str]) -> PathBuf {
     let dir = sb.path("image");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/container-image");
     let out = Command::new(script)
-        .args(["-b", bin_dir().to_str().unwrap(), "-a", "/bin/busybox", "-l", "/bin/sh=busybox"])
+        .args(["-b", lean_bin_dir().to_str().unwrap(), "-a", "/bin/busybox", "-l", "/bin/sh=busybox"])
         .args(opts)
         .arg(&dir)
         .args(cmd)

@@ -37,6 +37,9 @@ fn main(args: Args) -> ! {
         // Zero configuration: no basedir; rinit stays the container's init.
         container::run(args)
     }
+    if !stage1::BASEDIR_MODE {
+        stage1::lacking(&opts)
+    }
     if sys::getpid() != 1 {
         err::fatal(
             err::EXIT_USAGE,

@@ -209,6 +209,10 @@ static WATCHDOG_FD: AtomicI32 = AtomicI32::new(-1);
 
 /// `-W`: a device that cannot be used is a warning, never the end of pid 1.
 fn open_watchdog(spec: &[u8]) -> Option<Watchdog> {
+    if !watchdog::SUPPORTED {
+        watchdog::lacking(b"-W");
+        return None;
+    }
     let w = watchdog::parse(spec).and_then(|s| Watchdog::open(&s, None));
     match w {
         Ok(w) => {
