@@ -302,3 +302,27 @@ pub fn alive(pid: u64) -> bool {
         Err(_) => false,
     }
 }
+
+/// The architecture the binaries under test were built for, from the ELF
+/// header of `rinit`: "x86_64", "i686", "aarch64", "armv7", "riscv64"
+/// (docs/architectures.md), or "unknown".
+pub fn bin_arch() -> &'static str {
+    let head = fs::read(bin("rinit")).unwrap_or_default();
+    match head.get(18..20).map(|m| u16::from_le_bytes([m[0], m[1]])) {
+        Some(62) => "x86_64",
+        Some(3) => "i686",
+        Some(183) => "aarch64",
+        Some(40) => "armv7",
+        Some(243) => "riscv64",
+        _ => "unknown",
+    }
+}
+
+/// Do the binaries under test run under qemu-user (through binfmt_misc)
+/// rather than on the CPU? An x86_64 kernel runs i686 binaries itself.
+/// qemu-user is not the kernel: the few tests that see a difference say
+/// which (docs/architectures.md) and check what holds under it.
+pub fn qemu_user() -> bool {
+    let arch = bin_arch();
+    !(arch == std::env::consts::ARCH || (arch == "i686" && std::env::consts::ARCH == "x86_64"))
+}

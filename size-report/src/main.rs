@@ -6,19 +6,24 @@
 //! is reported, and is an error only under `--strict` or CI=true; 2 when the
 //! build or the budget file fails.
 
+mod arches;
 mod budgets;
 mod elf;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE]";
+const USAGE: &str = "usage: size-report [--no-build] [--strict] [--arch ARCH] [--dir RELEASE_DIR] [--budgets FILE] [--readme FILE]";
 
 struct Options {
     build: bool,
     strict: bool,
     dir: Option<PathBuf>,
     budgets: PathBuf,
+    /// Another architecture's binaries and budgets (docs/architectures.md).
+    arch: Option<String>,
+    /// Write the table of every architecture into this file's `architectures` block.
+    readme: Option<PathBuf>,
 }
 
 /// One line of the table.
@@ -78,7 +83,7 @@ fn main() -> ExitCode {
         }
     };
     if opts.build
-        && let Err(e) = build()
+        && let Err(e) = build(opts.arch.as_deref().and_then(arches::cross_target))
     {
         eprintln!("size-report: fatal: {e}");
         return ExitCode::from(2);
@@ -90,7 +95,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dir = opts.dir.clone().unwrap_or_else(release_dir);
+    let dir = match &opts.arch {
+        Some(a) if opts.dir.is_none() => arches::release_dir(&release_dir(), a),
+        _ => opts.dir.clone().unwrap_or_else(release_dir),
+    };
+    if let Some(readme) = &opts.readme {
+        let names: Vec<String> = budgets.iter().map(|(n, _)| n.clone()).collect();
+        return match arches::write_block(readme, "architectures", &arches::table(&release_dir(), &names)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("size-report: fatal: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
 
     let mut rows: Vec<Row> = budgets
         .iter()
@@ -127,14 +145,28 @@ fn parse_args() -> Result<Options, String> {
         strict: ci,
         dir: None,
         budgets: Path::new(env!("CARGO_MANIFEST_DIR")).join("budgets.txt"),
+        arch: None,
+        readme: None,
     };
+    let mut budgets_given = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--no-build" => o.build = false,
             "--strict" => o.strict = true,
             "--dir" => o.dir = Some(args.next().ok_or("--dir needs a directory")?.into()),
-            "--budgets" => o.budgets = args.next().ok_or("--budgets needs a file")?.into(),
+            "--budgets" => {
+                o.budgets = args.next().ok_or("--budgets needs a file")?.into();
+                budgets_given = true;
+            }
+            "--arch" => {
+                let a = args.next().ok_or("--arch needs an architecture")?;
+                if !arches::known(&a) {
+                    return Err(format!("unknown architecture {a} (x86_64 aarch64 armv7 riscv64 i686)"));
+                }
+                o.arch = Some(a);
+            }
+            "--readme" => o.readme = Some(args.next().ok_or("--readme needs a file")?.into()),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -142,15 +174,19 @@ fn parse_args() -> Result<Options, String> {
             _ => return Err(format!("unknown argument {a}")),
         }
     }
+    if let (Some(a), false) = (&o.arch, budgets_given) {
+        o.budgets = arches::budgets_file(a);
+    }
     Ok(o)
 }
 
 /// Builds the workspace's release binaries, as the README says to.
-fn build() -> Result<(), String> {
+fn build(target: Option<&str>) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let st = Command::new(cargo)
         .args(["build", "--release"])
+        .args(target.map(|t| ["--target", t]).iter().flatten())
         .current_dir(root)
         .status()
         .map_err(|e| format!("unable to run cargo: {e}"))?;
