@@ -15,10 +15,18 @@ pub const EXIT_SYS: i32 = 111;
 pub const MSG_MAX: usize = 1024;
 
 static PROG: sys::OnceBytes = sys::OnceBytes::new();
+static SUBJECT: sys::OnceBytes = sys::OnceBytes::new();
 
 /// Sets the name every message starts with (once: later calls are ignored).
 pub fn set_prog(name: &'static [u8]) {
     PROG.set(name)
+}
+
+/// Names what a long-lived program works on after its name in every
+/// message (`rinit-supervise web: warning: ...`, as s6-supervise does):
+/// with many of them on one console, the failing one is known.
+pub fn set_subject(name: &'static [u8]) {
+    SUBJECT.set(name)
 }
 
 pub fn prog() -> &'static [u8] {
@@ -27,7 +35,11 @@ pub fn prog() -> &'static [u8] {
 
 fn say(level: &[u8], parts: &[&[u8]], e: Option<Errno>) {
     let mut b = Buf::<MSG_MAX>::new();
-    b.push(prog()).push(b": ").push(level);
+    b.push(prog());
+    if let Some(s) = SUBJECT.get() {
+        b.byte(b' ').push(s);
+    }
+    b.push(b": ").push(level);
     for p in parts {
         b.push(p);
     }
@@ -43,6 +55,7 @@ fn say(level: &[u8], parts: &[&[u8]], e: Option<Errno>) {
         b.push(b": ").push(reason);
     }
     b.byte(b'\n');
+    // Nowhere left to report a failure to write to stderr.
     let _ = sys::write_all(sys::STDERR, b.as_bytes());
 }
 
@@ -114,7 +127,7 @@ const ERRORS: &[u8] = b"\x01Operation not permitted\0\x02No such file or directo
       \x26Function not implemented\0\x27Directory not empty\0\
       \x28Too many levels of symbolic links\0\x47Protocol error\0\
       \x4bValue too large for defined data type\0\x5fOperation not supported\0\
-      \x6eConnection timed out\0\x7aDisk quota exceeded\0";
+      \x6eConnection timed out\0\x7aDisk quota exceeded\0\xffNot a regular file\0";
 
 #[cfg(test)]
 mod tests {

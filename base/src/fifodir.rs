@@ -70,6 +70,7 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
                 match sys::write(fd, letters) {
                     Ok(_) => sent += 1,
                     Err(errno::EPIPE) => {
+                        // A listener gone: its FIFO is removed if we may, else left to it.
                         let _ = sys::unlink_in(d, name);
                     }
                     Err(_) => {}
@@ -77,6 +78,7 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
                 sys::close(fd);
             }
             Err(errno::ENXIO) => {
+                // A listener gone: its FIFO is removed if we may, else left to it.
                 let _ = sys::unlink_in(d, name);
             }
             Err(_) => {}
@@ -114,6 +116,7 @@ impl Listener {
         let read_fd = match sys::open(path.as_cstr(), Open::RDONLY | Open::NONBLOCK, 0) {
             Ok(f) => f,
             Err(e) => {
+                // Undoing a half-made listener: the first error is the one reported.
                 let _ = sys::unlink(path.as_cstr());
                 return Err(e);
             }
@@ -122,6 +125,7 @@ impl Listener {
             Ok(f) => f,
             Err(e) => {
                 sys::close(read_fd);
+                // Undoing a half-made listener: the first error is the one reported.
                 let _ = sys::unlink(path.as_cstr());
                 return Err(e);
             }
@@ -144,6 +148,7 @@ impl Listener {
 
     /// Unsubscribes: removes the FIFO.
     pub fn close(self) {
+        // Already removed by a notifier that found it unread: nothing to undo.
         let _ = sys::unlink(self.path.as_cstr());
         sys::close(self.read_fd);
         sys::close(self.keep_fd);

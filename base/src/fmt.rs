@@ -81,6 +81,19 @@ impl<const N: usize> Buf<N> {
         }
         self
     }
+    /// `s` between double quotes, as text safe on a terminal: `"` and `\\`
+    /// escaped with a backslash, other bytes outside printable ASCII as `\\xNN`.
+    pub fn quoted(&mut self, s: &[u8]) -> &mut Self {
+        self.byte(b'"');
+        for &c in s {
+            match c {
+                b'"' | b'\\' => self.byte(b'\\').byte(c),
+                b' '..=b'~' => self.byte(c),
+                _ => self.push(b"\\x").hex(c as u64, 2),
+            };
+        }
+        self.byte(b'"')
+    }
     /// `v` zero-padded to `width` decimal digits.
     pub fn u64_pad(&mut self, v: u64, width: usize) -> &mut Self {
         let mut tmp = [0u8; 20];
@@ -158,6 +171,12 @@ pub fn hex_val(c: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn quotes_what_a_terminal_would_interpret() {
+        let mut b = Buf::<64>::new();
+        b.quoted(b"a \"b\" \\ \x1b[2J\n\xff");
+        assert_eq!(b.as_bytes(), b"\"a \\\"b\\\" \\\\ \\x1b[2J\\x0a\\xff\"");
+    }
     #[test]
     fn formats_numbers() {
         let mut b = Buf::<64>::new();

@@ -152,6 +152,7 @@ mod tests {
 
     fn dir(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("rinit-servicedir-{}-{name}", std::process::id()));
+        // A leftover from an earlier run, or nothing.
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         for (f, c) in files {

@@ -60,6 +60,9 @@ pub mod errno {
     /// Not a kernel error: "the data read is not what it should be".
     pub const EPROTO: Errno = Errno(71);
     pub const EOVERFLOW: Errno = Errno(75);
+    /// Not a kernel number (none fits): a file that must be a regular file
+    /// is something else, a FIFO, a device, a symlink not to be followed.
+    pub const ENOTREG: Errno = Errno(255);
 }
 
 /// A file descriptor number. Copy, never closed implicitly: the programs
@@ -361,6 +364,7 @@ struct Resume {
 extern "C" fn resume(ctx: *const u8) -> ! {
     // SAFETY: `ctx` is the Resume written just above this frame.
     let r = unsafe { (ctx as *const Resume).read() };
+    // Only EINVAL/ENOMEM, for a range the move computed: the pages then stay, unused.
     // SAFETY: MADV_DONTNEED (4) on pages of our own stack mapping that no
     // frame uses any more; a later touch would get a zero page.
     let _ = unsafe { syscall!(MADVISE, r.release, r.len, 4) };
@@ -725,11 +729,51 @@ pub fn open_at(dir: Fd, path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
     Ok(own(rustix::fs::openat(bfd(dir), path, flags | Open::CLOEXEC, Mode::from_bits_retain(mode))?))
 }
 
+/// Opens a file to read that must be a regular file: a FIFO put in its
+/// place must not block the reader for ever (ENOTREG instead).
 pub fn open_read(path: &CStr) -> Result<Fd> {
-    open(path, Open::RDONLY, 0)
+    regular(open(path, Open::RDONLY | Open::NONBLOCK, 0)?)
+}
+
+/// Opens `name` in `dir`, where others may have written: a symlink is not
+/// followed, a FIFO does not block, anything but a regular file is ENOTREG.
+pub fn open_regular_at(dir: Fd, name: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+    open_regular_in(bfd(dir), name, flags, mode)
+}
+
+/// `open_regular_at` for a path (its last component is not followed).
+pub fn open_regular(path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+    open_regular_in(CWD, path, flags, mode)
+}
+
+fn open_regular_in(dir: BorrowedFd<'static>, name: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+    let flags = flags | Open::NOFOLLOW | Open::NONBLOCK | Open::CLOEXEC;
+    match rustix::fs::openat(dir, name, flags, Mode::from_bits_retain(mode)) {
+        Ok(fd) => regular(own(fd)),
+        // ELOOP: the name is a symlink; ENXIO: a FIFO without a reader, or a
+        // device, opened to write.
+        Err(rustix::io::Errno::LOOP | rustix::io::Errno::NXIO) => Err(errno::ENOTREG),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `fd` itself if it is a regular file; closed and ENOTREG if not.
+/// (O_NONBLOCK, left on, changes nothing for a regular file.)
+fn regular(fd: Fd) -> Result<Fd> {
+    // The raw mode bits, not `fstat`'s Stat: a few hundred bytes less in
+    // every binary that reads a file.
+    let kind = rustix::fs::fstat(bfd(fd)).map(|st| st.st_mode as u32 & FileType::Unknown.as_raw_mode() as u32);
+    match kind {
+        Ok(k) if k == FileType::RegularFile.as_raw_mode() as u32 => Ok(fd),
+        r => {
+            close(fd);
+            Err(r.err().map_or(errno::ENOTREG, Errno::from))
+        }
+    }
 }
 
 pub fn close(fd: Fd) {
+    // EBADF or EINTR: either way the number is no longer ours to use.
     // SAFETY: plain integer argument; closing an unknown number gives EBADF.
     let _ = unsafe { syscall!(CLOSE, fd.0 as usize) };
 }
@@ -1169,6 +1213,7 @@ impl<T> StaticCell<T> {
 /// code in every binary that reads the clock, for ~100 ns saved per call.
 fn clock_gettime(id: usize) -> (u64, u32) {
     let mut ts = [0i64; 2];
+    // CLOCK_MONOTONIC and CLOCK_REALTIME with a valid buffer cannot fail.
     // SAFETY: ts is a valid struct timespec (two 64-bit fields) for the call.
     let _ = unsafe { syscall!(CLOCK_GETTIME, id, ts.as_mut_ptr() as usize) };
     (ts[0] as u64, ts[1] as u32)
@@ -1243,6 +1288,7 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: i64) -> Result<usize> {
 
 /// Sleeps for `ms` milliseconds.
 pub fn sleep_ms(ms: u64) {
+    // Only EINTR (a signal): the sleep is a pause, never a deadline.
     let _ = poll(&mut [], ms as i64);
 }
 

@@ -194,6 +194,7 @@ pub fn tree_env(env: &mut Env, basedir: &[u8], container: bool) {
         base::err::warn(&[b"the inherited environment exceeds the capacity: the rest is dropped"]);
     }
     if env.get(b"PATH").is_none() {
+        // Only a full environment refuses it, and that was reported above.
         let _ = env.set(b"PATH", DEFAULT_PATH);
     }
     let Ok(dir) = PathBuf::join(basedir, &[b"/env"]) else { return };

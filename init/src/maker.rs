@@ -53,6 +53,7 @@ fn at(dir: &[u8], rel: &[u8]) -> Result<PathBuf, MakeError> {
 
 fn fail(p: &PathBuf, err: Errno) -> MakeError {
     let mut path = PathBuf::new();
+    // A PathBuf into another of the same capacity: fits.
     let _ = path.push(p.as_bytes());
     MakeError { path, err }
 }
@@ -68,6 +69,7 @@ fn mkdir(dir: &[u8], rel: &[u8], mode: u32) -> R {
 
 fn file(dir: &[u8], rel: &[u8], content: &[u8], mode: u32) -> R {
     let p = at(dir, rel)?;
+    // Usually absent (ENOENT): replaced just below.
     let _ = sys::unlink(p.as_cstr());
     let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, mode).map_err(|e| fail(&p, e))?;
     let r = sys::write_all(fd, content).and_then(|_| sys::fchmod(fd, mode));
@@ -85,6 +87,7 @@ fn script(dir: &[u8], rel: &[u8], b: &Buf<SCRIPT_MAX>) -> R {
 fn link(dir: &[u8], rel: &[u8], target_dir: &[u8], prog: &[u8]) -> R {
     let p = at(dir, rel)?;
     let t = PathBuf::join(target_dir, &[b"/", prog]).map_err(|e| fail(&p, e))?;
+    // Usually absent (ENOENT): replaced just below.
     let _ = sys::unlink(p.as_cstr());
     sys::symlink(t.as_cstr(), p.as_cstr()).map_err(|e| fail(&p, e))
 }
@@ -240,6 +243,7 @@ fn make_logger(dir: &[u8], c: &Config) -> R {
     rel.truncate(rel.len() - b"run".len());
     rel.push(b"fifo");
     let p = at(dir, rel.as_bytes())?;
+    // Usually absent (ENOENT): replaced just below.
     let _ = sys::unlink(p.as_cstr());
     sys::mkfifo(p.as_cstr(), 0o600).map_err(|e| fail(&p, e))?;
     if !c.console_only_log {

@@ -84,6 +84,40 @@ impl Request {
     }
 }
 
+/// Cuts what is read from the FIFO into request lines whatever the sizes
+/// of the reads: a request split over two reads is one request, and a line
+/// longer than `LINE_MAX` is refused whole, never parsed in pieces.
+pub struct Lines {
+    buf: [u8; LINE_MAX],
+    len: usize,
+    too_long: bool,
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Lines { buf: [0; LINE_MAX], len: 0, too_long: false }
+    }
+}
+
+impl Lines {
+    /// Hands each line that `bytes` completes to `f`, without its newline;
+    /// None for a line that was too long. An unfinished line is kept.
+    pub fn feed(&mut self, bytes: &[u8], f: &mut dyn FnMut(Option<&[u8]>)) {
+        for &c in bytes {
+            if c == b'\n' {
+                f(if self.too_long { None } else { self.buf.get(..self.len) });
+                self.len = 0;
+                self.too_long = false;
+            } else if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = c;
+                self.len += 1;
+            } else {
+                self.too_long = true;
+            }
+        }
+    }
+}
+
 /// Hands `r` to the shutdown daemon. ENXIO: it is not running (nobody reads
 /// its FIFO); ENOENT: no such FIFO (not booted by rinit).
 pub fn send(r: &Request) -> Result<(), Errno> {
@@ -95,7 +129,7 @@ pub fn send(r: &Request) -> Result<(), Errno> {
 
 /// Like `send`, retrying while the daemon is not up yet, for `patience_ms`.
 pub fn send_patiently(r: &Request, patience_ms: u64) -> Result<(), Errno> {
-    let end = sys::now_mono_ns() + patience_ms * 1_000_000;
+    let end = sys::now_mono_ns().saturating_add(patience_ms.saturating_mul(1_000_000));
     loop {
         match send(r) {
             Err(errno::ENXIO | errno::ENOENT) if sys::now_mono_ns() < end => sys::sleep_ms(20),
@@ -131,5 +165,16 @@ mod tests {
         assert_eq!(Request::parse(&b.as_bytes()[..b.len() - 1]), Some(r));
         assert_eq!(Request::parse(b"x 1 2"), None);
         assert_eq!(Request::parse(b"p 1"), None);
+    }
+    #[test]
+    fn lines_are_framed_across_reads_and_too_long_ones_refused_whole() {
+        let mut l = Lines::default();
+        let mut got: std::vec::Vec<Option<std::vec::Vec<u8>>> = std::vec::Vec::new();
+        let mut f = |x: Option<&[u8]>| got.push(x.map(|s| s.to_vec()));
+        l.feed(b"p 0 ", &mut f);
+        l.feed(b"1000\nr 1", &mut f);
+        l.feed(&[b'9'; LINE_MAX], &mut f);
+        l.feed(b"\nc 0 0\n", &mut f);
+        assert_eq!(got, [Some(b"p 0 1000".to_vec()), None, Some(b"c 0 0".to_vec())]);
     }
 }

@@ -48,6 +48,7 @@ fn copy_entry(s: Fd, d: Fd, name: &CStr, depth: usize) -> Result<(), Errno> {
     if st.kind == FileType::Directory {
         return copy_subdir(s, d, name, st.mode, depth);
     }
+    // Usually absent: replaced below either way.
     let _ = sys::unlink_in(d, name);
     let r = match st.kind {
         FileType::Symlink => {
@@ -75,6 +76,7 @@ fn copy_subdir(s: Fd, d: Fd, name: &CStr, mode: u32, depth: usize) -> Result<(),
         Ok((sd, dd))
     })();
     let (sd, dd) = r.map_err(|e| fail(name, e))?;
+    // EPERM on a file system without modes: the copy keeps the default mode.
     let _ = sys::fchmod(dd, mode);
     let r = copy_dir(sd, dd, depth + 1);
     sys::close(sd);

@@ -48,6 +48,7 @@ pub fn run_script(basedir: &[u8], script: &[u8]) {
             Ok(None) if sys::now_mono_ns() < end => sys::sleep_ms(REAP_EVERY_MS),
             Ok(None) => {
                 err::warn(&[p.as_bytes(), b" is still running after the time allowed: killing it, going on"]);
+                // ESRCH: it ended meanwhile.
                 let _ = sys::kill(pid, sys::sig::KILL);
                 return;
             }
@@ -98,7 +99,8 @@ pub const REAP_EVERY_MS: u64 = 5;
 
 /// Waits until every process is gone or `ms` has passed; true if all gone.
 fn wait_all_gone(ms: u64) -> bool {
-    let end = sys::now_mono_ns() + ms * 1_000_000;
+    // The grace time comes from a request or conf/grace: saturate, never wrap.
+    let end = sys::now_mono_ns().saturating_add(ms.saturating_mul(1_000_000));
     loop {
         if reap_all() {
             return true;
@@ -113,6 +115,7 @@ fn wait_all_gone(ms: u64) -> bool {
 fn console_to_stdout() {
     match sys::open(c"/dev/console", Open::WRONLY | Open::NOCTTY, 0) {
         Ok(fd) => {
+            // dup2 onto 1 and 2 from a fresh descriptor cannot fail.
             let _ = sys::dup2(fd, sys::STDOUT);
             let _ = sys::dup2(fd, sys::STDERR);
             sys::close(fd);
@@ -131,6 +134,7 @@ fn container_exit_code() -> i32 {
 
 /// Pid 1's half: never returns.
 pub fn finish() -> ! {
+    // Stage 3 goes on whatever fails: the machine must stop.
     let _ = sys::chdir(c"/");
     let _ = sys::sig_default(sys::sig::PIPE, false);
     let container = sys::lstat(layout::CONTAINER_FLAG).is_ok();
@@ -146,6 +150,7 @@ pub fn finish() -> ! {
     });
 
     err::info(&[b"sending all processes the TERM signal"]);
+    // ESRCH: no process left, which is the goal.
     let _ = sys::kill(-1, sys::sig::TERM);
     let _ = sys::kill(-1, sys::sig::CONT);
     let t0 = sys::now_mono_ns();
@@ -158,6 +163,7 @@ pub fn finish() -> ! {
     }
     err::info(&[b.as_bytes()]);
     err::info(&[b"sending all processes the KILL signal"]);
+    // ESRCH: no process left, which is the goal.
     let _ = sys::kill(-1, sys::sig::KILL);
     if !wait_all_gone(KILL_WAIT_MS) {
         err::warn(&[b"some processes survived SIGKILL"]);

@@ -26,6 +26,7 @@ pub fn start(prog: &CStr, argv: Argv, env: Option<Argv>, search: &[u8]) -> Resul
 /// What a freshly forked child does before exec: unblock everything, take
 /// back the default action of signals the parent ignores.
 pub fn child_reset() {
+    // Valid constant arguments: these cannot fail.
     let _ = sys::sig_setmask(SigSet(0));
     let _ = sys::sig_default(sys::sig::PIPE, true);
     let _ = sys::sig_default(sys::sig::CHLD, true);

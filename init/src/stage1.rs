@@ -77,6 +77,7 @@ pub fn announce(t0: u64, container: bool) {
 pub fn default_signals() {
     for s in 1..=31 {
         if s != sys::sig::KILL && s != sys::sig::STOP {
+            // Valid signal numbers: cannot fail.
             let _ = sys::sig_default(s, true);
         }
     }
@@ -89,6 +90,7 @@ pub fn ensure_console() {
     }
     if let Ok(fd) = sys::open(c"/dev/console", Open::RDWR | Open::NOCTTY, 0) {
         for n in 0..3 {
+            // dup2 onto 0-2 from a fresh descriptor cannot fail.
             let _ = sys::dup2(fd, sys::Fd(n));
         }
         if fd.0 > 2 {
@@ -130,6 +132,7 @@ pub fn redirect_to_catchall() -> bool {
         let wr = sys::open(fifo, Open::WRONLY, 0);
         sys::close(rd);
         let wr = wr?;
+        // dup2 onto 1 and 2 from a fresh descriptor cannot fail.
         let _ = sys::dup2(wr, sys::STDOUT);
         let _ = sys::dup2(wr, sys::STDERR);
         sys::close(wr);
@@ -211,6 +214,7 @@ pub fn last_resort() -> ! {
         sys::exit(err::EXIT_SYS);
     }
     loop {
+        // ECHILD or EINTR: the loop only reaps.
         let _ = sys::wait_pid(-1);
         sys::sleep_ms(1000);
     }

@@ -88,6 +88,7 @@ pub fn split(s: &mut Stage2) {
     match sys::fork() {
         Ok(0) => {
             spawn::child_reset();
+            // EPERM only for a group leader, and a fresh child is not.
             let _ = sys::setsid();
             if let Some((r, w)) = ready {
                 sys::close(w);
@@ -101,6 +102,7 @@ pub fn split(s: &mut Stage2) {
             // Services inherit the scanner's stdin: give them /dev/null, not
             // the console a getty or the container's main program reads.
             if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
+                // dup2 onto 0 from a fresh descriptor cannot fail.
                 let _ = sys::dup2(fd, sys::STDIN);
                 sys::close(fd);
             }
@@ -120,6 +122,7 @@ fn record_state(basedir: &[u8], container: bool) {
         Ok(()) | Err(errno::EEXIST) => {}
         Err(e) => err::warn_sys(&[b"unable to mkdir ", layout::STATE.to_bytes()], e),
     }
+    // Usually absent: the link of an earlier boot in this /run.
     let _ = sys::unlink(layout::BASEDIR_LINK);
     let r = PathBuf::join(basedir, &[]).and_then(|b| sys::symlink(b.as_cstr(), layout::BASEDIR_LINK));
     if let Err(e) = r {
@@ -160,6 +163,7 @@ fn exec_scanner(s: &Stage2, ready: Option<Fd>) -> ! {
 pub fn wait_for_tree(s: &Stage2) {
     if let Some(fd) = s.scanner_ready {
         let mut b = [0u8; 1];
+        // Any byte, end of file or error alike means: go on.
         let _ = sys::read(fd, &mut b);
         sys::close(fd);
     }
@@ -187,6 +191,7 @@ pub fn store_kernel_env(basedir: &[u8]) {
         let (name, value) = (&b[..i], &b[i + 1..]);
         let Ok(p) = PathBuf::join(store, &[b"/", name]) else { return };
         if let Ok(fd) = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644) {
+            // Best effort: the file is informative.
             let _ = sys::write_all(fd, value);
             let _ = sys::write_all(fd, b"\n");
             sys::close(fd);
@@ -206,6 +211,7 @@ pub fn run_rc_init(s: &Stage2, env: Argv) {
     }
     let mut runlevel = PathBuf::new();
     let rl = conf::get(s.basedir, conf::RUNLEVEL);
+    // A runlevel name is a short conf value (VALUE_MAX), far below PATH_MAX.
     let _ = runlevel.push(rl.as_ref().map(|v| v.as_bytes()).unwrap_or(conf::DEFAULT_RUNLEVEL));
     let mut argv = ArgvBuf::<RC_ARGS_MAX>::new();
     argv.push(rc.as_cstr());
@@ -253,6 +259,7 @@ pub fn shut_down_container(basedir: &[u8], code: u64) {
         Ok(fd) => {
             let mut b = crate::Line::new();
             b.u64(code).byte(b'\n');
+            // Best effort: the exit code file is read back with a default.
             let _ = sys::write_all(fd, b.as_bytes());
             sys::close(fd);
         }
@@ -262,6 +269,7 @@ pub fn shut_down_container(basedir: &[u8], code: u64) {
     let r = Request { action: Action::PowerOff, grace_ms: conf::grace_ms(basedir), delay_ms: 0 };
     if let Err(e) = request::send_patiently(&r, SHUTDOWND_PATIENCE_MS) {
         err::warn_sys(&[b"unable to reach the shutdown daemon, stopping without rc.shutdown"], e);
+        // The last resort already: no one left to report a failure to.
         let _ = request::write_action(&r);
         let _ = control::send_scanner(layout::SCANDIR, b"b");
     }

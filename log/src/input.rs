@@ -55,10 +55,12 @@ impl Input {
 
     fn peek_pipe(&mut self) {
         // A bigger pipe lets the writer run ahead while a batch is written.
+        // EPERM (above the unprivileged maximum): the pipe keeps its size.
         let _ = sys::set_pipe_size(STDIN, PIPE_SIZE);
         let Ok(cap) = sys::pipe_size(STDIN) else { return };
         let Ok((r, w)) = sys::pipe() else { return };
         // As many slots as stdin's pipe: tee(2) then never runs out of room.
+        // EPERM (above the unprivileged maximum): the pipe keeps its size.
         let _ = sys::set_pipe_size(w, cap);
         let usable = cap.min(sys::pipe_size(w).unwrap_or(0)).min(IN_CAP);
         // The first page of the pipe may be partly taken out already.

@@ -69,8 +69,11 @@ impl Logdir {
         Failure { what, dir: self.spec.path, name: name.to_bytes(), errno: e }
     }
 
+    /// Every file of the directory is opened here: whoever can write in
+    /// the directory must not make the logger write through a symlink, nor
+    /// hang it on a FIFO.
     fn open_in(&self, name: &CStr, flags: Open) -> sys::Result<Fd> {
-        sys::open_at(self.dir, name, flags, 0o644)
+        sys::open_regular_at(self.dir, name, flags, 0o644)
     }
 
     /// Opens (creating if needed) and locks the directory. `head` gives the
@@ -85,7 +88,8 @@ impl Logdir {
             Err(e) => return Err(Failure { what: b"unable to mkdir ", dir: path, name: b"", errno: e }),
         }
         let dir = sys::open_dir(path).map_err(|e| f(b"unable to open ", c"", e))?;
-        let lock = sys::open_at(dir, c"lock", Open::RDWR | Open::CREATE, 0o644).map_err(|e| f(b"unable to open ", c"lock", e))?;
+        // 0600: anyone who can open a lock can take it.
+        let lock = sys::open_regular_at(dir, c"lock", Open::RDWR | Open::CREATE, 0o600).map_err(|e| f(b"unable to open ", c"lock", e))?;
         match sys::lock_exclusive_nb(lock) {
             Ok(true) => {}
             Ok(false) => return Err(f(b"another logger holds the lock on ", c"", errno::EAGAIN)),
@@ -121,6 +125,7 @@ impl Logdir {
         }
         if head(n as usize) == Some(hash) {
             if let Ok(fd) = self.open_in(c"current", Open::WRONLY) {
+                // The cut is an optimisation: the batch, if not cut, is there twice, never lost.
                 let _ = sys::ftruncate(fd, size);
                 sys::close(fd);
             }
@@ -152,6 +157,7 @@ impl Logdir {
     /// becomes a `.u` archive; an unfinished processing is redone.
     #[inline(never)]
     fn recover(&mut self) -> Result<(), Failure> {
+        // Usually absent (ENOENT); a processed file that stays is replaced by the next run.
         let _ = sys::unlink_in(self.dir, c"processed");
         if sys::stat_in(self.dir, c"previous").is_ok() {
             let t = self.next_stamp();
@@ -195,6 +201,7 @@ impl Logdir {
     /// Undoes a partly written batch.
     pub fn rollback(&mut self) {
         if let Some(fd) = self.cur {
+            // The batch stays whole in current: a line twice, never a line lost.
             let _ = sys::ftruncate(fd, self.size);
         }
     }
@@ -247,9 +254,11 @@ impl Logdir {
         self.size = 0;
         if let Err(f) = self.spawn(t) {
             f.say(false, b"");
+            // Reported by the failure above; previous is redone at the next start.
             let _ = self.archive(c"previous", t, b'u');
         }
         self.cleanup();
+        // A `current` that cannot be made now is made by the next write.
         // A `current` that cannot be made now is made by the next write.
         let _ = self.open_current();
         Ok(())
@@ -261,6 +270,7 @@ impl Logdir {
         let Some(cmd) = self.spec.processor else { return Ok(()) };
         let pid = sys::fork().map_err(|e| self.fail(b"unable to fork for ", c"previous", e))?;
         if pid == 0 {
+            // Valid constant arguments: these cannot fail.
             let _ = sys::sig_setmask(sys::SigSet(0));
             let _ = sys::sig_default(sys::sig::PIPE, true);
             let files: [(&CStr, Open, i32); 4] = [
@@ -269,9 +279,11 @@ impl Logdir {
                 (c"state", Open::RDONLY, 4),
                 (c"newstate", Open::WRONLY | Open::CREATE | Open::TRUNC, 5),
             ];
-            let _ = sys::fchdir(self.dir);
+            if let Err(e) = sys::fchdir(self.dir) {
+                err::fatal_sys(err::EXIT_SYS, &[b"unable to chdir to ", self.spec.path.to_bytes()], e);
+            }
             for (name, flags, to) in files {
-                if let Err(e) = sys::open(name, flags, 0o644).and_then(|fd| sys::dup2(fd, Fd(to))) {
+                if let Err(e) = self.open_in(name, flags).and_then(|fd| sys::dup2(fd, Fd(to))) {
                     err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", name.to_bytes()], e);
                 }
             }
@@ -296,18 +308,23 @@ impl Logdir {
         self.child = None;
         if st.exited() == Some(0) {
             if let Ok(fd) = self.open_in(c"processed", Open::WRONLY) {
+                // The archive is kept even if its flush or mode change fails.
                 let _ = sys::fsync(fd);
                 let _ = sys::fchmod(fd, 0o744);
                 sys::close(fd);
             }
+            // Absent when the processor wrote no new state: the old one stays.
             let _ = sys::rename_in(self.dir, c"newstate", c"state");
             if self.archive(c"processed", t, b's').is_ok() {
+                // A previous left behind is processed again at the next start.
                 let _ = sys::unlink_in(self.dir, c"previous");
             }
         } else {
             err::warn(&[b"processor failed on ", self.spec.path.to_bytes(), b"/previous: archived as .u"]);
+            // Removing leftovers of a failed processor: absent ones are fine.
             let _ = sys::unlink_in(self.dir, c"processed");
             let _ = sys::unlink_in(self.dir, c"newstate");
+            // previous stays, and is redone at the next start.
             let _ = self.archive(c"previous", t, b'u');
         }
         self.cleanup();
@@ -320,6 +337,7 @@ impl Logdir {
             let mut count = 0u64;
             let mut total = 0u64;
             let mut oldest = [0u8; 28];
+            // An unreadable directory: nothing is removed this time.
             let _ = sys::read_dir(dirfd, &mut |name, _| {
                 let n = name.to_bytes_with_nul();
                 if !is_archive(n) {
@@ -346,6 +364,7 @@ impl Logdir {
     pub fn close(&mut self) {
         self.reap(true);
         if let Some(fd) = self.cur {
+            // The end: a failure here leaves current as a logger that died would.
             let _ = sys::fsync(fd);
             let _ = sys::fchmod(fd, 0o744);
         }

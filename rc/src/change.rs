@@ -349,9 +349,12 @@ enum Why {
 
 impl Engine<'_> {
     fn open(&mut self) -> Result<(), sys::Errno> {
+        // Without the higher limit, EMFILE is reported per service.
         let _ = sys::raise_rlimit(sys::RLIMIT_NOFILE);
+        // Valid constant arguments: these cannot fail.
         let _ = sys::sig_default(sig::PIPE, false);
         // An inherited "ignore SIGCHLD" would reap the oneshots behind our back.
+        // Valid constant arguments: these cannot fail.
         let _ = sys::sig_default(sig::CHLD, true);
         sys::sig_block(SigSet::of(&[sig::CHLD]))?;
         self.sfd = sys::signalfd(SigSet::of(&[sig::CHLD]))?;
@@ -477,6 +480,7 @@ impl Engine<'_> {
                 .and_then(|p| p.push(b"/data"))
                 .map_err(|e| Why::Sys(b"data path", e))?;
         } else {
+            // One byte into an empty path: cannot fail.
             let _ = cwd.push(b"/");
         }
         let mut env = ArgvBuf::<'_, 2>::new();
@@ -485,10 +489,12 @@ impl Engine<'_> {
         match sys::fork() {
             Err(e) => Err(Why::Sys(b"unable to fork", e)),
             Ok(0) => {
+                // Valid constant arguments (setsid: EPERM only for a group leader, and a fresh child is not).
                 let _ = sys::setsid();
                 let _ = sys::sig_setmask(SigSet(0));
                 let _ = sys::sig_default(sig::PIPE, true);
                 if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
+                    // dup2 onto 0 from a fresh descriptor cannot fail.
                     let _ = sys::dup2(fd, sys::STDIN);
                 }
                 if let Err(e) = sys::chdir(cwd.as_cstr()) {
@@ -648,11 +654,13 @@ impl Engine<'_> {
             let (svc, pid) = (s.svc, s.pid);
             if pid > 0 {
                 // The whole session: the script and whatever it started.
+                // ESRCH: the session or the script is gone already.
                 let _ = sys::kill(-pid, sig::KILL);
                 let _ = sys::kill(pid, sig::KILL);
             } else if self.up {
                 // A longrun that did not come up in time is sent back down.
                 if let Ok(dir) = crate::live::service_dir(self.db, o.scandir, svc) {
+                    // A supervisor gone cannot be told: the service is reported as timed out anyway.
                     let _ = control::send(dir.as_bytes(), b"d");
                 }
             }

@@ -102,6 +102,7 @@ pub fn lock(live_dir: &[u8]) -> Fd {
 /// Prints `parts` and a newline on stdout (any length: written in parts).
 pub fn line(parts: &[&[u8]]) {
     for p in parts.iter().chain(&[&b"\n"[..]]) {
+        // A closed stdout: nothing left to print to.
         let _ = sys::write_all(sys::STDOUT, p);
     }
 }

@@ -130,6 +130,7 @@ pub fn copy_file(src: &PathBuf, dst: &PathBuf) -> Result<(), Fail> {
             Err(e) => break Err(fail(b"read ", src, e)),
         }
     };
+    // EPERM on a file system without modes: the copy keeps the default mode.
     let _ = sys::fchmod(o, mode);
     sys::close(i);
     sys::close(o);

@@ -248,7 +248,53 @@ impl<'a> Db<'a> {
                 return bad("corrupt database (bad pipeline name)");
             }
         }
+        // A change counts, for each service, the dependencies it waits for
+        // and is woken through the reverse ones: a reverse list that is not
+        // the exact inverse, or a cycle, would make it wait for ever.
+        if !self.reverse_deps_match() {
+            return bad("corrupt database (reverse dependencies)");
+        }
+        if !self.acyclic() {
+            return bad("corrupt database (dependency cycle)");
+        }
         Ok(())
+    }
+
+    /// Every atomic service's dependencies are atomic and list it among
+    /// their reverse dependencies, and each reverse dependency lists back.
+    fn reverse_deps_match(&self) -> bool {
+        let atomic = |i: u32| Kind::from_u32(self.svc(i).word(R_KIND)).is_some_and(|k| k != Kind::Bundle);
+        (0..self.n as u32).all(|i| {
+            let s = self.svc(i);
+            let (deps, rdeps) = (s.deps(), s.rdeps());
+            if !atomic(i) {
+                return rdeps.is_empty() && deps.iter().all(atomic);
+            }
+            deps.iter().all(|d| atomic(d) && self.svc(d).rdeps().iter().any(|r| r == i))
+                && rdeps.iter().all(|r| atomic(r) && self.svc(r).deps().iter().any(|d| d == i))
+        })
+    }
+
+    /// No dependency cycle: services whose dependencies are all settled
+    /// are settled, pass after pass (as many passes as the longest chain);
+    /// a pass that settles none leaves only cycles.
+    fn acyclic(&self) -> bool {
+        let mut settled = [false; MAX_SERVICES];
+        let mut left = self.n;
+        while left > 0 {
+            let before = left;
+            for i in 0..self.n {
+                let ready = self.svc(i as u32).deps().iter().all(|d| settled.get(d as usize) == Some(&true));
+                if let Some(s) = settled.get_mut(i).filter(|s| !**s && ready) {
+                    *s = true;
+                    left -= 1;
+                }
+            }
+            if left == before {
+                return false;
+            }
+        }
+        true
     }
 
     fn range(&self, start: u32, count: u32) -> Option<(usize, usize)> {
@@ -722,6 +768,7 @@ mod tests {
             if let Ok(db) = Db::open(&c) {
                 for i in 0..db.len() as u32 {
                     let s = db.svc(i);
+                    // Reading every field is the test.
                     let _ = (s.kind(), s.name(), s.pipeline_name(), s.producer_for());
                     for l in [s.deps(), s.rdeps(), s.consumer_for()] {
                         for d in l.iter() {

@@ -53,6 +53,7 @@ pub fn install(db: &Db, servicedirs: &[u8], scandir: &[u8], i: u32) -> Result<bo
             e: errno::EEXIST,
         });
     }
+    // A leftover temporary tree: the next install removes it.
     let _ = copy::remove_tree(&mut tmp);
     copy::copy_tree(&mut from, &mut tmp, &|_| false)?;
     mark_down(&tmp)?;
@@ -109,6 +110,7 @@ pub fn uninstall(db: &Db, scandir: &[u8], i: u32, end_ns: u64) -> Result<(), Fai
     let s = db.svc(i);
     let fin = p(scandir, &[b"/", s.name()])?;
     let mut old = p(scandir, &[b"/.", s.name(), b".old"])?;
+    // Usually absent: a leftover of an interrupted replacement.
     let _ = copy::remove_tree(&mut old);
     if let Err(e) = sys::rename(fin.as_cstr(), old.as_cstr()) {
         if e == errno::ENOENT {
@@ -123,8 +125,10 @@ pub fn uninstall(db: &Db, scandir: &[u8], i: u32, end_ns: u64) -> Result<(), Fai
         });
     }
     let log = p(old.as_bytes(), &[b"/log"])?;
+    // Supervisors gone already: nothing to stop.
     let _ = control::send(old.as_bytes(), b"x");
     let _ = control::send(log.as_bytes(), b"x");
+    // The scanner rescans on its own at its next change; no scanner, no one to tell.
     let _ = control::send_scanner(scandir, b"a");
     // The supervisors are gone when nobody reads their control FIFOs.
     while supervised(old.as_bytes()) || supervised(log.as_bytes()) {

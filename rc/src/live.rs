@@ -56,7 +56,8 @@ pub fn path(live: &[u8], rel: &[u8]) -> Result<PathBuf, Errno> {
 /// Takes the live directory's lock; Ok(None) when someone else holds it.
 pub fn lock(live: &[u8]) -> Result<Option<Fd>, Errno> {
     let p = path(live, b"lock")?;
-    let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE, 0o644)?;
+    // 0600: whoever can open a lock can take it and hold every change.
+    let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE, 0o600)?;
     if sys::lock_exclusive_nb(fd)? {
         Ok(Some(fd))
     } else {
@@ -74,7 +75,12 @@ pub fn read_state(live: &[u8], n: usize, state: &mut [u8; MAX_SERVICES]) -> Resu
         return Err(errno::EPROTO);
     }
     for (s, &b) in state.iter_mut().zip(got.iter()) {
-        *s = (b == b'1') as u8;
+        *s = match b {
+            b'0' => 0,
+            b'1' => 1,
+            // Garbage is not "down": the services may well be up.
+            _ => return Err(errno::EPROTO),
+        };
     }
     Ok(())
 }

@@ -327,6 +327,7 @@ impl Source {
             Kind::Longrun => {
                 if !exists(present, &mut p, base, b"/run")? {
                     p.truncate(base);
+                    // Fits: the same path with /run was just built by exists().
                     let _ = p.push(b"/run");
                     return Err(Error::new(&[
                         b"longrun without run: missing ",

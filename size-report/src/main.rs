@@ -5,25 +5,43 @@
 //! budgeted binary that was not built (or a rinit-* binary without a budget)
 //! is reported, and is an error only under `--strict` or CI=true; 2 when the
 //! build or the budget file fails.
+//!
+//! `--write-readme` rewrites the README's size block with the table;
+//! `--check-readme` fails (exit 1) when that block is not the table.
+//!
+//! `--arch ARCH` measures another architecture's binaries against its own
+//! budgets (size-report/budgets.ARCH.txt); `--write-arch-table` rewrites
+//! the README's table of every architecture (docs/architectures.md).
 
 mod arches;
 mod budgets;
 mod elf;
+mod readme;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: size-report [--no-build] [--strict] [--arch ARCH] [--dir RELEASE_DIR] [--budgets FILE] [--readme FILE]";
+const USAGE: &str = "usage: size-report [--no-build] [--strict] [--arch ARCH] [--dir RELEASE_DIR] [--budgets FILE] [--write-readme | --check-readme | --write-arch-table] [--readme FILE]";
+
+/// What to do with the README's size block.
+#[derive(PartialEq, Eq)]
+enum Readme {
+    Leave,
+    Write,
+    Check,
+}
 
 struct Options {
     build: bool,
     strict: bool,
     dir: Option<PathBuf>,
     budgets: PathBuf,
+    readme: Readme,
+    readme_file: PathBuf,
     /// Another architecture's binaries and budgets (docs/architectures.md).
     arch: Option<String>,
-    /// Write the table of every architecture into this file's `architectures` block.
-    readme: Option<PathBuf>,
+    /// Write the README's table of every architecture, and nothing else.
+    arch_table: bool,
 }
 
 /// One line of the table.
@@ -99,9 +117,10 @@ fn main() -> ExitCode {
         Some(a) if opts.dir.is_none() => arches::release_dir(&release_dir(), a),
         _ => opts.dir.clone().unwrap_or_else(release_dir),
     };
-    if let Some(readme) = &opts.readme {
+    if opts.arch_table {
         let names: Vec<String> = budgets.iter().map(|(n, _)| n.clone()).collect();
-        return match arches::write_block(readme, "architectures", &arches::table(&release_dir(), &names)) {
+        let table = arches::table(&release_dir(), &names);
+        return match arches::write_block(&opts.readme_file, "architectures", &table) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("size-report: fatal: {e}");
@@ -127,15 +146,63 @@ fn main() -> ExitCode {
         }
     }
 
-    print!("{}", table(&rows, &dir));
-    let failing: Vec<&Row> = rows.iter().filter(|r| r.verdict().fails(opts.strict)).collect();
-    if failing.is_empty() {
-        return ExitCode::SUCCESS;
+    // The directory as the README shows it: relative to the workspace.
+    let root = workspace_root();
+    let shown = dir.strip_prefix(&root).unwrap_or(&dir);
+    let table = table(&rows, shown);
+    print!("{table}");
+    let mut failed = false;
+    match readme_step(&opts, &table) {
+        Ok(true) => {}
+        Ok(false) => failed = true,
+        Err(e) => {
+            eprintln!("size-report: fatal: {e}");
+            return ExitCode::from(2);
+        }
     }
-    for r in failing {
+    for r in rows.iter().filter(|r| r.verdict().fails(opts.strict)) {
         eprintln!("size-report: {}: {}", r.name, r.verdict().text());
+        failed = true;
     }
-    ExitCode::FAILURE
+    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Writes or checks the README's block; Ok(false) when the check fails.
+fn readme_step(opts: &Options, table: &str) -> Result<bool, String> {
+    let p = &opts.readme_file;
+    match opts.readme {
+        Readme::Leave => Ok(true),
+        Readme::Write => {
+            let new = readme::replaced(&readme::read(p)?, table, &utc_now()?)?;
+            std::fs::write(p, new).map_err(|e| format!("unable to write {}: {e}", p.display()))?;
+            eprintln!("size-report: {} written", p.display());
+            Ok(true)
+        }
+        Readme::Check => match readme::differs(&readme::read(p)?, table)? {
+            None => Ok(true),
+            Some(d) => {
+                eprintln!(
+                    "size-report: {}: the size block is not what this report prints (run size-report --write-readme):\n  {d}",
+                    p.display()
+                );
+                Ok(false)
+            }
+        },
+    }
+}
+
+/// `YYYY-MM-DD at HH:MM UTC`.
+fn utc_now() -> Result<String, String> {
+    let out = Command::new("date")
+        .args(["-u", "+%Y-%m-%d at %H:%M UTC"])
+        .output()
+        .map_err(|e| format!("unable to run date: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -145,8 +212,10 @@ fn parse_args() -> Result<Options, String> {
         strict: ci,
         dir: None,
         budgets: Path::new(env!("CARGO_MANIFEST_DIR")).join("budgets.txt"),
+        readme: Readme::Leave,
+        readme_file: workspace_root().join("README.md"),
         arch: None,
-        readme: None,
+        arch_table: false,
     };
     let mut budgets_given = false;
     let mut args = std::env::args().skip(1);
@@ -166,7 +235,10 @@ fn parse_args() -> Result<Options, String> {
                 }
                 o.arch = Some(a);
             }
-            "--readme" => o.readme = Some(args.next().ok_or("--readme needs a file")?.into()),
+            "--write-arch-table" => o.arch_table = true,
+            "--write-readme" => o.readme = Readme::Write,
+            "--check-readme" => o.readme = Readme::Check,
+            "--readme" => o.readme_file = args.next().ok_or("--readme needs a file")?.into(),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -174,8 +246,13 @@ fn parse_args() -> Result<Options, String> {
             _ => return Err(format!("unknown argument {a}")),
         }
     }
-    if let (Some(a), false) = (&o.arch, budgets_given) {
-        o.budgets = arches::budgets_file(a);
+    if let Some(a) = &o.arch {
+        if o.readme != Readme::Leave {
+            return Err("the README's size block is x86_64's: no --arch with --write-readme or --check-readme".into());
+        }
+        if !budgets_given {
+            o.budgets = arches::budgets_file(a);
+        }
     }
     Ok(o)
 }

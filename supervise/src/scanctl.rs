@@ -54,12 +54,13 @@ pub struct Control {
 /// Takes the control directory of the current directory (`dir` names it
 /// in messages): fatal, exit 100, when another scanner holds it.
 pub fn take(dir: &[u8]) -> Control {
-    match sys::mkdir(DIR, 0o755) {
+    // 0700 and 0600 as s6-svscan: whoever can open the lock can take it.
+    match sys::mkdir(DIR, 0o700) {
         Ok(()) | Err(errno::EEXIST) => {}
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to mkdir ", dir, b"/.s6-svscan"], e),
     }
     // A read-only scan directory may still hold a lock file to lock.
-    let lock = sys::open(LOCK, Open::WRONLY | Open::CREATE, 0o644).or_else(|_| sys::open(LOCK, Open::RDONLY, 0));
+    let lock = sys::open(LOCK, Open::WRONLY | Open::CREATE, 0o600).or_else(|_| sys::open(LOCK, Open::RDONLY, 0));
     let lock = match lock {
         Ok(fd) => fd,
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", dir, b"/.s6-svscan/lock"], e),
@@ -161,6 +162,7 @@ pub fn spawn(prog: &CStr, arg: Option<&CStr>, redirect: Option<(Fd, Fd)>) -> Res
 /// What children and the end programs start with: nothing blocked, SIGPIPE
 /// back to its default.
 fn restore_signals() {
+    // Valid constant arguments: these cannot fail.
     let _ = sys::sig_setmask(SigSet(0));
     let _ = sys::sig_default(sig::PIPE, true);
 }

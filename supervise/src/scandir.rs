@@ -333,6 +333,7 @@ impl Table {
             s.flags |= DYING;
             let sig = if s.flags & LOG != 0 && !term_loggers { sig::HUP } else { sig::TERM };
             if s.pid != 0 {
+                // ESRCH: the supervisor died and is reaped next.
                 let _ = sys::kill(s.pid, sig);
             }
             // The logger sees end of file once the service has gone, as

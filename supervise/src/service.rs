@@ -386,11 +386,13 @@ impl Service {
 
     /// Sends event letters to the listeners of `event/`.
     pub fn event(&self, letters: &[u8]) {
+        // No listener, or a listener gone: events are best effort, as s6's.
         let _ = fifodir::notify_c(c"event", letters);
     }
 
     fn kill(&self, s: i32) {
         if self.st.pid != 0 {
+            // ESRCH: run died and is not reaped yet; its death is handled next.
             let _ = sys::kill(self.st.pid as Pid, s);
         }
     }
@@ -398,6 +400,7 @@ impl Service {
     /// Signals `run`'s process group, or only `run` when it shares ours.
     fn kill_group(&self, s: i32) {
         if self.pgid > 0 && sys::getpgid(0).map(|g| g != self.pgid).unwrap_or(false) {
+            // ESRCH: the group is empty already.
             let _ = sys::kill(-self.pgid, s);
         } else {
             self.kill(s);
@@ -448,6 +451,7 @@ impl Service {
             Ok(0) => None,
             Ok(_) => Some(Errno(rep[0] as u16)),
             Err(e) => {
+                // ESRCH: it is gone already, which is what the KILL is for.
                 let _ = sys::kill(pid, sig::KILL);
                 Some(e)
             }
@@ -510,6 +514,7 @@ pub fn close_stdio() {
     for (fd, flags) in [(sys::STDIN, Open::RDONLY), (sys::STDOUT, Open::WRONLY)] {
         match sys::open(c"/dev/null", flags, 0) {
             Ok(n) => {
+                // dup2 onto 0 or 1 from a fresh descriptor cannot fail.
                 let _ = sys::dup2(n, fd);
                 sys::close(n);
             }
@@ -526,6 +531,7 @@ fn close2((a, b): (Fd, Fd)) {
 /// A child gets the signal state of a fresh process: nothing blocked,
 /// SIGPIPE back to its default.
 fn reset_signals() {
+    // Valid constant arguments: these cannot fail.
     let _ = sys::sig_setmask(SigSet(0));
     let _ = sys::sig_default(sig::PIPE, true);
 }
@@ -537,6 +543,7 @@ fn reset_signals() {
 fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: Fd) -> ! {
     reset_signals();
     if !nosetsid {
+        // EPERM: already a session leader, which is what is wanted.
         let _ = sys::setsid();
     }
     let mut r = Ok(());
@@ -560,6 +567,7 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
         }
         Err(e) => e,
     };
+    // The supervisor reads this pipe until it closes: a lost byte reads as a failed exec.
     let _ = sys::write(report, &[e.0 as u8]);
     sys::exit(if e == errno::ENOENT { 127 } else { 126 })
 }
@@ -568,6 +576,7 @@ fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: 
 /// signal killed it, SIGNAL that signal (0 if none).
 fn finish_child(name: &CStr, ws: WaitStatus, pgid: Pid) -> ! {
     reset_signals();
+    // EPERM: already a session leader, which is what is wanted.
     let _ = sys::setsid();
     let mut bufs = [[0u8; 21]; 3];
     let [code, signo, group] = &mut bufs;

@@ -423,3 +423,55 @@ fn boots_the_demo_on_a_real_kernel_and_powers_off() {
     assert!(!console.contains("unable to open /proc/mounts"), "{console}");
     assert!(!console.contains("Kernel panic"), "{console}");
 }
+
+/// rinit-shutdownd alone in a service directory of the sandbox (requests
+/// are only read and announced until one is due), and a writer to its FIFO.
+fn lone_shutdownd(sb: &mut Sandbox) -> (Proc, fs::File) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = sb.mkdir("shutdownd");
+    let p = sb.spawn_in(&dir, args![bin("rinit-shutdownd"), "-c", sb.path("no-basedir")]);
+    let fifo = dir.join("fifo");
+    let mut w = None;
+    // O_NONBLOCK: ENXIO until the daemon has its reading end open.
+    wait_until("the daemon's FIFO", SOON, || {
+        w = fs::OpenOptions::new().write(true).custom_flags(0o4000).open(&fifo).ok();
+        w.is_some()
+    });
+    (p, w.unwrap())
+}
+
+#[test]
+fn a_delay_too_large_for_the_clock_waits_and_never_fires_at_once() {
+    use std::io::Write;
+    let mut sb = Sandbox::new();
+    let (p, mut w) = lone_shutdownd(&mut sb);
+    // `shutdown -p +307445734561`: minutes that overflow 64-bit nanoseconds.
+    w.write_all(b"p 2000 18446744073660000\n").unwrap();
+    wait_until("the request", SOON, || p.output().contains("requested"));
+    // A daemon whose deadline wrapped is shutting down by now, deaf to this.
+    w.write_all(b"c 0 0\n").unwrap();
+    wait_until("the cancellation", SOON, || p.output().contains("pending shutdown cancelled"));
+    let out = p.output();
+    assert_in_order(&out, &["poweroff requested, in 18446744073660000 ms", "rinit-shutdownd: info: pending shutdown cancelled"]);
+    assert!(!out.contains("shutting down"), "{out}");
+}
+
+#[test]
+fn a_request_split_over_two_writes_is_one_request_and_bad_ones_are_quoted() {
+    use std::io::Write;
+    let mut sb = Sandbox::new();
+    let (p, mut w) = lone_shutdownd(&mut sb);
+    w.write_all(b"r 2000 ").unwrap();
+    // The daemon reads the first half on its own before the second comes.
+    std::thread::sleep(Duration::from_millis(100));
+    w.write_all(b"60000\n\x1b[2Jx\n").unwrap();
+    wait_until("the warning", SOON, || p.output().contains("malformed"));
+    w.write_all(b"c 0 0\n").unwrap();
+    wait_until("the cancellation", SOON, || p.output().contains("cancelled"));
+    assert_eq!(
+        p.output(),
+        "rinit-shutdownd: info: reboot requested, in 60000 ms\n\
+         rinit-shutdownd: warning: ignoring a malformed request: \"\\x1b[2Jx\"\n\
+         rinit-shutdownd: info: pending shutdown cancelled\n"
+    );
+}

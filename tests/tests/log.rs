@@ -429,3 +429,103 @@ fn a_failing_processor_leaves_the_archive_as_u() {
     assert_eq!(others, ["current", "lock", "state"]);
     assert_numbered(&all_lines(&d), 1, 3000);
 }
+
+/// Runs rinit-log on `input` and kills it if it has not ended within the
+/// usual deadline (a logger hung on a FIFO must fail the test, not hang it).
+fn run_bounded(sb: &Sandbox, args: &[&str], input: &[u8]) -> (i32, String) {
+    let mut c = logger(sb, args).stdin(Stdio::piped()).spawn().expect("spawn rinit-log");
+    let _ = c.stdin.take().unwrap().write_all(input);
+    let mut code = None;
+    wait_until_or_kill(&mut c, &mut code);
+    let mut err = String::new();
+    use std::io::Read;
+    c.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (code.unwrap_or(-1), err)
+}
+
+fn wait_until_or_kill(c: &mut Child, code: &mut Option<i32>) {
+    let end = std::time::Instant::now() + SOON;
+    while std::time::Instant::now() < end {
+        if let Ok(Some(st)) = c.try_wait() {
+            *code = st.code();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = c.kill();
+    let _ = c.wait();
+    panic!("rinit-log still running after {SOON:?}");
+}
+
+/// A secret file outside the log directory, mode 0600, and its path.
+fn secret(sb: &Sandbox) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let v = sb.write("V", "secret\n");
+    fs::set_permissions(&v, fs::Permissions::from_mode(0o600)).unwrap();
+    let l = sb.mkdir("L");
+    fs::set_permissions(&l, fs::Permissions::from_mode(0o700)).unwrap();
+    v
+}
+
+fn assert_untouched(v: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(fs::read_to_string(v).unwrap(), "secret\n", "the symlink's target was written");
+    assert_eq!(fs::metadata(v).unwrap().permissions().mode() & 0o777, 0o600, "the symlink's target was chmodded");
+}
+
+#[test]
+fn a_symlink_as_current_or_lock_is_refused_and_its_target_untouched() {
+    for name in ["current", "lock", "state"] {
+        let sb = Sandbox::new();
+        let v = secret(&sb);
+        std::os::unix::fs::symlink(&v, sb.path("L").join(name)).unwrap();
+        let (rc, err) = run_bounded(&sb, &["./L"], b"hi\n");
+        assert_eq!(rc, 111, "{name}: {err}");
+        assert_eq!(err, format!("rinit-log: fatal: unable to open ./L/{name}: Not a regular file\n"));
+        assert_untouched(&v);
+    }
+}
+
+#[test]
+fn a_fifo_as_current_is_refused_without_blocking() {
+    let sb = Sandbox::new();
+    sb.mkdir("L");
+    let st = Command::new("mkfifo").arg(sb.path("L/current")).status().unwrap();
+    assert!(st.success());
+    let (rc, err) = run_bounded(&sb, &["./L"], b"hi\n");
+    assert_eq!(rc, 111, "{err}");
+    assert_eq!(err, "rinit-log: fatal: unable to open ./L/current: Not a regular file\n");
+}
+
+#[test]
+fn a_symlinked_status_file_is_refused() {
+    let sb = Sandbox::new();
+    let v = secret(&sb);
+    std::os::unix::fs::symlink(&v, sb.path("st")).unwrap();
+    let (rc, err) = run_bounded(&sb, &["=./st"], b"hi\n");
+    assert_eq!(rc, 111, "{err}");
+    assert_eq!(err, "rinit-log: fatal: unable to open ./st: Not a regular file\n");
+    assert_untouched(&v);
+}
+
+#[test]
+fn the_processor_does_not_write_through_a_symlinked_newstate() {
+    let sb = Sandbox::new();
+    let v = secret(&sb);
+    std::os::unix::fs::symlink(&v, sb.path("L/newstate")).unwrap();
+    let input: String = (1..=3000).map(|i| format!("{i}\n")).collect();
+    let (rc, err) = run_bounded(&sb, &["!cat; echo new >&5", "s4096", "./L"], input.as_bytes());
+    assert_eq!(rc, 0, "{err}");
+    assert!(err.contains("rinit-log: fatal: unable to open newstate: Not a regular file\n"), "{err}");
+    assert_untouched(&v);
+    assert_numbered(&all_lines(&sb.path("L")), 1, 3000);
+}
+
+#[test]
+fn the_lock_is_private_to_the_logger() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let (rc, _, err) = run_with(&sb, &["./d"], b"x\n");
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(fs::metadata(sb.path("d/lock")).unwrap().permissions().mode() & 0o777, 0o600);
+}

@@ -1069,3 +1069,131 @@ fn live_update_replaces_changed_services_and_keeps_the_rest_running() {
         "keep's pid changed: {before} -> {after}"
     );
 }
+
+#[test]
+fn the_live_lock_is_private_and_shutdown_goes_on_in_order_without_it() {
+    let sb = Sandbox::new();
+    copy_tree(&demo_src(), &sb.path("src"));
+    // A lock that is never released: the shutdown form must still stop
+    // every service, in order, once it has waited long enough.
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         echo \"lock mode $(stat -c %a live/lock)\"\n\
+         flock -x live/lock sh -c 'touch held; exec sleep 300' &\n\
+         i=0; while [ ! -e held ]; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && exit 3; done\n\
+         rinit-rc -l live -d change demo-oneshot-1 && exit 4\n\
+         rinit-rc -v2 -l live -bDa change || exit 2",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("lock mode 600\n"), "{out}");
+    assert!(out.contains("rinit-rc: fatal: live directory live is locked by another rinit-rc (use -b to wait)\n"), "{out}");
+    assert!(
+        out.contains("rinit-rc: warning: live directory live is still locked by another rinit-rc: going on without the lock\n"),
+        "{out}"
+    );
+    in_order(&out, &["service demo-longrun-1 successfully stopped", "service demo-oneshot-1 successfully stopped"]);
+    let st = status(&sb.path("scan/demo-longrun-1"));
+    assert!(st.is_none_or(|s| s.pid == 0), "{st:?}");
+}
+
+/// Runs `args` under `timeout 10`: a program blocked on a FIFO is ended
+/// (exit 124) instead of hanging the test.
+fn bounded(args: &[&std::ffi::OsStr]) -> (i32, String) {
+    let o = Command::new("timeout").arg("10").args(args).env("PATH", test_path()).stdin(Stdio::null()).output().unwrap();
+    (o.status.code().unwrap_or(-1), text(&o))
+}
+
+fn mkfifo(p: &Path) {
+    let _ = fs::remove_file(p);
+    assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+}
+
+#[test]
+fn a_fifo_where_a_file_is_expected_is_refused_without_blocking() {
+    let sb = Sandbox::new();
+    for file in ["type", "up"] {
+        copy_tree(&demo_src(), &sb.path("src"));
+        mkfifo(&sb.path(&format!("src/demo-oneshot-1/{file}")));
+        let (code, out) = bounded(args![bin("rinit-rc-compile"), sb.path(&format!("comp-{file}")), sb.path("src")]);
+        assert_eq!(code, 1, "{file}: {out}");
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(out.contains(&format!("demo-oneshot-1/{file}")) && out.contains("Not a regular file"), "{out}");
+        fs::remove_dir_all(sb.path("src")).unwrap();
+    }
+    copy_tree(&demo_src(), &sb.path("src"));
+    assert!(compile(&sb, "comp", &["src"]).status.success());
+    mkfifo(&sb.path("comp/db"));
+    let (code, out) = bounded(args![bin("rinit-rc-db"), "-c", sb.path("comp"), "list", "all"]);
+    assert_eq!(code, 111, "{out}");
+    assert!(out.contains("Not a regular file"), "{out}");
+}
+
+#[test]
+fn a_fifo_or_garbage_as_the_live_state_is_refused() {
+    let sb = Sandbox::new();
+    copy_tree(&demo_src(), &sb.path("src"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         rm live/state; mkfifo live/state\n\
+         timeout 10 rinit-rc -l live list; echo \"fifo: $?\"\n\
+         rm live/state; printf 'xyz' > live/state\n\
+         timeout 10 rinit-rc -l live list; echo \"garbage: $?\"",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("rinit-rc: fatal: unable to read live/state: Not a regular file\nfifo: 111\n"), "{out}");
+    assert!(out.contains("garbage: 111\n"), "{out}");
+}
+
+/// FNV-1a 64 of a database with its checksum field (bytes 16..24) as zero,
+/// written back into that field: a database edited by hand that only its
+/// contents can give away.
+fn reseal(db: &mut [u8]) {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, &c) in db.iter().enumerate() {
+        let c = if (16..24).contains(&i) { 0 } else { c };
+        h = (h ^ c as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    db[16..24].copy_from_slice(&h.to_le_bytes());
+}
+
+#[test]
+fn a_checksum_valid_database_holding_a_cycle_is_refused() {
+    let sb = Sandbox::new();
+    let log = sb.path("log");
+    logging_oneshot(&sb.path("src"), "a", &["b"], &log);
+    logging_oneshot(&sb.path("src"), "b", &[], &log);
+    assert!(compile(&sb, "comp", &["src"]).status.success());
+    let mut db = fs::read(sb.path("comp/db")).unwrap();
+    let word = |db: &[u8], off: usize| u32::from_le_bytes(db[off..off + 4].try_into().unwrap()) as usize;
+    let n = word(&db, 24);
+    assert_eq!(n, 2);
+    // Records: 80 bytes from 48; deps (start, count) at word 6, reverse
+    // dependencies at word 8. a depends on b: make it depend on itself,
+    // and give it b's reverse list ([a]), so the lists still agree.
+    let (rec_a, rec_b) = (48, 48 + 80);
+    let lists = 48 + n * 80;
+    let a_deps = word(&db, rec_a + 24);
+    db[lists + 4 * a_deps..lists + 4 * a_deps + 4].copy_from_slice(&0u32.to_le_bytes());
+    let b_rdeps: [u8; 8] = db[rec_b + 32..rec_b + 40].try_into().unwrap();
+    db[rec_a + 32..rec_a + 40].copy_from_slice(&b_rdeps);
+    db[rec_b + 36..rec_b + 40].copy_from_slice(&0u32.to_le_bytes());
+    reseal(&mut db);
+    fs::write(sb.path("comp/db"), &db).unwrap();
+    let (code, out) = bounded(args![bin("rinit-rc-db"), "-c", sb.path("comp"), "list", "all"]);
+    assert_eq!(code, 111, "{out}");
+    assert!(out.contains("corrupt database (dependency cycle)"), "{out}");
+    // The same with the reverse list left as it was: the lists disagree.
+    db[rec_a + 32..rec_a + 40].copy_from_slice(&[0; 8]);
+    db[rec_b + 32..rec_b + 40].copy_from_slice(&b_rdeps);
+    reseal(&mut db);
+    fs::write(sb.path("comp/db"), &db).unwrap();
+    let (code, out) = bounded(args![bin("rinit-rc-db"), "-c", sb.path("comp"), "list", "all"]);
+    assert_eq!(code, 111, "{out}");
+    assert!(out.contains("corrupt database (reverse dependencies)"), "{out}");
+}

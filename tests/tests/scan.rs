@@ -495,3 +495,21 @@ fn non_fifo_control_is_a_clear_error() {
     let want = format!("rinit-scan: fatal: {}/.s6-svscan/control exists and is not a FIFO", t.scan.display());
     assert!(p.output().contains(&want), "{}", p.output());
 }
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)
+}
+
+#[test]
+fn the_scanner_and_supervisor_locks_are_private() {
+    // Anyone who could open a lock could take it and keep the scanner or
+    // a supervisor from starting.
+    let Some(mut t) = Tree::new() else { return };
+    t.service("a", "exec sleep 100");
+    let _p = t.start(&[]);
+    wait_up(&t.svc("a"));
+    assert_eq!(mode(&t.scan.join(".s6-svscan")), 0o700, ".s6-svscan");
+    assert_eq!(mode(&t.scan.join(".s6-svscan/lock")), 0o600, ".s6-svscan/lock");
+    assert_eq!(mode(&t.svc("a/supervise")), 0o700, "supervise/ keeps its locks to itself");
+}

@@ -441,7 +441,7 @@ fn lock_fd_holds_restarts_while_a_leftover_process_lives() {
     let svc = sb.service("svc", "readlink /proc/self/fd/5 >> fd5\necho run >> runs\nsleep 2 &\nexit 0");
     sb.write("svc/lock-fd", "5\n");
     let p = supervise(&mut sb, "svc");
-    let line = "rinit-supervise: warning: unable to spawn ./run: Device or resource busy\n";
+    let line = "rinit-supervise svc: warning: unable to spawn ./run: Device or resource busy\n";
     wait_until("a start refused while the lock is held", SOON, || p.output().contains(line));
     wait_until("a second run once it is released", SOON, || lines(&svc.join("runs")).len() >= 2);
     let fd5 = lines(&svc.join("fd5"));
@@ -555,7 +555,7 @@ fn refuses_a_second_supervisor() {
     let out = sb.run(args![bin("rinit-supervise"), "svc"]);
     assert_eq!(out.status.code(), Some(100));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err, "rinit-supervise: fatal: another instance of rinit-supervise is already running\n");
+    assert_eq!(err, "rinit-supervise svc: fatal: another instance of rinit-supervise is already running\n");
 }
 
 #[test]
@@ -564,7 +564,7 @@ fn warns_and_retries_when_run_is_not_executable() {
     let svc = sb.service("svc", "exec sleep 100");
     fs::set_permissions(svc.join("run"), fs::Permissions::from_mode(0o644)).unwrap();
     let mut p = supervise(&mut sb, "svc");
-    let line = "rinit-supervise: warning: unable to spawn ./run: Permission denied\n";
+    let line = "rinit-supervise svc: warning: unable to spawn ./run: Permission denied\n";
     wait_until("two warnings (a retry)", SOON, || p.output().matches(line).count() >= 2);
     let started = Instant::now();
     let n = p.output().matches(line).count();
@@ -586,7 +586,7 @@ fn warns_and_retries_when_run_is_missing() {
     sb.mkdir("svc");
     let svc = sb.path("svc");
     let mut p = supervise(&mut sb, "svc");
-    let line = "rinit-supervise: warning: unable to spawn ./run: No such file or directory\n";
+    let line = "rinit-supervise svc: warning: unable to spawn ./run: No such file or directory\n";
     wait_until("a warning", SOON, || p.output().contains(line));
     sb.script("svc/run", "exec sleep 100");
     wait_up(&svc);
@@ -602,7 +602,7 @@ fn a_regular_file_as_control_fifo_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(100));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "rinit-supervise: fatal: supervise/control exists and is not a FIFO: remove it\n"
+        "rinit-supervise svc: fatal: supervise/control exists and is not a FIFO: remove it\n"
     );
     assert!(status(&svc).is_none());
 }
@@ -620,7 +620,7 @@ fn a_read_only_directory_is_a_clear_error() {
     ]);
     let st = p.wait_timeout(SOON).expect("supervisor to exit");
     assert_eq!(st.code(), Some(111), "{}", p.output());
-    assert_eq!(p.output(), "rinit-supervise: fatal: unable to create event: Read-only file system\n");
+    assert_eq!(p.output(), "rinit-supervise svc: fatal: unable to create event: Read-only file system\n");
 }
 
 #[test]
@@ -644,7 +644,7 @@ fn keeps_going_when_out_of_descriptors() {
     let mut p = sb.spawn(args!["/bin/sh", "-c", "ulimit -n 7 && exec \"$0\" svc", sup]);
     wait_until("a warning", SOON, || p.output().contains("Too many open files"));
     assert!(p.is_running());
-    assert!(p.output().contains("rinit-supervise: warning: unable to create a pipe: Too many open files"), "{}", p.output());
+    assert!(p.output().contains("rinit-supervise svc: warning: unable to create a pipe: Too many open files"), "{}", p.output());
     // Still answering: it can be told to stop.
     send(&svc, "x");
     let st = p.wait_timeout(SOON).expect("supervisor to exit");
@@ -661,7 +661,7 @@ fn a_bad_setting_file_warns_and_uses_the_default() {
     send(&svc, "d");
     let st = wait_down(&svc);
     assert_eq!(st.wstat, 15);
-    assert!(p.output().contains("rinit-supervise: warning: invalid ./down-signal: using the default"), "{}", p.output());
+    assert!(p.output().contains("rinit-supervise svc: warning: invalid ./down-signal: using the default"), "{}", p.output());
 }
 
 // ------------------------------------------------------------------ Debian's s6 tools drive rinit-supervise

@@ -67,6 +67,7 @@ fn main(args: Args) -> ! {
         };
         match a {
             b"--help" | b"-h" => {
+                // A closed stdout: nothing left to print to.
                 let _ = sys::write_all(sys::STDOUT, HELP);
                 sys::exit(0)
             }

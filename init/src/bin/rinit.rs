@@ -32,6 +32,7 @@ fn main(args: Args) -> ! {
     stage1::default_signals();
     // Its own session: a Ctrl-C meant for whoever started a container must
     // not reach the supervisors (pid 1 of a machine already leads one).
+    // EPERM: already a session leader, which is what is wanted.
     let _ = sys::setsid();
     sys::umask(conf::umask(basedir));
     let container = stage1::container_mode(&opts);

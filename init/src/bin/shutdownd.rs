@@ -11,7 +11,7 @@ use base::err;
 use base::fmt;
 use base::sys::{self, errno, Args, Fd, Open};
 use rinit_init::layout;
-use rinit_init::request::{Action, Request};
+use rinit_init::request::{self, Action, Request};
 use rinit_init::shutdown;
 
 const USAGE: &[u8] = b"rinit-shutdownd [ -c basedir ]  (the run program of the shutdown daemon's service)";
@@ -37,6 +37,7 @@ fn main(args: Args) -> ! {
         }
         i += 1;
     }
+    // A valid constant signal: this cannot fail.
     let _ = sys::sig_default(sys::sig::PIPE, false);
     let fifo = listen();
     notify_ready();
@@ -55,6 +56,7 @@ fn listen() -> Fd {
     match sys::lstat(name) {
         Ok(st) if st.kind == sys::FileType::Fifo => {}
         _ => {
+            // Usually absent (ENOENT); mkfifo reports anything else.
             let _ = sys::unlink(name);
             if let Err(e) = sys::mkfifo(name, 0o600) {
                 err::fatal_sys(err::EXIT_SYS, &[b"unable to mkfifo fifo"], e);
@@ -75,6 +77,7 @@ fn notify_ready() {
     if let Ok(t) = sys::read_file(c"notification-fd", &mut buf) {
         if let Some(n) = fmt::parse_u64_line(t) {
             let fd = Fd(n as i32);
+            // The supervisor gone: readiness has no one to reach.
             let _ = sys::write(fd, b"\n");
             sys::close(fd);
         }
@@ -85,6 +88,7 @@ fn notify_ready() {
 fn wait_for_request(fifo: Fd) -> Request {
     let mut pending: Option<(Request, u64)> = None;
     let mut buf = [0u8; READ_MAX];
+    let mut lines = request::Lines::default();
     loop {
         let timeout = match pending {
             Some((r, due)) => {
@@ -105,9 +109,12 @@ fn wait_for_request(fifo: Fd) -> Request {
             Err(errno::EAGAIN) => 0,
             Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to read fifo"], e),
         };
-        for line in buf.get(..n).unwrap_or(&[]).split(|&c| c == b'\n') {
+        lines.feed(buf.get(..n).unwrap_or(&[]), &mut |line| {
+            let Some(line) = line else {
+                return err::warn(&[b"ignoring a request longer than the longest one"]);
+            };
             if line.is_empty() {
-                continue;
+                return;
             }
             match Request::parse(line) {
                 Some(r) if r.action == Action::Cancel => {
@@ -119,11 +126,16 @@ fn wait_for_request(fifo: Fd) -> Request {
                     let mut b = rinit_init::Line::new();
                     b.push(r.action.name()).push(b" requested, in ").u64(r.delay_ms).push(b" ms");
                     err::info(&[b.as_bytes()]);
-                    pending = Some((r, sys::now_mono_ns() + r.delay_ms * 1_000_000));
+                    // A delay of centuries is a delay, never a wrap to now.
+                    pending = Some((r, sys::now_mono_ns().saturating_add(r.delay_ms.saturating_mul(1_000_000))));
                 }
-                None => err::warn(&[b"ignoring a malformed request: ", line]),
+                None => {
+                    let mut b = rinit_init::Line::new();
+                    b.quoted(line);
+                    err::warn(&[b"ignoring a malformed request: ", b.as_bytes()]);
+                }
             }
-        }
+        });
     }
 }
 

@@ -22,6 +22,7 @@ fn main(args: Args) -> ! {
     if !s.container {
         stage2::store_kernel_env(s.basedir);
         if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
+            // dup2 onto 0 from a fresh descriptor cannot fail.
             let _ = sys::dup2(fd, sys::STDIN);
             sys::close(fd);
         }

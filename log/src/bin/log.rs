@@ -38,6 +38,7 @@ fn main(args: Args) -> ! {
 
     // Signals arrive as data on a descriptor, between batches, never in the middle of one.
     let sigs = SigSet::of(&[sig::TERM, sig::HUP, sig::INT, sig::ALRM, sig::CHLD]);
+    // A valid constant signal: this cannot fail.
     let _ = sys::sig_default(sig::PIPE, false);
     let sigfd = match sys::sig_block(sigs).and_then(|_| sys::signalfd(sigs)) {
         Ok(fd) => fd,
@@ -46,6 +47,7 @@ fn main(args: Args) -> ! {
 
     let mut log = Logger::open(script, opts.line_max);
     if let Some(fd) = opts.notify {
+        // A reader of the readiness fd that went away does not stop the logger.
         let _ = sys::write_all(fd, b"\n");
         sys::close(fd);
     }
@@ -127,7 +129,7 @@ impl Logger {
         }
         for (slot, path) in status.iter_mut().zip(script.status.iter()) {
             let Some(path) = *path else { continue };
-            match sys::open(path, Open::WRONLY | Open::CREATE, 0o644) {
+            match sys::open_regular(path, Open::WRONLY | Open::CREATE, 0o644) {
                 Ok(fd) => *slot = Some(fd),
                 Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", path.to_bytes()], e),
             }
@@ -176,6 +178,7 @@ impl Logger {
                     // mode an unfinished last line stays in the pipe for the next logger.
                     if !peeking {
                         self.input.finish();
+                        // The last pump: whatever it could not write stays in the pipe for the next logger.
                         let _ = self.pump(false);
                     }
                     return;
@@ -264,6 +267,7 @@ impl Logger {
         }
         for (o, fd) in self.outs.get(OUT_STDOUT..).unwrap_or_default().iter().zip([STDOUT, STDERR]) {
             if o.len > 0 {
+                // stdout and stderr are best effort, as s6-log's: a log directory is the record.
                 let _ = sys::write_all(fd, o.bytes(data));
             }
         }
@@ -309,6 +313,7 @@ impl Logger {
 /// Overwrites a status file with one line.
 fn write_status(fd: Fd, prefix: &[u8], line: &[u8]) {
     let n = (prefix.len() + line.len()) as u64;
+    // A status file is best effort, as s6-log's: it is rewritten on the next line.
     let _ = sys::pwrite_all(fd, prefix, 0);
     let _ = sys::pwrite_all(fd, line, prefix.len() as u64);
     let _ = sys::pwrite_all(fd, b"\n", n);

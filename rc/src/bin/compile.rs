@@ -93,9 +93,11 @@ fn main(args: Args) -> ! {
             Kind::Longrun => copy::copy_tree(&mut from, &mut to, &|n| RC_FILES.contains(&n)),
             Kind::Oneshot if s.flags & rc::db::F_DATA != 0 => {
                 // A oneshot keeps only its data/ (its working directory).
+                // EEXIST is fine; any other failure is the copy's to report.
                 let _ = sys::mkdir(to.as_cstr(), 0o755);
-                let _ = from.push(b"/data");
-                let _ = to.push(b"/data");
+                // A path too long is a usage error here, never a copy of
+                // the whole service directory in data/'s place.
+                let (mut from, mut to) = (path(from.as_bytes(), &[b"/data"]), path(to.as_bytes(), &[b"/data"]));
                 copy::copy_tree(&mut from, &mut to, &|_| false)
             }
             _ => Ok(()),

@@ -23,6 +23,10 @@ use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -u | -d | -D ] [ -p ] [ -a ] [ -b ] help|list|listall|diff|change [ servicenames... ]";
 
+/// How long `-bD` (the shutdown form) waits for the live directory's lock
+/// before it goes on without it.
+const SHUTDOWN_LOCK_WAIT_MS: u64 = 3000;
+
 static TABLES: StaticCell<Tables> = StaticCell::new(Tables::new());
 static KEEP: StaticCell<[u8; MAX_SERVICES]> = StaticCell::new([0; MAX_SERVICES]);
 
@@ -63,10 +67,17 @@ fn main(args: Args) -> ! {
     }
     let deadline = deadline(timeout_ms);
 
-    // Lock, then read the database and the state.
+    // Lock, then read the database and the state. The shutdown form
+    // (`-bD`) waits for the lock a bounded time only: a change that never
+    // ends must not make the machine's services be killed out of order.
+    let give_up = sys::now_mono_ns().saturating_add(SHUTDOWN_LOCK_WAIT_MS * 1_000_000);
     let _lock = loop {
         match live::lock(live_dir) {
-            Ok(Some(fd)) => break fd,
+            Ok(Some(fd)) => break Some(fd),
+            Ok(None) if block && dir == Dir::DownForce && sys::now_mono_ns() >= give_up => {
+                err::warn(&[b"live directory ", live_dir, b" is still locked by another rinit-rc: going on without the lock"]);
+                break None;
+            }
             Ok(None) if block => sys::sleep_ms(10),
             Ok(None) => err::fatal(
                 err::EXIT_SYS,

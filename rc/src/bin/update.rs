@@ -144,6 +144,7 @@ fn main(args: Args) -> ! {
             f.fatal();
         }
     }
+    // The scanner rescans on its own at its next change; no scanner, no one to tell.
     let _ = base::control::send_scanner(scandir.as_bytes(), b"a");
     for j in 0..new.len() as u32 {
         if new.svc(j).kind() == Kind::Longrun
@@ -167,6 +168,7 @@ fn main(args: Args) -> ! {
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", newc], e),
     };
     let tmp = path(live_dir, &[b"/compiled.new"]);
+    // Usually absent (ENOENT): a leftover of an interrupted update.
     let _ = sys::unlink(tmp.as_cstr());
     if let Err(e) = sys::symlink(abs.as_cstr(), tmp.as_cstr())
         .and_then(|_| sys::rename(tmp.as_cstr(), oldc.as_cstr()))

@@ -36,6 +36,7 @@ fn main(args: Args) -> ! {
         err::warn_sys(&[b"unable to become a subreaper: orphans will go elsewhere"], e);
     }
     // One pipe end per supervisor, plus a few of our own.
+    // Without the higher limit, EMFILE later is reported per supervisor.
     let _ = sys::raise_rlimit_to(sys::RLIMIT_NOFILE, opt.max as u64 + 64);
     let Some(table) = TABLE.take() else { err::fatal(err::EXIT_SYS, &[b"service table taken twice"]) };
     table.max = opt.max;
@@ -44,6 +45,7 @@ fn main(args: Args) -> ! {
     s.scan();
     s.table.start_due(now_ms() as u32);
     if let Some(fd) = opt.notify {
+        // A reader of the readiness fd that went away does not stop the scanner.
         let _ = sys::write(fd, b"\n");
         sys::close(fd);
     }
@@ -181,6 +183,7 @@ fn keep_std_fds_open() {
         if sys::fstat(Fd(n)).is_err() {
             let fd = sys::open(c"/dev/null", sys::Open::RDWR, 0).or_else(|_| sys::open_dir(c"/"));
             if let Ok(fd) = fd {
+                // A fresh descriptor: F_SETFD on it cannot fail.
                 let _ = sys::set_cloexec(fd, false);
             }
         }

@@ -32,10 +32,15 @@ fn main(args: Args) -> ! {
 fn supervise(args: Args) -> ! {
     err::set_prog(b"rinit-supervise");
     let Some(dir) = args.get(1) else { err::usage(USAGE) };
+    // Every message names the service; a name too long for a message is
+    // not repeated in it.
+    let name = dir.to_bytes();
+    let short = name.len() <= 256;
+    if short {
+        err::set_subject(name);
+    }
     if let Err(e) = sys::chdir(dir) {
-        // A name too long for the message is not repeated in it.
-        let name = dir.to_bytes();
-        fatal(b"chdir to ", if name.len() > 256 { b"the service directory" } else { name }, e);
+        fatal(b"chdir to ", if short { name } else { b"the service directory" }, e);
     }
     let control = claim_supervise_dir();
     let sigfd = take_signals();
@@ -84,6 +89,7 @@ fn claim_supervise_dir() -> Fd {
     if let Err(e) = sys::mkdir(c"supervise", 0o700).or_else(|e| if e == errno::EEXIST { Ok(()) } else { Err(e) }) {
         fatal(b"create ", b"supervise", e);
     }
+    // 0644 as s6-supervise's: supervise/ (0700) already keeps others out.
     let locked = sys::open(c"supervise/lock", Open::WRONLY | Open::CREATE | Open::NONBLOCK, 0o644)
         .and_then(sys::lock_record_nb);
     match locked {
@@ -117,6 +123,7 @@ fn claim_supervise_dir() -> Fd {
 #[inline(never)]
 fn take_signals() -> Fd {
     for s in [sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT] {
+        // Valid constant signal numbers: these cannot fail.
         let _ = sys::sig_default(s, true);
     }
     sys::sig_default(sig::PIPE, false)

@@ -49,6 +49,7 @@ fn main(args: Args) -> ! {
     for d in (first..args.len()).filter_map(|i| args.get(i)).map(|d| d.to_bytes()) {
         if let Err(e) = control::send(d, letters.as_bytes()) {
             if let Some((pid, _)) = waiter {
+                // The waiter may have ended already (ESRCH): nothing to stop.
                 let _ = sys::kill(pid, sig::TERM);
             }
             not_controlled(d, e);
