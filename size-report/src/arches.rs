@@ -122,6 +122,7 @@ mod tests {
         write_block(&f, "t", "new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&f).unwrap(), "a\n<!-- t begin -->\nnew\n<!-- t end -->\nb\n");
         assert!(write_block(&f, "nope", "x").is_err());
+        // A temporary file left behind fails nothing.
         let _ = std::fs::remove_file(&f);
     }
 }
