@@ -253,6 +253,17 @@ impl Drop for Sandbox {
     }
 }
 
+/// Each of `lines` appears in `text`, in this order.
+pub fn assert_in_order(text: &str, lines: &[&str]) {
+    let mut at = 0;
+    for l in lines {
+        match text[at..].find(l) {
+            Some(i) => at += i + l.len(),
+            None => panic!("{l:?} missing (or out of order) after byte {at} in:\n{text}"),
+        }
+    }
+}
+
 /// Shorthand for building argument lists: `args![bin("rinit-scan"), "-t0", dir]`.
 #[macro_export]
 macro_rules! args {

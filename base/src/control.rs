@@ -10,7 +10,17 @@ use crate::sys::{self, errno, Errno, Open};
 /// nobody reads it.)
 pub fn is_supervised(dir: &[u8]) -> Result<bool, Errno> {
     let p = PathBuf::join(dir, &[b"/supervise/control"])?;
-    match sys::open(p.as_cstr(), Open::WRONLY | Open::NONBLOCK, 0) {
+    reader_behind(sys::open(p.as_cstr(), Open::WRONLY | Open::NONBLOCK, 0))
+}
+
+/// `is_supervised` of the service directory open as `dir`.
+pub fn is_supervised_in(dir: sys::Fd) -> Result<bool, Errno> {
+    reader_behind(sys::open_at(dir, c"supervise/control", Open::WRONLY | Open::NONBLOCK, 0))
+}
+
+/// What opening the control FIFO for writing says of its reader.
+fn reader_behind(open: Result<sys::Fd, Errno>) -> Result<bool, Errno> {
+    match open {
         Ok(fd) => {
             sys::close(fd);
             Ok(true)

@@ -4,10 +4,12 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod control;
+pub mod bootclock;
 pub mod err;
 pub mod fifodir;
 pub mod fmt;
 pub mod options;
+pub mod out;
 pub mod path;
 pub mod servicedir;
 pub mod status;

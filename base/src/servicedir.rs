@@ -101,6 +101,13 @@ fn fd_number(dir: &[u8], file: &[u8]) -> Result<Option<u32>, Errno> {
     }
 }
 
+/// Does the service directory open as `dir` have a `notification-fd` (its
+/// `run` notifies readiness)? Presence only: what a reader outside the
+/// supervisor needs, without a path.
+pub fn notifies_in(dir: sys::Fd) -> bool {
+    sys::stat_in(dir, c"notification-fd").is_ok()
+}
+
 /// Does the service start down (a `down` file)?
 pub fn is_down(dir: &[u8]) -> Result<bool, Errno> {
     has(dir, DOWN)

@@ -90,6 +90,16 @@ pub fn read(dir: &[u8]) -> Result<Status, Errno> {
     Status::decode(got).ok_or(sys::errno::EPROTO)
 }
 
+/// Reads `supervise/status` of the service directory open as `dir`.
+/// EPROTO when the file is not 35 bytes.
+pub fn read_in(dir: sys::Fd) -> Result<Status, Errno> {
+    let fd = sys::open_regular_at(dir, c"supervise/status", Open::RDONLY, 0)?;
+    let mut buf = [0u8; STATUS_LEN + 1];
+    let n = sys::read_full(fd, &mut buf);
+    sys::close(fd);
+    Status::decode(buf.get(..n?).unwrap_or(&[])).ok_or(sys::errno::EPROTO)
+}
+
 /// Writes `<dir>/supervise/status` atomically (`status.new` + rename), `dir`
 /// may be `.` when the caller already is in the service directory.
 pub fn write(dir: &[u8], st: &Status) -> Result<(), Errno> {

@@ -947,6 +947,11 @@ pub fn unlink(path: &CStr) -> Result<()> {
     Ok(rustix::fs::unlinkat(CWD, path, AtFlags::empty())?)
 }
 
+/// Removes the empty directory `name` of the directory `dir`.
+pub fn rmdir_in(dir: Fd, name: &CStr) -> Result<()> {
+    Ok(rustix::fs::unlinkat(bfd(dir), name, AtFlags::REMOVEDIR)?)
+}
+
 pub fn rmdir(path: &CStr) -> Result<()> {
     Ok(rustix::fs::unlinkat(CWD, path, AtFlags::REMOVEDIR)?)
 }

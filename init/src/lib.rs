@@ -9,6 +9,7 @@
 pub type Line = base::fmt::Buf<{ base::err::MSG_MAX }>;
 
 pub mod conf;
+pub mod container;
 pub mod envdir;
 pub mod layout;
 pub mod maker;

@@ -41,9 +41,9 @@ fn copy_dir(s: Fd, d: Fd, depth: usize) -> Result<(), Errno> {
     res.and(r)
 }
 
-/// Copies `name` of `s` to `name` of `d`; its own failure is logged, a
+/// Copies `name` of `s` to `name` of `d` (depth 0 at the top); its own failure is logged, a
 /// failure inside a subdirectory was logged there.
-fn copy_entry(s: Fd, d: Fd, name: &CStr, depth: usize) -> Result<(), Errno> {
+pub fn copy_entry(s: Fd, d: Fd, name: &CStr, depth: usize) -> Result<(), Errno> {
     let st = sys::stat_in(s, name).map_err(|e| fail(name, e))?;
     if st.kind == FileType::Directory {
         return copy_subdir(s, d, name, st.mode, depth);

@@ -112,6 +112,37 @@ fn wait_all_gone(ms: u64) -> bool {
     }
 }
 
+/// Names each process the grace time left (`left: pid 42 (sleep)`), from
+/// /proc. Kernel threads (kthreadd, pid 2, and its children) are not ours
+/// to kill. Says nothing when /proc belongs to another pid namespace (a
+/// container whose /proc was not mounted for it): its pids mean nothing here.
+#[inline(never)]
+fn name_leftovers() {
+    let mut me = [0u8; 16];
+    if sys::readlink(c"/proc/self", &mut me) != Ok(b"1") {
+        return;
+    }
+    let Ok(dir) = sys::open_dir(c"/proc") else { return };
+    let _ = sys::read_dir(dir, &mut |name, _| {
+        let pid = name.to_bytes();
+        if pid == b"1" || pid == b"2" || !pid.first().is_some_and(u8::is_ascii_digit) {
+            return;
+        }
+        let mut path = crate::Line::new();
+        path.push(b"/proc/").push(pid).push(b"/stat\0");
+        let mut buf = [0u8; 512];
+        let Some(stat) = sys::cstr(path.as_bytes()).and_then(|p| sys::read_file(p, &mut buf).ok()) else { return };
+        // `pid (comm) state ppid ...`: comm may hold anything but its last `)`.
+        let close = stat.iter().rposition(|&c| c == b')').unwrap_or(0);
+        let comm = stat.get(pid.len() + 2..close).unwrap_or(b"?");
+        // After `) S `: the parent's pid.
+        if !stat.get(close + 4..).is_some_and(|r| r.starts_with(b"2 ")) {
+            err::info(&[b"left after the grace time: pid ", pid, b" (", comm, b")"]);
+        }
+    });
+    sys::close(dir);
+}
+
 fn console_to_stdout() {
     match sys::open(c"/dev/console", Open::WRONLY | Open::NOCTTY, 0) {
         Ok(fd) => {
@@ -162,6 +193,9 @@ pub fn finish() -> ! {
         b.push(b"grace time of ").u64(r.grace_ms).push(b" ms elapsed");
     }
     err::info(&[b.as_bytes()]);
+    if !gone {
+        name_leftovers();
+    }
     err::info(&[b"sending all processes the KILL signal"]);
     // ESRCH: no process left, which is the goal.
     let _ = sys::kill(-1, sys::sig::KILL);

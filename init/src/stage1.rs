@@ -19,13 +19,18 @@ pub const STAGE2_ARGS_MAX: usize = 64;
 pub struct Options {
     pub container: bool,
     pub basedir: &'static [u8],
+    /// The basedir was named (`-c`, or the program's name `/x/bin/init`),
+    /// not the default.
+    pub named: bool,
     /// Index in argv of the first word (kernel words, or the container's command).
     pub rest: usize,
 }
 
 pub fn parse_options(args: &sys::Args) -> Options {
     let argv0 = args.get(0).map(|a| a.to_bytes()).unwrap_or(b"");
-    let mut o = Options { container: false, basedir: basedir_from_name(argv0), rest: 1 };
+    let basedir = basedir_from_name(argv0);
+    let named = basedir != layout::DEFAULT_BASEDIR;
+    let mut o = Options { container: false, basedir, named, rest: 1 };
     while let Some(a) = args.get(o.rest) {
         match a.to_bytes() {
             b"-C" => o.container = true,
@@ -33,6 +38,7 @@ pub fn parse_options(args: &sys::Args) -> Options {
             b"-c" => match args.get(o.rest + 1) {
                 Some(d) => {
                     o.basedir = d.to_bytes();
+                    o.named = true;
                     o.rest += 1;
                 }
                 None => break,

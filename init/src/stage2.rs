@@ -252,9 +252,10 @@ pub fn run_main(cmd: &CStr, s: &Stage2, env: &Env) -> u64 {
     }
 }
 
-/// Records the container's exit code for pid 1's last stage, and asks for
-/// the shutdown (directly of pid 1 if the daemon cannot be reached).
-pub fn shut_down_container(basedir: &[u8], code: u64) {
+/// `/run/rinit/exitcode`: the container's exit code as decimal text (the
+/// one writer of the file; stage 3 and the container entrypoint's end
+/// read or write it through here and `shutdown`).
+pub fn record_exit_code(code: u64) {
     match sys::open(layout::EXITCODE, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644) {
         Ok(fd) => {
             let mut b = crate::Line::new();
@@ -265,6 +266,12 @@ pub fn shut_down_container(basedir: &[u8], code: u64) {
         }
         Err(e) => err::warn_sys(&[b"unable to write ", layout::EXITCODE.to_bytes()], e),
     }
+}
+
+/// Records the container's exit code for pid 1's last stage, and asks for
+/// the shutdown (directly of pid 1 if the daemon cannot be reached).
+pub fn shut_down_container(basedir: &[u8], code: u64) {
+    record_exit_code(code);
     // A concrete grace time: the fallback below goes around the daemon.
     let r = Request { action: Action::PowerOff, grace_ms: conf::grace_ms(basedir), delay_ms: 0 };
     if let Err(e) = request::send_patiently(&r, SHUTDOWND_PATIENCE_MS) {

@@ -1,26 +1,39 @@
-//! Line selection patterns: a POSIX extended regular expression subset,
-//! compiled without allocation into a position (Glushkov) automaton whose
-//! states are the bits of one `u64`, and matched anywhere in a line
+//! Line selection patterns: POSIX extended regular expressions as s6-log
+//! takes them (glibc's `regcomp(REG_EXTENDED)` in the C locale), compiled
+//! once, without allocation, into a position (Glushkov) automaton whose
+//! states are the bits of a fixed-size set, and matched anywhere in a line
 //! (unanchored, as regexec does).
 //!
-//! Supported: literal bytes, `.`, bracket expressions `[abc]`, `[a-z]`,
-//! `[^...]` (a leading `]` and a leading or trailing `-` are literal), the
-//! repetitions `*`, `+`, `?`, the anchors `^` and `$`, alternation `|`,
-//! groups `( )`, and `\` before any special character to make it literal.
-//! Anything else (intervals `{n,m}`, character classes `[:alpha:]`,
-//! collating elements, back-references, `\w`-style escapes) is refused when
-//! the script is read, so a pattern never silently means something else.
+//! Taken: literal bytes, `.`, bracket expressions (`[abc]`, `[a-z]`,
+//! `[^...]`, a leading `]`, a leading or trailing `-`, the classes
+//! `[:alnum:]` `[:alpha:]` `[:blank:]` `[:cntrl:]` `[:digit:]` `[:graph:]`
+//! `[:lower:]` `[:print:]` `[:punct:]` `[:space:]` `[:upper:]` `[:xdigit:]`,
+//! one-byte `[=c=]` and `[.c.]`), the repetitions `*`, `+`, `?`, the
+//! intervals `{n}`, `{n,}`, `{n,m}` and `{,m}`, alternation `|` (empty
+//! branches included), groups `( )`, the anchors `^` and `$` anywhere, an
+//! unmatched `)` as a literal, glibc's `\w` `\W` `\s` `\S` `` \` `` `\'`,
+//! and `\` before any other byte to make it literal.
+//!
+//! Refused, each with its reason: what glibc refuses too (a repetition with
+//! nothing to repeat, an unmatched `(` or `[`, a bad interval, an unknown
+//! class, a range out of order...), and what this automaton cannot do:
+//! back-references (`\1`), word boundaries (`\b` `\B` `\<` `\>`), and
+//! patterns past the capacities below (an interval is expanded into copies
+//! of what it repeats).
 
-/// Most positions (literals, `.`, bracket expressions, anchors) in one pattern.
-pub const MAX_POSITIONS: usize = 64;
+/// Most positions (literals, `.`, bracket expressions, anchors) in one
+/// pattern, once its intervals are expanded: `[[:alnum:]]{1,32}` takes 32.
+pub const MAX_POSITIONS: usize = 256;
 /// Deepest nesting of groups in one pattern.
 pub const MAX_DEPTH: usize = 32;
+/// Largest count in an interval (glibc's RE_DUP_MAX is 32767: a larger one
+/// is refused by both; between the two, `MAX_POSITIONS` decides).
+pub const MAX_REPEAT: u32 = 32767;
 
-fn byte_set(c: u8) -> [u64; 4] {
-    let mut set = [0u64; 4];
-    set[(c >> 6) as usize & 3] |= 1 << (c & 63);
-    set
-}
+/// u64 words of a position set.
+const WORDS: usize = MAX_POSITIONS / 64;
+type Set = [u64; WORDS];
+const NONE: Set = [0; WORDS];
 
 /// The start of the line, seen by `^` positions only.
 const BOL: usize = 256;
@@ -31,13 +44,19 @@ const SYMBOLS: usize = 258;
 /// A compiled pattern: for each input symbol the set of positions it can
 /// take, and for each position the positions that may follow it.
 pub struct Regex {
-    accepts: [u64; SYMBOLS],
-    follow: [u64; MAX_POSITIONS],
-    first: u64,
-    last: u64,
+    accepts: [Set; SYMBOLS],
+    follow: [Set; MAX_POSITIONS],
+    first: Set,
+    last: Set,
     nullable: bool,
+    /// Words of the sets in use (positions / 64, rounded up).
+    words: usize,
     /// When every match starts with this one byte: where the search skips to.
     lead: Option<u8>,
+    /// Every match starts at the line's start (`^...`).
+    anchored: bool,
+    /// The bytes a match can start with (a 256-bit map).
+    starts: Bytes,
 }
 
 /// What a sub-expression contributes: can it match empty, where can a match
@@ -45,11 +64,13 @@ pub struct Regex {
 #[derive(Clone, Copy)]
 struct Frag {
     nullable: bool,
-    first: u64,
-    last: u64,
+    first: Set,
+    last: Set,
+    /// It is a lone anchor: glibc refuses a repetition right after one.
+    anchor: bool,
 }
 
-const EMPTY: Frag = Frag { nullable: true, first: 0, last: 0 };
+const EMPTY: Frag = Frag { nullable: true, first: NONE, last: NONE, anchor: false };
 
 struct Parser<'a> {
     re: &'a mut Regex,
@@ -68,10 +89,42 @@ impl Default for Regex {
     }
 }
 
+fn or(a: Set, b: Set) -> Set {
+    let mut r = a;
+    for (x, y) in r.iter_mut().zip(b.iter()) {
+        *x |= y;
+    }
+    r
+}
+
+fn meets(a: &Set, b: &Set) -> bool {
+    a.iter().zip(b.iter()).any(|(x, y)| x & y != 0)
+}
+
+/// The bits of `s`, one position index at a time.
+fn each(s: Set, mut f: impl FnMut(usize)) {
+    for (w, mut bits) in s.into_iter().enumerate() {
+        while bits != 0 {
+            f(w * 64 + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
+        }
+    }
+}
+
 impl Regex {
     /// A pattern that matches nothing (all zeros, so tables of them live in .bss).
     pub const fn new() -> Regex {
-        Regex { accepts: [0; SYMBOLS], follow: [0; MAX_POSITIONS], first: 0, last: 0, nullable: false, lead: None }
+        Regex {
+            accepts: [NONE; SYMBOLS],
+            follow: [NONE; MAX_POSITIONS],
+            first: NONE,
+            last: NONE,
+            nullable: false,
+            words: 0,
+            lead: None,
+            anchored: false,
+            starts: [0; 4],
+        }
     }
 
     /// Compiles `pat` in place (the tables are large: no copy on the stack).
@@ -83,14 +136,23 @@ impl Regex {
         if p.at < pat.len() {
             return Err(b"unmatched )");
         }
+        let words = p.positions.div_ceil(64).max(1);
+        self.words = words;
         self.first = f.first;
         self.last = f.last;
         self.nullable = f.nullable;
-        let mut starts = self.accepts.iter().enumerate().filter(|(_, a)| **a & f.first != 0).map(|(s, _)| s);
+        // The line's edges count too: `$|a` must not skip lines without `a`.
+        let mut starts = (0..SYMBOLS).filter(|&s| meets(&self.accepts[s], &f.first));
         self.lead = match (starts.next(), starts.next()) {
             (Some(s), None) if s < 256 => Some(s as u8),
             _ => None,
         };
+        self.anchored = (0..SYMBOLS).filter(|&s| s != BOL).all(|s| !meets(&self.accepts[s], &f.first));
+        for c in 0..=255u8 {
+            if meets(&self.accepts[c as usize], &f.first) {
+                add_range(&mut self.starts, c, c);
+            }
+        }
         Ok(())
     }
 
@@ -99,41 +161,148 @@ impl Regex {
         if self.nullable {
             return true;
         }
-        let mut d = self.first & self.accepts[BOL];
-        if d & self.last != 0 {
+        // The sets as short as the pattern needs: one word up to 64 positions.
+        if self.words <= 1 { self.scan::<1>(line) } else { self.scan::<WORDS>(line) }
+    }
+
+    fn scan<const W: usize>(&self, line: &[u8]) -> bool {
+        let cut = |s: &Set| -> [u64; W] {
+            let mut r = [0u64; W];
+            for (x, y) in r.iter_mut().zip(s.iter()) {
+                *x = *y;
+            }
+            r
+        };
+        let (first, last) = (cut(&self.first), cut(&self.last));
+        let hit = |d: &[u64; W]| d.iter().zip(last.iter()).any(|(x, y)| x & y != 0);
+        // The positions reachable after `d` (plus a fresh start: unanchored
+        // search) that take symbol `c`.
+        let step = |d: &[u64; W], c: usize| -> [u64; W] {
+            let mut next = first;
+            for (w, &bits) in d.iter().enumerate() {
+                let mut bits = bits;
+                while bits != 0 {
+                    if let Some(f) = self.follow.get(w * 64 + bits.trailing_zeros() as usize) {
+                        for (n, x) in next.iter_mut().zip(f.iter()) {
+                            *n |= x;
+                        }
+                    }
+                    bits &= bits - 1;
+                }
+            }
+            let acc = self.accepts.get(c).unwrap_or(&NONE);
+            for (n, a) in next.iter_mut().zip(acc.iter()) {
+                *n &= a;
+            }
+            next
+        };
+        // Anchors take no room: `^^a` is `^a`, so the line's start is seen
+        // by as many `^` in a row as the pattern has.
+        let mut d = cut(&self.edge(self.first, BOL, line.is_empty()));
+        if hit(&d) {
             return true;
         }
         let mut i = 0;
         while i < line.len() {
-            if d == 0 {
-                // No match in progress: skip to where one can start.
+            if d == [0; W] {
+                // No match in progress: none can start past the line's start,
+                // or skip to where one can.
+                if self.anchored {
+                    return false;
+                }
                 if let Some(b) = self.lead {
                     match crate::batch::find_byte(line.get(i..).unwrap_or(&[]), b) {
                         Some(k) => i += k,
                         None => return false,
                     }
+                } else {
+                    while line.get(i).is_some_and(|&c| self.starts[(c >> 6) as usize & 3] >> (c & 63) & 1 == 0) {
+                        i += 1;
+                    }
                 }
             }
             let Some(&c) = line.get(i) else { break };
-            d = self.step(d) & self.accepts[c as usize];
-            if d & self.last != 0 {
+            d = step(&d, c as usize);
+            if hit(&d) {
                 return true;
             }
             i += 1;
         }
-        self.step(d) & self.accepts[EOL] & self.last != 0
+        let mut end = NONE;
+        for (x, y) in end.iter_mut().zip(step(&d, EOL).iter()) {
+            *x = *y;
+        }
+        let end = cut(&self.edge(end, EOL, line.is_empty()));
+        hit(&end)
     }
 
-    /// The positions reachable after `d`, plus a fresh start (unanchored search).
-    #[inline]
-    fn step(&self, mut d: u64) -> u64 {
-        let mut next = self.first;
-        while d != 0 {
-            next |= self.follow[(d.trailing_zeros() as usize) & (MAX_POSITIONS - 1)];
-            d &= d - 1;
+    /// `d` restricted to the positions taking the line's edge `e` (`BOL`,
+    /// `EOL`, or on an empty line both: each anchor that holds there), then
+    /// grown by the followers that take it too.
+    fn edge(&self, d: Set, e: usize, empty: bool) -> Set {
+        let mut acc = self.accepts.get(e).copied().unwrap_or(NONE);
+        if empty {
+            acc = or(self.accepts[BOL], self.accepts[EOL]);
         }
-        next
+        let mut r = NONE;
+        for (x, (y, a)) in r.iter_mut().zip(d.iter().zip(acc.iter())) {
+            *x = y & a;
+        }
+        loop {
+            let mut grown = r;
+            each(r, |p| {
+                if let Some(f) = self.follow.get(p) {
+                    for (g, (x, a)) in grown.iter_mut().zip(f.iter().zip(acc.iter())) {
+                        *g |= x & a;
+                    }
+                }
+            });
+            if grown == r {
+                return r;
+            }
+            r = grown;
+        }
     }
+}
+
+/// The C locale's classes (s6-log never calls setlocale), as byte ranges.
+const CLASSES: &[(&[u8], &[(u8, u8)])] = &[
+    (b"alnum", &[(b'0', b'9'), (b'A', b'Z'), (b'a', b'z')]),
+    (b"alpha", &[(b'A', b'Z'), (b'a', b'z')]),
+    (b"blank", &[(b'\t', b'\t'), (b' ', b' ')]),
+    (b"cntrl", &[(0, 31), (127, 127)]),
+    (b"digit", &[(b'0', b'9')]),
+    (b"graph", &[(33, 126)]),
+    (b"lower", &[(b'a', b'z')]),
+    (b"print", &[(32, 126)]),
+    (b"punct", &[(33, 47), (58, 64), (91, 96), (123, 126)]),
+    (b"space", SPACE),
+    (b"upper", &[(b'A', b'Z')]),
+    (b"xdigit", &[(b'0', b'9'), (b'A', b'F'), (b'a', b'f')]),
+];
+/// glibc's `\w` (and, negated, `\W`).
+const WORD: &[(u8, u8)] = &[(b'0', b'9'), (b'A', b'Z'), (b'_', b'_'), (b'a', b'z')];
+/// `[:space:]`, glibc's `\s` (and, negated, `\S`).
+const SPACE: &[(u8, u8)] = &[(9, 13), (b' ', b' ')];
+
+/// A 256-bit byte map.
+type Bytes = [u64; 4];
+
+fn add_range(set: &mut Bytes, lo: u8, hi: u8) {
+    for c in lo..=hi {
+        set[(c >> 6) as usize & 3] |= 1 << (c & 63);
+    }
+}
+
+fn bytes_of(ranges: &[(u8, u8)], negate: bool) -> Bytes {
+    let mut set = [0u64; 4];
+    for &(lo, hi) in ranges {
+        add_range(&mut set, lo, hi);
+    }
+    if negate {
+        set.iter_mut().for_each(|w| *w = !*w);
+    }
+    set
 }
 
 impl Parser<'_> {
@@ -146,7 +315,7 @@ impl Parser<'_> {
         while self.peek() == Some(b'|') {
             self.at += 1;
             let g = self.concatenation()?;
-            f = Frag { nullable: f.nullable || g.nullable, first: f.first | g.first, last: f.last | g.last };
+            f = Frag { nullable: f.nullable || g.nullable, first: or(f.first, g.first), last: or(f.last, g.last), anchor: false };
         }
         Ok(f)
     }
@@ -154,23 +323,37 @@ impl Parser<'_> {
     fn concatenation(&mut self) -> Result<Frag, Error> {
         let mut acc = EMPTY;
         while let Some(c) = self.peek() {
-            if c == b'|' || c == b')' {
+            // An unmatched `)` is a literal (glibc); a matched one ends the group.
+            if c == b'|' || (c == b')' && self.depth > 0) {
                 break;
             }
-            let f = self.repetition()?;
-            self.link(acc.last, f.first);
-            acc = Frag {
-                nullable: acc.nullable && f.nullable,
-                first: acc.first | if acc.nullable { f.first } else { 0 },
-                last: f.last | if f.nullable { acc.last } else { 0 },
-            };
+            let start = self.at;
+            let f = self.atom()?;
+            let f = self.repetitions(start, f, usize::MAX)?;
+            acc = self.then(acc, f);
         }
         Ok(acc)
     }
 
-    fn repetition(&mut self) -> Result<Frag, Error> {
-        let mut f = self.atom()?;
-        while let Some(c) = self.peek() {
+    /// `acc` followed by `f`.
+    fn then(&mut self, acc: Frag, f: Frag) -> Frag {
+        self.link(acc.last, f.first);
+        Frag {
+            nullable: acc.nullable && f.nullable,
+            first: if acc.nullable { or(acc.first, f.first) } else { acc.first },
+            last: if f.nullable { or(f.last, acc.last) } else { f.last },
+            anchor: false,
+        }
+    }
+
+    /// The repetition operators after the atom that starts at `start`
+    /// (parsed as `f`), up to `end`.
+    fn repetitions(&mut self, start: usize, mut f: Frag, end: usize) -> Result<Frag, Error> {
+        while self.at < end {
+            let Some(c) = self.peek() else { break };
+            if matches!(c, b'*' | b'+' | b'?' | b'{') && f.anchor {
+                return Err(b"nothing to repeat (after an anchor)");
+            }
             match c {
                 b'*' => {
                     self.link(f.last, f.first);
@@ -178,12 +361,83 @@ impl Parser<'_> {
                 }
                 b'+' => self.link(f.last, f.first),
                 b'?' => f.nullable = true,
-                b'{' => return Err(b"intervals {n,m} are not supported"),
+                b'{' => {
+                    let here = self.at;
+                    let (n, m) = self.interval()?;
+                    let after = self.at;
+                    f = self.repeat(start, here, f, n, m)?;
+                    self.at = after;
+                    continue;
+                }
                 _ => break,
             }
             self.at += 1;
         }
         Ok(f)
+    }
+
+    /// `{n}`, `{n,}`, `{n,m}`, `{,m}`: (n, Some(m)) or (n, None) for no upper bound.
+    fn interval(&mut self) -> Result<(u32, Option<u32>), Error> {
+        self.at += 1;
+        let n = self.number()?;
+        let m = if self.peek() == Some(b',') {
+            self.at += 1;
+            self.number()?
+        } else {
+            Some(n.unwrap_or(0))
+        };
+        if self.peek() != Some(b'}') || (n.is_none() && self.pat.get(self.at - 1) == Some(&b'{')) {
+            return Err(b"bad interval (want {n}, {n,}, {n,m} or {,m})");
+        }
+        self.at += 1;
+        let n = n.unwrap_or(0);
+        if m.is_some_and(|m| m < n) {
+            return Err(b"bad interval (its maximum is below its minimum)");
+        }
+        Ok((n, m))
+    }
+
+    fn number(&mut self) -> Result<Option<u32>, Error> {
+        let mut v: Option<u32> = None;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            let x = v.unwrap_or(0) * 10 + (c - b'0') as u32;
+            if x > MAX_REPEAT {
+                return Err(b"interval count too large (the most is 32767)");
+            }
+            v = Some(x);
+            self.at += 1;
+        }
+        Ok(v)
+    }
+
+    /// The unit `pat[start..here]` (an atom and its earlier repetitions,
+    /// already parsed once as `f`) repeated n to m times: copies of it in a
+    /// row, the first n required, the others optional (the language is
+    /// what matters, not which copy matched).
+    fn repeat(&mut self, start: usize, here: usize, f: Frag, n: u32, m: Option<u32>) -> Result<Frag, Error> {
+        let copies = match m {
+            Some(0) => return Ok(EMPTY), // its positions stay unreachable
+            Some(m) => m,
+            None => n.max(1),
+        };
+        let mut acc = EMPTY;
+        for k in 0..copies {
+            let mut g = if k == 0 {
+                f
+            } else {
+                self.at = start;
+                let a = self.atom()?;
+                self.repetitions(start, a, here)?
+            };
+            if k >= n {
+                g.nullable = true;
+            }
+            if m.is_none() && k + 1 == copies {
+                self.link(g.last, g.first);
+            }
+            acc = self.then(acc, g);
+        }
+        Ok(acc)
     }
 
     fn atom(&mut self) -> Result<Frag, Error> {
@@ -193,7 +447,7 @@ impl Parser<'_> {
             b'(' => {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
-                    return Err(b"groups nested too deeply");
+                    return Err(b"groups nested too deeply (capacity MAX_DEPTH = 32)");
                 }
                 let f = self.alternation()?;
                 if self.peek() != Some(b')') {
@@ -201,28 +455,38 @@ impl Parser<'_> {
                 }
                 self.at += 1;
                 self.depth -= 1;
-                Ok(f)
+                Ok(Frag { anchor: false, ..f })
             }
             b'*' | b'+' | b'?' => Err(b"nothing to repeat"),
-            b'{' => Err(b"intervals {n,m} are not supported"),
-            b'.' => {
-                let mut set = [!0u64; 4];
-                set[0] &= !(1 << b'\n');
-                self.position(set, 0)
-            }
-            b'^' => self.position([0; 4], 1 << (BOL - 256)),
-            b'$' => self.position([0; 4], 1 << (EOL - 256)),
+            b'{' => Err(b"nothing to repeat ({ opens an interval)"),
+            b'.' => self.position([!0u64; 4], 0),
+            b'^' => self.anchor(BOL),
+            b'$' => self.anchor(EOL),
             b'[' => self.bracket(),
             b'\\' => {
                 let Some(e) = self.peek() else { return Err(b"trailing backslash") };
-                if !b".[]()*+?{}|^$\\/-".contains(&e) {
-                    return Err(b"unsupported escape");
-                }
                 self.at += 1;
-                self.position(byte_set(e), 0)
+                match e {
+                    b'1'..=b'9' => Err(b"back-references are not supported"),
+                    b'b' | b'B' | b'<' | b'>' => Err(b"word boundaries (\\b \\B \\< \\>) are not supported"),
+                    b'w' | b'W' => self.position(bytes_of(WORD, e == b'W'), 0),
+                    b's' | b'S' => self.position(bytes_of(SPACE, e == b'S'), 0),
+                    b'`' => self.anchor(BOL),
+                    b'\'' => self.anchor(EOL),
+                    _ => self.literal(e),
+                }
             }
-            _ => self.position(byte_set(c), 0),
+            _ => self.literal(c),
         }
+    }
+
+    fn literal(&mut self, c: u8) -> Result<Frag, Error> {
+        self.position(bytes_of(&[(c, c)], false), 0)
+    }
+
+    fn anchor(&mut self, edge: usize) -> Result<Frag, Error> {
+        let f = self.position([0; 4], 1 << (edge - 256))?;
+        Ok(Frag { anchor: true, ..f })
     }
 
     /// `[...]`: the set of bytes, then one position for it.
@@ -235,57 +499,108 @@ impl Parser<'_> {
         let mut first = true;
         loop {
             let Some(c) = self.peek() else { return Err(b"unmatched [") };
-            self.at += 1;
             if c == b']' && !first {
+                self.at += 1;
                 break;
             }
             first = false;
-            if c == b'[' && matches!(self.peek(), Some(b':' | b'=' | b'.')) {
-                return Err(b"[:class:], [=equiv=] and [.coll.] are not supported");
-            }
-            let mut hi = c;
+            let lo = match self.element()? {
+                Element::Byte(b) => b,
+                Element::Class(r) => {
+                    set.iter_mut().zip(bytes_of(r, false)).for_each(|(s, b)| *s |= b);
+                    if self.peek() == Some(b'-') && self.pat.get(self.at + 1) != Some(&b']') {
+                        return Err(b"bad range (a class cannot end one)");
+                    }
+                    continue;
+                }
+            };
+            let mut hi = lo;
             if self.peek() == Some(b'-') && self.pat.get(self.at + 1).is_some_and(|&n| n != b']') {
-                hi = self.pat[self.at + 1];
-                self.at += 2;
-                if hi < c {
-                    return Err(b"range out of order");
+                self.at += 1;
+                hi = match self.element()? {
+                    Element::Byte(b) => b,
+                    Element::Class(_) => return Err(b"bad range (a class cannot end one)"),
+                };
+                if hi < lo {
+                    return Err(b"bad range (out of order)");
+                }
+                // `[a-c-e]`: a range cannot start where one ended.
+                if self.peek() == Some(b'-') && self.pat.get(self.at + 1).is_some_and(|&n| n != b']') {
+                    return Err(b"bad range (two ranges share an end)");
                 }
             }
-            for b in c..=hi {
-                set[(b >> 6) as usize & 3] |= 1 << (b & 63);
-            }
+            add_range(&mut set, lo, hi);
         }
         if negate {
             set.iter_mut().for_each(|w| *w = !*w);
         }
-        set[0] &= !(1 << b'\n');
         self.position(set, 0)
+    }
+
+    /// One element of a bracket expression: a byte, `[.c.]`, `[=c=]` or
+    /// `[:class:]`.
+    fn element(&mut self) -> Result<Element, Error> {
+        let Some(c) = self.peek() else { return Err(b"unmatched [") };
+        self.at += 1;
+        let kind = match (c, self.peek()) {
+            (b'[', Some(k @ (b':' | b'=' | b'.'))) => k,
+            _ => return Ok(Element::Byte(c)),
+        };
+        self.at += 1;
+        let from = self.at;
+        let rest = self.pat.get(from..).unwrap_or(&[]);
+        let Some(len) = rest.windows(2).position(|w| w[0] == kind && w[1] == b']') else {
+            return Err(b"unmatched [: [. or [=");
+        };
+        self.at = from + len + 2;
+        let name = rest.get(..len).unwrap_or(&[]);
+        match (kind, name) {
+            (b':', _) => CLASSES
+                .iter()
+                .find(|c| c.0 == name)
+                .map(|c| Element::Class(c.1))
+                .ok_or(b"unknown character class"),
+            (_, &[b]) => Ok(Element::Byte(b)),
+            _ => Err(b"unknown collating element (only single bytes)"),
+        }
     }
 
     /// A new position accepting the bytes of `set` (a 256-bit map) and the
     /// line-edge symbols of `edges` (bit 0 start, bit 1 end).
-    fn position(&mut self, set: [u64; 4], edges: u8) -> Result<Frag, Error> {
+    fn position(&mut self, set: Bytes, edges: u8) -> Result<Frag, Error> {
         if self.positions >= MAX_POSITIONS {
-            return Err(b"pattern too long (more than 64 positions)");
+            return Err(b"pattern too long (capacity MAX_POSITIONS = 256 positions, intervals expanded)");
         }
-        let bit = 1u64 << self.positions;
+        let p = self.positions;
         self.positions += 1;
+        let (w, bit) = (p / 64, 1u64 << (p % 64));
         for (s, a) in self.re.accepts.iter_mut().enumerate() {
             let on = if s < 256 { set[(s >> 6) & 3] >> (s & 63) & 1 != 0 } else { edges >> (s - 256) & 1 != 0 };
-            if on {
-                *a |= bit;
+            if on && let Some(x) = a.get_mut(w) {
+                *x |= bit;
             }
         }
-        Ok(Frag { nullable: false, first: bit, last: bit })
+        let mut one = NONE;
+        if let Some(x) = one.get_mut(w) {
+            *x = bit;
+        }
+        Ok(Frag { nullable: false, first: one, last: one, anchor: false })
     }
 
     /// Every position of `from` may be followed by every position of `to`.
-    fn link(&mut self, mut from: u64, to: u64) {
-        while from != 0 {
-            self.re.follow[(from.trailing_zeros() as usize) & (MAX_POSITIONS - 1)] |= to;
-            from &= from - 1;
-        }
+    fn link(&mut self, from: Set, to: Set) {
+        let follow = &mut self.re.follow;
+        each(from, |p| {
+            if let Some(f) = follow.get_mut(p) {
+                *f = or(*f, to);
+            }
+        });
     }
+}
+
+enum Element {
+    Byte(u8),
+    Class(&'static [(u8, u8)]),
 }
 
 #[cfg(test)]
@@ -320,6 +635,15 @@ mod tests {
         assert!(!m("^$", "x"));
         assert!(m("^a|b$", "xb"));
         assert!(!m("a^b", "ab"));
+        assert!(m("^^a", "a"));
+        assert!(m("a$$", "ba"));
+        assert!(m("(^)*a", "ba"));
+        assert!(m("x*^a", "a"));
+        assert!(m("\\`a\\'", "a"));
+        assert!(m("$^", ""));
+        assert!(!m("$^", "a"));
+        assert!(m("($^)(a|){0}a?", ""));
+        assert!(m("$|a", "xyz"));
     }
 
     #[test]
@@ -334,11 +658,34 @@ mod tests {
         assert!(m("^(foo|bar)baz$", "barbaz"));
         assert!(!m("^(foo|bar)baz$", "quxbaz"));
         assert!(m("x(a|b)*y", "..xababby.."));
-        assert!(m("ERROR", "svc: ERROR request"));
-        assert!(m("ERROR", "EERRORR"));
-        assert!(!m("ERROR", "ERRO ERRORS".replace("ERRORS", "ERRXR").as_str()));
         assert!(m("ab|ac", "xxac"));
         assert!(m("^(a|)$", ""));
+        assert!(m("a||b", "zzz"));
+        assert!(m("ab)", "xab)"));
+    }
+
+    #[test]
+    fn intervals_expand() {
+        assert!(m("^a{2}$", "aa"));
+        assert!(!m("^a{2}$", "aaa"));
+        assert!(m("^a{2,}$", "aaaaa"));
+        assert!(!m("^a{2,}$", "a"));
+        assert!(m("^a{1,3}$", "aaa"));
+        assert!(!m("^a{1,3}$", "aaaa"));
+        assert!(m("^a{,2}$", ""));
+        assert!(m("^x(ab){0}y$", "xy"));
+        assert!(m("^(a|bc){2}$", "bca"));
+        assert!(m("^a{1}{2}$", "aa"));
+        assert!(m("^(a{2}b){2}$", "aabaab"));
+        assert!(m("^a+{2}$", "aaa"));
+        assert!(!m("^[0-9]{3}-[0-9]{4}$", "12-1234"));
+        assert!(m("^[0-9]{3}-[0-9]{4}$", "123-1234"));
+        // Past one word of positions.
+        assert!(m("^a{100}$", &"a".repeat(100)));
+        assert!(!m("^a{100}$", &"a".repeat(99)));
+        assert!(m("x[0-9]{70,80}y", &format!("..x{}y..", "7".repeat(75))));
+        assert!(!m("x[0-9]{70,80}y", &format!("..x{}y..", "7".repeat(81))));
+        assert!(m("(b{70}|c)$", "zzc"));
     }
 
     #[test]
@@ -354,20 +701,36 @@ mod tests {
         assert!(m("^[-a]$", "-"));
         assert!(m("\\.\\*", "a.*b"));
         assert!(!m("\\.", "ab"));
+        assert!(m("^[[:alnum:]]*\\.err:", "daemon.err: x"));
+        assert!(!m("^[[:alnum:]]*\\.err:", "daemon.info: x"));
+        assert!(m("^[[:space:]]+$", " \t"));
+        assert!(m("[[:punct:]]", "a,b"));
+        assert!(!m("[[:print:]]", "\u{e9}"));
+        assert!(m("^[[.-.]a]$", "-"));
+        assert!(m("^[[=]=]]$", "]"));
+        assert!(m("[\\]", "\\"));
+        assert!(m("^\\w+\\s\\W$", "ab_1 ."));
     }
 
     #[test]
-    fn unsupported_is_refused() {
-        assert!(refused("a{2}"));
-        assert!(refused("[[:alpha:]]"));
-        assert!(refused("\\w"));
-        assert!(refused("(ab"));
-        assert!(refused("ab)"));
-        assert!(refused("[ab"));
-        assert!(refused("*a"));
-        assert!(refused("[z-a]"));
-        assert!(refused(&"a".repeat(65)));
-        assert!(!refused(&"a".repeat(64)));
+    fn what_glibc_refuses_is_refused() {
+        for p in [
+            "*a", "a|*b", "(*a)", "a|?", "^*a", "$*", "{a", "a{", "a{1", "a{1,2", "a{ 1}", "a{1,2,3}", "a{2,1}",
+            "a{32768}", "(ab", "[ab", "[]", "[z-a]", "[a-c-e]", "[[:alpha:]-z]", "[[:foo:]]", "[[.space.]]", "\\",
+        ] {
+            assert!(refused(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn what_this_automaton_cannot_do_is_refused() {
+        for p in ["(a)\\1", "\\ba", "a\\>"] {
+            assert!(refused(p), "{p}");
+        }
+        assert!(refused(&"a".repeat(257)));
+        assert!(!refused(&"a".repeat(256)));
+        assert!(refused("a{257}"));
+        assert!(!refused("[[:alnum:]]{1,200}"));
         assert!(refused(&"(".repeat(40)));
     }
 }

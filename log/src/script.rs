@@ -122,7 +122,7 @@ impl Script {
                         return Err(err(b"too many selection directives (the most is 16)", b""));
                     };
                     s.deselect = c == b'-';
-                    s.re.compile(rest).map_err(|e| err(b"unsupported pattern: ", e))?;
+                    s.re.compile(rest).map_err(|e| err(b"bad pattern: ", e))?;
                     self.n_selectors += 1;
                     continue;
                 }

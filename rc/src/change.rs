@@ -10,9 +10,11 @@
 //! forked and exec'd in their own session, cwd their `data/` (or `/`),
 //! stdin `/dev/null`, environment `PATH=DEFAULT_PATH` only.
 //! Longruns: subscribe to `<scandir>/NAME/event` first, read the status,
-//! then send `u` (wait `u`, or `U` with `notification-fd`) or `d` (wait `D`).
+//! then send `u` (wait `u`, or `U` with `notification-fd`) or `d` (wait `D`);
+//! `F` (the supervisor cannot spawn `run`) fails it at once.
 
 use crate::db::{Db, F_DATA, F_ESSENTIAL, F_HAS_DOWN, F_NOTIFY, Kind, MAX_SERVICES, Svc};
+use crate::live::{Stamp, T_FAILED, T_UP};
 use base::control;
 use base::err;
 use base::fifodir::Listener;
@@ -25,6 +27,9 @@ use base::wait::Goal;
 /// Most services being started or stopped at the same moment (each waiting
 /// longrun holds two descriptors); the others queue.
 pub const MAX_INFLIGHT: usize = 500;
+/// While a change takes longer, the services it still waits for are named
+/// this often (ms).
+pub const WAITING_REPORT_MS: u64 = 5000;
 /// Most words in one `up`/`down` command line.
 pub const MAX_ARGV: usize = crate::execline::MAX_WORDS;
 /// The whole environment of a oneshot (the last entry is where Debian's
@@ -73,6 +78,9 @@ pub struct Tables {
     slots: [Slot; MAX_INFLIGHT],
     /// The event listener of each slot's longrun.
     listeners: [Option<Listener>; MAX_INFLIGHT],
+    /// When each service's last transition started and ended (the live
+    /// `timeline`).
+    pub stamps: [Stamp; MAX_SERVICES],
 }
 
 impl Default for Tables {
@@ -92,6 +100,7 @@ impl Tables {
             stack: [0; MAX_SERVICES],
             slots: [FREE; MAX_INFLIGHT],
             listeners: [const { None }; MAX_INFLIGHT],
+            stamps: [Stamp::NEVER; MAX_SERVICES],
         }
     }
 }
@@ -246,6 +255,9 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         if let Some(x) = t.pending.get_mut(i as usize) {
             *x = c;
         }
+        if let Some(st) = t.stamps.get_mut(i as usize) {
+            st.waited = 0;
+        }
         if c == 0 {
             enqueue(t, &mut qt, i);
         }
@@ -269,6 +281,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         return n;
     }
     let mut tokens = [0u64; 64];
+    let mut said = sys::now_mono_ns();
     loop {
         while qh < qt && e.inflight < MAX_INFLIGHT {
             let s = t.queue.get(qh).copied().unwrap_or(0);
@@ -294,6 +307,8 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
             d if d <= now => 0,
             d => ((d - now).div_ceil(1_000_000)).min(i32::MAX as u64) as i64,
         };
+        // Wake up to say what is still awaited, however long the deadlines.
+        let wait_ms = if (0..=WAITING_REPORT_MS as i64).contains(&wait_ms) { wait_ms } else { WAITING_REPORT_MS as i64 };
         let got = match sys::epoll_wait(e.ep, &mut tokens, wait_ms) {
             Ok(g) => g,
             Err(er) => {
@@ -310,6 +325,10 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
             }
         }
         e.expire(t, o);
+        if o.verbosity >= 1 && sys::now_mono_ns().saturating_sub(said) >= WAITING_REPORT_MS * 1_000_000 {
+            said = sys::now_mono_ns();
+            say_waiting(db, t, up);
+        }
     }
     e.close();
     e.failures
@@ -318,6 +337,33 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
 /// What "up" means for a longrun: ready when it notifies readiness.
 fn up_goal(notify: bool) -> Goal {
     if notify { Goal::UpReady } else { Goal::Up }
+}
+
+/// `still waiting for NAME (12 s), NAME...`: the services in flight, each
+/// with how long it has been going, as many as one line holds.
+fn say_waiting(db: &Db, t: &Tables, up: bool) {
+    let mut b = Buf::<{ err::MSG_MAX }>::new();
+    b.push(if up { b"still waiting for services to start: " } else { b"still waiting for services to stop: " });
+    let now = sys::now_mono_ns();
+    for (k, slot) in t.slots.iter().filter(|s| s.used).enumerate() {
+        if k > 0 {
+            b.push(b", ");
+        }
+        let started = t.stamps.get(slot.svc as usize).map_or(now, |s| s.start);
+        b.push(db.svc(slot.svc).name()).push(b" (").u64(now.saturating_sub(started) / 1_000_000_000).push(b" s)");
+    }
+    err::info(&[b.mark_cut().as_bytes()]);
+}
+
+/// The end of service `i`'s transition (its `up` too, if no `u` came).
+fn stamp_end(t: &mut Tables, i: u32, flags: u32) {
+    if let Some(st) = t.stamps.get_mut(i as usize) {
+        st.ready = sys::now_mono_ns();
+        if st.up == 0 {
+            st.up = st.ready;
+        }
+        st.flags |= flags;
+    }
 }
 
 fn enqueue(t: &mut Tables, qt: &mut usize, i: u32) {
@@ -390,6 +436,10 @@ impl Engine<'_> {
             crate::cli::line(&[if self.up { b"start " } else { b"stop " }, s.name()]);
             self.done(t, i, o, qt);
             return;
+        }
+        if let Some(st) = t.stamps.get_mut(i as usize) {
+            let waited = st.waited;
+            *st = Stamp { start: sys::now_mono_ns(), waited, flags: if self.up { T_UP } else { 0 }, ..Stamp::NEVER };
         }
         let Some(k) = t.slots.iter().position(|x| !x.used) else {
             self.fail(t, i, Why::Sys(b"no free slot", errno::EAGAIN), o);
@@ -583,6 +633,11 @@ impl Engine<'_> {
                 }
             };
             for &c in buf.get(..n).unwrap_or(&[]) {
+                if c == b'u'
+                    && let Some(st) = t.stamps.get_mut(svc as usize)
+                {
+                    st.up = sys::now_mono_ns();
+                }
                 let state = match c {
                     b'u' => Some((true, false)),
                     b'U' => Some((true, true)),
@@ -593,6 +648,10 @@ impl Engine<'_> {
                 let r = match (state, c) {
                     (Some((up, ready)), _) if goal.met(up, ready) => Some(Ok(())),
                     (_, b'O') if goal.wants_up() => Some(Err(Why::WillNotRestart)),
+                    (_, b'F') if goal.wants_up() => {
+                        let (what, e) = crate::live::cannot_spawn(self.db, o.scandir, svc);
+                        Some(Err(Why::Sys(what, e)))
+                    }
                     (_, b'x') => Some(Err(Why::SupervisorGone)),
                     _ => None,
                 };
@@ -694,6 +753,7 @@ impl Engine<'_> {
     fn done(&mut self, t: &mut Tables, i: u32, o: &mut Opts, qt: &mut usize) {
         let s = self.db.svc(i);
         set(&mut t.phase, i, DONE);
+        stamp_end(t, i, 0);
         set(&mut t.state, i, self.up as u8);
         self.dirty = true;
         self.say(
@@ -713,6 +773,9 @@ impl Engine<'_> {
             if let Some(p) = t.pending.get_mut(d as usize) {
                 *p = p.saturating_sub(1);
                 if *p == 0 {
+                    if let Some(st) = t.stamps.get_mut(d as usize) {
+                        st.waited = i + 1;
+                    }
                     enqueue(t, qt, d);
                 }
             }
@@ -722,6 +785,7 @@ impl Engine<'_> {
     fn fail(&mut self, t: &mut Tables, i: u32, why: Why, o: &mut Opts) {
         let s = self.db.svc(i);
         set(&mut t.phase, i, FAILED);
+        stamp_end(t, i, T_FAILED);
         self.failures += 1;
         if o.verbosity >= 1 {
             let verb: &[u8] = if self.up {

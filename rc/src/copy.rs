@@ -103,6 +103,21 @@ fn copy_dir(
     r.map_err(|e| fail(b"read directory ", src, e))
 }
 
+/// Makes `dir/file` executable (mode 0755) when it exists, as
+/// s6-rc-compile does for `run` and `finish`: trees kept in version
+/// control often lose the bit, and a `run` the supervisor cannot execute
+/// never starts.
+pub fn make_executable(dir: &mut PathBuf, file: &[u8]) -> Result<(), Fail> {
+    let len = dir.len();
+    let r = dir.push(file).and_then(|d| match sys::chmod(d.as_cstr(), 0o755) {
+        Err(errno::ENOENT) => Ok(()),
+        r => r,
+    });
+    let r = r.map_err(|e| fail(b"chmod ", dir, e));
+    dir.truncate(len);
+    r
+}
+
 /// Copies one regular file, keeping its mode.
 pub fn copy_file(src: &PathBuf, dst: &PathBuf) -> Result<(), Fail> {
     let i = sys::open_read(src.as_cstr()).map_err(|e| fail(b"open ", src, e))?;

@@ -4,7 +4,7 @@
 //! dependency cycles found with their whole path.
 
 use crate::db::{self, Kind, NONE, SvcIn};
-use crate::source::{Error, MAX_REFS, MAX_SERVICES, Source, Span};
+use crate::source::{Error, F_PIPELINE_BUNDLE, MAX_REFS, MAX_SERVICES, Source, Span};
 use base::fmt::Buf;
 
 /// Entries of all expanded lists together (dependencies, bundle contents,
@@ -147,17 +147,10 @@ fn find(src: &Source, name: &[u8]) -> Option<u32> {
     None
 }
 
-fn list_file(k: Kind) -> &'static [u8] {
-    if k == Kind::Bundle {
-        b"contents"
-    } else {
-        b"dependencies"
-    }
-}
-
 /// Sorts, resolves, expands and checks. On success `g` describes every
 /// service of `src` (in sorted order) for `svc_in`.
 pub fn build(src: &mut Source, g: &mut Graph) -> Result<(), Error> {
+    src.add_pipeline_bundles()?;
     let n = src.n;
     {
         let (svcs, text) = (&mut src.svcs, &src.text);
@@ -183,12 +176,13 @@ pub fn build(src: &mut Source, g: &mut Graph) -> Result<(), Error> {
         g.state[i] = 0;
         g.producer[i] = NONE;
     }
+    pipelines(src, g)?;
+    pipeline_bundles(src, g)?;
     for i in 0..n {
         if src.svcs[i].kind == Kind::Bundle && g.state[i] == 0 {
             expand_bundle(src, g, i as u32, 0)?;
         }
     }
-    pipelines(src, g)?;
     for i in 0..n {
         if src.svcs[i].kind == Kind::Bundle {
             continue;
@@ -208,8 +202,8 @@ fn resolve(src: &Source, g: &mut Graph) -> Result<(), Error> {
     for i in 0..src.n {
         let s = &src.svcs[i];
         for (span, file) in [
-            (s.deps, list_file(s.kind)),
-            (s.producer_for, &b"producer-for"[..]),
+            (s.deps, &b""[..]),
+            (s.producer_for, b"producer-for"),
             (s.consumer_for, b"consumer-for"),
         ] {
             for r in span.range() {
@@ -217,12 +211,9 @@ fn resolve(src: &Source, g: &mut Graph) -> Result<(), Error> {
                 match find(src, name) {
                     Some(x) => g.resolved[r] = x,
                     None => {
-                        return Err(Error::new(&[
-                            b"unknown service name ",
-                            name,
-                            b" in ",
-                            src.file_of(i, file).as_bytes(),
-                        ]));
+                        // A name from `contents.d/` is a file of its own.
+                        let f = if file.is_empty() { src.deps_file(i, name) } else { src.file_of(i, file) };
+                        return Err(Error::new(&[b"unknown service name ", name, b" in ", f.as_bytes()]));
                     }
                 }
             }
@@ -283,7 +274,7 @@ fn expand_bundle(src: &Source, g: &mut Graph, b: u32, depth: usize) -> Result<()
                     b" contains itself: ",
                     path.as_bytes(),
                     b" (see ",
-                    src.file_of(b as usize, b"contents").as_bytes(),
+                    src.deps_file(b as usize, src.name(c as usize)).as_bytes(),
                     b")",
                 ]));
             }
@@ -391,6 +382,35 @@ fn pipelines(src: &Source, g: &mut Graph) -> Result<(), Error> {
     Ok(())
 }
 
+/// The contents of each pipeline's bundle: its last consumer and every
+/// service whose `producer-for` chain leads there (funnels included).
+fn pipeline_bundles(src: &Source, g: &mut Graph) -> Result<(), Error> {
+    for b in 0..src.n {
+        if src.svcs[b].flags & F_PIPELINE_BUNDLE == 0 {
+            continue;
+        }
+        let Some(last) = find(src, src.text(src.svcs[b].pipeline)) else {
+            continue;
+        };
+        let start = g.begin_set();
+        for i in 0..src.n {
+            // Chains are loop-free (checked by `pipelines`) and at most n long.
+            let mut x = i as u32;
+            let mut steps = 0;
+            while x != NONE && x != last && steps < src.n {
+                x = g.producer.get(x as usize).copied().unwrap_or(NONE);
+                steps += 1;
+            }
+            if x == last {
+                g.add(i as u32)?;
+            }
+        }
+        g.deps[b] = g.end_set(start);
+        g.state[b] = 2;
+    }
+    Ok(())
+}
+
 fn find_cycle(src: &Source, g: &mut Graph) -> Result<(), Error> {
     let n = src.n;
     for i in 0..n {
@@ -420,7 +440,7 @@ fn find_cycle(src: &Source, g: &mut Graph) -> Result<(), Error> {
                         b"dependency cycle: ",
                         path.as_bytes(),
                         b" (see ",
-                        src.file_of(w as usize, b"dependencies").as_bytes(),
+                        src.deps_file(v, b"").as_bytes(),
                         b")",
                     ]));
                 }
@@ -444,7 +464,7 @@ pub fn svc_in<'a>(src: &'a Source, g: &'a Graph, i: usize) -> SvcIn<'a> {
     let s = &src.svcs[i.min(MAX_SERVICES - 1)];
     SvcIn {
         kind: s.kind,
-        flags: s.flags,
+        flags: s.flags & !F_PIPELINE_BUNDLE,
         name: src.text(s.name),
         timeout_up: s.timeout_up,
         timeout_down: s.timeout_down,
@@ -453,7 +473,11 @@ pub fn svc_in<'a>(src: &'a Source, g: &'a Graph, i: usize) -> SvcIn<'a> {
         down: src.text(s.down),
         producer_for: g.producer.get(i).copied().unwrap_or(NONE),
         consumer_for: g.list(g.consumers[i.min(MAX_SERVICES - 1)]),
-        pipeline_name: src.text(s.pipeline),
+        pipeline_name: if s.flags & F_PIPELINE_BUNDLE != 0 {
+            b""
+        } else {
+            src.text(s.pipeline)
+        },
     }
 }
 

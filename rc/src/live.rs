@@ -6,6 +6,11 @@
 //! - `scandir`: a symlink to the scanner's directory (absolute);
 //! - `state`: one byte per service of the database, `1` up, `0` down,
 //!   replaced atomically.
+//! - `timeline`: when each service's last transition started, came up and
+//!   was ready, on the monotonic clock (`Stamp`, below), replaced
+//!   atomically after each change. A live directory made before timelines
+//!   were recorded has none: `timeline` says so, and the next change
+//!   starts one.
 
 use crate::copy;
 use crate::db::{Db, DbError, MAX_SERVICES};
@@ -149,4 +154,160 @@ pub fn service_dir(db: &Db, scandir: &[u8], s: u32) -> Result<PathBuf, Errno> {
         Some(p) => PathBuf::join(scandir, &[b"/", db.svc(p).name(), b"/log"]),
         None => PathBuf::join(scandir, &[b"/", db.svc(s).name()]),
     }
+}
+
+/// The first bytes of `<live>/timeline`; a file without them is refused.
+pub const TIMELINE_MAGIC: &[u8; 8] = b"RINITTL1";
+/// Bytes of one `Stamp` in the file: `start`, `up`, `ready` (u64 each),
+/// `waited` (1 + index, 0: none), `flags` (u32 each), little-endian.
+pub const STAMP_LEN: usize = 32;
+
+/// Stamp flag: the transition went up (else down).
+pub const T_UP: u32 = 1;
+/// Stamp flag: it failed (or timed out).
+pub const T_FAILED: u32 = 2;
+
+/// One service's last transition, in monotonic nanoseconds (0: never).
+/// `up` is when a longrun's `run` started (`u`) or a oneshot ended, `ready`
+/// when the transition was done (`U` for a longrun with readiness
+/// notification); `waited` is 1 + the index of the dependency whose end
+/// let it start last, 0 when it waited for none (so that a table of
+/// `NEVER` is all zero bytes, in .bss, not in the file).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Stamp {
+    pub start: u64,
+    pub up: u64,
+    pub ready: u64,
+    pub waited: u32,
+    pub flags: u32,
+}
+
+impl Stamp {
+    pub const NEVER: Stamp = Stamp { start: 0, up: 0, ready: 0, waited: 0, flags: 0 };
+
+    /// The dependency it waited for last, if any.
+    pub fn waited_for(&self) -> Option<u32> {
+        self.waited.checked_sub(1)
+    }
+
+    fn encode(&self) -> [u8; STAMP_LEN] {
+        let mut b = [0u8; STAMP_LEN];
+        let fields = [self.start, self.up, self.ready, self.waited as u64 | (self.flags as u64) << 32];
+        for (chunk, v) in b.chunks_exact_mut(8).zip(fields) {
+            chunk.copy_from_slice(&v.to_le_bytes());
+        }
+        b
+    }
+
+    fn decode(b: &[u8]) -> Stamp {
+        let mut f = [0u64; 4];
+        for (v, chunk) in f.iter_mut().zip(b.chunks_exact(8)) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(chunk);
+            *v = u64::from_le_bytes(a);
+        }
+        let [start, up, ready, last] = f;
+        Stamp { start, up, ready, waited: last as u32, flags: (last >> 32) as u32 }
+    }
+}
+
+/// Records encoded per write or read.
+const STAMPS_PER_IO: usize = 128;
+
+/// Replaces `<live>/timeline` with the stamps of the `n` services
+/// (`timeline.new`, then rename).
+pub fn write_timeline(live: &[u8], stamps: &[Stamp]) -> Result<(), Errno> {
+    let p = path(live, b"timeline")?;
+    let tmp = path(live, b"timeline.new")?;
+    let fd = sys::open(tmp.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
+    let mut r = sys::write_all(fd, TIMELINE_MAGIC);
+    let mut buf = [0u8; STAMP_LEN * STAMPS_PER_IO];
+    for group in stamps.chunks(STAMPS_PER_IO) {
+        for (dst, s) in buf.chunks_exact_mut(STAMP_LEN).zip(group) {
+            dst.copy_from_slice(&s.encode());
+        }
+        r = r.and_then(|_| sys::write_all(fd, buf.get(..group.len() * STAMP_LEN).unwrap_or(&[])));
+    }
+    sys::close(fd);
+    r.and_then(|_| sys::rename(tmp.as_cstr(), p.as_cstr()))
+}
+
+/// Reads `<live>/timeline` into `stamps` (one per service of the
+/// database). EPROTO when it is not a timeline of that many services.
+pub fn read_timeline(live: &[u8], stamps: &mut [Stamp]) -> Result<(), Errno> {
+    let p = path(live, b"timeline")?;
+    let fd = sys::open_read(p.as_cstr())?;
+    let r = read_stamps(fd, stamps);
+    sys::close(fd);
+    r
+}
+
+fn read_stamps(fd: Fd, stamps: &mut [Stamp]) -> Result<(), Errno> {
+    let mut magic = [0u8; 8];
+    if sys::read_full(fd, &mut magic)? != magic.len() || &magic != TIMELINE_MAGIC {
+        return Err(errno::EPROTO);
+    }
+    let mut buf = [0u8; STAMP_LEN * STAMPS_PER_IO];
+    for group in stamps.chunks_mut(STAMPS_PER_IO) {
+        let want = group.len() * STAMP_LEN;
+        let chunk = buf.get_mut(..want).unwrap_or(&mut []);
+        if sys::read_full(fd, chunk)? != want {
+            return Err(errno::EPROTO);
+        }
+        for (s, b) in group.iter_mut().zip(chunk.chunks_exact(STAMP_LEN)) {
+            *s = Stamp::decode(b);
+        }
+    }
+    // A dependency that is not a service of this database: garbage.
+    if stamps.iter().any(|s| s.waited as usize > stamps.len()) {
+        return Err(errno::EPROTO);
+    }
+    // Not one byte more: a timeline of a bigger database is not this one's.
+    if sys::read(fd, &mut magic)? != 0 {
+        return Err(errno::EPROTO);
+    }
+    Ok(())
+}
+
+/// Longrun `s`'s supervisor announced (event `F`) that it cannot spawn
+/// `run`: tells it to stop trying (`d`) and finds out why, for the
+/// message: `run` missing or not executable, or its `#!` interpreter.
+pub fn cannot_spawn(db: &Db, scandir: &[u8], s: u32) -> (&'static [u8], Errno) {
+    let Ok(dir) = service_dir(db, scandir, s) else {
+        return (b"unable to spawn run", errno::ENAMETOOLONG);
+    };
+    // Best effort: a supervisor that is gone retries nothing anyway.
+    let _ = base::control::send(dir.as_bytes(), b"d");
+    let Ok(run) = PathBuf::join(dir.as_bytes(), &[b"/run"]) else {
+        return (b"unable to spawn run", errno::ENAMETOOLONG);
+    };
+    if let Err(e) = sys::access_exec(run.as_cstr()) {
+        return (b"unable to spawn run", e);
+    }
+    let mut head = [0u8; 128];
+    let n = match sys::open_read(run.as_cstr()) {
+        Ok(fd) => {
+            let r = sys::read(fd, &mut head).unwrap_or(0);
+            sys::close(fd);
+            r
+        }
+        Err(e) => return (b"unable to spawn run", e),
+    };
+    let head = head.get(..n).unwrap_or(&[]);
+    if let Some(rest) = head.strip_prefix(b"#!") {
+        let rest = rest.split(|&c| c == b'\n').next().unwrap_or(&[]);
+        let interp = rest
+            .split(|&c| c == b' ' || c == b'\t')
+            .find(|w| !w.is_empty())
+            .unwrap_or(&[]);
+        match PathBuf::join(interp, &[]) {
+            Ok(p) => {
+                if let Err(e) = sys::access_exec(p.as_cstr()) {
+                    return (b"unable to spawn run: bad interpreter", e);
+                }
+            }
+            Err(e) => return (b"unable to spawn run: bad interpreter", e),
+        }
+    }
+    (b"unable to spawn run", errno::ENOEXEC)
 }

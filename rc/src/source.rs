@@ -24,6 +24,11 @@ pub const MAX_TEXT: usize = 4 << 20;
 /// Largest single source file read (`up`, `dependencies`...).
 pub const MAX_FILE: usize = 64 << 10;
 
+/// `SrcSvc::flags` bit (never written to the database): the bundle that a
+/// last consumer's `pipeline-name` defines; its `pipeline` span holds that
+/// consumer's name.
+pub const F_PIPELINE_BUNDLE: u32 = 1 << 31;
+
 /// A piece of `Source::text` or of `Source::refs`.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
 pub struct Span {
@@ -47,8 +52,11 @@ pub struct SrcSvc {
     pub name: Span,
     pub timeout_up: u32,
     pub timeout_down: u32,
-    /// `dependencies` (atomic) or `contents` (bundle): refs.
+    /// `dependencies` (atomic) or `contents` (bundle): refs, from the `.d`
+    /// directory when there is one, else from the file.
     pub deps: Span,
+    /// `deps` come from the `.d` directory.
+    pub deps_from_d: bool,
     /// Tokenized scripts (words each NUL-terminated): text.
     pub up: Span,
     pub down: Span,
@@ -68,6 +76,7 @@ const EMPTY: SrcSvc = SrcSvc {
     timeout_up: 0,
     timeout_down: 0,
     deps: Span { start: 0, len: 0 },
+    deps_from_d: false,
     up: Span { start: 0, len: 0 },
     down: Span { start: 0, len: 0 },
     producer_for: Span { start: 0, len: 0 },
@@ -158,16 +167,78 @@ impl Source {
         self.text(self.dirs.get(i).copied().unwrap_or_default())
     }
 
-    /// `DIR/NAME/file` of service i, for messages.
+    /// `DIR/NAME/file` of service i, for messages; for a pipeline's bundle,
+    /// the `pipeline-name` file that defines it.
     pub fn file_of(&self, i: usize, file: &[u8]) -> Buf<SHOWN_PATH_MAX> {
         let mut b = Buf::new();
-        let src = self.svcs.get(i).map(|s| s.src as usize).unwrap_or(0);
-        b.push(self.dir(src)).byte(b'/').push(self.name(i));
+        let Some(s) = self.svcs.get(i) else {
+            return b;
+        };
+        b.push(self.dir(s.src as usize)).byte(b'/');
+        if s.flags & F_PIPELINE_BUNDLE != 0 {
+            b.push(self.text(s.pipeline)).push(b"/pipeline-name").mark_cut();
+            return b;
+        }
+        b.push(self.name(i));
         if !file.is_empty() {
             b.byte(b'/').push(file);
         }
         b.mark_cut();
         b
+    }
+
+    /// Adds, for each last consumer of a pipeline (`consumer-for` without
+    /// `producer-for`) that has a `pipeline-name`, the bundle of that name;
+    /// its contents are filled in by `graph`. (`pipeline-name` elsewhere is
+    /// ignored with a warning, as s6-rc-compile does.)
+    pub fn add_pipeline_bundles(&mut self) -> Result<(), Error> {
+        for i in 0..self.n {
+            let s = self.svcs[i];
+            if s.kind != Kind::Longrun || s.pipeline.len == 0 {
+                continue;
+            }
+            if s.producer_for.len != 0 || s.consumer_for.len == 0 {
+                base::err::warn(&[
+                    self.file_of(i, b"pipeline-name").as_bytes(),
+                    b" is ignored: its service is not the last consumer of a pipeline",
+                ]);
+                continue;
+            }
+            if self.n >= MAX_SERVICES {
+                return Err(Error::new(&[
+                    b"too many services (capacity MAX_SERVICES = 4096) at ",
+                    self.file_of(i, b"pipeline-name").as_bytes(),
+                ]));
+            }
+            let mut b = EMPTY;
+            b.kind = Kind::Bundle;
+            b.src = s.src;
+            b.flags = F_PIPELINE_BUNDLE;
+            b.name = s.pipeline;
+            b.pipeline = s.name;
+            self.svcs[self.n] = b;
+            self.n += 1;
+        }
+        Ok(())
+    }
+
+    /// The file or directory service i's `deps` came from, for messages:
+    /// `DIR/NAME/dependencies` or `DIR/NAME/contents.d/ENTRY` (`entry`
+    /// given) and so on.
+    pub fn deps_file(&self, i: usize, entry: &[u8]) -> Buf<SHOWN_PATH_MAX> {
+        let Some(s) = self.svcs.get(i) else {
+            return Buf::new();
+        };
+        let list: &[u8] = if s.kind == Kind::Bundle { b"contents" } else { b"dependencies" };
+        let mut f = self.file_of(i, list);
+        if s.deps_from_d {
+            f.push(b".d");
+            if !entry.is_empty() {
+                f.byte(b'/').push(entry);
+            }
+            f.mark_cut();
+        }
+        f
     }
 
     fn add_text(&mut self, s: &[u8]) -> Result<Span, Error> {
@@ -297,8 +368,14 @@ impl Source {
             _ => (b"/dependencies", b"/dependencies.d"),
         };
         let start = self.nrefs;
-        self.read_names(present, &mut p, base, list, &mut buf)?;
-        self.read_names_d(present, &mut p, base, listd)?;
+        // As s6-rc-compile: the `.d` directory, when there is one, and the
+        // file is then ignored.
+        s.deps_from_d = !absent(present, listd);
+        if s.deps_from_d {
+            self.read_names_d(present, &mut p, base, listd)?;
+        } else {
+            self.read_names(present, &mut p, base, list, &mut buf)?;
+        }
         s.deps = Span {
             start: start as u32,
             len: (self.nrefs - start) as u32,

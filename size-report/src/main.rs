@@ -137,7 +137,7 @@ fn main() -> ExitCode {
         rows.push(Row { name: extra, budget: None, measured: None });
     }
     for row in &mut rows {
-        match measure(&dir.join(&row.name)) {
+        match measure_row(&dir, &row.name) {
             Ok(m) => row.measured = m,
             Err(e) => {
                 eprintln!("size-report: fatal: {}: {e}", dir.join(&row.name).display());
@@ -299,6 +299,22 @@ fn unbudgeted(dir: &Path, budgets: &[(String, u64)]) -> Vec<String> {
     v
 }
 
+/// A row's measure: one binary, or the sum of `a+b+c` (a set of binaries
+/// that ship together, such as the container image's rinit part): None
+/// when one is missing, static only when all are.
+fn measure_row(dir: &Path, name: &str) -> Result<Option<(u64, elf::Sizes)>, String> {
+    let mut sum = (0, elf::Sizes { text: 0, data: 0, bss: 0, is_static: true });
+    for part in name.split('+') {
+        let Some((bytes, s)) = measure(&dir.join(part))? else { return Ok(None) };
+        sum.0 += bytes;
+        sum.1.text += s.text;
+        sum.1.data += s.data;
+        sum.1.bss += s.bss;
+        sum.1.is_static &= s.is_static;
+    }
+    Ok(Some(sum))
+}
+
 /// File size and ELF sizes, None when the file does not exist.
 fn measure(p: &Path) -> Result<Option<(u64, elf::Sizes)>, String> {
     let b = match std::fs::read(p) {
@@ -321,8 +337,11 @@ fn table(rows: &[Row], dir: &Path) -> String {
         let budget = r.budget.map(|b| b.to_string()).unwrap_or_else(|| "-".into());
         let line = match &r.measured {
             Some((bytes, s)) => {
-                total += bytes;
-                total_budget += r.budget.unwrap_or(0);
+                // A sum row counts binaries already counted.
+                if !r.name.contains('+') {
+                    total += bytes;
+                    total_budget += r.budget.unwrap_or(0);
+                }
                 let used = r.budget.map(|b| format!("{}%", bytes * 100 / b.max(1))).unwrap_or_else(|| "-".into());
                 format!(
                     "{:<w$}  {:>7}  {:>7}  {:>6}  {:>6}  {:>7}  {:>5}  {}\n",

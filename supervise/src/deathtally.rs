@@ -69,3 +69,42 @@ fn copy_newest(from: Fd, to: Fd, keep: u64) -> Result<(), Errno> {
         sys::write_all(to, buf.get(..n).unwrap_or(&[]))?;
     }
 }
+
+/// What a reader learns from a service's tally: how many deaths it holds
+/// and the newest one's exit code and signal (0 when it exited).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Summary {
+    pub deaths: u64,
+    pub last: Option<(u8, u8)>,
+}
+
+/// Reads `supervise/death_tally` of the service directory open as `dir`:
+/// an absent file is no deaths (an older s6-supervise keeps none). EPROTO
+/// when its size is not a whole number of records.
+pub fn summary_in(dir: Fd) -> Result<Summary, Errno> {
+    let fd = match sys::open_regular_at(dir, FILE, Open::RDONLY, 0) {
+        Ok(fd) => fd,
+        Err(errno::ENOENT) => return Ok(Summary::default()),
+        Err(e) => return Err(e),
+    };
+    let r = summary_of(fd);
+    sys::close(fd);
+    r
+}
+
+fn summary_of(fd: Fd) -> Result<Summary, Errno> {
+    let size = sys::seek_end(fd)?;
+    if size % RECORD_LEN as u64 != 0 {
+        return Err(errno::EPROTO);
+    }
+    let deaths = size / RECORD_LEN as u64;
+    if deaths == 0 {
+        return Ok(Summary { deaths, last: None });
+    }
+    let mut r = [0u8; RECORD_LEN];
+    if sys::pread(fd, &mut r, size - RECORD_LEN as u64)? != RECORD_LEN {
+        return Err(errno::EPROTO);
+    }
+    let [.., code, sig] = r;
+    Ok(Summary { deaths, last: Some((code, sig)) })
+}

@@ -4,5 +4,7 @@
 pub mod deathtally;
 pub mod service;
 pub mod statustext;
+pub mod statusrow;
+pub mod statustable;
 pub mod scanctl;
 pub mod scandir;

@@ -379,7 +379,7 @@ impl Default for Table {
 }
 
 /// Is this directory entry a directory, or a link to one?
-fn is_dir(name: &CStr, kind: FileType) -> bool {
+pub fn is_dir(name: &CStr, kind: FileType) -> bool {
     match kind {
         FileType::Directory => true,
         FileType::Symlink | FileType::Unknown => sys::stat(name).is_ok_and(|st| st.kind == FileType::Directory),
@@ -389,7 +389,7 @@ fn is_dir(name: &CStr, kind: FileType) -> bool {
 
 /// The type of the file named in `path` (NUL-terminated here, in a small
 /// buffer: the scanner's stack stays a page or two deep).
-fn stat_kind<const N: usize>(path: &mut Buf<N>) -> Result<FileType, Errno> {
+pub fn stat_kind<const N: usize>(path: &mut Buf<N>) -> Result<FileType, Errno> {
     let len = path.len();
     path.byte(0);
     let r = match CStr::from_bytes_until_nul(path.as_bytes()) {

@@ -458,6 +458,8 @@ impl Service {
         };
         if let Some(e) = failed {
             err::warn_sys(&[b"unable to spawn ./run"], e);
+            // rinit's own event: whoever waits for `u` learns it will not come.
+            self.event(b"F");
             sys::close(ready.0);
             return Err(());
         }

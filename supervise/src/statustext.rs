@@ -43,7 +43,7 @@ fn signal_of(wstat: u16) -> Option<u8> {
 }
 
 /// `SIGTERM`, or `SIG???` for a number without a name.
-fn push_signame(out: &mut Line, n: u8) {
+pub fn push_signame(out: &mut Line, n: u8) {
     out.push(b"SIG");
     // Signal 29 is SIGIO in Linux's headers, SIGPOLL in s6's words.
     let name: &[u8] = match n {

@@ -34,17 +34,6 @@ fn demo_basedir(sb: &Sandbox, extra: &[&str]) -> PathBuf {
     base
 }
 
-/// Each of `lines` appears in `text`, in this order.
-fn assert_in_order(text: &str, lines: &[&str]) {
-    let mut at = 0;
-    for l in lines {
-        match text[at..].find(l) {
-            Some(i) => at += i + l.len(),
-            None => panic!("{l:?} missing (or out of order) after byte {at} in:\n{text}"),
-        }
-    }
-}
-
 const UP_LINES: &[&str] = &[
     "rinit: info: stage 1 started",
     "service demo-oneshot-1: starting",

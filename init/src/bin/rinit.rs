@@ -10,18 +10,30 @@
 //! /sys, devtmpfs (if the basedir says so), a tmpfs on /run. Container mode
 //! (`-C`, `<basedir>/conf/container`, or any other pid namespace): no
 //! kernel mounts; the words after the options are the main program.
+//!
+//! Zero configuration (a container with no basedir, see `container`):
+//! rinit stays pid 1 (or a subreaper) and runs CMD, the services it finds,
+//! and the end, itself.
 #![no_std]
 #![no_main]
 
 use base::err;
 use base::path::PathBuf;
 use base::sys::{self, Args};
-use rinit_init::{conf, mounts, stage1};
+use rinit_init::{conf, container, mounts, stage1};
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit");
     let t0 = sys::now_mono_ns();
+    if container::prefix::wanted(&args) {
+        // A service's logger in a container run with -p.
+        container::prefix::run()
+    }
     let opts = stage1::parse_options(&args);
+    if container::wanted(&opts) {
+        // Zero configuration: no basedir; rinit stays the container's init.
+        container::run(args)
+    }
     if sys::getpid() != 1 {
         err::fatal(
             err::EXIT_USAGE,
@@ -52,6 +64,10 @@ fn main(args: Args) -> ! {
         stage1::ensure_console();
     }
     stage1::prepare_live(&base, container);
+    // Time 0 of the boot's timeline (`rinit-rc timeline`).
+    if let Err(e) = base::bootclock::record(t0) {
+        err::warn_sys(&[b"unable to write ", base::bootclock::FILE.to_bytes()], e);
+    }
     let mut path = None;
     let search = stage1::tree_path(basedir, &mut path);
 

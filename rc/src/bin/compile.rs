@@ -90,7 +90,9 @@ fn main(args: Args) -> ! {
         let mut from = path(src.dir(s.src as usize), &[b"/", name]);
         let mut to = path(sd.as_bytes(), &[b"/", name]);
         let r = match s.kind {
-            Kind::Longrun => copy::copy_tree(&mut from, &mut to, &|n| RC_FILES.contains(&n)),
+            Kind::Longrun => copy::copy_tree(&mut from, &mut to, &|n| RC_FILES.contains(&n))
+                .and_then(|()| copy::make_executable(&mut to, b"/run"))
+                .and_then(|()| copy::make_executable(&mut to, b"/finish")),
             Kind::Oneshot if s.flags & rc::db::F_DATA != 0 => {
                 // A oneshot keeps only its data/ (its working directory).
                 // EEXIST is fine; any other failure is the copy's to report.

@@ -12,7 +12,7 @@ use rinit_rc as rc;
 use rc::cli::{line, open_db};
 use base::options::{Opt, Options};
 
-const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services";
+const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services | atomics NAME... | graph [ NAMES... ]";
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit-rc-db");
@@ -30,15 +30,19 @@ fn main(args: Args) -> ! {
         }
     }
     let i = opts.operands();
-    let (Some(cmd), Some(arg)) = (args.get(i), args.get(i + 1)) else {
-        err::usage(USAGE)
-    };
-    let (cmd, arg) = (cmd.to_bytes(), arg.to_bytes());
     let dir = match compiled {
         Some(c) => PathBuf::join(c, &[]),
         None => PathBuf::join(live_dir, &[b"/compiled"]),
     };
     let Ok(dir) = dir else { err::usage(USAGE) };
+    if args.get(i).map(|c| c.to_bytes()) == Some(b"graph") {
+        let db = open_db(dir.as_bytes());
+        graph(&db, &mut (i + 1..args.len()).filter_map(|k| args.get(k)).map(|c| c.to_bytes()));
+    }
+    let (Some(cmd), Some(arg)) = (args.get(i), args.get(i + 1)) else {
+        err::usage(USAGE)
+    };
+    let (cmd, arg) = (cmd.to_bytes(), arg.to_bytes());
     let db = open_db(dir.as_bytes());
 
     if cmd == b"list" {
@@ -56,6 +60,26 @@ fn main(args: Args) -> ! {
                 line(&[s.name()]);
             }
         }
+        sys::exit(0);
+    }
+    if cmd == b"atomics" {
+        // The atomic services the names stand for (bundles resolved), once each.
+        let mut seen = [0u8; rc::db::MAX_SERVICES];
+        for k in i + 1..args.len() {
+            let name = args.get(k).map(|a| a.to_bytes()).unwrap_or(b"");
+            let Some(s) = db.find(name) else {
+                err::fatal(1, &[b"unknown service name ", name])
+            };
+            let mark = |x: u32, seen: &mut [u8]| seen.get_mut(x as usize).map(|m| *m = 1);
+            if s.kind() == Kind::Bundle {
+                s.deps().iter().for_each(|d| {
+                    mark(d, &mut seen);
+                });
+            } else {
+                mark(s.index, &mut seen);
+            }
+        }
+        names(&db, (0..db.len() as u32).filter(|&k| seen.get(k as usize) == Some(&1)));
         sys::exit(0);
     }
     let Some(s) = db.find(arg) else {
@@ -115,6 +139,19 @@ fn main(args: Args) -> ! {
         }
         _ => err::usage(USAGE),
     }
+    sys::exit(0)
+}
+
+/// `graph [names...]`: the DOT picture of the names' closure, or of all.
+fn graph<'n>(db: &Db, names: &mut dyn Iterator<Item = &'n [u8]>) -> ! {
+    let mut pick = [0u8; rc::db::MAX_SERVICES];
+    let mut stack = [0u32; rc::db::MAX_SERVICES];
+    if let Err(name) = rc::dot::select(db, names, &mut pick, &mut stack) {
+        err::fatal(1, &[b"unknown service name ", name]);
+    }
+    let mut out = base::out::Out::stdout();
+    rc::dot::write(db, &pick, &mut stack, &mut out);
+    out.flush();
     sys::exit(0)
 }
 

@@ -17,11 +17,12 @@ use base::sys::{self, Args, StaticCell};
 use rc::change::{self, Opts, Tables};
 use rc::db::{Db, Kind, MAX_SERVICES};
 use rc::live;
+use rc::timeline;
 use rinit_rc as rc;
 use rc::cli::{deadline, line, open_db, path, Common};
 use base::options::{Opt, Options};
 
-const USAGE: &[u8] = b"rinit-rc [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -u | -d | -D ] [ -p ] [ -a ] [ -b ] help|list|listall|diff|change [ servicenames... ]";
+const USAGE: &[u8] = b"rinit-rc [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -u | -d | -D ] [ -p ] [ -a ] [ -b ] help|list|listall|diff|change [ servicenames... ] | timeline [ -t | -s ]";
 
 /// How long `-bD` (the shutdown form) waits for the live directory's lock
 /// before it goes on without it.
@@ -29,6 +30,7 @@ const SHUTDOWN_LOCK_WAIT_MS: u64 = 3000;
 
 static TABLES: StaticCell<Tables> = StaticCell::new(Tables::new());
 static KEEP: StaticCell<[u8; MAX_SERVICES]> = StaticCell::new([0; MAX_SERVICES]);
+static SCRATCH: StaticCell<timeline::Scratch> = StaticCell::new([[0; MAX_SERVICES]; 2]);
 
 #[derive(PartialEq, Eq, Clone, Copy)]
 enum Dir {
@@ -64,6 +66,10 @@ fn main(args: Args) -> ! {
     if cmd == b"help" {
         line(&[USAGE]);
         sys::exit(0);
+    }
+    if cmd == b"timeline" {
+        // Read only: no lock, so it can be drawn while a change runs.
+        timeline(live_dir, args.get(first + 1).map(|a| a.to_bytes()), args.get(first + 2).is_some());
     }
     let deadline = deadline(timeout_ms);
 
@@ -105,6 +111,12 @@ fn main(args: Args) -> ! {
     };
     if let Err(e) = live::read_state(live_dir, db.len(), &mut t.state) {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", live_dir, b"/state"], e);
+    }
+    // The services this change leaves alone keep their last transition; a
+    // live state without a timeline (or another database's) starts anew.
+    let stamps = t.stamps.get_mut(..db.len()).unwrap_or(&mut []);
+    if live::read_timeline(live_dir, stamps).is_err() {
+        stamps.fill(live::Stamp::NEVER);
     }
     let mut names = (first + 1..args.len())
         .filter_map(|k| args.get(k))
@@ -173,7 +185,44 @@ fn main(args: Args) -> ! {
         change::restrict(&db, t, up, dir == Dir::DownForce);
         failures += change::run(&db, t, up, &mut o);
     }
+    if !dry && let Err(e) = live::write_timeline(live_dir, t.stamps.get(..db.len()).unwrap_or(&[])) {
+        err::warn_sys(&[b"unable to write ", live_dir, b"/timeline"], e);
+    }
     sys::exit(if failures == 0 { 0 } else { 1 })
+}
+
+/// `timeline`: the last transitions as an SVG picture, as text (`-t`), or
+/// as the one line that sums the boot up (`-s`).
+fn timeline(live_dir: &[u8], flag: Option<&[u8]>, extra: bool) -> ! {
+    let form = match flag {
+        None => timeline::Form::Svg,
+        Some(b"-t") => timeline::Form::Text,
+        Some(b"-s") => timeline::Form::Summary,
+        Some(_) => err::usage(USAGE),
+    };
+    if extra {
+        err::usage(USAGE);
+    }
+    let compiled = path(live_dir, &[b"/compiled"]);
+    let db = open_db(compiled.as_bytes());
+    let (Some(t), Some(scratch)) = (TABLES.take(), SCRATCH.take()) else { sys::exit(err::EXIT_SYS) };
+    let stamps = t.stamps.get_mut(..db.len()).unwrap_or(&mut []);
+    match live::read_timeline(live_dir, stamps) {
+        Ok(()) => {}
+        Err(sys::errno::ENOENT) => err::fatal(
+            err::EXIT_SYS,
+            &[b"no timeline in ", live_dir, b": no change recorded one yet (a live state made before timelines were recorded has none)"],
+        ),
+        Err(sys::errno::EPROTO) => err::fatal(
+            err::EXIT_SYS,
+            &[b"unable to read ", live_dir, b"/timeline: not a timeline of this database (run a change to record a new one)"],
+        ),
+        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", live_dir, b"/timeline"], e),
+    }
+    let mut out = base::out::Out::stdout();
+    timeline::write(&db, stamps, base::bootclock::read(), scratch, form, &mut out);
+    out.flush();
+    sys::exit(0)
 }
 
 /// Longruns whose supervisor disagrees with the live state:

@@ -1,0 +1,152 @@
+//! rinit-status: one table of every supervised service of a scan
+//! directory (`/run/service` by default), loggers under their service: its
+//! state, pid, for how long, ready since, restarts and last exit from the
+//! death tally, and the wanted state. With a live rinit-rc state (`-l`, or
+//! `/run/rinit-rc` when it exists), each service's type and whether
+//! rinit-rc counts it up, oneshots and bundles included. `-j`: one JSON
+//! object per line. Only s6's formats are read, so a tree supervised by
+//! s6-supervise shows as well; a directory that cannot be read is a row
+//! saying why, never the end of the table.
+#![no_std]
+#![no_main]
+
+use base::err;
+use base::options::{Opt, Options};
+use base::sys::{self, errno, Args, StaticCell};
+use base::tai64n::Tai64n;
+use rc::db::MAX_SERVICES;
+use rc::live;
+
+use rinit_supervise::scandir;
+use rinit_supervise::statusrow::{self, Rc, Rows, State, MAX_ROWS};
+use rinit_supervise::statustable::{self, SUPERVISION, WITH_RC};
+use rinit_supervise::statustext::Line;
+
+const USAGE: &[u8] = b"rinit-status [ -l live ] [ -j ] [ scandir ]";
+/// The scan directory when none is given.
+const DEFAULT_SCANDIR: &[u8] = b"/run/service";
+
+static ROWS: StaticCell<Rows> = StaticCell::new(Rows::new());
+static STATE: StaticCell<[u8; MAX_SERVICES]> = StaticCell::new([0; MAX_SERVICES]);
+
+fn main(args: Args) -> ! {
+    err::set_prog(b"rinit-status");
+    let mut live_dir: Option<&[u8]> = None;
+    let mut json = false;
+    let mut opts = Options::new(args, b"l:j");
+    for o in &mut opts {
+        match o {
+            Opt::Value(b'l', v) => live_dir = Some(v),
+            Opt::Flag(b'j') => json = true,
+            _ => err::usage(USAGE),
+        }
+    }
+    let scan = args.get(opts.operands()).map_or(DEFAULT_SCANDIR, |a| a.to_bytes());
+    if args.get(opts.operands() + 1).is_some() {
+        err::usage(USAGE);
+    }
+    let (Some(rows), Some(state)) = (ROWS.take(), STATE.take()) else { sys::exit(err::EXIT_SYS) };
+
+    // The live state first: its path may be relative to where we started.
+    let db = read_live(live_dir, state);
+
+    let cwd = base::path::PathBuf::join(scan, &[]);
+    if let Err(e) = cwd.and_then(|p| sys::chdir(p.as_cstr())) {
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to open the scan directory ", scan], e);
+    }
+    let r = sys::open_dir(c".").and_then(|d| {
+        let r = sys::read_dir(d, &mut |name, kind| {
+            let n = name.to_bytes();
+            if n.first() == Some(&b'.') || !scandir::is_dir(name, kind) {
+                return;
+            }
+            if let Some(row) = rows.add(&[n]) {
+                statusrow::read_service(row, name);
+            }
+            let mut log = Line::new();
+            log.push(n).push(b"/log\0");
+            let Some(log) = sys::cstr(log.as_bytes()) else { return };
+            if sys::stat(log).is_ok_and(|st| st.kind == sys::FileType::Directory)
+                && let Some(row) = rows.add(&[log.to_bytes()])
+            {
+                statusrow::read_service(row, log);
+            }
+        });
+        sys::close(d);
+        r
+    });
+    if let Err(e) = r {
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to read the scan directory ", scan], e);
+    }
+
+    let cols = match &db {
+        Some(db) => {
+            add_rc_view(rows, db, state);
+            WITH_RC
+        }
+        None => SUPERVISION,
+    };
+    rows.sort();
+    let now = Tai64n::now();
+    if json {
+        statustable::print_json(rows, cols, &now);
+    } else {
+        statustable::print_table(rows, cols, &now);
+    }
+    if rows.dropped > 0 {
+        err::too_many(b"services in the table", MAX_ROWS);
+    }
+    sys::exit(0)
+}
+
+/// The database and the up/down state of the live directory: the one
+/// asked for (`-l`: its absence is fatal), or the default one if it exists.
+#[inline(never)]
+fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Option<rc::db::Db<'static>> {
+    let dir = asked.unwrap_or(live::DEFAULT_LIVE);
+    let compiled = live::path(dir, b"compiled").ok()?;
+    let db = match live::open_db(compiled.as_bytes()) {
+        Ok(db) => db,
+        Err(live::OpenError::Sys(errno::ENOENT)) if asked.is_none() => return None,
+        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", compiled.as_bytes(), b"/db: ", e.words()]),
+    };
+    if let Err(e) = live::read_state(dir, db.len(), state) {
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", dir, b"/state"], e);
+    }
+    Some(db)
+}
+
+/// Marks each row rinit-rc knows with its type and up/down, and adds a
+/// row for what has no service directory (oneshots, bundles, a longrun
+/// missing from the scan directory).
+#[inline(never)]
+fn add_rc_view(rows: &mut Rows, db: &rc::db::Db, state: &[u8; MAX_SERVICES]) {
+    for i in 0..db.len() as u32 {
+        let s = db.svc(i);
+        let kind = s.kind();
+        let up = match kind {
+            // A bundle is up when all it contains is.
+            rc::db::Kind::Bundle => s.deps().iter().all(|d| state.get(d as usize) == Some(&1)),
+            _ => state.get(i as usize) == Some(&1),
+        };
+        let view = Rc { kind: Some(kind.name()), up };
+        let mut name = Line::new();
+        match live::log_of(db, i) {
+            Some(p) => name.push(db.svc(p).name()).push(b"/log"),
+            None => name.push(s.name()),
+        };
+        let row = match rows.find(name.as_bytes()) {
+            Some(row) if kind == rc::db::Kind::Longrun => row,
+            _ => match rows.add(&[name.as_bytes()]) {
+                Some(row) => {
+                    row.state = if kind == rc::db::Kind::Longrun { State::Unsupervised } else { State::NotLongrun };
+                    row
+                }
+                None => continue,
+            },
+        };
+        row.rc = view;
+    }
+}
+
+linker::entry!(main);
