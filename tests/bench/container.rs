@@ -113,29 +113,28 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// exec → CMD, and the total of `INIT -- /bin/true` (from the init's exec
-/// until the bench sees the namespace end), in µs.
-fn times(tool: &Tool, probe: &Path, runs: usize) -> (f64, f64) {
-    let (mut start, mut total) = (vec![], vec![]);
-    for _ in 0..runs {
-        let out = unshare().arg(probe).arg("exec").args(tool.argv(&[], &[probe.to_str().unwrap()]))
-            .stdin(Stdio::null()).output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        if let (Some(l), Some(c)) = (stamps(&text, "L "), stamps(&text, "C ")) {
-            start.push((c - l) as f64 / 1e3);
-        }
-        let mut child = unshare().arg(probe).arg("exec").args(tool.argv(&[], &["/bin/true"]))
-            .stdin(Stdio::null()).stdout(Stdio::piped()).spawn().unwrap();
-        let st = child.wait().unwrap();
-        let end = now_ns();
-        let mut s = String::new();
-        use std::io::Read;
-        child.stdout.take().unwrap().read_to_string(&mut s).unwrap();
-        if let (Some(l), true) = (stamps(&s, "L "), st.success()) {
-            total.push((end - l) as f64 / 1e3);
-        }
-    }
-    (median(start), median(total))
+/// One sample of exec → CMD, and of the total of `INIT -- /bin/true`
+/// (from the init's exec until the bench sees the namespace end), in µs.
+fn times(tool: &Tool, probe: &Path) -> (Option<f64>, Option<f64>) {
+    let out = unshare().arg(probe).arg("exec").args(tool.argv(&[], &[probe.to_str().unwrap()]))
+        .stdin(Stdio::null()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let start = match (stamps(&text, "L "), stamps(&text, "C ")) {
+        (Some(l), Some(c)) => Some((c - l) as f64 / 1e3),
+        _ => None,
+    };
+    let mut child = unshare().arg(probe).arg("exec").args(tool.argv(&[], &["/bin/true"]))
+        .stdin(Stdio::null()).stdout(Stdio::piped()).spawn().unwrap();
+    let st = child.wait().unwrap();
+    let end = now_ns();
+    let mut s = String::new();
+    use std::io::Read;
+    child.stdout.take().unwrap().read_to_string(&mut s).unwrap();
+    let total = match (stamps(&s, "L "), st.success()) {
+        (Some(l), true) => Some((end - l) as f64 / 1e3),
+        _ => None,
+    };
+    (start, total)
 }
 
 /// The pid of the wrapper's child (pid 1 inside), once it has one.
@@ -331,18 +330,26 @@ fn main() {
     let mut rows: Vec<(String, Vec<String>)> = vec![];
     let mut image = vec![];
     let mut notes = vec![];
-    let (mut start, mut total, mut rss, mut pss) = (vec![], vec![], vec![], vec![]);
+    let (mut rss, mut pss) = (vec![], vec![]);
     for t in &tools {
         let (b, note) = image_bytes(t);
         image.push(b);
         notes.push(format!("{}: {note}", t.name));
-        let (s, tt) = times(t, &probe, runs);
-        start.push(s);
-        total.push(tt);
         let (r, p) = memory(t, &probe);
         rss.push(r);
         pss.push(p);
     }
+    // Rounds, each tool once per round: a load that comes and goes weighs on all alike.
+    let mut samples: Vec<(Vec<f64>, Vec<f64>)> = tools.iter().map(|_| (vec![], vec![])).collect();
+    for _ in 0..runs {
+        for (t, (s, tt)) in tools.iter().zip(samples.iter_mut()) {
+            let (a, b) = times(t, &probe);
+            s.extend(a);
+            tt.extend(b);
+        }
+    }
+    let start: Vec<f64> = samples.iter().map(|(s, _)| median(s.clone())).collect();
+    let total: Vec<f64> = samples.iter().map(|(_, t)| median(t.clone())).collect();
     rows.push(("image bytes for the init".into(), image.iter().map(|b| format!("{b} B")).collect()));
     rows.push(("exec → CMD running".into(), start.iter().map(|v| format!("{v:.0} µs")).collect()));
     rows.push(("total of `-- /bin/true`".into(), total.iter().map(|v| format!("{v:.0} µs")).collect()));
@@ -356,7 +363,7 @@ fn main() {
         tools[0].version,
         tools[1..].iter().map(|t| format!("{} {}", t.name, t.version)).collect::<Vec<_>>().join(", ")
     );
-    out += &format!("each as pid 1 of fresh user+mount+pid namespaces; times: medians of {runs} runs; tini is tini-static (a FROM-scratch image needs it)\n\n");
+    out += &format!("each as pid 1 of fresh user+mount+pid namespaces; times: medians of {runs} rounds (each init once a round); tini is tini-static (a FROM-scratch image needs it)\n\n");
     let head: Vec<&str> = tools.iter().map(|t| t.name).collect();
     out += &format!("| measure | {} | rinit target |\n|---|{}---|\n", head.join(" | "), "---|".repeat(tools.len()));
     for (i, (name, cells)) in rows.iter().enumerate() {

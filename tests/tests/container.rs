@@ -137,9 +137,10 @@ fn hup_quit_usr1_usr2_and_winch_are_passed_to_cmd() {
 fn with_g_term_reaches_cmds_whole_process_group() {
     let mut sb = Sandbox::new();
     // The child sleeps in CMD's group; only a signal to the group reaches it.
-    let script = "sh -c 'trap \"echo child got TERM; exit 0\" TERM; while :; do sleep 0.05; done' & trap 'wait; exit 0' TERM; echo ready; wait";
+    // It says when its trap is set: a TERM before that would end it silently.
+    let script = "sh -c 'trap \"echo child got TERM; exit 0\" TERM; echo ready; while :; do sleep 0.05; done' & trap 'wait; exit 0' TERM; wait";
     let mut p = sb.spawn_pid1(args![rinit(), "-g", "--", "/bin/sh", "-c", script]);
-    wait_until("CMD to start", SOON, || p.output().contains("ready"));
+    wait_until("CMD's child to set its trap", SOON, || p.output().contains("ready"));
     p.signal(15);
     let st = p.wait_timeout(SOON).expect("rinit to end");
     assert!(p.output().contains("child got TERM"), "{}", p.output());
@@ -385,6 +386,21 @@ fn not_pid_1_with_its_own_mount_namespace_services_and_a_critical_one_work_the_s
     let (code, out) = run_sh(&mut sb, &script);
     assert_eq!(code, Some(0), "{out}");
     assert_in_order(&out, &["web is ready", "main program", "critical service db died (code 42)", "code=42", "none-left"]);
+}
+
+#[test]
+fn without_rinit_scan_the_services_are_named_at_once_and_cmd_runs() {
+    let mut sb = Sandbox::new();
+    service(&sb, "web", "exec sleep 1000");
+    // rinit alone, beside nothing, with a PATH that has none of its programs.
+    let lone = sb.mkdir("lone").join("rinit");
+    fs::copy(rinit(), &lone).unwrap();
+    let svc = sb.path("svc");
+    let t0 = Instant::now();
+    let (code, out) = run_pid1(&mut sb, args!["env", "PATH=/usr/bin:/bin", lone, "-s", svc, "--", "/bin/sh", "-c", "echo main program; exit 4"]);
+    assert_eq!(code, Some(4), "{out}");
+    assert!(t0.elapsed() < Duration::from_secs(4), "waited {:?}", t0.elapsed());
+    assert_in_order(&out, &["rinit: fatal: unable to exec rinit-scan: No such file or directory", "not up after 5000 ms: web: starting CMD anyway", "main program"]);
 }
 
 fn rc_tree(sb: &Sandbox) -> PathBuf {

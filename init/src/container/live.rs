@@ -14,6 +14,7 @@
 //!   Kubernetes' `shareProcessNamespace` does), or has another mount
 //!   namespace (`/proc/PPID/ns/mnt` differs from `/proc/self/ns/mnt`:
 //!   `unshare -m rinit -- ...`).
+//!
 //! A mount that fails (no CAP_SYS_ADMIN) leaves `/run` as it is. When
 //! `/run/rinit` cannot be created then, rinit says which directory it
 //! needed, and exits 111.

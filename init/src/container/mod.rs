@@ -88,6 +88,10 @@ pub fn run(args: Args) -> ! {
     if !pid1 && let Err(e) = sys::set_child_subreaper() {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to become a child subreaper"], e);
     }
+    // What the runtime ignored must not be ignored by CMD and the services;
+    // a closed output must not end rinit (children get PIPE back).
+    stage1::default_signals();
+    let _ = sys::sig_default(sig::PIPE, false); // cannot fail for PIPE
     let sigfd = take_signals();
     if o.info() {
         err::info(&[if pid1 { &b"container entrypoint as pid 1"[..] } else { b"container entrypoint as a child subreaper" }]);
@@ -151,7 +155,8 @@ impl Container {
                 break;
             }
             let now = sys::now_mono_ns();
-            if self.stop.is_some() || now >= deadline {
+            // Without a scanner (it could not start) the services will not come.
+            if self.stop.is_some() || now >= deadline || (n > 0 && self.scanner.is_none()) {
                 break;
             }
             let left = (deadline - now).div_ceil(1_000_000).min(READY_POLL_MS as u64) as i64;
@@ -214,15 +219,16 @@ impl Container {
             if !fds.get(k + 1).is_some_and(|p| p.ready) {
                 continue;
             }
-            if let Some((name, code)) = svc.critical_death(k) {
-                if self.stop.is_none() && !self.stopping {
-                    if self.o.warnings() {
-                        let mut b = crate::Line::new();
-                        b.push(b"critical service ").push(name).push(b" died (code ").u64(code as u64).push(b"): stopping the container");
-                        err::warn(&[b.as_bytes()]);
-                    }
-                    self.stop = Some(Stop::Critical(code));
+            if let Some((name, code)) = svc.critical_death(k)
+                && self.stop.is_none()
+                && !self.stopping
+            {
+                if self.o.warnings() {
+                    let mut b = crate::Line::new();
+                    b.push(b"critical service ").push(name).push(b" died (code ").u64(code as u64).push(b"): stopping the container");
+                    err::warn(&[b.as_bytes()]);
                 }
+                self.stop = Some(Stop::Critical(code));
             }
         }
     }
@@ -232,9 +238,6 @@ impl Container {
             match s {
                 sig::CHLD => self.reap(),
                 sig::TERM | sig::INT => {
-                    if self.o.info() {
-                        err::info(&[b"stop asked by SIG", sig_name(s)]);
-                    }
                     if self.stop.is_none() {
                         self.stop = Some(Stop::Signal);
                     }
@@ -367,12 +370,5 @@ impl Container {
             (Some(Stop::Cmd), None) => err::EXIT_SYS as u8,
             _ => 0,
         }
-    }
-}
-
-fn sig_name(s: i32) -> &'static [u8] {
-    match s {
-        sig::TERM => b"TERM",
-        _ => b"INT",
     }
 }

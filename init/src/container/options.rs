@@ -34,7 +34,7 @@ pub enum Late {
 }
 
 pub struct Options {
-    /// 0 fatal errors only, 1 warnings too (default), 2 info lines.
+    /// 0 fewer warnings (late, critical, grace), 1 warnings (default), 2 info lines.
     pub verbosity: u64,
     pub services: &'static [u8],
     /// `-s` given: the directory must exist.

@@ -11,7 +11,7 @@ use crate::container::services::SCANDIR;
 use crate::spawn;
 use base::err;
 use base::path::PathBuf;
-use base::sys::{self, errno, ArgvBuf, FileType, Pid};
+use base::sys::{self, errno, Argv, ArgvBuf, FileType, Pid};
 use core::ffi::CStr;
 
 pub const DIR: &CStr = c"/run/rinit/rc";
@@ -73,7 +73,7 @@ pub fn start(o: &Options, search: &Search) -> Start {
     for a in [c"rinit-rc-compile", COMPILED, src.as_cstr()] {
         argv.push(a);
     }
-    if !run(c"rinit-rc-compile", &argv, search, o.rc) {
+    if !run(c"rinit-rc-compile", argv.as_argv(), search, o.rc) {
         return Start::Failed;
     }
     // Its wait for the scanner is CMD's: bounded by -w.
@@ -83,7 +83,7 @@ pub fn start(o: &Options, search: &Search) -> Start {
     for a in [c"rinit-rc-init", c"-c", COMPILED, c"-l", LIVE, c"-t", sys::cstr(wait.as_bytes()).unwrap_or(c"5000"), SCANDIR] {
         argv.push(a);
     }
-    if !run(c"rinit-rc-init", &argv, search, o.rc) {
+    if !run(c"rinit-rc-init", argv.as_argv(), search, o.rc) {
         return Start::Failed;
     }
 
@@ -109,8 +109,8 @@ pub fn start(o: &Options, search: &Search) -> Start {
 }
 
 /// Runs one step to its end; false (with one line) when it failed.
-fn run<const N: usize>(prog: &CStr, argv: &ArgvBuf<N>, search: &Search, src: &[u8]) -> bool {
-    match search.run(prog, argv.as_argv()) {
+fn run(prog: &CStr, argv: Argv, search: &Search, src: &[u8]) -> bool {
+    match search.run(prog, argv) {
         Ok(st) if st.exited() == Some(0) => true,
         Ok(st) => {
             let mut b = crate::Line::new();
