@@ -58,7 +58,8 @@ pub fn table(host_release: &Path, names: &[String]) -> String {
     }
     out += &format!("\n{rule}\n");
     let mut totals = vec![0u64; ARCHES.len()];
-    for n in names {
+    // A `+` line of the budgets is a sum, not a program.
+    for n in names.iter().filter(|n| !n.contains('+')) {
         out += &format!("| {n} |");
         for (i, (a, _)) in ARCHES.iter().enumerate() {
             match std::fs::metadata(release_dir(host_release, a).join(n)) {
