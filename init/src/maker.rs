@@ -152,15 +152,16 @@ fn make_scripts(dir: &[u8], c: &Config) -> R {
 # bundle to bring up; the kernel command line's other words follow. The\n\
 # word poweroff (or reboot, halt) shuts the machine down again a second\n\
 # after the runlevel is up (time for a login prompt to show): how a boot\n\
-# test ends by itself. The word timeline prints the boot's timeline\n\
-# (an SVG picture) between two marker lines once the runlevel is up.\n\
+# test ends by itself. The word timeline prints the boot's timeline (an\n\
+# SVG picture) once the runlevel is up, each line after `rinit timeline: `\n\
+# (the console may be shared with a getty).\n\
 rl=\"$1\"\nshift\n\
 rinit-rc-init -c ");
     b.push(c.compiled).push(b" /run/service || exit\n\
 rinit-rc -v2 -up change \"$rl\"\nr=$?\n\
 [ $r = 0 ] && echo \"rinit: info: $rl is up at $(cut -d' ' -f1 /proc/uptime) s of uptime\"\n\
 t=$(rinit-rc timeline -s) && echo \"rinit: info: $t\"\n\
-for w in \"$@\"; do\n  case \"$w\" in\n    timeline) echo '<!-- rinit timeline begin -->'; rinit-rc timeline; echo '<!-- rinit timeline end -->' ;;\n    poweroff|reboot|halt) sleep 1; exec ");
+for w in \"$@\"; do\n  case \"$w\" in\n    timeline) rinit-rc timeline | sed 's/^/rinit timeline: /' ;;\n    poweroff|reboot|halt) sleep 1; exec ");
     b.push(c.basedir).push(b"/bin/\"$w\" ;;\n  esac\ndone\nexit $r\n");
     script(dir, b"scripts/rc.init", &b)?;
 

@@ -311,3 +311,41 @@ pub fn cannot_spawn(db: &Db, scandir: &[u8], s: u32) -> (&'static [u8], Errno) {
     }
     (b"unable to spawn run", errno::ENOEXEC)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("rinit-live-{}-{name}", std::process::id()));
+        // Absent the first time: nothing to remove.
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_timeline_reads_back_and_refuses_what_is_not_one_of_this_database() {
+        let d = dir("timeline");
+        let live = d.to_str().unwrap().as_bytes();
+        let stamps: Vec<Stamp> = (0..300u64)
+            .map(|i| Stamp { start: i + 1, up: i + 2, ready: u64::MAX - i, waited: (i % 7) as u32, flags: T_UP | T_FAILED })
+            .collect();
+        write_timeline(live, &stamps).unwrap();
+        let mut back = vec![Stamp::NEVER; 300];
+        read_timeline(live, &mut back).unwrap();
+        assert_eq!(back, stamps);
+        assert_eq!(back[8].waited_for(), Some(0));
+        assert_eq!(back[7].waited_for(), None);
+        // Another database's (more or fewer services), a bad magic, a
+        // dependency out of range: refused.
+        assert_eq!(read_timeline(live, &mut back[..299]), Err(errno::EPROTO));
+        assert_eq!(read_timeline(live, &mut vec![Stamp::NEVER; 301]), Err(errno::EPROTO));
+        write_timeline(live, &[Stamp { waited: 2, ..Stamp::NEVER }]).unwrap();
+        assert_eq!(read_timeline(live, &mut [Stamp::NEVER]), Err(errno::EPROTO));
+        std::fs::write(d.join("timeline"), b"RINITTL0").unwrap();
+        assert_eq!(read_timeline(live, &mut []), Err(errno::EPROTO));
+        std::fs::remove_file(d.join("timeline")).unwrap();
+        assert_eq!(read_timeline(live, &mut []), Err(errno::ENOENT));
+    }
+}

@@ -344,3 +344,19 @@ fn tick_label(out: &mut Out, t: u64, step: u64) {
     }
     out.push(b" ms");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_one_two_or_five_times_a_power_of_ten_and_at_most_ten() {
+        assert_eq!(tick_step(0), 1_000);
+        assert_eq!(tick_step(27_800_000), 5_000_000);
+        assert_eq!(tick_step(266_900_000), 50_000_000);
+        assert_eq!(tick_step(1_000_000_000), 100_000_000);
+        for t in [1u64, 999, 12_345_678, 98_765_432_100] {
+            assert!(t / tick_step(t) <= 10, "{t}");
+        }
+    }
+}

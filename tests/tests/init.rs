@@ -464,3 +464,23 @@ fn a_request_split_over_two_writes_is_one_request_and_bad_ones_are_quoted() {
          rinit-shutdownd: info: pending shutdown cancelled\n"
     );
 }
+
+#[test]
+fn shutdown_takes_bundled_and_attached_options() {
+    let sb = Sandbox::new();
+    let shutdown = |args: &[&str]| {
+        let mut a = vec![bin("rinit-shutdown").into_os_string()];
+        a.extend(args.iter().map(Into::into));
+        sb.run(&a.iter().map(|s| s.as_os_str()).collect::<Vec<_>>())
+    };
+    // Without a daemon, a command line that parses ends with "not listening".
+    for args in [&["-rt5", "now"][..], &["-r", "-t", "5", "now"], &["-at5", "-r", "+1"]] {
+        let out = shutdown(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(111), "{args:?}: {err}");
+        assert!(err.contains("the shutdown daemon is not listening"), "{args:?}: {err}");
+    }
+    for args in [&["-t"][..], &["-tx", "now"], &["-z"]] {
+        assert_eq!(shutdown(args).status.code(), Some(100), "{args:?}");
+    }
+}

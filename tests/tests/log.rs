@@ -529,3 +529,17 @@ fn the_lock_is_private_to_the_logger() {
     assert_eq!(rc, 0, "{err}");
     assert_eq!(fs::metadata(sb.path("d/lock")).unwrap().permissions().mode() & 0o777, 0o600);
 }
+
+#[test]
+fn takes_s6_logs_option_spellings() {
+    let sb = Sandbox::new();
+    let input = format!("{}\n", "x".repeat(150));
+    for args in [&["-bp", "-l100", "1"][..], &["-b", "-p", "-l", "100", "1"], &["-pbl100", "--", "1"]] {
+        let (rc, out, err) = run_with(&sb, args, input.as_bytes());
+        assert_eq!(rc, 0, "{args:?}: {err}");
+        assert_eq!(out.lines().map(str::len).collect::<Vec<_>>(), [100, 50], "{args:?}");
+    }
+    let (rc, _, err) = run_with(&sb, &["-x", "1"], b"");
+    assert_eq!(rc, 100);
+    assert!(err.starts_with("rinit-log: usage: rinit-log "), "{err}");
+}

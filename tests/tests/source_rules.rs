@@ -45,3 +45,26 @@ fn every_ignored_result_says_why() {
     }
     assert!(bare.is_empty(), "results ignored without a word on why:\n{}", bare.join("\n"));
 }
+
+/// Each crate uses every dependency its manifest declares (a name in
+/// `[dependencies]` appears as `name::` in its sources).
+#[test]
+fn every_declared_dependency_is_used() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut unused = Vec::new();
+    for crate_dir in ["base", "supervise", "log", "rc", "init", "linker", "size-report", "tests"] {
+        let manifest = fs::read_to_string(root.join(crate_dir).join("Cargo.toml")).unwrap();
+        let Some((_, deps)) = manifest.split_once("[dependencies]") else { continue };
+        let deps = deps.split("\n[").next().unwrap_or("");
+        let mut files = Vec::new();
+        rust_files(&root.join(crate_dir), &mut files);
+        let text: String = files.iter().map(|f| fs::read_to_string(f).unwrap()).collect();
+        for line in deps.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let name = line.split(['=', '.', ' ']).next().unwrap().replace('-', "_");
+            if !text.contains(&format!("{name}::")) {
+                unused.push(format!("{crate_dir}: {name}"));
+            }
+        }
+    }
+    assert!(unused.is_empty(), "declared and unused:\n{}", unused.join("\n"));
+}

@@ -238,21 +238,21 @@ fn status_refuses_bad_usage_and_a_missing_scan_directory() {
     );
 }
 
-#[test]
-fn status_with_a_live_state_shows_types_and_what_rinit_rc_counts_up() {
-    let sb = Sandbox::new();
-    let Some(scanner) = bin_dir().join("rinit-scan").exists().then(|| bin("rinit-scan")) else { return };
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/rc");
+/// Under rinit-scan in fresh namespaces: compiles `src`, runs
+/// rinit-rc-init and `rinit-rc change NAME`, then `rinit-status -j -l live`;
+/// its output, once it exited 0. None (skipped) without rinit-scan.
+fn live_status(sb: &Sandbox, src: &Path, name: &str) -> Option<String> {
+    let scanner = bin_dir().join("rinit-scan").exists().then(|| bin("rinit-scan"))?;
     let script = format!(
         "exec 2>&1\ncd {dir}\nmkdir -p scan\n{scanner} scan >scan.log 2>&1 &\n\
          i=0; while [ ! -p scan/.s6-svscan/control ]; do sleep 0.01; i=$((i+1)); [ $i -gt 2000 ] && exit 90; done\n\
-         rinit-rc-compile comp {demo} || exit 91\n\
+         rinit-rc-compile comp {src} || exit 91\n\
          rinit-rc-init -c comp -l live scan || exit 92\n\
-         rinit-rc -l live change demo-oneshot-1 >rc.log 2>&1 || exit 93\n\
+         rinit-rc -l live change {name} >rc.log 2>&1 || exit 93\n\
          rinit-status -j -l live scan; echo status=$?\n",
         dir = sb.dir.display(),
         scanner = scanner.display(),
-        demo = demo.display()
+        src = src.display()
     );
     let o = Command::new("timeout")
         .args(["60", "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child=SIGKILL", "/bin/sh", "-c"])
@@ -262,11 +262,38 @@ fn status_with_a_live_state_shows_types_and_what_rinit_rc_counts_up() {
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(out.ends_with("status=0\n"), "{out}");
-    let r = rows(out.strip_suffix("status=0\n").unwrap());
+    match out.strip_suffix("status=0\n") {
+        Some(body) => Some(body.to_string()),
+        None => panic!("{out}"),
+    }
+}
+
+#[test]
+fn status_with_a_live_state_shows_types_and_what_rinit_rc_counts_up() {
+    let sb = Sandbox::new();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/rc");
+    let Some(out) = live_status(&sb, &demo, "demo-oneshot-1") else { return };
+    let r = rows(&out);
     let one = &r["demo-oneshot-1"];
     assert_eq!((&one["type"], &one["rc"], &one["state"]), (&s("oneshot"), &s("up"), &s("-")));
     let lr = &r["demo-longrun-1"];
     assert_eq!((&lr["type"], &lr["rc"], &lr["state"]), (&s("longrun"), &s("down"), &s("down")));
     assert_eq!((&r["default"]["type"], &r["default"]["rc"]), (&s("bundle"), &s("down")));
+}
+
+#[test]
+fn status_puts_a_wired_consumer_under_its_producer_with_rinit_rcs_view() {
+    let sb = Sandbox::new();
+    for (name, extra) in [("prod", "producer-for"), ("cons", "consumer-for")] {
+        sb.write(&format!("src/{name}/type"), "longrun\n");
+        sb.script(&format!("src/{name}/run"), "exec sleep 1000");
+        sb.write(&format!("src/{name}/{extra}"), if name == "prod" { "cons\n" } else { "prod\n" });
+    }
+    let Some(out) = live_status(&sb, &sb.path("src"), "prod") else { return };
+    let names: Vec<&str> = out.lines().map(|l| l.split('"').nth(3).unwrap()).collect();
+    assert_eq!(names, ["prod", "prod/log"], "the consumer is prod's logger, not a row of its own: {out}");
+    let r = rows(&out);
+    for n in ["prod", "prod/log"] {
+        assert_eq!((&r[n]["type"], &r[n]["rc"], &r[n]["state"]), (&s("longrun"), &s("up"), &s("up")), "{out}");
+    }
 }

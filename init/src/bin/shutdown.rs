@@ -13,6 +13,7 @@
 #![no_main]
 
 use base::err;
+use base::options::{Opt, Options};
 use base::fmt;
 use base::sys::{self, errno, Args, RebootAction};
 use rinit_init::request::{self, Action, Request};
@@ -42,33 +43,24 @@ fn main(args: Args) -> ! {
         b"poweroff" | b"SIGUSR2" | b"SIGPWR" => {}
         _ => shutdown_syntax = true,
     }
-    let mut i = 1;
-    while let Some(a) = args.get(i) {
-        let a = a.to_bytes();
-        if a.first() != Some(&b'-') || a.len() < 2 {
-            break;
-        }
-        i += 1;
-        for &c in a.get(1..).unwrap_or(&[]) {
-            match c {
-                b'h' | b'H' => r.action = Action::Halt,
-                b'p' | b'P' => r.action = Action::PowerOff,
-                b'r' => r.action = Action::Reboot,
-                b'c' => r.action = Action::Cancel,
-                b'f' | b'F' => force = true,
-                // Access control needs utmp, which rinit does not keep: accepted, no effect.
-                b'a' => {}
-                b't' => {
-                    let Some(s) = args.get(i).and_then(|v| fmt::parse_u64(v.to_bytes())) else {
-                        err::usage(USAGE)
-                    };
-                    r.grace_ms = s.saturating_mul(1000);
-                    i += 1;
-                }
-                _ => err::usage(USAGE),
-            }
+    let mut opts = Options::new(args, b"hHpPrcfFat:");
+    for o in &mut opts {
+        match o {
+            Opt::Flag(b'h' | b'H') => r.action = Action::Halt,
+            Opt::Flag(b'p' | b'P') => r.action = Action::PowerOff,
+            Opt::Flag(b'r') => r.action = Action::Reboot,
+            Opt::Flag(b'c') => r.action = Action::Cancel,
+            Opt::Flag(b'f' | b'F') => force = true,
+            // Access control needs utmp, which rinit does not keep: accepted, no effect.
+            Opt::Flag(_) => {}
+            Opt::Value(_, v) => match fmt::parse_u64(v) {
+                Some(s) => r.grace_ms = s.saturating_mul(1000),
+                None => err::usage(USAGE),
+            },
+            Opt::Bad(_) => err::usage(USAGE),
         }
     }
+    let i = opts.operands();
     if shutdown_syntax {
         if let Some(t) = args.get(i) {
             r.delay_ms = parse_time(t.to_bytes()).unwrap_or_else(|| err::usage(USAGE));

@@ -8,6 +8,7 @@
 #![no_main]
 
 use base::err;
+use base::options::{Opt, Options as Getopt};
 use base::sys::{self, sig, Args, Fd, Open, SigSet, StaticCell, STDERR, STDIN, STDOUT};
 use base::tai64n::Tai64n;
 use rinit_log::batch::{self, Out, Room, LINE_DEFAULT, LINE_MAX, N_OUTS, OUT_CAP, OUT_STDOUT};
@@ -56,36 +57,28 @@ fn main(args: Args) -> ! {
     sys::exit(0)
 }
 
+/// s6-log's spellings, through the shared parser: `-bp`, `-l1000`, `-l 1000`.
 #[inline(never)]
 fn options(args: &Args) -> Options {
     let mut o = Options { line_max: LINE_DEFAULT, protect: false, notify: None, script_at: 1 };
-    let mut i = 1;
-    while let Some(a) = args.get(i) {
-        let a = a.to_bytes();
-        if a.first() != Some(&b'-') || a.len() < 2 {
-            break;
-        }
-        i += 1;
-        match a {
-            b"--" => break,
-            b"-b" => {}
-            b"-p" => o.protect = true,
-            b"-l" | b"-d" => {
-                let v = args.get(i).and_then(|v| base::fmt::parse_u64(v.to_bytes()));
-                i += 1;
-                match (a, v) {
-                    (b"-l", Some(0)) => o.line_max = LINE_MAX,
-                    (b"-l", Some(n)) if n as usize <= LINE_MAX => o.line_max = n as usize,
-                    (b"-l", Some(_)) => err::fatal(err::EXIT_USAGE, &[b"line limit too large (the most is 32768)"]),
-                    (b"-d", Some(n)) if n >= 3 && n < i32::MAX as u64 => o.notify = Some(Fd(n as i32)),
-                    _ => err::usage(USAGE),
-                }
-            }
-            _ => err::usage(USAGE),
+    let mut opts = Getopt::new(*args, b"bpd:l:");
+    for opt in &mut opts {
+        match opt {
+            // Blocking mode is the only mode: accepted for s6-log's command lines.
+            Opt::Flag(b'b') => {}
+            Opt::Flag(_) => o.protect = true,
+            Opt::Value(letter, v) => match (letter, base::fmt::parse_u64(v)) {
+                (b'l', Some(0)) => o.line_max = LINE_MAX,
+                (b'l', Some(n)) if n as usize <= LINE_MAX => o.line_max = n as usize,
+                (b'l', Some(_)) => err::fatal(err::EXIT_USAGE, &[b"line limit too large (the most is 32768)"]),
+                (b'd', Some(n)) if n >= 3 && n < i32::MAX as u64 => o.notify = Some(Fd(n as i32)),
+                _ => err::usage(USAGE),
+            },
+            Opt::Bad(_) => err::usage(USAGE),
         }
     }
-    o.script_at = i;
-    if args.get(i).is_none() {
+    o.script_at = opts.operands();
+    if args.get(o.script_at).is_none() {
         err::usage(USAGE);
     }
     o
