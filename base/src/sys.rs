@@ -1,6 +1,7 @@
 //! The syscall layer: the only module that talks to the kernel. Everything
 //! above it sees plain values (`Fd`, `Pid`, `Errno`, `&CStr`) and never a raw
-//! pointer. rustix (linux_raw backend) where it has a wrapper; `sc` for the
+//! pointer. rustix (linux_raw backend) where it has a wrapper; our own
+//! `syscall!` (`sys/raw.rs`, one short asm block per architecture) for the
 //! process and signal calls rustix keeps private (fork, execve, exit,
 //! sigprocmask, signalfd, wait4 with the raw status).
 
@@ -10,6 +11,9 @@ use rustix::fd::BorrowedFd;
 use rustix::fs::{AtFlags, Mode, CWD};
 
 pub use rustix::fs::FileType;
+
+mod raw;
+use raw::syscall;
 
 /// A kernel error number.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -293,15 +297,14 @@ pub fn environ() -> Argv<'static> {
 
 /// Runs `main` on a stack moved up into the page that holds the argument
 /// and environment strings, and gives the kernel back the stack pages below
-/// that page (x86_64; elsewhere, or when the move does not fit, `main` runs
-/// where it is). Why: the kernel puts argv, envp and auxv a random 0-8 KiB
+/// that page (on every architecture; when the move does not fit, `main`
+/// runs where it is). Why: the kernel puts argv, envp and auxv a random 0-8 KiB
 /// below the strings (its stack shuffle), so even a program with a small
 /// stack keeps two or three stack pages resident for its whole life where
 /// one does; a supervisor lives as long as its service, one per service.
 /// `frames` is the stack the program needs below the moved arrays: the move
 /// is made only when the strings' page has that much room left.
 pub fn run_in_strings_page(args: Args, frames: usize, main: fn(Args) -> !) -> ! {
-    #[cfg(target_arch = "x86_64")]
     {
         const PAGE: usize = 4096;
         let envp = ENVIRON.load(Ordering::Relaxed) as *const *const u8;
@@ -327,7 +330,7 @@ pub fn run_in_strings_page(args: Args, frames: usize, main: fn(Args) -> !) -> ! 
         // envp, NULL), moved as one to just below the strings, over auxv
         // (which nothing reads after start-up) when they share its page.
         let nptr = args.argc + 1 + envc + 1;
-        let arrays = lowest.wrapping_sub(nptr * 8) & !15;
+        let arrays = lowest.wrapping_sub(nptr * core::mem::size_of::<usize>()) & !15;
         let ctx = arrays.wrapping_sub(core::mem::size_of::<Resume>()) & !15;
         if lowest != usize::MAX && ctx >= args.argv as usize && ctx >= page + frames {
             let release = (here & !(PAGE - 1)) - PAGE;
@@ -344,7 +347,7 @@ pub fn run_in_strings_page(args: Args, frames: usize, main: fn(Args) -> !) -> ! 
                 ENVIRON.store(new_envp, Ordering::Relaxed);
                 let r = Resume { args: Args { argc: args.argc, argv: new_argv }, main, release, len: page - release };
                 (ctx as *mut Resume).write(r);
-                core::arch::asm!("mov rsp, {sp}", "call {f}", "ud2", sp = in(reg) ctx, f = sym resume, in("rdi") ctx, options(noreturn));
+                raw::call_on_stack(ctx, ctx as *const u8);
             }
         }
     }
@@ -352,7 +355,6 @@ pub fn run_in_strings_page(args: Args, frames: usize, main: fn(Args) -> !) -> ! 
 }
 
 /// What `run_in_strings_page` hands over to the moved stack.
-#[cfg(target_arch = "x86_64")]
 struct Resume {
     args: Args,
     main: fn(Args) -> !,
@@ -360,21 +362,20 @@ struct Resume {
     len: usize,
 }
 
-#[cfg(target_arch = "x86_64")]
 extern "C" fn resume(ctx: *const u8) -> ! {
     // SAFETY: `ctx` is the Resume written just above this frame.
     let r = unsafe { (ctx as *const Resume).read() };
     // Only EINVAL/ENOMEM, for a range the move computed: the pages then stay, unused.
     // SAFETY: MADV_DONTNEED (4) on pages of our own stack mapping that no
     // frame uses any more; a later touch would get a zero page.
-    let _ = unsafe { sc::syscall!(MADVISE, r.release, r.len, 4) };
+    let _ = unsafe { syscall!(MADVISE, r.release, r.len, 4) };
     (r.main)(r.args)
 }
 
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit_group never returns.
     unsafe {
-        sc::syscall!(EXIT_GROUP, code as usize);
+        syscall!(EXIT_GROUP, code as usize);
     }
     loop {}
 }
@@ -383,7 +384,7 @@ pub fn exit(code: i32) -> ! {
 pub fn fork() -> Result<Pid> {
     // SAFETY: the programs are single-threaded; the child gets a copy of the
     // address space and continues with plain syscalls only.
-    let r = unsafe { sc::syscall!(CLONE, 17 /* SIGCHLD */, 0, 0, 0, 0) };
+    let r = unsafe { syscall!(CLONE, 17 /* SIGCHLD */, 0, 0, 0, 0) };
     ret(r).map(|p| p as Pid)
 }
 
@@ -471,7 +472,7 @@ pub fn exec(path: &CStr, argv: Argv, env: Option<Argv>) -> Errno {
         None => environ().ptr,
     };
     // SAFETY: path, argv and envp are NUL/NULL-terminated and outlive the call.
-    let r = unsafe { sc::syscall!(EXECVE, path.as_ptr() as usize, argv.ptr as usize, envp as usize) };
+    let r = unsafe { syscall!(EXECVE, path.as_ptr() as usize, argv.ptr as usize, envp as usize) };
     match ret(r) {
         Err(e) => e,
         Ok(_) => errno::EINVAL,
@@ -562,14 +563,14 @@ pub fn wait_pid_nohang(pid: Pid) -> Result<Option<WaitStatus>> {
 fn wait4(pid: Pid, options: usize) -> Result<Option<(Pid, WaitStatus)>> {
     let mut status: i32 = 0;
     // SAFETY: status is a valid out-pointer; rusage is NULL.
-    let r = unsafe { sc::syscall!(WAIT4, pid as isize as usize, &mut status as *mut i32 as usize, options, 0) };
+    let r = unsafe { syscall!(WAIT4, pid as isize as usize, &mut status as *mut i32 as usize, options, 0) };
     let p = ret(r)? as Pid;
     if p == 0 { Ok(None) } else { Ok(Some((p, WaitStatus(status)))) }
 }
 
 pub fn kill(pid: Pid, sig: i32) -> Result<()> {
     // SAFETY: plain integer arguments.
-    ret(unsafe { sc::syscall!(KILL, pid as isize as usize, sig as usize) }).map(|_| ())
+    ret(unsafe { syscall!(KILL, pid as isize as usize, sig as usize) }).map(|_| ())
 }
 
 pub fn getpid() -> Pid {
@@ -599,12 +600,12 @@ pub fn setsid() -> Result<Pid> {
 
 pub fn setpgid(pid: Pid, pgid: Pid) -> Result<()> {
     // SAFETY: plain integer arguments.
-    ret(unsafe { sc::syscall!(SETPGID, pid as usize, pgid as usize) }).map(|_| ())
+    ret(unsafe { syscall!(SETPGID, pid as usize, pgid as usize) }).map(|_| ())
 }
 
 pub fn getpgid(pid: Pid) -> Result<Pid> {
     // SAFETY: plain integer argument.
-    ret(unsafe { sc::syscall!(GETPGID, pid as usize) }).map(|p| p as Pid)
+    ret(unsafe { syscall!(GETPGID, pid as usize) }).map(|p| p as Pid)
 }
 
 /// Makes this process a subreaper: orphans below it are reparented to it.
@@ -627,7 +628,7 @@ pub fn fchdir(fd: Fd) -> Result<()> {
 /// The working directory into `buf`; returns its length (no NUL counted).
 pub fn getcwd(buf: &mut [u8]) -> Result<usize> {
     // SAFETY: the kernel writes at most buf.len() bytes into buf.
-    let n = ret(unsafe { sc::syscall!(GETCWD, buf.as_mut_ptr() as usize, buf.len()) })?;
+    let n = ret(unsafe { syscall!(GETCWD, buf.as_mut_ptr() as usize, buf.len()) })?;
     Ok(n.saturating_sub(1))
 }
 
@@ -638,7 +639,7 @@ pub const RLIMIT_NOFILE: u32 = 7;
 pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<()> {
     let lim = [soft, hard];
     // SAFETY: lim is a valid struct rlimit64 for the call; old is NULL.
-    ret(unsafe { sc::syscall!(PRLIMIT64, 0, resource as usize, lim.as_ptr() as usize, 0) }).map(|_| ())
+    ret(unsafe { syscall!(PRLIMIT64, 0, resource as usize, lim.as_ptr() as usize, 0) }).map(|_| ())
 }
 
 /// Raises the soft limit of `resource` to its hard limit (e.g. RLIMIT_NOFILE
@@ -646,7 +647,7 @@ pub fn setrlimit(resource: u32, soft: u64, hard: u64) -> Result<()> {
 pub fn raise_rlimit(resource: u32) -> Result<()> {
     let mut old = [0u64; 2];
     // SAFETY: old is a valid out struct rlimit64; new is NULL (read only).
-    ret(unsafe { sc::syscall!(PRLIMIT64, 0, resource as usize, 0, old.as_mut_ptr() as usize) })?;
+    ret(unsafe { syscall!(PRLIMIT64, 0, resource as usize, 0, old.as_mut_ptr() as usize) })?;
     let [_, hard] = old;
     setrlimit(resource, hard, hard)
 }
@@ -657,7 +658,7 @@ pub fn raise_rlimit(resource: u32) -> Result<()> {
 pub fn raise_rlimit_to(resource: u32, want: u64) -> Result<()> {
     let mut old = [0u64; 2];
     // SAFETY: old is a valid out struct rlimit64; new is NULL (read only).
-    ret(unsafe { sc::syscall!(PRLIMIT64, 0, resource as usize, 0, old.as_mut_ptr() as usize) })?;
+    ret(unsafe { syscall!(PRLIMIT64, 0, resource as usize, 0, old.as_mut_ptr() as usize) })?;
     let [soft, hard] = old;
     if soft >= want {
         return Ok(());
@@ -762,14 +763,14 @@ pub fn sig_setmask(set: SigSet) -> Result<()> {
 
 fn sigprocmask(how: usize, set: SigSet) -> Result<()> {
     // SAFETY: set is a valid 8-byte mask; oldset NULL.
-    ret(unsafe { sc::syscall!(RT_SIGPROCMASK, how, &set.0 as *const u64 as usize, 0, 8) }).map(|_| ())
+    ret(unsafe { syscall!(RT_SIGPROCMASK, how, &set.0 as *const u64 as usize, 0, 8) }).map(|_| ())
 }
 
 /// A signalfd for `set` (which must be blocked), non-blocking and close-on-exec.
 pub fn signalfd(set: SigSet) -> Result<Fd> {
     let flags = 0o2000000 | 0o4000; // SFD_CLOEXEC | SFD_NONBLOCK
     // SAFETY: set is a valid 8-byte mask.
-    ret(unsafe { sc::syscall!(SIGNALFD4, (-1isize) as usize, &set.0 as *const u64 as usize, 8, flags) })
+    ret(unsafe { syscall!(SIGNALFD4, (-1isize) as usize, &set.0 as *const u64 as usize, 8, flags) })
         .map(|f| Fd(f as i32))
 }
 
@@ -787,9 +788,10 @@ pub fn signalfd_read(fd: Fd) -> Result<Option<i32>> {
 /// Sets the disposition of `sig` to default (true) or ignore (false).
 pub fn sig_default(sig: i32, default: bool) -> Result<()> {
     // struct kernel_sigaction { handler, flags, restorer, mask }
-    let act: [usize; 4] = [if default { 0 } else { 1 }, 0, 0, 0];
+    let mut act = [0usize; raw::SIGACTION_WORDS];
+    act[0] = if default { 0 } else { 1 };
     // SAFETY: act is a valid kernel sigaction with SIG_DFL/SIG_IGN; oldact NULL.
-    ret(unsafe { sc::syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, 8) }).map(|_| ())
+    ret(unsafe { syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, 8) }).map(|_| ())
 }
 
 // ---------------------------------------------------------------- files
@@ -851,7 +853,7 @@ fn regular(fd: Fd) -> Result<Fd> {
 pub fn close(fd: Fd) {
     // EBADF or EINTR: either way the number is no longer ours to use.
     // SAFETY: plain integer argument; closing an unknown number gives EBADF.
-    let _ = unsafe { sc::syscall!(CLOSE, fd.0 as usize) };
+    let _ = unsafe { syscall!(CLOSE, fd.0 as usize) };
 }
 
 pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize> {
@@ -941,26 +943,26 @@ pub fn dup2(old: Fd, new: Fd) -> Result<()> {
         return set_cloexec(new, false);
     }
     // SAFETY: plain integer arguments.
-    ret(unsafe { sc::syscall!(DUP3, old.0 as usize, new.0 as usize, 0) }).map(|_| ())
+    ret(unsafe { syscall!(DUP3, old.0 as usize, new.0 as usize, 0) }).map(|_| ())
 }
 
 pub fn dup(fd: Fd) -> Result<Fd> {
     // F_DUPFD_CLOEXEC from 3 up, so stdio is never taken by accident.
     // SAFETY: plain integer arguments.
-    ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 1030, 3) }).map(|f| Fd(f as i32))
+    ret(unsafe { syscall!(FCNTL, fd.0 as usize, 1030, 3) }).map(|f| Fd(f as i32))
 }
 
 pub fn set_cloexec(fd: Fd, on: bool) -> Result<()> {
     // SAFETY: F_SETFD with an integer flag.
-    ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 2, on as usize) }).map(|_| ())
+    ret(unsafe { syscall!(FCNTL, fd.0 as usize, 2, on as usize) }).map(|_| ())
 }
 
 pub fn set_nonblock(fd: Fd, on: bool) -> Result<()> {
     // SAFETY: F_GETFL/F_SETFL with integer flags.
-    let fl = ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 3) })?;
+    let fl = ret(unsafe { syscall!(FCNTL, fd.0 as usize, 3) })?;
     let fl = if on { fl | 0o4000 } else { fl & !0o4000 };
     // SAFETY: as above.
-    ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 4, fl) }).map(|_| ())
+    ret(unsafe { syscall!(FCNTL, fd.0 as usize, 4, fl) }).map(|_| ())
 }
 
 /// A pipe, both ends close-on-exec: (read end, write end).
@@ -1048,7 +1050,7 @@ pub fn symlink(target: &CStr, path: &CStr) -> Result<()> {
 pub fn readlink<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8]> {
     // SAFETY: buf is a valid writable buffer of buf.len() bytes.
     let n = ret(unsafe {
-        sc::syscall!(READLINKAT, (-100isize) as usize, path.as_ptr() as usize, buf.as_mut_ptr() as usize, buf.len())
+        syscall!(READLINKAT, (-100isize) as usize, path.as_ptr() as usize, buf.as_mut_ptr() as usize, buf.len())
     })?;
     if n >= buf.len() {
         return Err(errno::ENAMETOOLONG);
@@ -1075,7 +1077,7 @@ pub fn symlink_in(target: &CStr, dir: Fd, name: &CStr) -> Result<()> {
 /// `buf`; ENAMETOOLONG when the target does not fit.
 pub fn readlink_in<'a>(dir: Fd, name: &CStr, buf: &'a mut [u8]) -> Result<&'a CStr> {
     // SAFETY: buf is a valid writable buffer of buf.len() bytes.
-    let n = ret(unsafe { sc::syscall!(READLINKAT, dir.0 as isize as usize, name.as_ptr() as usize, buf.as_mut_ptr() as usize, buf.len()) })?;
+    let n = ret(unsafe { syscall!(READLINKAT, dir.0 as isize as usize, name.as_ptr() as usize, buf.as_mut_ptr() as usize, buf.len()) })?;
     match buf.get_mut(n) {
         Some(z) => *z = 0,
         None => return Err(errno::ENAMETOOLONG),
@@ -1180,7 +1182,7 @@ pub fn ioctl_int(fd: Fd, request: u32, value: &mut i32) -> Result<()> {
     arg[0] = *value;
     // SAFETY: arg is a valid 40-byte buffer, as large as any of the
     // requests reads or writes.
-    ret(unsafe { sc::syscall!(IOCTL, fd.0 as usize, request as usize, arg.as_mut_ptr() as usize) })?;
+    ret(unsafe { syscall!(IOCTL, fd.0 as usize, request as usize, arg.as_mut_ptr() as usize) })?;
     *value = arg[0];
     Ok(())
 }
@@ -1223,7 +1225,8 @@ pub fn lock_shared_nb(fd: Fd) -> Result<bool> {
     }
 }
 
-/// struct flock (x86_64 / aarch64 / riscv64 layout) for fcntl record locks.
+/// struct flock64 for fcntl record locks (`raw` checks its layout against
+/// the kernel's on each architecture).
 #[repr(C)]
 struct Flock {
     l_type: i16,
@@ -1241,7 +1244,7 @@ struct Flock {
 pub fn lock_record_nb(fd: Fd) -> Result<bool> {
     let mut fl = Flock { l_type: 1 /* F_WRLCK */, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
     // SAFETY: fl is a valid struct flock for the call.
-    match ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 6 /* F_SETLK */, &mut fl as *mut Flock as usize) }) {
+    match ret(unsafe { syscall!(FCNTL, fd.0 as usize, raw::F_SETLK, &mut fl as *mut Flock as usize) }) {
         Ok(_) => Ok(true),
         Err(errno::EAGAIN) | Err(Errno(13)) => Ok(false), // EAGAIN or EACCES: held
         Err(e) => Err(e),
@@ -1253,7 +1256,7 @@ pub fn lock_record_nb(fd: Fd) -> Result<bool> {
 pub fn record_locked(fd: Fd) -> Result<bool> {
     let mut fl = Flock { l_type: 1 /* F_WRLCK */, l_whence: 0, l_start: 0, l_len: 0, l_pid: 0 };
     // SAFETY: fl is a valid struct flock the kernel fills in.
-    ret(unsafe { sc::syscall!(FCNTL, fd.0 as usize, 5 /* F_GETLK */, &mut fl as *mut Flock as usize) })?;
+    ret(unsafe { syscall!(FCNTL, fd.0 as usize, raw::F_GETLK, &mut fl as *mut Flock as usize) })?;
     Ok(fl.l_type != 2 /* F_UNLCK */)
 }
 
@@ -1293,7 +1296,7 @@ pub fn map_file(fd: Fd, len: usize) -> Result<&'static [u8]> {
     }
     // SAFETY: a fresh PROT_READ, MAP_PRIVATE mapping chosen by the kernel;
     // nothing else aliases it and it is never unmapped, so 'static holds.
-    let r = unsafe { sc::syscall!(MMAP, 0, len, 1 /* PROT_READ */, 2 /* MAP_PRIVATE */, fd.0 as usize, 0) };
+    let r = unsafe { syscall!(MMAP, 0, len, 1 /* PROT_READ */, 2 /* MAP_PRIVATE */, fd.0 as usize, 0) };
     let p = ret(r)?;
     // SAFETY: the kernel mapped `len` readable bytes at `p`.
     Ok(unsafe { core::slice::from_raw_parts(p as *const u8, len) })
@@ -1341,12 +1344,12 @@ pub fn unix_dgram_bind(path: &CStr) -> Result<Fd> {
     sa[..2].copy_from_slice(&1u16.to_ne_bytes()); // AF_UNIX
     // SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC.
     // SAFETY: plain integer arguments.
-    let fd = Fd(ret(unsafe { sc::syscall!(SOCKET, 1, 2 | 0o4000 | 0o2000000, 0) })? as i32);
+    let fd = Fd(ret(unsafe { syscall!(SOCKET, 1, 2 | 0o4000 | 0o2000000, 0) })? as i32);
     let one: i32 = 1;
     // SAFETY: `one` is a valid int option value; `sa` a valid sockaddr_un
     // of the length given.
-    let r = ret(unsafe { sc::syscall!(SETSOCKOPT, fd.0 as usize, 1 /* SOL_SOCKET */, 16 /* SO_PASSCRED */, &one as *const i32 as usize, 4) })
-        .and_then(|_| ret(unsafe { sc::syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, 2 + p.len()) }));
+    let r = ret(unsafe { syscall!(SETSOCKOPT, fd.0 as usize, 1 /* SOL_SOCKET */, 16 /* SO_PASSCRED */, &one as *const i32 as usize, 4) })
+        .and_then(|_| ret(unsafe { syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, 2 + p.len()) }));
     match r {
         Ok(_) => Ok(fd),
         Err(e) => {
@@ -1395,7 +1398,7 @@ pub fn recv_with_pid(fd: Fd, buf: &mut [u8]) -> Result<Datagram> {
     // MSG_TRUNC: the datagram's real length comes back.
     // SAFETY: msg points at a valid iovec over `buf` and a 32-byte control
     // buffer, all alive for the call.
-    let len = ret(unsafe { sc::syscall!(RECVMSG, fd.0 as usize, &mut msg as *mut MsgHdr as usize, 0x20) })?;
+    let len = ret(unsafe { syscall!(RECVMSG, fd.0 as usize, &mut msg as *mut MsgHdr as usize, 0x20) })?;
     let word = |i: usize| control.get(i).map_or([0; 8], |w| w.to_ne_bytes());
     let half = |w: [u8; 8], i: usize| i32::from_ne_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
     // One cmsg of CMSG_LEN(12) = 28 bytes, SOL_SOCKET (1), SCM_CREDENTIALS
@@ -1408,7 +1411,7 @@ pub fn recv_with_pid(fd: Fd, buf: &mut [u8]) -> Result<Datagram> {
 /// The session id of process `pid`.
 pub fn getsid(pid: Pid) -> Result<Pid> {
     // SAFETY: plain integer argument.
-    ret(unsafe { sc::syscall!(GETSID, pid as usize) }).map(|p| p as Pid)
+    ret(unsafe { syscall!(GETSID, pid as usize) }).map(|p| p as Pid)
 }
 
 // ---------------------------------------------------------------- time and waiting
@@ -1419,7 +1422,7 @@ fn clock_gettime(id: usize) -> (u64, u32) {
     let mut ts = [0i64; 2];
     // CLOCK_MONOTONIC and CLOCK_REALTIME with a valid buffer cannot fail.
     // SAFETY: ts is a valid struct timespec (two 64-bit fields) for the call.
-    let _ = unsafe { sc::syscall!(CLOCK_GETTIME, id, ts.as_mut_ptr() as usize) };
+    let _ = unsafe { syscall!(CLOCK_GETTIME, id, ts.as_mut_ptr() as usize) };
     (ts[0] as u64, ts[1] as u32)
 }
 
@@ -1478,7 +1481,7 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: i64) -> Result<usize> {
     let tp = if timeout_ms < 0 { 0 } else { ts.as_ptr() as usize };
     // SAFETY: raw holds n valid struct pollfd; tp is NULL or a valid
     // timespec; no signal mask is passed.
-    let r = unsafe { sc::syscall!(PPOLL, raw.as_mut_ptr() as usize, n, tp, 0, 8) };
+    let r = unsafe { syscall!(PPOLL, raw.as_mut_ptr() as usize, n, tp, 0, 8) };
     let r = match ret(r) {
         Ok(r) => r,
         Err(errno::EINTR) => 0,

@@ -44,3 +44,38 @@ unsafe extern "C" fn _start() -> ! {
         s = sym super::start_rust,
     )
 }
+
+// ARM mode (armv7-unknown-linux-gnueabihf): r11 is the frame pointer.
+#[cfg(target_arch = "arm")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn _start() -> ! {
+    core::arch::naked_asm!(
+        "mov fp, #0",
+        "mov lr, #0",
+        "mov r0, sp",
+        "bic r1, r0, #15",
+        "mov sp, r1",
+        "bl {s}",
+        "udf #0",
+        s = sym super::start_rust,
+    )
+}
+
+// i686 (cdecl): the argument goes on the stack, which must be 16-byte
+// aligned at the call.
+#[cfg(target_arch = "x86")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn _start() -> ! {
+    core::arch::naked_asm!(
+        "xor ebp, ebp",
+        "mov eax, esp",
+        "and esp, -16",
+        "sub esp, 12",
+        "push eax",
+        "call {s}",
+        "ud2",
+        s = sym super::start_rust,
+    )
+}

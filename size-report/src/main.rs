@@ -12,7 +12,12 @@
 //!
 //! `--write-readme` rewrites the README's size block with the table;
 //! `--check-readme` fails (exit 1) when that block is not the table.
+//!
+//! `--arch ARCH` measures another architecture's binaries against its own
+//! budgets (size-report/budgets.ARCH.txt); `--write-arch-table` rewrites
+//! the README's table of every architecture (docs/architectures.md).
 
+mod arches;
 mod budgets;
 mod elf;
 mod image;
@@ -21,7 +26,7 @@ mod readme;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: size-report [--no-build] [--strict] [--dir RELEASE_DIR] [--budgets FILE] [--write-readme | --check-readme] [--readme FILE] [--update DOC]";
+const USAGE: &str = "usage: size-report [--no-build] [--strict] [--arch ARCH] [--dir RELEASE_DIR] [--budgets FILE] [--write-readme | --check-readme | --write-arch-table] [--readme FILE] [--update DOC]";
 
 /// What to do with the README's size block.
 #[derive(PartialEq, Eq)]
@@ -40,6 +45,10 @@ struct Options {
     readme_file: PathBuf,
     /// A document whose minimal-image block is rewritten (docs/embedding.md).
     update: Option<PathBuf>,
+    /// Another architecture's binaries and budgets (docs/architectures.md).
+    arch: Option<String>,
+    /// Write the README's table of every architecture, and nothing else.
+    arch_table: bool,
 }
 
 /// One line of the table.
@@ -99,7 +108,7 @@ fn main() -> ExitCode {
         }
     };
     if opts.build
-        && let Err(e) = build()
+        && let Err(e) = build(opts.arch.as_deref().and_then(arches::cross_target))
     {
         eprintln!("size-report: fatal: {e}");
         return ExitCode::from(2);
@@ -111,7 +120,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dir = opts.dir.clone().unwrap_or_else(release_dir);
+    let dir = match &opts.arch {
+        Some(a) if opts.dir.is_none() => arches::release_dir(&release_dir(), a),
+        _ => opts.dir.clone().unwrap_or_else(release_dir),
+    };
+    if opts.arch_table {
+        let names: Vec<String> = budgets.iter().map(|(n, _)| n.clone()).collect();
+        let table = arches::table(&release_dir(), &names);
+        return match arches::write_block(&opts.readme_file, "architectures", &table) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("size-report: fatal: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
 
     let mut rows: Vec<Row> = budgets
         .iter()
@@ -120,7 +143,9 @@ fn main() -> ExitCode {
     for extra in unbudgeted(&dir, &budgets) {
         rows.push(Row { name: extra, budget: None, measured: None });
     }
-    let lean = lean_dir(&dir);
+    // Another architecture's `+` rows are its full build's (no lean set is
+    // built for it).
+    let lean = if opts.arch.is_none() { lean_dir(&dir) } else { dir.clone() };
     for row in &mut rows {
         let at = if row.name.contains('+') { &lean } else { &dir };
         match measure_row(at, &row.name) {
@@ -136,7 +161,9 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let shown = dir.strip_prefix(&root).unwrap_or(&dir);
     let mut table = table(&rows, shown);
-    table += &format!("`+` rows: the lean build, {}\n", lean.strip_prefix(&root).unwrap_or(&lean).display());
+    if opts.arch.is_none() {
+        table += &format!("`+` rows: the lean build, {}\n", lean.strip_prefix(&root).unwrap_or(&lean).display());
+    }
     print!("{table}");
     let mut failed = false;
     match readme_step(&opts, &table) {
@@ -206,14 +233,28 @@ fn parse_args() -> Result<Options, String> {
         readme: Readme::Leave,
         readme_file: workspace_root().join("README.md"),
         update: None,
+        arch: None,
+        arch_table: false,
     };
+    let mut budgets_given = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--no-build" => o.build = false,
             "--strict" => o.strict = true,
             "--dir" => o.dir = Some(args.next().ok_or("--dir needs a directory")?.into()),
-            "--budgets" => o.budgets = args.next().ok_or("--budgets needs a file")?.into(),
+            "--budgets" => {
+                o.budgets = args.next().ok_or("--budgets needs a file")?.into();
+                budgets_given = true;
+            }
+            "--arch" => {
+                let a = args.next().ok_or("--arch needs an architecture")?;
+                if !arches::known(&a) {
+                    return Err(format!("unknown architecture {a} (x86_64 aarch64 armv7 riscv64 i686)"));
+                }
+                o.arch = Some(a);
+            }
+            "--write-arch-table" => o.arch_table = true,
             "--write-readme" => o.readme = Readme::Write,
             "--check-readme" => o.readme = Readme::Check,
             "--readme" => o.readme_file = args.next().ok_or("--readme needs a file")?.into(),
@@ -223,6 +264,14 @@ fn parse_args() -> Result<Options, String> {
                 std::process::exit(0);
             }
             _ => return Err(format!("unknown argument {a}")),
+        }
+    }
+    if let Some(a) = &o.arch {
+        if o.readme != Readme::Leave {
+            return Err("the README's size block is x86_64's: no --arch with --write-readme or --check-readme".into());
+        }
+        if !budgets_given {
+            o.budgets = arches::budgets_file(a);
         }
     }
     Ok(o)
@@ -251,16 +300,22 @@ fn minimal_image(rows: &[Row], update: Option<&Path>) -> Result<(), String> {
 }
 
 /// Builds the workspace's release binaries, as the README says to.
-fn build() -> Result<(), String> {
+fn build(target: Option<&str>) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let st = Command::new(cargo)
         .args(["build", "--release"])
+        .args(target.map(|t| ["--target", t]).iter().flatten())
         .current_dir(&root)
         .status()
         .map_err(|e| format!("unable to run cargo: {e}"))?;
     if !st.success() {
         return Err(format!("cargo build --release failed: {st}"));
+    }
+    // The lean set is the host's container image; another architecture's
+    // `+` rows are measured in its own full build.
+    if target.is_some() {
+        return Ok(());
     }
     let st = Command::new(root.join("scripts/build-lean"))
         .stdout(std::process::Stdio::null())

@@ -137,9 +137,10 @@ fn hup_quit_usr1_usr2_and_winch_are_passed_to_cmd() {
 fn with_g_term_reaches_cmds_whole_process_group() {
     let mut sb = Sandbox::new();
     // The child sleeps in CMD's group; only a signal to the group reaches it.
-    let script = "sh -c 'trap \"echo child got TERM; exit 0\" TERM; while :; do sleep 0.05; done' & trap 'wait; exit 0' TERM; echo ready; wait";
+    // It says when its trap is set: a TERM before that would end it silently.
+    let script = "sh -c 'trap \"echo child got TERM; exit 0\" TERM; echo ready; while :; do sleep 0.05; done' & trap 'wait; exit 0' TERM; wait";
     let mut p = sb.spawn_pid1(args![rinit(), "-g", "--", "/bin/sh", "-c", script]);
-    wait_until("CMD to start", SOON, || p.output().contains("ready"));
+    wait_until("CMD's child to set its trap", SOON, || p.output().contains("ready"));
     p.signal(15);
     let st = p.wait_timeout(SOON).expect("rinit to end");
     assert!(p.output().contains("child got TERM"), "{}", p.output());

@@ -364,6 +364,7 @@ fn processor_turns_each_archive_into_its_output() {
 }
 
 /// Host pids of the rinit-log processes whose working directory is `dir`.
+/// By the process name, not /proc/PID/exe: under qemu-user that is qemu.
 fn loggers_in(dir: &Path) -> Vec<u32> {
     let dir = fs::canonicalize(dir).unwrap();
     fs::read_dir("/proc")
@@ -371,8 +372,8 @@ fn loggers_in(dir: &Path) -> Vec<u32> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
-            exe.file_name().is_some_and(|n| n == "rinit-log") && fs::read_link(format!("/proc/{pid}/cwd")).ok().as_deref() == Some(&dir)
+            let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            comm.trim_end() == "rinit-log" && fs::read_link(format!("/proc/{pid}/cwd")).ok().as_deref() == Some(&dir)
         })
         .collect()
 }

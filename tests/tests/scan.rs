@@ -348,6 +348,11 @@ fn reaps_orphans_as_a_subreaper_when_not_pid_1() {
         scanner != 0
     });
     wait_until("the orphans to be spawned", SOON, || mark.exists());
+    // qemu-user (7.2) refuses PR_SET_CHILD_SUBREAPER (EINVAL): there the
+    // scanner must say so, and the orphans go to pid 1.
+    if qemu_user() && p.output().contains("unable to become a subreaper: orphans will go elsewhere: Invalid argument") {
+        return;
+    }
     wait_until("10 orphans adopted by the scanner", SOON, || children(scanner).len() >= 11);
     wait_until("every orphan reaped", SOON, || {
         let c = children(scanner);

@@ -743,10 +743,17 @@ fn warns_and_retries_when_the_process_limit_stops_fork() {
         fs::set_permissions(d, fs::Permissions::from_mode(0o777)).unwrap();
     }
     let log = fs::File::create(sb.path("out")).unwrap();
+    // unshare, the sleep and the supervisor fill the limit; killing the
+    // sleep frees a slot for the service. Under qemu-user every emulated
+    // process is two kernel tasks (qemu keeps a thread of its own) and the
+    // limit counts tasks: the supervisor takes two slots, and so does its
+    // child until it execs the (native) run script, so two sleeps hold
+    // those two slots.
+    let (sleeps, nproc) = if qemu_user() { ("sleep 100 & sleep 100 &", 5) } else { ("sleep 100 &", 3) };
     let mut child = Command::new(setpriv)
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .args(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child=SIGKILL", "--"])
-        .args(["/bin/sh", "-c", "sleep 100 & exec prlimit --nproc=3 -- \"$0\" svc"])
+        .args(["/bin/sh", "-c", &format!("{sleeps} exec prlimit --nproc={nproc} -- \"$0\" svc")])
         .arg(bin("rinit-supervise"))
         .current_dir(&sb.dir)
         .stdout(log.try_clone().unwrap())
