@@ -221,7 +221,9 @@ fn boot_s6_style_system(s6: bool) -> (Option<i32>, String, String, String, Strin
         "waiter",
         "run",
         format!(
-            "{w} -u -t 5000 ../ticker || exit 1\necho waiter saw ticker up\n{c} -o . && exec sleep 0.5",
+            // The scanner may start the waiter before the ticker's supervisor
+            // has made its event/ fifodir: svwait needs it to subscribe.
+            "until [ -d ../ticker/event ]; do sleep 0.05; done\n{w} -u -t 5000 ../ticker || exit 1\necho waiter saw ticker up\n{c} -o . && exec sleep 0.5",
             w = n("svwait"),
             c = n("svc")
         ),
