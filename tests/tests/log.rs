@@ -85,12 +85,21 @@ fn killed_logger_loses_and_duplicates_nothing() {
     // The test plays the scanner: it holds both ends of the pipe, a writer
     // keeps writing into it, and the logger reading it is killed with
     // SIGKILL mid-stream and started again on the same read end.
-    const N: u64 = 2_000_000;
+    // The writer goes on until the kills are over (a fast machine would
+    // otherwise drain a fixed stream before the last kill), at least
+    // MIN_LINES and at most MAX_LINES (what the log directory's 1000
+    // archives of 100 kB keep, with room).
+    const MIN_LINES: u64 = 200_000;
+    const MAX_LINES: u64 = 9_000_000;
     let sb = Sandbox::new();
     let (reader, mut writer) = std::io::pipe().unwrap();
+    let kills_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = kills_done.clone();
     let w = std::thread::spawn(move || {
         let mut buf = Vec::new();
-        for i in 1..=N {
+        let mut i = 0u64;
+        while (i < MIN_LINES || !done.load(std::sync::atomic::Ordering::Relaxed)) && i < MAX_LINES {
+            i += 1;
             buf.extend_from_slice(format!("{i:07}\n").as_bytes());
             // Odd-sized writes: lines are cut across writes.
             if buf.len() >= 3001 {
@@ -99,6 +108,7 @@ fn killed_logger_loses_and_duplicates_nothing() {
             }
         }
         writer.write_all(&buf).unwrap();
+        i
         // Dropping the last write end gives the last logger its end of file.
     });
     let start = |sb: &Sandbox| -> Child {
@@ -116,19 +126,20 @@ fn killed_logger_loses_and_duplicates_nothing() {
     for k in 0..20 {
         let mut c = start(&sb);
         let base = logged(&d);
-        wait_until("the logger to write", SOON, || logged(&d) > base || w.is_finished());
+        wait_until("the logger to write", SOON, || logged(&d) > base);
         std::thread::sleep(Duration::from_micros(300 * (k % 7)));
         c.kill().unwrap();
         c.wait().unwrap();
     }
     assert!(!w.is_finished(), "the stream outlasts the kills");
+    kills_done.store(true, std::sync::atomic::Ordering::Relaxed);
     let c = start(&sb);
-    w.join().unwrap();
+    let n = w.join().unwrap();
     drop(reader);
     let out = c.wait_with_output().unwrap();
     assert!(out.status.success(), "last logger: {}", String::from_utf8_lossy(&out.stderr));
     assert!(log_files(&d).0.iter().any(|a| a.ends_with(".u")), "killed loggers leave .u archives");
-    assert_numbered(&all_lines(&d), 1, N);
+    assert_numbered(&all_lines(&d), 1, n);
 }
 
 #[test]
