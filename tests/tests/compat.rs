@@ -477,6 +477,29 @@ fn a_real_world_tree_comes_up_and_goes_down_with_debians_execline_and_s6_log() {
     assert!(!out.contains("warning"), "{out}");
 }
 
+#[test]
+fn the_pipelines_corpus_comes_up_wired_and_goes_down() {
+    if require("execlineb").is_none() {
+        return;
+    }
+    let sb = Sandbox::new();
+    corpus("pipelines", &sb.path("src"), &sb.dir);
+    let (code, out) = live(
+        &sb,
+        "timeout 60 rinit-rc -l live -u change all user || exit 1\n\
+         rinit-rc -l live list | sed 's/^/up /'\n\
+         for s in b c z; do [ -p scan/$s/pipe-in ] && echo wired $s; done\n\
+         timeout 60 rinit-rc -l live -Da change || exit 2\n\
+         rinit-rc -l live list | sed 's/^/still /'\n\
+         echo done",
+    );
+    assert_eq!(code, 0, "{out}");
+    for line in ["up a\n", "up b\n", "up c\n", "up user\n", "up x\n", "up y\n", "up z\n", "wired b\nwired c\nwired z\n"] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    assert!(!out.contains("still ") && out.ends_with("done\n"), "{out}");
+}
+
 /// A random pattern from atoms, groups, repetitions and intervals. Anchors
 /// stay outside groups: glibc (hence s6-log) matches `(.$){2}` on `xx`,
 /// which POSIX does not, and rinit-log follows POSIX there.
