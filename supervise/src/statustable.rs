@@ -26,18 +26,7 @@ pub enum Column {
     Pids,
 }
 
-/// The columns of every table.
-pub const SUPERVISION: &[Column] = &[
-    Column::Name,
-    Column::State,
-    Column::Pid,
-    Column::For,
-    Column::Ready,
-    Column::Restarts,
-    Column::Last,
-    Column::Want,
-];
-/// The columns with a live rinit-rc state.
+/// The columns with a live rinit-rc state: every table's, then rinit-rc's two.
 pub const WITH_RC: &[Column] = &[
     Column::Name,
     Column::State,
@@ -50,6 +39,8 @@ pub const WITH_RC: &[Column] = &[
     Column::Type,
     Column::Rc,
 ];
+/// The columns of every table: those of `WITH_RC` before rinit-rc's.
+pub const SUPERVISION: &[Column] = WITH_RC.split_at(WITH_RC.len() - 2).0;
 /// The columns added when the tree has a cgroup per service.
 pub const CGROUP: &[Column] = &[Column::Memory, Column::Pids];
 /// Most columns a table has.
