@@ -391,6 +391,16 @@ pub fn alive(pid: u64) -> bool {
     }
 }
 
+/// Waits until `p`'s output holds `text`; returns the output.
+pub fn wait_output(p: &Proc, text: &str) -> String {
+    let mut out = String::new();
+    wait_until(&format!("the line {text:?}"), SOON, || {
+        out = p.output();
+        out.contains(text)
+    });
+    out
+}
+
 /// Waits until `<svc>/supervise/status` satisfies `f`, and returns it.
 pub fn wait_status(svc: &Path, what: &str, f: impl Fn(&Status) -> bool) -> Status {
     let mut last = None;

@@ -6,15 +6,6 @@ use rinit_tests::*;
 use std::ffi::{OsStr, OsString};
 use std::fs;
 
-/// Waits until `p`'s output holds `text`; returns the output.
-fn wait_output(p: &Proc, text: &str) -> String {
-    let mut out = String::new();
-    wait_until(&format!("the line {text:?}"), SOON, || {
-        out = p.output();
-        out.contains(text)
-    });
-    out
-}
 
 #[test]
 fn a_lean_supervisor_given_notify_socket_warns_once_and_still_runs_the_service() {

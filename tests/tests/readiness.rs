@@ -65,15 +65,6 @@ fn wait_ready(svc: &Path) -> Status {
     wait_status(svc, "the service to be ready", |s| s.pid != 0 && s.ready)
 }
 
-/// Waits until the supervisor's output holds `text`.
-fn wait_output(p: &Proc, text: &str) -> String {
-    let mut out = String::new();
-    wait_until(&format!("the line {text:?}"), SOON, || {
-        out = p.output();
-        out.contains(text)
-    });
-    out
-}
 
 fn tool(sb: &Sandbox, prog: &Path, args: &[&str]) -> std::process::Output {
     let mut v: Vec<&std::ffi::OsStr> = vec![prog.as_os_str()];
