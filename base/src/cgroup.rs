@@ -22,7 +22,9 @@ pub type Name = Buf<{ NAME_MAX + 1 }>;
 /// A stage-1 mount point for cgroup2 when nothing is mounted there.
 pub const MOUNT_POINT: &CStr = c"/sys/fs/cgroup";
 /// The magic number of a cgroup2 file system (statfs f_type).
-pub const CGROUP2_MAGIC: u64 = 0x6367_7270;
+pub const CGROUP2_MAGIC: u64 = linux_raw_sys::general::CGROUP2_SUPER_MAGIC as u64;
+/// The statfs type of sysfs: /sys/fs/cgroup with nothing mounted on it.
+pub const SYSFS_MAGIC: u64 = linux_raw_sys::general::SYSFS_MAGIC as u64;
 
 /// The cgroup name of the service started as `service` by a scanner (its
 /// directory name, or `<name>/log` for its logger): every byte other than

@@ -18,8 +18,6 @@ use base::path::PathBuf;
 use base::fmt::Buf;
 use base::sys::{self, errno, Fd, Open};
 
-/// The statfs type of sysfs: /sys/fs/cgroup with nothing mounted on it.
-const SYSFS_MAGIC: u64 = 0x6265_6572;
 /// Container mode: the leaf of the container's cgroup that pid 1 (and so
 /// the scanner and the supervisors) moves into. No service's cgroup name
 /// can be this (a mapped name's only dot is a logger's `.log`).
@@ -56,7 +54,7 @@ fn machine_cgroup() -> Result<(PathBuf, Fd), &'static [u8]> {
     let dir = sys::open_dir(at).map_err(|_| &b"no /sys/fs/cgroup"[..])?;
     match sys::fstatfs_type(dir) {
         Ok(cgroup::CGROUP2_MAGIC) => {}
-        Ok(SYSFS_MAGIC) => {
+        Ok(cgroup::SYSFS_MAGIC) => {
             sys::close(dir);
             let flags = crate::mounts::MS_NOSUID | crate::mounts::MS_NODEV | crate::mounts::MS_NOEXEC;
             let r = sys::mount(c"cgroup2", at, c"cgroup2", flags, None);

@@ -7,11 +7,7 @@ use base::path::PathBuf;
 use base::sys::{self, errno, Errno};
 use core::ffi::CStr;
 
-pub const MS_RDONLY: u64 = 1;
-pub const MS_NOSUID: u64 = 2;
-pub const MS_NODEV: u64 = 4;
-pub const MS_NOEXEC: u64 = 8;
-pub const MS_REMOUNT: u64 = 32;
+pub use base::sys::{MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT};
 
 /// Most bytes of /proc/mounts read at shutdown (about 300 mounts).
 pub const MOUNTS_BYTES_MAX: usize = 32768;

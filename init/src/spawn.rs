@@ -11,7 +11,7 @@ use core::ffi::CStr;
 /// (looked up in `search` when it has no slash). The child exits 127 when
 /// the program is missing, 126 when it cannot be run.
 pub fn start(prog: &CStr, argv: Argv, env: Option<Argv>, search: &[u8]) -> Result<Pid, Errno> {
-    let pid = sys::fork()?;
+    let pid = sys::fork_process()?;
     if pid == 0 {
         child_reset();
         // A path (the scripts) needs no search: exec_search stays out of

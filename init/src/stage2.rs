@@ -85,7 +85,7 @@ pub fn split(s: &mut Stage2) {
             None
         }
     };
-    match sys::fork() {
+    match sys::fork_process() {
         Ok(0) => {
             spawn::child_reset();
             // EPERM only for a group leader, and a fresh child is not.

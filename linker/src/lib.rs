@@ -6,6 +6,10 @@
 //! (or `linker::entry!(main, fallback);` when a panic must end somewhere else
 //! than `exit(111)`, as the scanner's crash fallback).
 #![cfg_attr(not(test), no_std)]
+// Start-up code is unsafe by nature (the entry point, the initial stack,
+// symbols the compiler and the binary define): with base's syscall layer,
+// the only crate allowed `unsafe`.
+#![allow(unsafe_code)]
 
 pub use base;
 
@@ -85,14 +89,18 @@ macro_rules! entry {
         $crate::entry!(@define $main, $fallback, false);
     };
     (@define $main:path, $fallback:path, $s6:expr) => {
+        // The symbols start-up calls: part of linker's unsafe, in the binary.
+        #[allow(unsafe_code)]
         #[unsafe(no_mangle)]
         fn rinit_main(args: $crate::base::sys::Args) -> ! {
             $main(args)
         }
+        #[allow(unsafe_code)]
         #[unsafe(no_mangle)]
         fn rinit_panic_fallback() -> ! {
             $fallback()
         }
+        #[allow(unsafe_code)]
         #[unsafe(no_mangle)]
         static RINIT_ANSWERS_TO_S6_NAME: bool = $s6;
     };

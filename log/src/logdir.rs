@@ -268,7 +268,7 @@ impl Logdir {
     /// `previous`, stdout `processed`, fd 4 `state`, fd 5 `newstate`.
     fn spawn(&mut self, t: Tai64n) -> Result<(), Failure> {
         let Some(cmd) = self.spec.processor else { return Ok(()) };
-        let pid = sys::fork().map_err(|e| self.fail(b"unable to fork for ", c"previous", e))?;
+        let pid = sys::fork_process().map_err(|e| self.fail(b"unable to fork for ", c"previous", e))?;
         if pid == 0 {
             // Valid constant arguments: these cannot fail.
             let _ = sys::sig_setmask(sys::SigSet(0));

@@ -539,7 +539,7 @@ impl Engine<'_> {
         let mut env = ArgvBuf::<'_, 2>::new();
         env.push(DEFAULT_PATH);
         let path = DEFAULT_PATH.to_bytes().get(5..).unwrap_or(b"");
-        match sys::fork() {
+        match sys::fork_process() {
             Err(e) => Err(Why::Sys(b"unable to fork", e)),
             Ok(0) => {
                 // Valid constant arguments (setsid: EPERM only for a group leader, and a fresh child is not).

@@ -56,7 +56,7 @@ fn map_db(dir: &[u8], db: &[u8]) -> Result<&'static [u8], OpenError> {
     // A regular file (open_read checks): its end is its size.
     let r = match sys::seek_end(fd) {
         Ok(size) if size > crate::db::MAX_DB_BYTES as u64 => Err(OpenError::Db(DbError::TooBig)),
-        Ok(size) => sys::map_file(fd, size as usize).map_err(OpenError::Sys),
+        Ok(size) => sys::map_replaced_file(fd, size as usize).map_err(OpenError::Sys),
         Err(e) => Err(OpenError::Sys(e)),
     };
     sys::close(fd);

@@ -374,7 +374,7 @@ impl Readiness {
 
     /// Forks and execs `./check NAME` in its own session.
     fn spawn_check(&self) -> Result<Pid, Errno> {
-        match sys::fork()? {
+        match sys::fork_process()? {
             0 => {
                 reset_signals();
                 // A fresh child of ours is never a group leader: this cannot fail.

@@ -134,42 +134,15 @@ pub fn command_for(signo: i32) -> u8 {
     }
 }
 
-/// Starts `prog arg` (looked up in $PATH unless it holds a `/`) with the
-/// signal state a program expects, and `redirect` = (fd, target) dup'ed
-/// onto stdin or stdout. Everything else the scanner holds is close-on-exec.
+/// Starts `prog arg` (see `sys::spawn_program`): everything else the
+/// scanner holds is close-on-exec.
 pub fn spawn(prog: &CStr, arg: Option<&CStr>, redirect: Option<(Fd, Fd)>) -> Result<Pid, Errno> {
-    let mut argv = ArgvBuf::<3>::new();
-    argv.push(prog);
-    if let Some(a) = arg {
-        argv.push(a);
-    }
-    // The child only makes syscalls before it execs: it can share the
-    // scanner's memory instead of copying it (half fork's cost a spawn).
-    sys::spawn_shared(|| {
-        restore_signals();
-        if let Some((fd, target)) = redirect
-            && let Err(e) = sys::dup2(fd, target)
-        {
-            err::warn_sys(&[b"unable to redirect the standard streams of ", prog.to_bytes()], e);
-            sys::exit(err::EXIT_SYS);
-        }
-        let e = sys::exec_path(prog, argv.as_argv(), None);
-        err::warn_sys(&[b"unable to spawn ", prog.to_bytes(), b" ", arg.map_or(&b""[..], |a| a.to_bytes())], e);
-        sys::exit(err::EXIT_SYS)
-    })
-}
-
-/// What children and the end programs start with: nothing blocked, SIGPIPE
-/// back to its default.
-fn restore_signals() {
-    // Valid constant arguments: these cannot fail.
-    let _ = sys::sig_setmask(SigSet(0));
-    let _ = sys::sig_default(sig::PIPE, true);
+    sys::spawn_program(prog, arg, redirect)
 }
 
 /// Becomes `path` (finish or crash); returns only if that failed.
 pub fn become_(path: &CStr) -> Errno {
-    restore_signals();
+    sys::restore_signals();
     let mut argv = ArgvBuf::<3>::new();
     argv.push(path);
     sys::exec(path, argv.as_argv(), None)

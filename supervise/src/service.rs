@@ -403,7 +403,7 @@ impl Service {
             err::warn_sys(&[b"unable to write ", deathtally::FILE.to_bytes()], e);
         }
         // No ./finish (or none we can see): straight to down, no fork.
-        let spawned = if sd::has(HERE, sd::FINISH) == Ok(true) { sys::fork() } else { Err(errno::ENOENT) };
+        let spawned = if sd::has(HERE, sd::FINISH) == Ok(true) { sys::fork_process() } else { Err(errno::ENOENT) };
         match spawned {
             Ok(0) => finish_child(self.name, ws, self.pgid),
             Ok(pid) => {
@@ -507,7 +507,7 @@ impl Service {
             },
         });
         let ((rep_r, rep_w), ready) = pipes.map_err(|e| err::warn_sys(&[b"unable to create a pipe"], e))?;
-        let pid = match sys::fork() {
+        let pid = match sys::fork_process() {
             Ok(0) => run_child(self.name, (ready.1, notify.unwrap_or(u32::MAX)), lock, nosetsid, rep_w, env),
             Ok(p) => p,
             Err(e) => {

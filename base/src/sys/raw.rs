@@ -9,6 +9,10 @@
 //! so the status file's TAI64N stamps go on past 2038. Those calls need
 //! Linux 5.1 or later (`clock_gettime64`, `ppoll_time64`).
 
+// The bottom of the syscall layer: inline assembly and raw machine words,
+// unsafe by nature; everything above reaches the kernel through here.
+#![allow(unsafe_code)]
+// Every `syscallN` has the one contract written on `syscall!`.
 #![allow(clippy::missing_safety_doc)]
 
 use core::arch::asm;
@@ -16,7 +20,13 @@ use linux_raw_sys::general as k;
 
 /// `syscall!(NAME, args...)`: the system call `nr::NAME` with each
 /// argument passed as a machine word; returns the raw result (a negated
-/// errno from -4095 to -1 on failure, see `sys::ret`).
+/// errno from -4095 to -1 on failure, see `errno::ret`).
+///
+/// # Safety
+/// The arguments must be what the call takes: an address must be valid for
+/// what the kernel reads or writes there, and the call must not break what
+/// the compiler assumes of this process's memory (as munmap or a clone
+/// sharing it would, outside the functions made for them).
 macro_rules! syscall {
     ($nr:ident) => { $crate::sys::raw::syscall0($crate::sys::raw::nr::$nr) };
     ($nr:ident, $a1:expr) => { $crate::sys::raw::syscall1($crate::sys::raw::nr::$nr, $a1 as usize) };
@@ -86,7 +96,7 @@ pub const SIGACTION_WORDS: usize = 3 + 8 / core::mem::size_of::<usize>();
 // this target: a wrong layout fails the build, on every architecture.
 const _: () = {
     use core::mem::{offset_of, size_of};
-    use super::Flock;
+    use crate::sys::calls::Flock;
     assert!(size_of::<Flock>() == size_of::<k::flock64>());
     assert!(offset_of!(Flock, l_type) == offset_of!(k::flock64, l_type));
     assert!(offset_of!(Flock, l_whence) == offset_of!(k::flock64, l_whence));
@@ -167,7 +177,7 @@ mod arch {
     #[inline(always)]
     pub unsafe fn call_on_stack(sp: usize, arg: *const u8) -> ! {
         // SAFETY: `sp` is the top of memory the caller gives to the new stack.
-        unsafe { asm!("mov rsp, {sp}", "call {f}", "ud2", sp = in(reg) sp, f = sym super::super::resume, in("rdi") arg, options(noreturn)) }
+        unsafe { asm!("mov rsp, {sp}", "call {f}", "ud2", sp = in(reg) sp, f = sym crate::sys::start::resume, in("rdi") arg, options(noreturn)) }
     }
 }
 
@@ -246,7 +256,7 @@ mod arch {
     #[inline(always)]
     pub unsafe fn call_on_stack(sp: usize, arg: *const u8) -> ! {
         // SAFETY: `sp` is the top of memory the caller gives to the new stack.
-        unsafe { asm!("mov sp, {sp}", "bl {f}", "udf #0", sp = in(reg) sp, f = sym super::super::resume, in("x0") arg, options(noreturn)) }
+        unsafe { asm!("mov sp, {sp}", "bl {f}", "udf #0", sp = in(reg) sp, f = sym crate::sys::start::resume, in("x0") arg, options(noreturn)) }
     }
 }
 
@@ -258,7 +268,7 @@ mod arch {
     #[inline(always)]
     pub unsafe fn call_on_stack(sp: usize, arg: *const u8) -> ! {
         // SAFETY: `sp` is the top of memory the caller gives to the new stack.
-        unsafe { asm!("mv sp, {sp}", "call {f}", "unimp", sp = in(reg) sp, f = sym super::super::resume, in("a0") arg, options(noreturn)) }
+        unsafe { asm!("mv sp, {sp}", "call {f}", "unimp", sp = in(reg) sp, f = sym crate::sys::start::resume, in("a0") arg, options(noreturn)) }
     }
 }
 
@@ -272,7 +282,7 @@ mod arch {
     #[inline(always)]
     pub unsafe fn call_on_stack(sp: usize, arg: *const u8) -> ! {
         // SAFETY: `sp` is the top of memory the caller gives to the new stack.
-        unsafe { asm!("mov sp, {sp}", "bl {f}", "udf #0", sp = in(reg) sp, f = sym super::super::resume, in("r0") arg, options(noreturn)) }
+        unsafe { asm!("mov sp, {sp}", "bl {f}", "udf #0", sp = in(reg) sp, f = sym crate::sys::start::resume, in("r0") arg, options(noreturn)) }
     }
 }
 
@@ -350,7 +360,7 @@ mod arch {
         // SAFETY: `sp` is the top of memory the caller gives to the new stack.
         unsafe {
             asm!("mov esp, {sp}", "sub esp, 12", "push {arg}", "call {f}", "ud2",
-                sp = in(reg) sp, f = sym super::super::resume, arg = in(reg) arg, options(noreturn))
+                sp = in(reg) sp, f = sym crate::sys::start::resume, arg = in(reg) arg, options(noreturn))
         }
     }
 }

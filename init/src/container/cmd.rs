@@ -15,7 +15,7 @@ pub fn start(args: &Args, o: &Options) -> Option<Pid> {
     if o.info() {
         err::info(&[b"starting ", name.to_bytes()]);
     }
-    match sys::fork() {
+    match sys::fork_process() {
         Ok(0) => {
             spawn::child_reset();
             if o.group {

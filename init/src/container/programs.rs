@@ -60,7 +60,7 @@ impl Search {
     /// `session`, standard input /dev/null, `PATH` the search list, `keep`
     /// left open across the exec.
     pub fn spawn(&self, name: &CStr, argv: Argv, session: bool, keep: Option<Fd>) -> Result<Pid, Errno> {
-        let pid = sys::fork()?;
+        let pid = sys::fork_process()?;
         if pid != 0 {
             return Ok(pid);
         }

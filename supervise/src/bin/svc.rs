@@ -92,7 +92,7 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
     let path = dir.map(|d| PathBuf::join(d, &[b"rinit-svwait"]));
 
     let (r, w) = sys::pipe().unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to create a pipe"], e));
-    let pid = match sys::fork() {
+    let pid = match sys::fork_process() {
         Ok(0) => {
             let e = match sys::dup2(w, sys::STDOUT) {
                 Err(e) => e,

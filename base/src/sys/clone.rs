@@ -1,0 +1,185 @@
+//! New processes: fork, and a child that shares this process's memory
+//! until it execs (`spawn_shared`). The raw calls are `unsafe fn`, each
+//! with the contract its caller keeps; the safe functions at the end are
+//! what the programs call.
+// Part of the unsafe floor of the syscall layer: a child that runs on a
+// stack of ours, in our memory, is beyond what the compiler checks.
+#![allow(unsafe_code)]
+
+use super::errno::ret;
+use super::raw::syscall;
+use super::{ArgvBuf, Fd, Pid, Result};
+use core::ffi::CStr;
+use linux_raw_sys::general as k;
+
+/// fork(2): Ok(0) in the child, the child's pid in the parent.
+///
+/// # Safety
+/// The process must have one thread: the child is a copy of this thread
+/// alone, and whatever another thread was doing (a lock held, a value half
+/// written) stays so in the child for ever.
+pub unsafe fn fork() -> Result<Pid> {
+    // SAFETY: plain integer arguments; the caller keeps the one-thread rule.
+    let r = unsafe { syscall!(CLONE, k::SIGCHLD, 0, 0, 0, 0) };
+    ret(r).map(|p| p as Pid)
+}
+
+/// fork(2) for rinit's programs: Ok(0) in the child. Safe where `fork` is
+/// not because nothing in rinit takes a lock or allocates: a child forked
+/// while another thread (a test harness's) was inside `base` finds at
+/// worst a `OnceBytes` still empty, never memory in an undefined state;
+/// and the programs themselves have one thread (nothing starts another).
+pub fn fork_process() -> Result<Pid> {
+    // SAFETY: see above: no lock or allocator state can be caught half-way.
+    unsafe { fork() }
+}
+
+/// Bytes of stack a `spawn_shared` child runs on: room for a path buffer
+/// of `exec_path`'s search and the frames around it.
+pub const SHARED_CHILD_STACK: usize = 8192;
+
+/// Starts a process that runs `child` in this process's memory until it
+/// execs or exits: clone(CLONE_VM | CLONE_VFORK), posix_spawn's way, which
+/// neither copies the page tables nor leaves copy-on-write faults behind,
+/// about half fork's cost even for a small program. This thread sleeps
+/// until the child has exec'ed or exited. `child` (typed to return
+/// `Infallible`: stable Rust's `!`) ends in exec or exit; it runs on its
+/// own stack (a buffer in this frame), never on this process's frames. The
+/// closure is never dropped in this process, so it should capture
+/// references only. x86_64 only; elsewhere a plain fork.
+///
+/// # Safety
+/// - `child` needs no more than `SHARED_CHILD_STACK` bytes of stack: below
+///   its buffer lie this thread's live frames, and no guard page.
+/// - The process has one thread: only the calling thread sleeps, and any
+///   other would share memory with the child, unsynchronised.
+/// - What `child` writes in memory, this process finds when it resumes:
+///   it writes nothing this process relies on.
+#[inline(never)]
+pub unsafe fn spawn_shared<F: FnOnce() -> core::convert::Infallible>(child: F) -> Result<Pid> {
+    let f = core::mem::ManuallyDrop::new(child);
+    let mut stack = core::mem::MaybeUninit::<[u8; SHARED_CHILD_STACK]>::uninit();
+    let r = clone_shared(stack.as_mut_ptr() as usize + SHARED_CHILD_STACK, run_child::<F>, &f as *const _ as usize);
+    if r.is_err() {
+        // No child took the closure: drop it here (dropping returns nothing to check).
+        let _ = core::mem::ManuallyDrop::into_inner(f);
+    }
+    r
+}
+
+/// Entered on the child's stack with the address of the closure.
+extern "C" fn run_child<F: FnOnce() -> core::convert::Infallible>(f: usize) -> ! {
+    // SAFETY: `f` is the address of spawn_shared's ManuallyDrop<F>, whose
+    // frame lives (its process asleep) until this child execs or exits, and
+    // which the parent neither drops nor reads again after a successful clone.
+    let f = unsafe { core::ptr::read(f as *const F) };
+    match f() {}
+}
+
+#[cfg(target_arch = "x86_64")]
+fn clone_shared(stack_top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> Result<Pid> {
+    const FLAGS: usize = (k::CLONE_VM | k::CLONE_VFORK | k::SIGCHLD) as usize;
+    let r: isize;
+    // SAFETY: the child starts on its own 16-byte aligned stack (a buffer
+    // of the parent's frame, unused while the parent sleeps in vfork) and
+    // calls `entry(arg)`, which never returns; r12 and r13 carry entry and
+    // arg through clone, which copies the registers. The parent resumes
+    // with its own registers and stack.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, r13",
+            "call r12",
+            "ud2",
+            "2:",
+            inlateout("rax") k::__NR_clone as isize => r,
+            in("rdi") FLAGS,
+            in("rsi") stack_top & !15,
+            in("rdx") 0usize,
+            in("r10") 0usize,
+            in("r8") 0usize,
+            in("r12") entry as usize,
+            in("r13") arg,
+            lateout("rcx") _,
+            lateout("r11") _,
+        );
+    }
+    ret(r as usize).map(|p| p as Pid)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn clone_shared(_stack_top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> Result<Pid> {
+    // SAFETY: `spawn_shared`'s caller keeps the one-thread rule.
+    match unsafe { fork() }? {
+        0 => entry(arg),
+        p => Ok(p),
+    }
+}
+/// Starts `prog arg` (looked up in $PATH unless it holds a `/`) with the
+/// signal state a program expects (`restore_signals`) and `redirect` =
+/// (fd, target) dup'ed onto stdin or stdout, sharing this process's memory
+/// until it execs (`spawn_shared`): half fork's cost. A failure in the
+/// child is warned about there and ends it with 111.
+pub fn spawn_program(prog: &CStr, arg: Option<&CStr>, redirect: Option<(Fd, Fd)>) -> Result<Pid> {
+    let mut argv = ArgvBuf::<3>::new();
+    argv.push(prog);
+    if let Some(a) = arg {
+        argv.push(a);
+    }
+    let child = || {
+        super::restore_signals();
+        if let Some((fd, target)) = redirect
+            && let Err(e) = super::dup2(fd, target)
+        {
+            crate::err::warn_sys(&[b"unable to redirect the standard streams of ", prog.to_bytes()], e);
+            super::exit(crate::err::EXIT_SYS);
+        }
+        let e = super::exec_path(prog, argv.as_argv(), None);
+        crate::err::warn_sys(&[b"unable to spawn ", prog.to_bytes(), b" ", arg.map_or(&b""[..], |a| a.to_bytes())], e);
+        super::exit(crate::err::EXIT_SYS)
+    };
+    // SAFETY: the child makes system calls and writes one warning from
+    // small buffers of its own: far less than SHARED_CHILD_STACK, and
+    // nothing written in this process's memory; rinit's programs have one
+    // thread.
+    unsafe { spawn_shared(child) }
+}
+
+#[cfg(test)]
+mod spawn_shared_tests {
+    use super::*;
+    use crate::sys::{exec, exit, wait_pid, ArgvBuf};
+
+    #[test]
+    fn spawn_shared_child_runs_its_closure_and_the_parent_resumes_intact() {
+        let code = 7;
+        let before = [1u64, 2, 3];
+        // SAFETY: the child exits with a few words of stack, reading values
+        // nobody writes.
+        let pid = unsafe { spawn_shared(|| exit(code + before.len() as i32)) }.expect("clone");
+        assert!(pid > 0);
+        assert_eq!(before, [1, 2, 3]);
+        assert_eq!(wait_pid(pid).expect("wait").exited(), Some(10));
+    }
+
+    #[test]
+    fn spawn_shared_child_can_exec() {
+        let path = c"/bin/true";
+        let mut argv = ArgvBuf::<2>::new();
+        argv.push(path);
+        // SAFETY: the child execs or exits with a few words of stack,
+        // reading values nobody writes.
+        let pid = unsafe {
+            spawn_shared(|| {
+                // A failed exec ends in the exit below, which the test sees.
+                let _ = exec(path, argv.as_argv(), None);
+                exit(127)
+            })
+        }
+        .expect("clone");
+        assert_eq!(wait_pid(pid).expect("wait").exited(), Some(0));
+    }
+}
