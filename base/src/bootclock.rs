@@ -20,9 +20,7 @@ pub fn record(t0: u64) -> Result<(), Errno> {
     let mut b = Buf::<24>::new();
     b.u64(t0).byte(b'\n');
     let fd = sys::open(FILE, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
-    let r = sys::write_all(fd, b.as_bytes());
-    sys::close(fd);
-    r
+    sys::write_all(fd.fd(), b.as_bytes())
 }
 
 /// Stage 1's start, if this system was started by rinit.

@@ -6,7 +6,7 @@
 //! a symlink.
 
 use crate::fmt::{self, Buf};
-use crate::sys::{self, errno, sig, Errno, Fd, Open, Pid};
+use crate::sys::{self, errno, sig, Errno, Fd, Open, OwnedFd, Pid};
 use core::ffi::CStr;
 
 /// In a scan directory: the absolute path of the cgroup v2 directory
@@ -57,7 +57,7 @@ pub fn name(service: &[u8], out: &mut Name) -> Result<(), Errno> {
 /// opened: Ok(None) when the file is absent (no cgroups for this tree).
 /// EINVAL when it does not hold an absolute path, ENOTDIR (or the open
 /// error) when that is not a cgroup2 directory.
-pub fn open_tree() -> Result<Option<Fd>, Errno> {
+pub fn open_tree() -> Result<Option<OwnedFd>, Errno> {
     let mut buf = [0u8; TREE_PATH_MAX + 1];
     let text = match sys::read_file(TREE_FILE, &mut buf) {
         Ok(t) => t,
@@ -73,8 +73,7 @@ pub fn open_tree() -> Result<Option<Fd>, Errno> {
     }
     let path = sys::cstr(buf.get(..=n).unwrap_or(&[])).ok_or(errno::EINVAL)?;
     let fd = sys::open_dir(path)?;
-    if !is_cgroup2(fd) {
-        sys::close(fd);
+    if !is_cgroup2(fd.fd()) {
         return Err(errno::ENOTDIR);
     }
     Ok(Some(fd))
@@ -89,9 +88,7 @@ pub fn is_cgroup2(fd: Fd) -> bool {
 /// one write (the kernel takes one value a write).
 pub fn write(dir: Fd, file: &CStr, data: &[u8]) -> Result<(), Errno> {
     let fd = sys::open_at(dir, file, Open::WRONLY | Open::NOFOLLOW, 0)?;
-    let r = sys::write(fd, data);
-    sys::close(fd);
-    r.map(|_| ())
+    sys::write(fd.fd(), data).map(|_| ())
 }
 
 /// Does the cgroup `dir` (or one below it) hold a process? From
@@ -99,8 +96,7 @@ pub fn write(dir: Fd, file: &CStr, data: &[u8]) -> Result<(), Errno> {
 pub fn populated(dir: Fd) -> Result<bool, Errno> {
     let mut buf = [0u8; 64];
     let fd = sys::open_at(dir, c"cgroup.events", Open::RDONLY | Open::NOFOLLOW, 0)?;
-    let r = sys::read(fd, &mut buf);
-    sys::close(fd);
+    let r = sys::read(fd.fd(), &mut buf);
     // The file starts with `populated 0` or `populated 1`.
     Ok(r? < 11 || buf.get(10) != Some(&b'0'))
 }
@@ -110,8 +106,7 @@ pub fn populated(dir: Fd) -> Result<bool, Errno> {
 pub fn read_u64(dir: Fd, file: &CStr) -> Result<u64, Errno> {
     let mut buf = [0u8; 32];
     let fd = sys::open_at(dir, file, Open::RDONLY | Open::NOFOLLOW, 0)?;
-    let r = sys::read(fd, &mut buf);
-    sys::close(fd);
+    let r = sys::read(fd.fd(), &mut buf);
     fmt::parse_u64_line(buf.get(..r?).unwrap_or(&[])).ok_or(errno::EINVAL)
 }
 
@@ -122,7 +117,7 @@ pub fn for_each_pid(dir: Fd, f: &mut dyn FnMut(Pid)) -> Result<usize, Errno> {
     let mut buf = [0u8; 64];
     let (mut pid, mut count) = (0u64, 0);
     let r = loop {
-        let n = match sys::read(fd, &mut buf) {
+        let n = match sys::read(fd.fd(), &mut buf) {
             Ok(0) => break Ok(count),
             Ok(n) => n,
             Err(e) => break Err(e),
@@ -137,7 +132,6 @@ pub fn for_each_pid(dir: Fd, f: &mut dyn FnMut(Pid)) -> Result<usize, Errno> {
             }
         }
     };
-    sys::close(fd);
     r
 }
 

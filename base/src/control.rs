@@ -19,12 +19,9 @@ pub fn is_supervised_in(dir: sys::Fd) -> Result<bool, Errno> {
 }
 
 /// What opening the control FIFO for writing says of its reader.
-fn reader_behind(open: Result<sys::Fd, Errno>) -> Result<bool, Errno> {
+fn reader_behind(open: Result<sys::OwnedFd, Errno>) -> Result<bool, Errno> {
     match open {
-        Ok(fd) => {
-            sys::close(fd);
-            Ok(true)
-        }
+        Ok(_) => Ok(true),
         Err(errno::ENXIO) | Err(errno::ENOENT) => Ok(false),
         Err(e) => Err(e),
     }
@@ -44,7 +41,5 @@ pub fn send_scanner(scandir: &[u8], letters: &[u8]) -> Result<(), Errno> {
 fn send_to(dir: &[u8], fifo: &[u8], letters: &[u8]) -> Result<(), Errno> {
     let p = PathBuf::join(dir, &[fifo])?;
     let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::NONBLOCK, 0)?;
-    let r = sys::write_all(fd, letters);
-    sys::close(fd);
-    r
+    sys::write_all(fd.fd(), letters)
 }

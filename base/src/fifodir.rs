@@ -8,7 +8,7 @@
 
 use crate::fmt::Buf;
 use crate::path::PathBuf;
-use crate::sys::{self, errno, Errno, Fd, FileType, Open};
+use crate::sys::{self, errno, Errno, Fd, FileType, Open, OwnedFd};
 use crate::tai64n::Tai64n;
 use core::ffi::CStr;
 
@@ -34,10 +34,9 @@ pub fn create_c(dir: &CStr, gid: Option<u32>) -> Result<(), Errno> {
     }
     let fd = sys::open(dir, Open::RDONLY | Open::DIRECTORY, 0)?;
     let r = match gid {
-        Some(g) => sys::fchown(fd, None, Some(g)).and_then(|_| sys::fchmod(fd, 0o3730)),
-        None => sys::fchmod(fd, 0o1733),
+        Some(g) => sys::fchown(fd.fd(), None, Some(g)).and_then(|_| sys::fchmod(fd.fd(), 0o3730)),
+        None => sys::fchmod(fd.fd(), 0o1733),
     };
-    sys::close(fd);
     r
 }
 
@@ -58,7 +57,8 @@ pub fn notify(dir: &[u8], letters: &[u8]) -> Result<usize, Errno> {
 /// the supervisor, which announces every change, keeps its stack to a page.
 #[inline(never)]
 pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
-    let d = sys::open_dir(dir)?;
+    let dir_fd = sys::open_dir(dir)?;
+    let d = dir_fd.fd();
     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 512];
     let mut sent = 0;
     let r = sys::read_dir_with(d, &mut buf, &mut |name, kind| {
@@ -67,7 +67,7 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
         }
         match sys::open_at(d, name, Open::WRONLY | Open::NONBLOCK, 0) {
             Ok(fd) => {
-                match sys::write(fd, letters) {
+                match sys::write(fd.fd(), letters) {
                     Ok(_) => sent += 1,
                     Err(errno::EPIPE) => {
                         // A listener gone: its FIFO is removed if we may, else left to it.
@@ -75,7 +75,6 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
                     }
                     Err(_) => {}
                 }
-                sys::close(fd);
             }
             Err(errno::ENXIO) => {
                 // A listener gone: its FIFO is removed if we may, else left to it.
@@ -84,14 +83,14 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
             Err(_) => {}
         }
     });
-    sys::close(d);
     r.map(|_| sent)
 }
 
 /// One listening FIFO in a fifodir.
 pub struct Listener {
-    read_fd: Fd,
-    keep_fd: Fd,
+    read_fd: OwnedFd,
+    /// Held, never used: a write end of our own keeps the FIFO from EOF.
+    _keep_fd: OwnedFd,
     path: PathBuf,
 }
 
@@ -100,25 +99,23 @@ impl Listener {
     pub fn new(dir: &[u8]) -> Result<Listener, Errno> {
         let path = PathBuf::join(dir, &[b"/", &fresh_name()])?;
         let (read_fd, keep_fd) = open_fifo(path.as_cstr())?;
-        Ok(Listener { read_fd, keep_fd, path })
+        Ok(Listener { read_fd, _keep_fd: keep_fd, path })
     }
 
     /// The descriptor to poll for reading.
     pub fn fd(&self) -> Fd {
-        self.read_fd
+        self.read_fd.fd()
     }
 
     /// Reads the letters that have arrived (non-blocking; 0 when none).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        read_letters(self.read_fd, buf)
+        read_letters(self.read_fd.fd(), buf)
     }
 
-    /// Unsubscribes: removes the FIFO.
+    /// Unsubscribes: removes the FIFO (and closes it, by dropping it).
     pub fn close(self) {
         // Already removed by a notifier that found it unread: nothing to undo.
         let _ = sys::unlink(self.path.as_cstr());
-        sys::close(self.read_fd);
-        sys::close(self.keep_fd);
     }
 }
 
@@ -126,8 +123,9 @@ impl Listener {
 /// fifodir's path: the caller names the fifodir again to close it, so a
 /// wait on thousands of services holds a few dozen bytes for each.
 pub struct Fifo {
-    read_fd: Fd,
-    keep_fd: Fd,
+    read_fd: OwnedFd,
+    /// Held, never used: a write end of our own keeps the FIFO from EOF.
+    _keep_fd: OwnedFd,
     name: [u8; NAME_LEN],
 }
 
@@ -137,27 +135,26 @@ impl Fifo {
         let name = fresh_name();
         let path = PathBuf::join(dir, &[b"/", &name])?;
         let (read_fd, keep_fd) = open_fifo(path.as_cstr())?;
-        Ok(Fifo { read_fd, keep_fd, name })
+        Ok(Fifo { read_fd, _keep_fd: keep_fd, name })
     }
 
     /// The descriptor to poll for reading.
     pub fn fd(&self) -> Fd {
-        self.read_fd
+        self.read_fd.fd()
     }
 
     /// Reads the letters that have arrived (non-blocking; 0 when none).
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        read_letters(self.read_fd, buf)
+        read_letters(self.read_fd.fd(), buf)
     }
 
-    /// Unsubscribes from the fifodir `dir` (the one given to `new`).
+    /// Unsubscribes from the fifodir `dir` (the one given to `new`), and
+    /// closes the FIFO by dropping it.
     pub fn close(self, dir: &[u8]) {
         if let Ok(p) = PathBuf::join(dir, &[b"/", &self.name]) {
             // Already removed by a notifier that found it unread: nothing to undo.
             let _ = sys::unlink(p.as_cstr());
         }
-        sys::close(self.read_fd);
-        sys::close(self.keep_fd);
     }
 }
 
@@ -181,7 +178,7 @@ fn fresh_name() -> [u8; NAME_LEN] {
 }
 
 /// Makes the FIFO at `path` and opens it: (read end, an extra write end).
-fn open_fifo(path: &CStr) -> Result<(Fd, Fd), Errno> {
+fn open_fifo(path: &CStr) -> Result<(OwnedFd, OwnedFd), Errno> {
     sys::mkfifo(path, 0o622)?;
     // The notifier opens for writing only when a reader exists, so open
     // the read side first; the extra write side keeps it from EOF.
@@ -196,7 +193,7 @@ fn open_fifo(path: &CStr) -> Result<(Fd, Fd), Errno> {
     match sys::open(path, Open::WRONLY | Open::NONBLOCK, 0) {
         Ok(keep_fd) => Ok((read_fd, keep_fd)),
         Err(e) => {
-            sys::close(read_fd);
+            drop(read_fd);
             // Undoing a half-made listener: the first error is the one reported.
             let _ = sys::unlink(path);
             Err(e)

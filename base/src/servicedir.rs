@@ -82,9 +82,7 @@ fn value<'a>(dir: &[u8], file: &[u8], buf: &'a mut [u8; VALUE_MAX]) -> Result<Op
             Err(errno::ENOENT) => return Ok(ABSENT),
             Err(e) => return Err(e),
         };
-        let r = sys::read(fd, buf);
-        sys::close(fd);
-        r
+        sys::read(fd.fd(), buf)
     })?;
     match n {
         ABSENT => Ok(None),

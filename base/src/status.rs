@@ -95,8 +95,7 @@ pub fn read(dir: &[u8]) -> Result<Status, Errno> {
 pub fn read_in(dir: sys::Fd) -> Result<Status, Errno> {
     let fd = sys::open_regular_at(dir, c"supervise/status", Open::RDONLY, 0)?;
     let mut buf = [0u8; STATUS_LEN + 1];
-    let n = sys::read_full(fd, &mut buf);
-    sys::close(fd);
+    let n = sys::read_full(fd.fd(), &mut buf);
     Status::decode(buf.get(..n?).unwrap_or(&[])).ok_or(sys::errno::EPROTO)
 }
 
@@ -107,26 +106,20 @@ pub fn write(dir: &[u8], st: &Status) -> Result<(), Errno> {
     // two, stack a long-lived supervisor would keep resident.
     let mut p = PathBuf::new();
     p.push(dir)?.push(b"/supervise")?;
-    let d = sys::open_dir(p.as_cstr())?;
-    let r = write_in(d, st);
-    sys::close(d);
-    r
+    write_in(sys::open_dir(p.as_cstr())?.fd(), st)
 }
 
 /// `write` from inside the service directory (the supervisor): no 4 KiB
 /// path buffer on its stack.
 pub fn write_here(st: &Status) -> Result<(), Errno> {
-    let d = sys::open_dir(c"supervise")?;
-    let r = write_in(d, st);
-    sys::close(d);
-    r
+    write_in(sys::open_dir(c"supervise")?.fd(), st)
 }
 
 /// Writes through a descriptor of the `supervise/` directory.
 fn write_in(supervise: sys::Fd, st: &Status) -> Result<(), Errno> {
     let fd = sys::open_at(supervise, c"status.new", Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
-    let r = sys::write_all(fd, &st.encode());
-    sys::close(fd);
+    let r = sys::write_all(fd.fd(), &st.encode());
+    drop(fd);
     r.and_then(|_| sys::rename_in(supervise, c"status.new", c"status"))
 }
 

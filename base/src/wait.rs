@@ -278,9 +278,7 @@ impl<'s, 'a> Waiter<'s, 'a> {
     /// Then unsubscribes every listener (as dropping the waiter does).
     pub fn wait(mut self, timeout_ms: Option<u64>) -> Result<Outcome, Error> {
         let ep = sys::epoll_create().map_err(Error::Wait)?;
-        let r = self.run(ep, timeout_ms);
-        sys::close(ep);
-        r
+        self.run(ep.fd(), timeout_ms)
     }
 
     fn run(&mut self, ep: Fd, timeout_ms: Option<u64>) -> Result<Outcome, Error> {

@@ -9,7 +9,7 @@
 
 use crate::err;
 use crate::fmt::{self, Buf};
-use crate::sys::{self, errno, wdioc, Errno, Fd, Open};
+use crate::sys::{self, errno, wdioc, Errno, Fd, Open, OwnedFd};
 
 /// False in a build without the feature `watchdog` (the smallest container
 /// image's): the callers then say `lacking` instead of opening the device,
@@ -60,7 +60,7 @@ pub fn parse(s: &[u8]) -> Result<Spec, Errno> {
 
 /// An open watchdog and when it is next due.
 pub struct Watchdog {
-    pub fd: Fd,
+    pub fd: OwnedFd,
     pub interval_ms: u64,
     /// Monotonic milliseconds of the next keepalive.
     next_ms: u64,
@@ -70,17 +70,17 @@ impl Watchdog {
     /// Opens the device (or takes `fd`, already open, from the scanner),
     /// asks for the timeout (whole seconds, rounded up) and pets it once.
     /// One info line names the device and the timeout the driver set.
-    pub fn open(spec: &Spec, fd: Option<Fd>) -> Result<Watchdog, Errno> {
+    pub fn open(spec: &Spec, fd: Option<OwnedFd>) -> Result<Watchdog, Errno> {
         let dev = sys::cstr(spec.device.as_bytes()).ok_or(errno::EINVAL)?;
         let fd = match fd {
             Some(fd) => fd,
             None => sys::open(dev, Open::WRONLY, 0)?,
         };
         let mut secs = spec.timeout_ms.div_ceil(1000).min(i32::MAX as u64) as i32;
-        if let Err(e) = sys::ioctl_int(fd, wdioc::SETTIMEOUT, &mut secs) {
+        if let Err(e) = sys::ioctl_int(fd.fd(), wdioc::SETTIMEOUT, &mut secs) {
             err::warn_sys(&[b"unable to set the timeout of ", dev.to_bytes(), b": keeping the device's"], e);
             // Without GETTIMEOUT either, the line says the timeout asked for.
-            let _ = sys::ioctl_int(fd, wdioc::GETTIMEOUT, &mut secs);
+            let _ = sys::ioctl_int(fd.fd(), wdioc::GETTIMEOUT, &mut secs);
         }
         let mut w = Watchdog { fd, interval_ms: spec.interval_ms, next_ms: 0 };
         w.pet(now_ms());
@@ -96,9 +96,9 @@ impl Watchdog {
             return;
         }
         let mut unused = 0;
-        if sys::ioctl_int(self.fd, wdioc::KEEPALIVE, &mut unused).is_err() {
+        if sys::ioctl_int(self.fd.fd(), wdioc::KEEPALIVE, &mut unused).is_err() {
             // Drivers without the ioctl take any write as a keepalive.
-            let _ = sys::write(self.fd, b"\0");
+            let _ = sys::write(self.fd.fd(), b"\0");
         }
         self.next_ms = now.saturating_add(self.interval_ms);
     }
@@ -112,12 +112,13 @@ impl Watchdog {
     /// when it did. Otherwise the device stays open and armed.
     pub fn disarm(self) -> bool {
         let mut options = 0;
-        if sys::ioctl_int(self.fd, wdioc::GETSUPPORT, &mut options).is_err() || options & MAGIC_CLOSE == 0 {
+        if sys::ioctl_int(self.fd.fd(), wdioc::GETSUPPORT, &mut options).is_err() || options & MAGIC_CLOSE == 0 {
+            // Left open for the rest of the process: closing it could
+            // disarm a driver without the magic close, or reboot with one.
+            self.fd.into_raw();
             return false;
         }
-        let ok = sys::write(self.fd, b"V").is_ok();
-        sys::close(self.fd);
-        ok
+        sys::write(self.fd.fd(), b"V").is_ok()
     }
 }
 

@@ -16,7 +16,7 @@ use base::cgroup;
 use base::err;
 use base::path::PathBuf;
 use base::fmt::Buf;
-use base::sys::{self, errno, Fd, Open};
+use base::sys::{self, errno, Fd, Open, OwnedFd};
 
 /// Container mode: the leaf of the container's cgroup that pid 1 (and so
 /// the scanner and the supervisors) moves into. No service's cgroup name
@@ -35,11 +35,11 @@ pub fn delegate(basedir: &[u8], container: bool) {
         Ok(found) => found,
         Err(why) => return err::info(&[why, b": services run without cgroups"]),
     };
-    enable_controllers(dir);
-    sys::close(dir);
+    enable_controllers(dir.fd());
+    drop(dir);
     let r = sys::open(TREE_FILE, Open::WRONLY | Open::CREATE | Open::TRUNC | Open::NOFOLLOW, 0o644).and_then(|fd| {
-        let r = sys::write_all(fd, path.as_bytes()).and_then(|_| sys::write_all(fd, b"\n"));
-        sys::close(fd);
+        let r = sys::write_all(fd.fd(), path.as_bytes()).and_then(|_| sys::write_all(fd.fd(), b"\n"));
+        drop(fd);
         r
     });
     match r {
@@ -49,13 +49,13 @@ pub fn delegate(basedir: &[u8], container: bool) {
 }
 
 /// Boot mode: /sys/fs/cgroup, cgroup2 mounted there if nothing is.
-fn machine_cgroup() -> Result<(PathBuf, Fd), &'static [u8]> {
+fn machine_cgroup() -> Result<(PathBuf, OwnedFd), &'static [u8]> {
     let at = cgroup::MOUNT_POINT;
     let dir = sys::open_dir(at).map_err(|_| &b"no /sys/fs/cgroup"[..])?;
-    match sys::fstatfs_type(dir) {
+    match sys::fstatfs_type(dir.fd()) {
         Ok(cgroup::CGROUP2_MAGIC) => {}
         Ok(cgroup::SYSFS_MAGIC) => {
-            sys::close(dir);
+            drop(dir);
             let flags = crate::mounts::MS_NOSUID | crate::mounts::MS_NODEV | crate::mounts::MS_NOEXEC;
             let r = sys::mount(c"cgroup2", at, c"cgroup2", flags, None);
             crate::mounts::report(at, r);
@@ -63,7 +63,7 @@ fn machine_cgroup() -> Result<(PathBuf, Fd), &'static [u8]> {
             return open_cgroup2(at.to_bytes(), b"");
         }
         _ => {
-            sys::close(dir);
+            drop(dir);
             return Err(b"/sys/fs/cgroup is not cgroup v2");
         }
     }
@@ -78,7 +78,7 @@ const INITIAL_CGROUP_NS: u64 = 0xEFFF_FFFB;
 /// Container mode: the container's cgroup, if cgroup v2 and writable, and
 /// the container's own: in the machine's cgroup namespace the cgroup is
 /// the host's (a pid namespace made by hand), shared with other trees.
-fn container_cgroup() -> Result<(PathBuf, Fd), &'static [u8]> {
+fn container_cgroup() -> Result<(PathBuf, OwnedFd), &'static [u8]> {
     if sys::stat(c"/proc/self/ns/cgroup").is_ok_and(|st| st.ino == INITIAL_CGROUP_NS) {
         return Err(b"no cgroup namespace of the container's own");
     }
@@ -89,28 +89,28 @@ fn container_cgroup() -> Result<(PathBuf, Fd), &'static [u8]> {
         .find_map(|l| l.strip_prefix(b"0::"))
         .ok_or(&b"no cgroup v2 in /proc/self/cgroup"[..])?;
     let (path, dir) = open_cgroup2(cgroup::MOUNT_POINT.to_bytes(), rel.strip_suffix(b"/").unwrap_or(rel))?;
-    let moved = match sys::mkdir_in(dir, INIT_LEAF, 0o755) {
-        Ok(()) | Err(errno::EEXIST) => sys::open_at(dir, INIT_LEAF, Open::RDONLY | Open::DIRECTORY, 0)
+    let moved = match sys::mkdir_in(dir.fd(), INIT_LEAF, 0o755) {
+        Ok(()) | Err(errno::EEXIST) => sys::open_at(dir.fd(), INIT_LEAF, Open::RDONLY | Open::DIRECTORY, 0)
             .and_then(|leaf| {
-                let r = cgroup::write(leaf, c"cgroup.procs", b"0");
-                sys::close(leaf);
+                let r = cgroup::write(leaf.fd(), c"cgroup.procs", b"0");
+                drop(leaf);
                 r
             }),
         Err(e) => Err(e),
     };
     if moved.is_err() {
-        sys::close(dir);
+        drop(dir);
         return Err(b"the container's cgroup is not writable");
     }
     Ok((path, dir))
 }
 
 /// `root` + `rel`, opened, if it is a cgroup2 directory.
-fn open_cgroup2(root: &[u8], rel: &[u8]) -> Result<(PathBuf, Fd), &'static [u8]> {
+fn open_cgroup2(root: &[u8], rel: &[u8]) -> Result<(PathBuf, OwnedFd), &'static [u8]> {
     let path = PathBuf::join(root, &[rel]).map_err(|_| &b"cgroup path too long"[..])?;
     let dir = sys::open_dir(path.as_cstr()).map_err(|_| &b"no cgroup v2 directory"[..])?;
-    if !cgroup::is_cgroup2(dir) {
-        sys::close(dir);
+    if !cgroup::is_cgroup2(dir.fd()) {
+        drop(dir);
         return Err(b"no cgroup v2 on /sys/fs/cgroup");
     }
     Ok((path, dir))
@@ -122,8 +122,8 @@ fn open_cgroup2(root: &[u8], rel: &[u8]) -> Result<(PathBuf, Fd), &'static [u8]>
 fn enable_controllers(dir: Fd) {
     let mut buf = [0u8; 256];
     let Ok(n) = sys::open_at(dir, c"cgroup.controllers", Open::RDONLY, 0).and_then(|fd| {
-        let r = sys::read(fd, &mut buf);
-        sys::close(fd);
+        let r = sys::read(fd.fd(), &mut buf);
+        drop(fd);
         r
     }) else {
         return;

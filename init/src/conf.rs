@@ -63,8 +63,8 @@ pub fn read(p: &PathBuf) -> Option<Value> {
     // One read: these are small regular files, and a read that fills the
     // buffer means the value is too long.
     let fd = sys::open_read(p.as_cstr()).ok()?;
-    let n = sys::read(fd, &mut v.buf);
-    sys::close(fd);
+    let n = sys::read(fd.fd(), &mut v.buf);
+    drop(fd);
     let n = n.ok()?;
     if n > VALUE_MAX {
         base::err::warn(&[b"ignoring ", p.as_bytes(), b": longer than the capacity"]);

@@ -75,8 +75,8 @@ fn file(dir: &[u8], rel: &[u8], content: &[u8], mode: u32) -> R {
     // Usually absent (ENOENT): replaced just below.
     let _ = sys::unlink(p.as_cstr());
     let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, mode).map_err(|e| fail(&p, e))?;
-    let r = sys::write_all(fd, content).and_then(|_| sys::fchmod(fd, mode));
-    sys::close(fd);
+    let r = sys::write_all(fd.fd(), content).and_then(|_| sys::fchmod(fd.fd(), mode));
+    drop(fd);
     r.map_err(|e| fail(&p, e))
 }
 

@@ -122,8 +122,8 @@ impl Lines {
 /// its FIFO); ENOENT: no such FIFO (not booted by rinit).
 pub fn send(r: &Request) -> Result<(), Errno> {
     let fd = sys::open(layout::SHUTDOWND_FIFO, Open::WRONLY | Open::NONBLOCK, 0)?;
-    let res = sys::write_all(fd, r.encode().as_bytes());
-    sys::close(fd);
+    let res = sys::write_all(fd.fd(), r.encode().as_bytes());
+    drop(fd);
     res
 }
 
@@ -141,8 +141,8 @@ pub fn send_patiently(r: &Request, patience_ms: u64) -> Result<(), Errno> {
 /// Records what pid 1's last stage must do (written atomically).
 pub fn write_action(r: &Request) -> Result<(), Errno> {
     let fd = sys::open(layout::ACTION_NEW, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
-    let res = sys::write_all(fd, r.encode().as_bytes());
-    sys::close(fd);
+    let res = sys::write_all(fd.fd(), r.encode().as_bytes());
+    drop(fd);
     res?;
     sys::rename(layout::ACTION_NEW, layout::ACTION)
 }

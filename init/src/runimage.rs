@@ -26,8 +26,8 @@ pub fn copy(src: Fd, dst: &CStr) -> Result<(), Errno> {
         Err(e) => return Err(e),
     }
     let d = sys::open_dir(dst)?;
-    let r = copy_dir(src, d, 0);
-    sys::close(d);
+    let r = copy_dir(src, d.fd(), 0);
+    drop(d);
     r
 }
 
@@ -72,15 +72,15 @@ fn copy_subdir(s: Fd, d: Fd, name: &CStr, mode: u32, depth: usize) -> Result<(),
             Err(e) => return Err(e),
         }
         let sd = sys::open_at(s, name, dir, 0)?;
-        let dd = sys::open_at(d, name, dir, 0).inspect_err(|_| sys::close(sd))?;
+        let dd = sys::open_at(d, name, dir, 0)?;
         Ok((sd, dd))
     })();
     let (sd, dd) = r.map_err(|e| fail(name, e))?;
     // EPERM on a file system without modes: the copy keeps the default mode.
-    let _ = sys::fchmod(dd, mode);
-    let r = copy_dir(sd, dd, depth + 1);
-    sys::close(sd);
-    sys::close(dd);
+    let _ = sys::fchmod(dd.fd(), mode);
+    let r = copy_dir(sd.fd(), dd.fd(), depth + 1);
+    drop(sd);
+    drop(dd);
     r
 }
 
@@ -92,20 +92,20 @@ fn fail(name: &CStr, e: Errno) -> Errno {
 
 fn copy_file(s: Fd, d: Fd, name: &CStr, mode: u32) -> Result<(), Errno> {
     let from = sys::open_at(s, name, Open::RDONLY, 0)?;
-    let to = sys::open_at(d, name, Open::WRONLY | Open::CREATE | Open::TRUNC, mode).inspect_err(|_| sys::close(from))?;
+    let to = sys::open_at(d, name, Open::WRONLY | Open::CREATE | Open::TRUNC, mode)?;
     let mut buf = [0u8; CHUNK];
     let r = loop {
-        match sys::read(from, &mut buf) {
-            Ok(0) => break sys::fchmod(to, mode),
+        match sys::read(from.fd(), &mut buf) {
+            Ok(0) => break sys::fchmod(to.fd(), mode),
             Ok(n) => {
-                if let Err(e) = sys::write_all(to, buf.get(..n).unwrap_or(&[])) {
+                if let Err(e) = sys::write_all(to.fd(), buf.get(..n).unwrap_or(&[])) {
                     break Err(e);
                 }
             }
             Err(e) => break Err(e),
         }
     };
-    sys::close(to);
-    sys::close(from);
+    drop(to);
+    drop(from);
     r
 }

@@ -17,7 +17,7 @@ use base::control;
 use base::err;
 use base::fmt;
 use base::path::PathBuf;
-use base::sys::{self, errno, Open, RebootAction};
+use base::sys::{self, errno, Open, OwnedFd, RebootAction};
 use base::watchdog::{self, Watchdog};
 use core::sync::atomic::{AtomicI32, Ordering};
 
@@ -131,7 +131,7 @@ fn name_leftovers() {
     let Ok(dir) = sys::open_dir(c"/proc") else { return };
     // Naming the leftovers is a courtesy before KILL: a /proc that cannot
     // be read to the end names fewer of them, and KILL follows all the same.
-    let _ = sys::read_dir(dir, &mut |name, _| {
+    let _ = sys::read_dir(dir.fd(), &mut |name, _| {
         let pid = name.to_bytes();
         if pid == b"1" || pid == b"2" || !pid.first().is_some_and(u8::is_ascii_digit) {
             return;
@@ -148,16 +148,16 @@ fn name_leftovers() {
             err::info(&[b"left after the grace time: pid ", pid, b" (", comm, b")"]);
         }
     });
-    sys::close(dir);
+    drop(dir);
 }
 
 fn console_to_stdout() {
     match sys::open(c"/dev/console", Open::WRONLY | Open::NOCTTY, 0) {
         Ok(fd) => {
             // dup2 onto 1 and 2 from a fresh descriptor cannot fail.
-            let _ = sys::dup2(fd, sys::STDOUT);
-            let _ = sys::dup2(fd, sys::STDERR);
-            sys::close(fd);
+            let _ = sys::dup2(fd.fd(), sys::STDOUT);
+            let _ = sys::dup2(fd.fd(), sys::STDERR);
+            drop(fd);
         }
         Err(e) => err::warn_sys(&[b"unable to open /dev/console"], e),
     }
@@ -195,10 +195,10 @@ fn take_watchdog() -> Option<Watchdog> {
         return None;
     }
     let handed = sys::fstat(watchdog::HANDOVER_FD).is_ok_and(|st| st.kind == sys::FileType::CharacterDevice);
-    let w = watchdog::parse(conf.as_bytes()).and_then(|s| Watchdog::open(&s, handed.then_some(watchdog::HANDOVER_FD)));
+    let w = watchdog::parse(conf.as_bytes()).and_then(|s| Watchdog::open(&s, handed.then_some(OwnedFd::from_raw(watchdog::HANDOVER_FD))));
     match w {
         Ok(w) => {
-            WATCHDOG_FD.store(w.fd.0, Ordering::Relaxed);
+            WATCHDOG_FD.store(w.fd.fd().0, Ordering::Relaxed);
             Some(w)
         }
         Err(e) => {

@@ -111,10 +111,11 @@ pub fn ensure_console() {
     if let Ok(fd) = sys::open(c"/dev/console", Open::RDWR | Open::NOCTTY, 0) {
         for n in 0..3 {
             // dup2 onto 0-2 from a fresh descriptor cannot fail.
-            let _ = sys::dup2(fd, sys::Fd(n));
+            let _ = sys::dup2(fd.fd(), sys::Fd(n));
         }
-        if fd.0 > 2 {
-            sys::close(fd);
+        if fd.fd().0 <= 2 {
+            // Itself one of 0-2 now: it stays open as that stream.
+            fd.into_raw();
         }
     }
 }
@@ -136,10 +137,10 @@ pub fn prepare_live(base: &PathBuf, container: bool) {
         Ok(fd) => fd,
         Err(e) => die(container, &[b"unable to read the run-image ", img.as_bytes()], e),
     };
-    if let Err(e) = runimage::copy(src, layout::LIVE) {
+    if let Err(e) = runimage::copy(src.fd(), layout::LIVE) {
         die(container, &[b"unable to copy the run-image from ", img.as_bytes()], e);
     }
-    sys::close(src);
+    drop(src);
 }
 
 /// Points stdout and stderr at the catch-all logger's FIFO, if the
@@ -150,12 +151,12 @@ pub fn redirect_to_catchall() -> bool {
     let fifo = layout::CATCHALL_FIFO;
     let r = sys::open(fifo, Open::RDONLY | Open::NONBLOCK, 0).and_then(|rd| {
         let wr = sys::open(fifo, Open::WRONLY, 0);
-        sys::close(rd);
+        drop(rd);
         let wr = wr?;
         // dup2 onto 1 and 2 from a fresh descriptor cannot fail.
-        let _ = sys::dup2(wr, sys::STDOUT);
-        let _ = sys::dup2(wr, sys::STDERR);
-        sys::close(wr);
+        let _ = sys::dup2(wr.fd(), sys::STDOUT);
+        let _ = sys::dup2(wr.fd(), sys::STDERR);
+        drop(wr);
         Ok(())
     });
     match r {

@@ -25,7 +25,7 @@ use base::control;
 use base::err;
 use base::fmt;
 use base::path::PathBuf;
-use base::sys::{self, errno, Args, Argv, ArgvBuf, Fd, Open};
+use base::sys::{self, errno, Args, Argv, ArgvBuf, Fd, Open, OwnedFd};
 use core::ffi::CStr;
 
 /// Most arguments handed to rc.init (the runlevel plus the kernel's words).
@@ -42,7 +42,7 @@ pub struct Stage2 {
     pub logger: bool,
     /// `-e`: pid 1 on its way to the scanner (see `split`).
     pub exec: bool,
-    pub scanner_ready: Option<Fd>,
+    pub scanner_ready: Option<OwnedFd>,
     /// Kernel words (boot mode) or the main program and its arguments (container mode).
     pub words: Argv<'static>,
 }
@@ -58,7 +58,7 @@ pub fn parse(args: &Args) -> Stage2 {
             b"-e" => s.exec = true,
             b"-r" => {
                 let fd = args.get(i).and_then(|v| fmt::parse_u64(v.to_bytes())).unwrap_or_else(|| err::usage(USAGE));
-                s.scanner_ready = Some(Fd(fd as i32));
+                s.scanner_ready = Some(OwnedFd::from_raw(Fd(fd as i32)));
                 i += 1;
             }
             b"--" => break,
@@ -90,23 +90,18 @@ pub fn split(s: &mut Stage2) {
             spawn::child_reset();
             // EPERM only for a group leader, and a fresh child is not.
             let _ = sys::setsid();
-            if let Some((r, w)) = ready {
-                sys::close(w);
-                s.scanner_ready = Some(r);
-            }
+            s.scanner_ready = ready.map(|(r, _)| r);
         }
         Ok(_) => {
-            if let Some((r, _)) = ready {
-                sys::close(r);
-            }
+            let ready = ready.map(|(_, w)| w);
             // Services inherit the scanner's stdin: give them /dev/null, not
             // the console a getty or the container's main program reads.
             if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
                 // dup2 onto 0 from a fresh descriptor cannot fail.
-                let _ = sys::dup2(fd, sys::STDIN);
-                sys::close(fd);
+                let _ = sys::dup2(fd.fd(), sys::STDIN);
+                drop(fd);
             }
-            exec_scanner(s, ready.map(|p| p.1))
+            exec_scanner(s, ready)
         }
         Err(e) => {
             err::warn_sys(&[b"unable to fork stage 2: the system will not come up"], e);
@@ -130,7 +125,7 @@ fn record_state(basedir: &[u8], container: bool) {
     }
     if container {
         match sys::open(layout::CONTAINER_FLAG, Open::WRONLY | Open::CREATE, 0o644) {
-            Ok(fd) => sys::close(fd),
+            Ok(fd) => drop(fd),
             Err(e) => err::warn_sys(&[b"unable to create ", layout::CONTAINER_FLAG.to_bytes()], e),
         }
     }
@@ -139,7 +134,7 @@ fn record_state(basedir: &[u8], container: bool) {
 /// Pid 1 execs the scanner, `rinit-scan [-d fd] /run/service` found in the
 /// tree's PATH, with the tree's environment. If that fails, pid 1 must not
 /// end: stage 1's way out.
-fn exec_scanner(s: &Stage2, ready: Option<Fd>) -> ! {
+fn exec_scanner(s: &Stage2, ready: Option<OwnedFd>) -> ! {
     let mut env = Env::new();
     envdir::tree_env(&mut env, s.basedir, s.container);
     let search = env.get(b"PATH").unwrap_or(envdir::DEFAULT_PATH);
@@ -155,6 +150,8 @@ fn exec_scanner(s: &Stage2, ready: Option<Fd>) -> ! {
         }
     }
     if let Some(fd) = ready {
+        // Kept open across the exec: the scanner's readiness descriptor.
+        let fd = fd.into_raw();
         num.u64(fd.0 as u64).byte(0);
         if let (Ok(()), Some(n)) = (sys::set_cloexec(fd, false), sys::cstr(num.as_bytes())) {
             argv.push(c"-d");
@@ -168,17 +165,16 @@ fn exec_scanner(s: &Stage2, ready: Option<Fd>) -> ! {
 
 /// Blocks until the scanner says it is up (or died: end of file), then
 /// until the catch-all logger reads its FIFO.
-pub fn wait_for_tree(s: &Stage2) {
-    if let Some(fd) = s.scanner_ready {
+pub fn wait_for_tree(s: &mut Stage2) {
+    if let Some(fd) = s.scanner_ready.take() {
         let mut b = [0u8; 1];
         // Any byte, end of file or error alike means: go on.
-        let _ = sys::read(fd, &mut b);
-        sys::close(fd);
+        let _ = sys::read(fd.fd(), &mut b);
     }
     if s.logger {
         // Opening a FIFO for writing blocks until someone opens it for reading.
         match sys::open(layout::CATCHALL_FIFO, Open::WRONLY, 0) {
-            Ok(fd) => sys::close(fd),
+            Ok(fd) => drop(fd),
             Err(e) => err::warn_sys(&[b"unable to wait for the catch-all logger"], e),
         }
     }
@@ -200,9 +196,9 @@ pub fn store_kernel_env(basedir: &[u8]) {
         let Ok(p) = PathBuf::join(store, &[b"/", name]) else { return };
         if let Ok(fd) = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644) {
             // Best effort: the file is informative.
-            let _ = sys::write_all(fd, value);
-            let _ = sys::write_all(fd, b"\n");
-            sys::close(fd);
+            let _ = sys::write_all(fd.fd(), value);
+            let _ = sys::write_all(fd.fd(), b"\n");
+            drop(fd);
         }
     });
 }
@@ -269,8 +265,8 @@ pub fn record_exit_code(code: u64) {
             let mut b = crate::Line::new();
             b.u64(code).byte(b'\n');
             // Best effort: the exit code file is read back with a default.
-            let _ = sys::write_all(fd, b.as_bytes());
-            sys::close(fd);
+            let _ = sys::write_all(fd.fd(), b.as_bytes());
+            drop(fd);
         }
         Err(e) => err::warn_sys(&[b"unable to write ", layout::EXITCODE.to_bytes()], e),
     }

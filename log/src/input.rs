@@ -20,7 +20,7 @@
 //! read the ordinary way: what was read and not yet written is lost if the
 //! logger is killed.
 
-use base::sys::{self, Fd, Result, STDIN};
+use base::sys::{self, OwnedFd, Result, STDIN};
 
 /// Input buffer: the most bytes looked at in one go.
 pub const IN_CAP: usize = 64 * 1024;
@@ -32,7 +32,7 @@ pub struct Input {
     buf: &'static mut [u8; IN_CAP],
     len: usize,
     /// The pipe that tee(2) copies into: (read end, write end).
-    peek: Option<(Fd, Fd)>,
+    peek: Option<(OwnedFd, OwnedFd)>,
     eof: bool,
     line_max: usize,
 }
@@ -61,12 +61,10 @@ impl Input {
         let Ok((r, w)) = sys::pipe() else { return };
         // As many slots as stdin's pipe: tee(2) then never runs out of room.
         // EPERM (above the unprivileged maximum): the pipe keeps its size.
-        let _ = sys::set_pipe_size(w, cap);
-        let usable = cap.min(sys::pipe_size(w).unwrap_or(0)).min(IN_CAP);
+        let _ = sys::set_pipe_size(w.fd(), cap);
+        let usable = cap.min(sys::pipe_size(w.fd()).unwrap_or(0)).min(IN_CAP);
         // The first page of the pipe may be partly taken out already.
         if usable < 8192 {
-            sys::close(r);
-            sys::close(w);
             return;
         }
         self.line_max = self.line_max.min(usable - 4097);
@@ -89,7 +87,7 @@ impl Input {
         if self.eof {
             return Ok(false);
         }
-        match self.peek {
+        match self.peek.as_ref().map(|(r, w)| (r.fd(), w.fd())) {
             Some((r, w)) => {
                 // The pipe still holds everything not taken out: look again from its head.
                 let n = match sys::tee(STDIN, w, IN_CAP) {
@@ -181,7 +179,7 @@ impl Input {
     /// The first `n` bytes at the head of the pipe, if it holds that many
     /// (peek mode only): what a successor checks an intent against.
     pub fn head(&mut self, n: usize) -> Option<&[u8]> {
-        let (r, w) = self.peek?;
+        let (r, w) = self.peek.as_ref().map(|(r, w)| (r.fd(), w.fd()))?;
         if n == 0 || n > IN_CAP {
             return None;
         }

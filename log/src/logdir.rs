@@ -11,7 +11,7 @@
 use crate::script::LogdirSpec;
 use base::err;
 use base::fmt::Buf;
-use base::sys::{self, errno, Errno, Fd, Open, Pid};
+use base::sys::{self, errno, Errno, Fd, Open, OwnedFd, Pid};
 use base::tai64n::Tai64n;
 use core::ffi::CStr;
 
@@ -42,9 +42,10 @@ const INTENT_LEN: usize = 40;
 
 pub struct Logdir {
     pub spec: LogdirSpec,
-    dir: Fd,
-    lock: Fd,
-    cur: Option<Fd>,
+    dir: OwnedFd,
+    /// Held for the logger's life: the lock goes with it.
+    lock: OwnedFd,
+    cur: Option<OwnedFd>,
     ino: u64,
     /// Bytes in `current` (committed batches only).
     pub size: u64,
@@ -72,8 +73,8 @@ impl Logdir {
     /// Every file of the directory is opened here: whoever can write in
     /// the directory must not make the logger write through a symlink, nor
     /// hang it on a FIFO.
-    fn open_in(&self, name: &CStr, flags: Open) -> sys::Result<Fd> {
-        sys::open_regular_at(self.dir, name, flags, 0o644)
+    fn open_in(&self, name: &CStr, flags: Open) -> sys::Result<OwnedFd> {
+        sys::open_regular_at(self.dir.fd(), name, flags, 0o644)
     }
 
     /// Opens (creating if needed) and locks the directory. `head` gives the
@@ -89,15 +90,14 @@ impl Logdir {
         }
         let dir = sys::open_dir(path).map_err(|e| f(b"unable to open ", c"", e))?;
         // 0600: anyone who can open a lock can take it.
-        let lock = sys::open_regular_at(dir, c"lock", Open::RDWR | Open::CREATE, 0o600).map_err(|e| f(b"unable to open ", c"lock", e))?;
-        match sys::lock_exclusive_nb(lock) {
+        let lock = sys::open_regular_at(dir.fd(), c"lock", Open::RDWR | Open::CREATE, 0o600).map_err(|e| f(b"unable to open ", c"lock", e))?;
+        match sys::lock_exclusive_nb(lock.fd()) {
             Ok(true) => {}
             Ok(false) => return Err(f(b"another logger holds the lock on ", c"", errno::EAGAIN)),
             Err(e) => return Err(f(b"unable to lock ", c"lock", e)),
         }
         let mut d = Logdir { spec, dir, lock, cur: None, ino: 0, size: 0, last: Tai64n::default(), child: None, intent_open: false };
-        let st = d.open_in(c"state", Open::WRONLY | Open::CREATE).map_err(|e| f(b"unable to open ", c"state", e))?;
-        sys::close(st);
+        d.open_in(c"state", Open::WRONLY | Open::CREATE).map_err(|e| f(b"unable to open ", c"state", e))?;
         d.settle_intent(head);
         d.recover()?;
         d.open_current()?;
@@ -111,7 +111,7 @@ impl Logdir {
     #[inline(never)]
     fn settle_intent(&mut self, head: &mut dyn FnMut(usize) -> Option<u64>) {
         let mut raw = [0u8; INTENT_LEN];
-        if !matches!(sys::pread(self.lock, &mut raw, 0), Ok(INTENT_LEN)) {
+        if !matches!(sys::pread(self.lock.fd(), &mut raw, 0), Ok(INTENT_LEN)) {
             return;
         }
         let mut rec = [0u64; INTENT_LEN / 8];
@@ -119,15 +119,14 @@ impl Logdir {
             *v = u64::from_le_bytes(<[u8; 8]>::try_from(c).unwrap_or_default());
         }
         let [magic, ino, size, n, hash] = rec;
-        let Ok(st) = sys::stat_in(self.dir, c"current") else { return };
+        let Ok(st) = sys::stat_in(self.dir.fd(), c"current") else { return };
         if magic != INTENT_MAGIC || st.ino != ino || st.size <= size || n == 0 {
             return;
         }
         if head(n as usize) == Some(hash) {
             if let Ok(fd) = self.open_in(c"current", Open::WRONLY) {
                 // The cut is an optimisation: the batch, if not cut, is there twice, never lost.
-                let _ = sys::ftruncate(fd, size);
-                sys::close(fd);
+                let _ = sys::ftruncate(fd.fd(), size);
             }
         }
     }
@@ -141,7 +140,7 @@ impl Logdir {
             c.copy_from_slice(&v.to_le_bytes());
         }
         self.intent_open = true;
-        sys::pwrite_all(self.lock, &rec, 0).map_err(|e| self.fail(b"unable to write to ", c"lock", e))
+        sys::pwrite_all(self.lock.fd(), &rec, 0).map_err(|e| self.fail(b"unable to write to ", c"lock", e))
     }
 
     /// Closes the last intent once its batch is taken out and the logger
@@ -149,7 +148,7 @@ impl Logdir {
     /// same line written again would look like the batch not taken out).
     pub fn idle(&mut self) {
         if self.intent_open {
-            self.intent_open = !matches!(sys::pwrite_all(self.lock, &[0; 8], 24), Ok(()));
+            self.intent_open = !matches!(sys::pwrite_all(self.lock.fd(), &[0; 8], 24), Ok(()));
         }
     }
 
@@ -158,8 +157,8 @@ impl Logdir {
     #[inline(never)]
     fn recover(&mut self) -> Result<(), Failure> {
         // Usually absent (ENOENT); a processed file that stays is replaced by the next run.
-        let _ = sys::unlink_in(self.dir, c"processed");
-        if sys::stat_in(self.dir, c"previous").is_ok() {
+        let _ = sys::unlink_in(self.dir.fd(), c"processed");
+        if sys::stat_in(self.dir.fd(), c"previous").is_ok() {
             let t = self.next_stamp();
             if self.spec.processor.is_some() {
                 self.spawn(t)?;
@@ -168,7 +167,7 @@ impl Logdir {
                 self.archive(c"previous", t, b'u')?;
             }
         }
-        if let Ok(st) = sys::stat_in(self.dir, c"current") {
+        if let Ok(st) = sys::stat_in(self.dir.fd(), c"current") {
             if st.mode & 0o100 == 0 && st.size > 0 {
                 let t = self.next_stamp();
                 self.archive(c"current", t, b'u')?;
@@ -179,17 +178,16 @@ impl Logdir {
 
     #[inline(never)]
     fn open_current(&mut self) -> Result<Fd, Failure> {
-        if let Some(fd) = self.cur {
-            return Ok(fd);
+        if let Some(fd) = &self.cur {
+            return Ok(fd.fd());
         }
         let r = self.open_in(c"current", Open::WRONLY | Open::APPEND | Open::CREATE).and_then(|fd| {
-            sys::fchmod(fd, 0o644).and_then(|_| sys::fstat(fd)).map(|st| (fd, st)).inspect_err(|_| sys::close(fd))
+            sys::fchmod(fd.fd(), 0o644).and_then(|_| sys::fstat(fd.fd())).map(|st| (fd, st))
         });
         let (fd, st) = r.map_err(|e| self.fail(b"unable to open ", c"current", e))?;
         self.ino = st.ino;
         self.size = st.size;
-        self.cur = Some(fd);
-        Ok(fd)
+        Ok(self.cur.insert(fd).fd())
     }
 
     /// Appends one batch to `current`.
@@ -200,9 +198,9 @@ impl Logdir {
 
     /// Undoes a partly written batch.
     pub fn rollback(&mut self) {
-        if let Some(fd) = self.cur {
+        if let Some(fd) = &self.cur {
             // The batch stays whole in current: a line twice, never a line lost.
-            let _ = sys::ftruncate(fd, self.size);
+            let _ = sys::ftruncate(fd.fd(), self.size);
         }
     }
 
@@ -231,7 +229,7 @@ impl Logdir {
         t.write_text(&mut a);
         a.byte(b'.').byte(kind).byte(0);
         let to = CStr::from_bytes_with_nul(a.as_bytes()).unwrap_or(c"@");
-        sys::rename_in(self.dir, name, to).map_err(|e| self.fail(b"unable to rename ", name, e))
+        sys::rename_in(self.dir.fd(), name, to).map_err(|e| self.fail(b"unable to rename ", name, e))
     }
 
     /// Closes `current` into an archive and starts a new one.
@@ -245,11 +243,10 @@ impl Logdir {
         sys::fchmod(fd, 0o744).map_err(|e| self.fail(b"unable to chmod ", c"current", e))?;
         let t = self.next_stamp();
         if self.spec.processor.is_some() {
-            sys::rename_in(self.dir, c"current", c"previous").map_err(|e| self.fail(b"unable to rename ", c"current", e))?;
+            sys::rename_in(self.dir.fd(), c"current", c"previous").map_err(|e| self.fail(b"unable to rename ", c"current", e))?;
         } else {
             self.archive(c"current", t, b's')?;
         }
-        sys::close(fd);
         self.cur = None;
         self.size = 0;
         if let Err(f) = self.spawn(t) {
@@ -279,11 +276,11 @@ impl Logdir {
                 (c"state", Open::RDONLY, 4),
                 (c"newstate", Open::WRONLY | Open::CREATE | Open::TRUNC, 5),
             ];
-            if let Err(e) = sys::fchdir(self.dir) {
+            if let Err(e) = sys::fchdir(self.dir.fd()) {
                 err::fatal_sys(err::EXIT_SYS, &[b"unable to chdir to ", self.spec.path.to_bytes()], e);
             }
             for (name, flags, to) in files {
-                if let Err(e) = self.open_in(name, flags).and_then(|fd| sys::dup2(fd, Fd(to))) {
+                if let Err(e) = self.open_in(name, flags).and_then(|fd| sys::dup2(fd.fd(), Fd(to))) {
                     err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", name.to_bytes()], e);
                 }
             }
@@ -309,21 +306,20 @@ impl Logdir {
         if st.exited() == Some(0) {
             if let Ok(fd) = self.open_in(c"processed", Open::WRONLY) {
                 // The archive is kept even if its flush or mode change fails.
-                let _ = sys::fsync(fd);
-                let _ = sys::fchmod(fd, 0o744);
-                sys::close(fd);
+                let _ = sys::fsync(fd.fd());
+                let _ = sys::fchmod(fd.fd(), 0o744);
             }
             // Absent when the processor wrote no new state: the old one stays.
-            let _ = sys::rename_in(self.dir, c"newstate", c"state");
+            let _ = sys::rename_in(self.dir.fd(), c"newstate", c"state");
             if self.archive(c"processed", t, b's').is_ok() {
                 // A previous left behind is processed again at the next start.
-                let _ = sys::unlink_in(self.dir, c"previous");
+                let _ = sys::unlink_in(self.dir.fd(), c"previous");
             }
         } else {
             err::warn(&[b"processor failed on ", self.spec.path.to_bytes(), b"/previous: archived as .u"]);
             // Removing leftovers of a failed processor: absent ones are fine.
-            let _ = sys::unlink_in(self.dir, c"processed");
-            let _ = sys::unlink_in(self.dir, c"newstate");
+            let _ = sys::unlink_in(self.dir.fd(), c"processed");
+            let _ = sys::unlink_in(self.dir.fd(), c"newstate");
             // previous stays, and is redone at the next start.
             let _ = self.archive(c"previous", t, b'u');
         }
@@ -333,28 +329,28 @@ impl Logdir {
     /// Removes the oldest archives beyond the count and the total size.
     pub fn cleanup(&self) {
         loop {
-            let Ok(dirfd) = sys::open_at(self.dir, c".", Open::RDONLY | Open::DIRECTORY, 0) else { return };
+            let Ok(dirfd) = sys::open_at(self.dir.fd(), c".", Open::RDONLY | Open::DIRECTORY, 0) else { return };
             let mut count = 0u64;
             let mut total = 0u64;
             let mut oldest = [0u8; 28];
             // An unreadable directory: nothing is removed this time.
-            let _ = sys::read_dir(dirfd, &mut |name, _| {
+            let _ = sys::read_dir(dirfd.fd(), &mut |name, _| {
                 let n = name.to_bytes_with_nul();
                 if !is_archive(n) {
                     return;
                 }
                 count += 1;
                 if self.spec.totalsize > 0 {
-                    total += sys::stat_in(self.dir, name).map_or(0, |s| s.size);
+                    total += sys::stat_in(self.dir.fd(), name).map_or(0, |s| s.size);
                 }
                 if oldest[0] == 0 || n < &oldest[..] {
                     oldest = <[u8; 28]>::try_from(n).unwrap_or(oldest);
                 }
             });
-            sys::close(dirfd);
+            drop(dirfd);
             let over = count > self.spec.archives || (self.spec.totalsize > 0 && total > self.spec.totalsize);
             let name = CStr::from_bytes_with_nul(&oldest).unwrap_or(c"");
-            if count == 0 || !over || sys::unlink_in(self.dir, name).is_err() {
+            if count == 0 || !over || sys::unlink_in(self.dir.fd(), name).is_err() {
                 return;
             }
         }
@@ -363,10 +359,10 @@ impl Logdir {
     /// The clean end: everything on disk, `current` marked finished.
     pub fn close(&mut self) {
         self.reap(true);
-        if let Some(fd) = self.cur {
+        if let Some(fd) = &self.cur {
             // The end: a failure here leaves current as a logger that died would.
-            let _ = sys::fsync(fd);
-            let _ = sys::fchmod(fd, 0o744);
+            let _ = sys::fsync(fd.fd());
+            let _ = sys::fchmod(fd.fd(), 0o744);
         }
     }
 }

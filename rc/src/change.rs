@@ -22,7 +22,7 @@ use base::fifodir::Listener;
 use base::fmt::Buf;
 use base::path::PathBuf;
 use base::status;
-use base::sys::{self, ArgvBuf, Fd, Open, SigSet, WaitStatus, errno, sig};
+use base::sys::{self, ArgvBuf, Open, OwnedFd, SigSet, WaitStatus, errno, sig};
 use base::wait::Goal;
 
 /// Most services being started or stopped at the same moment (each waiting
@@ -271,8 +271,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         up,
         failures: 0,
         inflight: 0,
-        ep: Fd(-1),
-        sfd: Fd(-1),
+        events: None,
         dirty: false,
     };
     if !o.dry_run
@@ -310,7 +309,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         };
         // Wake up to say what is still awaited, however long the deadlines.
         let wait_ms = if (0..=WAITING_REPORT_MS as i64).contains(&wait_ms) { wait_ms } else { WAITING_REPORT_MS as i64 };
-        let got = match sys::epoll_wait(e.ep, &mut tokens, wait_ms) {
+        let got = match e.events.as_ref().map_or(Ok(0), |v| sys::epoll_wait(v.ep.fd(), &mut tokens, wait_ms)) {
             Ok(g) => g,
             Err(er) => {
                 err::warn_sys(&[b"unable to wait for events"], er);
@@ -380,9 +379,15 @@ struct Engine<'d> {
     up: bool,
     failures: usize,
     inflight: usize,
-    ep: Fd,
-    sfd: Fd,
+    /// None in a dry run, and once the change is over.
+    events: Option<Events>,
     dirty: bool,
+}
+
+/// The event loop's descriptors: an epoll, and the signalfd of SIGCHLD it watches.
+struct Events {
+    ep: OwnedFd,
+    sfd: OwnedFd,
 }
 
 /// Why a service failed, for the warning line.
@@ -406,16 +411,15 @@ impl Engine<'_> {
         // Valid constant arguments: these cannot fail.
         let _ = sys::sig_default(sig::CHLD, true);
         sys::sig_block(SigSet::of(&[sig::CHLD]))?;
-        self.sfd = sys::signalfd(SigSet::of(&[sig::CHLD]))?;
-        self.ep = sys::epoll_create()?;
-        sys::epoll_add_read(self.ep, self.sfd, SIGCHLD_TOKEN)
+        let sfd = sys::signalfd(SigSet::of(&[sig::CHLD]))?;
+        let ep = sys::epoll_create()?;
+        sys::epoll_add_read(ep.fd(), sfd.fd(), SIGCHLD_TOKEN)?;
+        self.events = Some(Events { ep, sfd });
+        Ok(())
     }
 
     fn close(&mut self) {
-        if self.ep.0 >= 0 {
-            sys::close(self.ep);
-            sys::close(self.sfd);
-        }
+        self.events = None;
     }
 
     fn say(&self, o: &Opts, s: &Svc, what: &[u8]) {
@@ -548,7 +552,7 @@ impl Engine<'_> {
                 let _ = sys::sig_default(sig::PIPE, true);
                 if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
                     // dup2 onto 0 from a fresh descriptor cannot fail.
-                    let _ = sys::dup2(fd, sys::STDIN);
+                    let _ = sys::dup2(fd.fd(), sys::STDIN);
                 }
                 if let Err(e) = sys::chdir(cwd.as_cstr()) {
                     err::warn_sys(&[b"unable to chdir to ", cwd.as_bytes()], e);
@@ -597,7 +601,8 @@ impl Engine<'_> {
             l.close();
             return Ok(None);
         }
-        if let Err(e) = sys::epoll_add_read(self.ep, l.fd(), k as u64) {
+        let watch = |v: &Events| sys::epoll_add_read(v.ep.fd(), l.fd(), k as u64);
+        if let Err(e) = self.events.as_ref().map_or(Err(errno::EBADF), watch) {
             l.close();
             return Err(Why::Sys(b"unable to watch its events", e));
         }
@@ -678,7 +683,9 @@ impl Engine<'_> {
     }
 
     fn reap(&mut self, t: &mut Tables, o: &mut Opts, qt: &mut usize) {
-        while let Ok(Some(_)) = sys::signalfd_read(self.sfd) {}
+        if let Some(v) = &self.events {
+            while let Ok(Some(_)) = sys::signalfd_read(v.sfd.fd()) {}
+        }
         while let Ok(Some((pid, ws))) = sys::wait_any_nohang() {
             let Some(k) = t.slots.iter().position(|x| x.used && x.pid == pid) else {
                 continue;

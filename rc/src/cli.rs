@@ -9,7 +9,7 @@ use base::err;
 use base::fmt::parse_u64;
 use base::options::Opt;
 use base::path::PathBuf;
-use base::sys::{self, Fd};
+use base::sys::{self, OwnedFd};
 
 /// `-v verbosity`, `-t timeout` (ms, 0: none), `-n` (dry run), `-l live`:
 /// the options rinit-rc and rinit-rc-update share.
@@ -84,7 +84,7 @@ pub fn open_db(compiled: &[u8]) -> Db<'static> {
 }
 
 /// Takes the live directory's lock, or ends: one change at a time.
-pub fn lock(live_dir: &[u8]) -> Fd {
+pub fn lock(live_dir: &[u8]) -> OwnedFd {
     match live::lock(live_dir) {
         Ok(Some(fd)) => fd,
         Ok(None) => err::fatal(

@@ -68,7 +68,7 @@ fn copy_dir(
     let fd = sys::open_dir(src.as_cstr()).map_err(|e| fail(b"open ", src, e))?;
     let (sl, dl) = (src.len(), dst.len());
     let mut res = Ok(());
-    let r = sys::read_dir(fd, &mut |name, kind| {
+    let r = sys::read_dir(fd.fd(), &mut |name, kind| {
         let n = name.to_bytes();
         if res.is_err() || (depth == 0 && skip(n)) {
             return;
@@ -99,7 +99,7 @@ fn copy_dir(
     });
     src.truncate(sl);
     dst.truncate(dl);
-    sys::close(fd);
+    drop(fd);
     res?;
     r.map_err(|e| fail(b"read directory ", src, e))
 }
@@ -122,7 +122,7 @@ pub fn make_executable(dir: &mut PathBuf, file: &[u8]) -> Result<(), Fail> {
 /// Copies one regular file, keeping its mode.
 pub fn copy_file(src: &PathBuf, dst: &PathBuf) -> Result<(), Fail> {
     let i = sys::open_read(src.as_cstr()).map_err(|e| fail(b"open ", src, e))?;
-    let mode = sys::fstat(i).map(|s| s.mode).unwrap_or(0o644);
+    let mode = sys::fstat(i.fd()).map(|s| s.mode).unwrap_or(0o644);
     let o = match sys::open(
         dst.as_cstr(),
         Open::WRONLY | Open::CREATE | Open::TRUNC,
@@ -130,16 +130,16 @@ pub fn copy_file(src: &PathBuf, dst: &PathBuf) -> Result<(), Fail> {
     ) {
         Ok(o) => o,
         Err(e) => {
-            sys::close(i);
+            drop(i);
             return Err(fail(b"create ", dst, e));
         }
     };
     let mut buf = [0u8; 16384];
     let r = loop {
-        match sys::read(i, &mut buf) {
+        match sys::read(i.fd(), &mut buf) {
             Ok(0) => break Ok(()),
             Ok(n) => {
-                if let Err(e) = sys::write_all(o, buf.get(..n).unwrap_or(&[])) {
+                if let Err(e) = sys::write_all(o.fd(), buf.get(..n).unwrap_or(&[])) {
                     break Err(fail(b"write ", dst, e));
                 }
             }
@@ -147,9 +147,9 @@ pub fn copy_file(src: &PathBuf, dst: &PathBuf) -> Result<(), Fail> {
         }
     };
     // EPERM on a file system without modes: the copy keeps the default mode.
-    let _ = sys::fchmod(o, mode);
-    sys::close(i);
-    sys::close(o);
+    let _ = sys::fchmod(o.fd(), mode);
+    drop(i);
+    drop(o);
     r
 }
 
@@ -161,8 +161,8 @@ pub fn write_file(path: &PathBuf, data: &[u8], mode: u32) -> Result<(), Fail> {
         mode,
     )
     .map_err(|e| fail(b"create ", path, e))?;
-    let r = sys::write_all(fd, data).map_err(|e| fail(b"write ", path, e));
-    sys::close(fd);
+    let r = sys::write_all(fd.fd(), data).map_err(|e| fail(b"write ", path, e));
+    drop(fd);
     r
 }
 
@@ -210,7 +210,7 @@ fn empty_dir(p: &mut PathBuf, depth: usize) -> Result<(), Fail> {
     let fd = sys::open_dir(p.as_cstr()).map_err(|e| fail(b"open ", p, e))?;
     let l = p.len();
     let mut res = Ok(());
-    let r = sys::read_dir(fd, &mut |name, _| {
+    let r = sys::read_dir(fd.fd(), &mut |name, _| {
         if res.is_err() {
             return;
         }
@@ -222,7 +222,7 @@ fn empty_dir(p: &mut PathBuf, depth: usize) -> Result<(), Fail> {
         res = remove_in(p, depth + 1);
     });
     p.truncate(l);
-    sys::close(fd);
+    drop(fd);
     res?;
     r.map_err(|e| fail(b"read directory ", p, e))
 }
@@ -235,8 +235,8 @@ pub fn same_tree(a: &mut PathBuf, b: &mut PathBuf) -> Result<bool, Fail> {
 fn count(p: &PathBuf) -> Result<usize, Fail> {
     let fd = sys::open_dir(p.as_cstr()).map_err(|e| fail(b"open ", p, e))?;
     let mut n = 0;
-    let r = sys::read_dir(fd, &mut |_, _| n += 1);
-    sys::close(fd);
+    let r = sys::read_dir(fd.fd(), &mut |_, _| n += 1);
+    drop(fd);
     r.map_err(|e| fail(b"read directory ", p, e))?;
     Ok(n)
 }
@@ -260,7 +260,7 @@ fn same_in(a: &mut PathBuf, b: &mut PathBuf, depth: usize) -> Result<bool, Fail>
             let fd = sys::open_dir(a.as_cstr()).map_err(|e| fail(b"open ", a, e))?;
             let (la, lb) = (a.len(), b.len());
             let mut res = Ok(true);
-            let r = sys::read_dir(fd, &mut |name, _| {
+            let r = sys::read_dir(fd.fd(), &mut |name, _| {
                 if !matches!(res, Ok(true)) {
                     return;
                 }
@@ -277,7 +277,7 @@ fn same_in(a: &mut PathBuf, b: &mut PathBuf, depth: usize) -> Result<bool, Fail>
             });
             a.truncate(la);
             b.truncate(lb);
-            sys::close(fd);
+            drop(fd);
             r.map_err(|e| fail(b"read directory ", a, e))?;
             res
         }
@@ -293,14 +293,14 @@ fn same_file(a: &PathBuf, b: &PathBuf, la: u64, lb: u64) -> Result<bool, Fail> {
     let fb = match sys::open_read(b.as_cstr()) {
         Ok(f) => f,
         Err(e) => {
-            sys::close(fa);
+            drop(fa);
             return Err(fail(b"open ", b, e));
         }
     };
     let mut x = [0u8; 4096];
     let mut y = [0u8; 4096];
     let r = loop {
-        match (sys::read_full(fa, &mut x), sys::read_full(fb, &mut y)) {
+        match (sys::read_full(fa.fd(), &mut x), sys::read_full(fb.fd(), &mut y)) {
             (Ok(n), Ok(m)) if n != m || x.get(..n) != y.get(..m) => break Ok(false),
             (Ok(0), Ok(_)) => break Ok(true),
             (Ok(_), Ok(_)) => {}
@@ -308,7 +308,7 @@ fn same_file(a: &PathBuf, b: &PathBuf, la: u64, lb: u64) -> Result<bool, Fail> {
             (_, Err(e)) => break Err(fail(b"read ", b, e)),
         }
     };
-    sys::close(fa);
-    sys::close(fb);
+    drop(fa);
+    drop(fb);
     r
 }

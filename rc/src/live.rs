@@ -16,7 +16,7 @@ use crate::copy;
 use crate::db::{Db, DbError, MAX_SERVICES};
 use base::fmt::Buf;
 use base::path::PathBuf;
-use base::sys::{self, Errno, Fd, Open, errno};
+use base::sys::{self, Errno, Fd, Open, OwnedFd, errno};
 
 /// Default live directory (as s6-rc's `/run/s6-rc`).
 pub const DEFAULT_LIVE: &[u8] = b"/run/rinit-rc";
@@ -54,12 +54,12 @@ fn map_db(dir: &[u8], db: &[u8]) -> Result<&'static [u8], OpenError> {
     let p = PathBuf::join(dir, &[db]).map_err(OpenError::Sys)?;
     let fd = sys::open_read(p.as_cstr()).map_err(OpenError::Sys)?;
     // A regular file (open_read checks): its end is its size.
-    let r = match sys::seek_end(fd) {
+    let r = match sys::seek_end(fd.fd()) {
         Ok(size) if size > crate::db::MAX_DB_BYTES as u64 => Err(OpenError::Db(DbError::TooBig)),
-        Ok(size) => sys::map_replaced_file(fd, size as usize).map_err(OpenError::Sys),
+        Ok(size) => sys::map_replaced_file(fd.fd(), size as usize).map_err(OpenError::Sys),
         Err(e) => Err(OpenError::Sys(e)),
     };
-    sys::close(fd);
+    drop(fd);
     r
 }
 
@@ -69,16 +69,11 @@ pub fn path(live: &[u8], rel: &[u8]) -> Result<PathBuf, Errno> {
 }
 
 /// Takes the live directory's lock; Ok(None) when someone else holds it.
-pub fn lock(live: &[u8]) -> Result<Option<Fd>, Errno> {
+pub fn lock(live: &[u8]) -> Result<Option<OwnedFd>, Errno> {
     let p = path(live, b"lock")?;
     // 0600: whoever can open a lock can take it and hold every change.
     let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE, 0o600)?;
-    if sys::lock_exclusive_nb(fd)? {
-        Ok(Some(fd))
-    } else {
-        sys::close(fd);
-        Ok(None)
-    }
+    if sys::lock_exclusive_nb(fd.fd())? { Ok(Some(fd)) } else { Ok(None) }
 }
 
 /// The up/down byte of every service into `state` (n bytes).
@@ -236,15 +231,15 @@ pub fn write_timeline(live: &[u8], stamps: &[Stamp]) -> Result<(), Errno> {
     let p = path(live, b"timeline")?;
     let tmp = path(live, b"timeline.new")?;
     let fd = sys::open(tmp.as_cstr(), Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
-    let mut r = sys::write_all(fd, TIMELINE_MAGIC);
+    let mut r = sys::write_all(fd.fd(), TIMELINE_MAGIC);
     let mut buf = [0u8; STAMP_LEN * STAMPS_PER_IO];
     for group in stamps.chunks(STAMPS_PER_IO) {
         for (dst, s) in buf.chunks_exact_mut(STAMP_LEN).zip(group) {
             dst.copy_from_slice(&s.encode());
         }
-        r = r.and_then(|_| sys::write_all(fd, buf.get(..group.len() * STAMP_LEN).unwrap_or(&[])));
+        r = r.and_then(|_| sys::write_all(fd.fd(), buf.get(..group.len() * STAMP_LEN).unwrap_or(&[])));
     }
-    sys::close(fd);
+    drop(fd);
     r.and_then(|_| sys::rename(tmp.as_cstr(), p.as_cstr()))
 }
 
@@ -253,8 +248,8 @@ pub fn write_timeline(live: &[u8], stamps: &[Stamp]) -> Result<(), Errno> {
 pub fn read_timeline(live: &[u8], stamps: &mut [Stamp]) -> Result<(), Errno> {
     let p = path(live, b"timeline")?;
     let fd = sys::open_read(p.as_cstr())?;
-    let r = read_stamps(fd, stamps);
-    sys::close(fd);
+    let r = read_stamps(fd.fd(), stamps);
+    drop(fd);
     r
 }
 
@@ -303,8 +298,8 @@ pub fn cannot_spawn(db: &Db, scandir: &[u8], s: u32) -> (&'static [u8], Errno) {
     let mut head = [0u8; 128];
     let n = match sys::open_read(run.as_cstr()) {
         Ok(fd) => {
-            let r = sys::read(fd, &mut head).unwrap_or(0);
-            sys::close(fd);
+            let r = sys::read(fd.fd(), &mut head).unwrap_or(0);
+            drop(fd);
             r
         }
         Err(e) => return (b"unable to spawn run", e),

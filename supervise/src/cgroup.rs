@@ -12,7 +12,7 @@
 use base::cgroup::{self, Name};
 use base::err;
 use base::fmt::Buf;
-use base::sys::{self, errno, Errno, Fd, FileType, Open};
+use base::sys::{self, errno, Errno, Fd, FileType, Open, OwnedFd};
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicI32, Ordering};
 
@@ -36,7 +36,8 @@ fn own() -> Option<Fd> {
 /// runs without a cgroup.
 pub fn find_tree() {
     match cgroup::open_tree() {
-        Ok(Some(fd)) => TREE.store(fd.0, Ordering::Relaxed),
+        // Held for the supervisor's life, in a static: no longer closed by a value.
+        Ok(Some(fd)) => TREE.store(fd.into_raw().0, Ordering::Relaxed),
         Ok(None) => {}
         Err(e) => {
             let why: &[u8] = if e == errno::ENOTDIR { b"no cgroup v2 directory" } else { err::strerror(e) };
@@ -67,6 +68,8 @@ pub fn enter(service: &CStr) {
         Ok(fd) => fd,
         Err(e) => return err::warn_sys(&[b"unable to create the cgroup ", shown, b": running without one"], e),
     };
+    let fd = fd.into_raw();
+    // Held for the supervisor's life, in a static, as TREE.
     OWN.store(fd.0, Ordering::Relaxed);
     // Populated, not "has pids": processes of another pid namespace are
     // not listed, but still belong to the service.
@@ -120,7 +123,9 @@ pub fn end() {
 /// still in it (a supervisor told to leave its service running).
 pub fn remove(service: &CStr) {
     let (tree, Some(fd)) = (TREE.load(Ordering::Relaxed), own()) else { return };
-    sys::close(fd);
+    // The static's descriptor, taken back to be closed: the cgroup can go.
+    OWN.store(-1, Ordering::Relaxed);
+    drop(OwnedFd::from_raw(fd));
     let mut name = Name::new();
     if cgroup::name(service.to_bytes(), &mut name).is_ok()
         && let Some(n) = sys::cstr(name.as_bytes())
@@ -141,9 +146,9 @@ pub fn apply_limits() {
         Err(e) => return err::warn_sys(&[b"unable to read ./cgroup"], e),
     };
     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 256];
-    let r = sys::read_dir_with(dir, &mut buf, &mut |name, kind| {
+    let r = sys::read_dir_with(dir.fd(), &mut buf, &mut |name, kind| {
         if kind == FileType::RegularFile || kind == FileType::Unknown {
-            if let Err(e) = apply_limit(dir, cg, name) {
+            if let Err(e) = apply_limit(dir.fd(), cg, name) {
                 err::warn_sys(&[b"unable to apply ./cgroup/", name.to_bytes()], e);
             }
         }
@@ -151,7 +156,7 @@ pub fn apply_limits() {
     if let Err(e) = r {
         err::warn_sys(&[b"unable to read ./cgroup"], e);
     }
-    sys::close(dir);
+    drop(dir);
 }
 
 /// One limit file, written in one write (the kernel takes one value a
@@ -164,8 +169,8 @@ fn apply_limit(dir: Fd, cg: Fd, name: &CStr) -> Result<(), Errno> {
     }
     let fd = sys::open_at(dir, name, Open::RDONLY | Open::NOFOLLOW | Open::NONBLOCK, 0)?;
     let mut text = [0u8; LIMIT_MAX + 1];
-    let r = sys::read_full(fd, &mut text);
-    sys::close(fd);
+    let r = sys::read_full(fd.fd(), &mut text);
+    drop(fd);
     match r? {
         len if len > LIMIT_MAX => Err(errno::EFBIG),
         len => cgroup::write(cg, name, text.get(..len).unwrap_or(&[])),

@@ -28,7 +28,7 @@ pub fn record(when: Tai64n, ws: WaitStatus) -> [u8; RECORD_LEN] {
 /// Empties the tally (a new supervisor starts a new history).
 pub fn clear() -> Result<(), Errno> {
     let fd = sys::open(FILE, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
-    sys::close(fd);
+    drop(fd);
     Ok(())
 }
 
@@ -43,15 +43,15 @@ pub fn add(rec: &[u8; RECORD_LEN], max: u64) -> Result<(), Errno> {
     let new = sys::open(TMP, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
     let r = match sys::open(FILE, Open::RDONLY, 0) {
         Ok(old) => {
-            let r = copy_newest(old, new, max - 1);
-            sys::close(old);
+            let r = copy_newest(old.fd(), new.fd(), max - 1);
+            drop(old);
             r
         }
         Err(errno::ENOENT) => Ok(()),
         Err(e) => Err(e),
     };
-    let r = r.and_then(|_| sys::write_all(new, rec));
-    sys::close(new);
+    let r = r.and_then(|_| sys::write_all(new.fd(), rec));
+    drop(new);
     r.and_then(|_| sys::rename(TMP, FILE))
 }
 
@@ -87,8 +87,8 @@ pub fn summary_in(dir: Fd) -> Result<Summary, Errno> {
         Err(errno::ENOENT) => return Ok(Summary::default()),
         Err(e) => return Err(e),
     };
-    let r = summary_of(fd);
-    sys::close(fd);
+    let r = summary_of(fd.fd());
+    drop(fd);
     r
 }
 

@@ -38,13 +38,13 @@ pub fn write(st: State) -> Result<(), Errno> {
     let mut r = Ok(());
     if let Some(text) = st.status {
         for part in [STATUS, text, b"\n"] {
-            r = r.and_then(|_| sys::write_all(fd, part));
+            r = r.and_then(|_| sys::write_all(fd.fd(), part));
         }
     }
     if st.stopping {
-        r = r.and_then(|_| sys::write_all(fd, b"STOPPING=1\n"));
+        r = r.and_then(|_| sys::write_all(fd.fd(), b"STOPPING=1\n"));
     }
-    sys::close(fd);
+    drop(fd);
     r.and_then(|_| sys::rename(NEW, FILE))
 }
 

@@ -354,7 +354,7 @@ impl Readiness {
         });
         match r {
             Ok(fd) => {
-                self.sock = Some(fd);
+                self.sock = Some(fd.fd());
                 self.msgs = MESSAGES.take();
                 true
             }

@@ -7,7 +7,7 @@
 
 use crate::scandir::Small;
 use base::err;
-use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, FileType, Open, Pid, SigSet};
+use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, FileType, Open, OwnedFd, Pid, SigSet};
 use core::ffi::CStr;
 
 /// The scanner's control directory, in the scan directory.
@@ -46,9 +46,11 @@ const MASK: SigSet = SigSet::of(&[
 /// the control FIFO (the write end is kept so that readers never see end of
 /// file and writers never see ENXIO while the scanner lives).
 pub struct Control {
-    pub fifo: Fd,
-    _writer: Fd,
-    _lock: Fd,
+    pub fifo: OwnedFd,
+    /// Held: a writer of our own keeps the FIFO from EOF.
+    _writer: OwnedFd,
+    /// Held for the scanner's life: the lock goes with it.
+    _lock: OwnedFd,
 }
 
 /// Takes the control directory of the current directory (`dir` names it
@@ -65,7 +67,7 @@ pub fn take(dir: &[u8]) -> Control {
         Ok(fd) => fd,
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", dir, b"/.s6-svscan/lock"], e),
     };
-    match sys::lock_exclusive_nb(lock) {
+    match sys::lock_exclusive_nb(lock.fd()) {
         Ok(true) => {}
         Ok(false) => err::fatal(err::EXIT_USAGE, &[b"another instance of rinit-scan is already running on ", dir]),
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", dir, b"/.s6-svscan/lock"], e),
@@ -80,7 +82,10 @@ pub fn take(dir: &[u8]) -> Control {
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to mkfifo ", dir, b"/.s6-svscan/control"], e),
     }
     let fifo = sys::open(CONTROL, Open::RDONLY | Open::NONBLOCK, 0);
-    let writer = fifo.and_then(|_| sys::open(CONTROL, Open::WRONLY | Open::NONBLOCK, 0));
+    let writer = match &fifo {
+        Ok(_) => sys::open(CONTROL, Open::WRONLY | Open::NONBLOCK, 0),
+        Err(e) => Err(*e),
+    };
     match (fifo, writer) {
         (Ok(fifo), Ok(w)) => Control { fifo, _writer: w, _lock: lock },
         (Err(e), _) | (_, Err(e)) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", dir, b"/.s6-svscan/control"], e),
@@ -91,7 +96,7 @@ pub fn take(dir: &[u8]) -> Control {
 pub fn read_commands(c: &Control, f: &mut dyn FnMut(u8)) -> Result<(), Errno> {
     let mut buf = [0u8; 64];
     loop {
-        match sys::read(c.fifo, &mut buf) {
+        match sys::read(c.fifo.fd(), &mut buf) {
             Ok(0) | Err(errno::EAGAIN) => return Ok(()),
             Ok(n) => buf.iter().take(n).for_each(|&b| f(b)),
             Err(e) => return Err(e),
@@ -101,7 +106,7 @@ pub fn read_commands(c: &Control, f: &mut dyn FnMut(u8)) -> Result<(), Errno> {
 
 /// Blocks the scanner's signals and returns a signalfd that delivers them;
 /// SIGPIPE is ignored (a vanished reader of stderr must not end pid 1).
-pub fn take_signals() -> Result<Fd, Errno> {
+pub fn take_signals() -> Result<OwnedFd, Errno> {
     sys::sig_block(MASK)?;
     sys::sig_default(sig::PIPE, false)?;
     sys::signalfd(MASK)

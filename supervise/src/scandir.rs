@@ -11,7 +11,7 @@
 use crate::scanctl;
 use base::err;
 use base::fmt::Buf;
-use base::sys::{self, errno, sig, Errno, Fd, FileType, Pid};
+use base::sys::{self, errno, sig, Errno, Fd, FileType, OwnedFd, Pid};
 use core::ffi::CStr;
 
 /// Supervisors (loggers included) one scanner runs unless `-C` says otherwise,
@@ -125,8 +125,8 @@ impl Table {
             Ok(d) => d,
             Err(e) => return err::warn_sys(&[b"unable to scan the scan directory"], e),
         };
-        let r = sys::read_dir(dir, &mut |name, kind| self.consider(name, kind, now));
-        sys::close(dir);
+        let r = sys::read_dir(dir.fd(), &mut |name, kind| self.consider(name, kind, now));
+        drop(dir);
         if let Err(e) = r {
             err::warn_sys(&[b"unable to read the scan directory"], e);
         }
@@ -272,11 +272,15 @@ impl Table {
         if has_log && self.slot(svc).fd == 0 {
             match sys::pipe() {
                 Ok((r, w)) => {
+                    // The pair's pipe is held in the slot table, by number
+                    // (0: none), for the scanner's life or the pair's: each
+                    // supervisor gets its end dup'ed at its start, and
+                    // `remove_pair` or a service's end closes them.
                     if let Some(a) = self.slot_mut(svc) {
-                        a.fd = w.0;
+                        a.fd = w.into_raw().0;
                     }
                     if let Some(b) = self.slot_mut(svc + 1) {
-                        b.fd = r.0;
+                        b.fd = r.into_raw().0;
                     }
                 }
                 Err(e) => {
@@ -368,7 +372,7 @@ impl Table {
             // The logger sees end of file once the service has gone, as
             // the scanner no longer holds the write end.
             if s.flags & LOG == 0 && s.fd != 0 {
-                sys::close(Fd(s.fd));
+                drop(OwnedFd::from_raw(Fd(s.fd)));
                 s.fd = 0;
             }
         }
@@ -381,7 +385,7 @@ impl Table {
         for j in i..i + k {
             let fd = self.slot(j).fd;
             if fd != 0 {
-                sys::close(Fd(fd));
+                drop(OwnedFd::from_raw(Fd(fd)));
             }
         }
         if let Some(tail) = self.slots.get_mut(i..self.used).filter(|t| t.len() >= k) {

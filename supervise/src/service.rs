@@ -14,7 +14,7 @@ use crate::readiness::{self, Outcome, Readiness, RunEnv};
 use base::fmt;
 use base::servicedir as sd;
 use base::status::{self, Status};
-use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, Open, Pid, SigSet, WaitStatus};
+use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, Open, OwnedFd, Pid, SigSet, WaitStatus};
 use base::tai64n::Tai64n;
 use base::{err, fifodir};
 use core::ffi::CStr;
@@ -53,7 +53,7 @@ pub struct Service {
     /// Process group of `run` (its pid when it has its own session).
     pgid: Pid,
     /// Read end of the readiness pipe while `run` has not reported.
-    ready_fd: Option<Fd>,
+    ready_fd: Option<OwnedFd>,
     /// Monotonic time of the next timed action, if any.
     deadline: Option<u64>,
     /// Monotonic time before which `run` is not started again.
@@ -95,7 +95,7 @@ impl Service {
 
     /// The readiness pipe to watch, if any.
     pub fn ready_fd(&self) -> Option<Fd> {
-        self.ready_fd
+        self.ready_fd.as_ref().map(OwnedFd::fd)
     }
 
     /// The notify socket to watch, if any.
@@ -190,7 +190,7 @@ impl Service {
     /// The readiness pipe is readable: a newline means ready.
     #[inline(never)]
     pub fn readiness(&mut self) {
-        let Some(fd) = self.ready_fd else { return };
+        let Some(fd) = self.ready_fd() else { return };
         let mut buf = [0u8; 64];
         match sys::read(fd, &mut buf) {
             Ok(n) if n > 0 => {
@@ -482,9 +482,7 @@ impl Service {
     }
 
     fn close_ready(&mut self) {
-        if let Some(fd) = self.ready_fd.take() {
-            sys::close(fd);
-        }
+        self.ready_fd = None;
     }
 
     /// Forks and execs `./run`. The child reports a failure before its exec
@@ -495,33 +493,26 @@ impl Service {
         let nosetsid = setting(sd::nosetsid(HERE), sd::NOSETSID, false);
         let lock = setting(sd::lock_fd(HERE), sd::LOCK_FD, None).unwrap_or(u32::MAX);
         cgroup::apply_limits();
-        let none = (Fd(-1), Fd(-1));
         let pipes = sys::pipe().and_then(|rep| match notify {
-            None => Ok((rep, none)),
-            Some(_) => match sys::pipe() {
-                Ok(ready) => Ok((rep, ready)),
-                Err(e) => {
-                    close2(rep);
-                    Err(e)
-                }
-            },
+            None => Ok((rep, None)),
+            Some(_) => sys::pipe().map(|ready| (rep, Some(ready))),
         });
         let ((rep_r, rep_w), ready) = pipes.map_err(|e| err::warn_sys(&[b"unable to create a pipe"], e))?;
+        let child_notify = ready.as_ref().zip(notify).map(|((_, w), n)| (w.fd(), n));
         let pid = match sys::fork_process() {
-            Ok(0) => run_child(self.name, (ready.1, notify.unwrap_or(u32::MAX)), lock, nosetsid, rep_w, env),
+            Ok(0) => run_child(self.name, child_notify, lock, nosetsid, rep_w.fd(), env),
             Ok(p) => p,
             Err(e) => {
                 err::warn_sys(&[b"unable to spawn ./run"], e);
-                close2((rep_r, rep_w));
-                close2(ready);
                 return Err(());
             }
         };
-        sys::close(rep_w);
-        sys::close(ready.1);
+        // The child's ends: the report pipe's reader sees its end at the exec.
+        drop(rep_w);
+        let ready = ready.map(|(r, _)| r);
         let mut rep = [0u8; 1];
-        let got = sys::read(rep_r, &mut rep);
-        sys::close(rep_r);
+        let got = sys::read(rep_r.fd(), &mut rep);
+        drop(rep_r);
         let failed = match got {
             Ok(0) => None,
             Ok(_) => Some(Errno(rep[0] as u16)),
@@ -535,11 +526,10 @@ impl Service {
             err::warn_sys(&[b"unable to spawn ./run"], e);
             // rinit's own event: whoever waits for `u` learns it will not come.
             self.event(b"F");
-            sys::close(ready.0);
             return Err(());
         }
         self.pgid = if nosetsid { sys::getpgid(0).unwrap_or(0) } else { pid };
-        self.ready_fd = notify.map(|_| ready.0);
+        self.ready_fd = ready;
         Ok(pid)
     }
 }
@@ -573,7 +563,7 @@ fn bad_setting(file: &[u8], e: Errno) {
 /// `D`, `Q` and `U` make the default state stick: create or remove `./down`.
 fn set_down_file(down: bool) {
     let r = if down {
-        sys::open(c"down", Open::WRONLY | Open::CREATE, 0o644).map(sys::close)
+        sys::open(c"down", Open::WRONLY | Open::CREATE, 0o644).map(drop)
     } else {
         match sys::unlink(c"down") {
             Err(errno::ENOENT) => Ok(()),
@@ -592,17 +582,12 @@ pub fn close_stdio() {
         match sys::open(c"/dev/null", flags, 0) {
             Ok(n) => {
                 // dup2 onto 0 or 1 from a fresh descriptor cannot fail.
-                let _ = sys::dup2(n, fd);
-                sys::close(n);
+                let _ = sys::dup2(n.fd(), fd);
+                drop(n);
             }
             Err(e) => err::warn_sys(&[b"unable to open /dev/null"], e),
         }
     }
-}
-
-fn close2((a, b): (Fd, Fd)) {
-    sys::close(a);
-    sys::close(b);
 }
 
 /// A child gets the signal state of a fresh process: nothing blocked,
@@ -617,21 +602,21 @@ pub(crate) fn reset_signals() {
 /// `lock-fd` number; u32::MAX for none. The lock (on SERVICE_LOCK) is taken
 /// here, so run and everything it leaves behind hold it: while any of them
 /// lives, the next run fails to start (EBUSY) and is retried.
-fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: Fd, env: RunEnv) -> ! {
+fn run_child(name: &CStr, notify: Option<(Fd, u32)>, lock: u32, nosetsid: bool, report: Fd, env: RunEnv) -> ! {
     reset_signals();
     if !nosetsid {
         // EPERM: already a session leader, which is what is wanted.
         let _ = sys::setsid();
     }
     let mut r = cgroup::join();
-    if notify.1 != u32::MAX {
-        r = sys::dup2(notify.0, Fd(notify.1 as i32));
+    if let Some((fd, to)) = notify {
+        r = sys::dup2(fd, Fd(to as i32));
     }
     if lock != u32::MAX {
         r = r.and_then(|_| sys::open(SERVICE_LOCK, Open::WRONLY | Open::CREATE, 0o644)).and_then(|fd| {
-            match sys::lock_exclusive_nb(fd) {
-                Ok(true) => sys::dup2(fd, Fd(lock as i32)),
-                _ => Err(Errno(16)), // EBUSY: the last run's processes still hold it
+            match sys::lock_exclusive_nb(fd.fd()) {
+                Ok(true) => sys::dup2(fd.fd(), Fd(lock as i32)),
+                _ => Err(errno::EBUSY), // the last run's processes still hold it
             }
         });
     }

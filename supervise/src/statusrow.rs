@@ -206,8 +206,8 @@ pub fn read_service(row: &mut Row, dir: &core::ffi::CStr) {
         Ok(fd) => fd,
         Err(e) => return bad(row, b"unable to open the directory", e),
     };
-    read_in(row, fd);
-    sys::close(fd);
+    read_in(row, fd.fd());
+    drop(fd);
 }
 
 fn read_in(row: &mut Row, dir: sys::Fd) {
@@ -251,9 +251,9 @@ pub fn read_cgroup(row: &mut Row, tree: sys::Fd, name: &[u8]) {
     else {
         return;
     };
-    row.memory = cgroup::read_u64(dir, c"memory.current").ok();
-    row.pids = cgroup::read_u64(dir, c"pids.current").ok();
-    sys::close(dir);
+    row.memory = cgroup::read_u64(dir.fd(), c"memory.current").ok();
+    row.pids = cgroup::read_u64(dir.fd(), c"pids.current").ok();
+    drop(dir);
 }
 
 // Out of line: four callers share one copy.

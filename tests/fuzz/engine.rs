@@ -521,13 +521,13 @@ pub fn compile_tree(input: &[u8]) -> bool {
 /// Runs `f` with stderr on /dev/null: the compiler's warnings (one per
 /// mutated tree, often) are not the fuzzer's output.
 fn quiet<T>(f: impl FnOnce() -> T) -> T {
-    use base::sys::{self, Fd, Open};
-    static FDS: OnceLock<Option<(Fd, Fd)>> = OnceLock::new();
+    use base::sys::{self, Fd, Open, OwnedFd};
+    static FDS: OnceLock<Option<(OwnedFd, OwnedFd)>> = OnceLock::new();
     let fds = FDS.get_or_init(|| Some((sys::dup(Fd(2)).ok()?, sys::open(c"/dev/null", Open::WRONLY, 0).ok()?)));
-    let Some((stderr, null)) = *fds else { return f() };
-    let _ = sys::dup2(null, Fd(2));
+    let Some((stderr, null)) = fds else { return f() };
+    let _ = sys::dup2(null.fd(), Fd(2));
     let r = f();
-    let _ = sys::dup2(stderr, Fd(2));
+    let _ = sys::dup2(stderr.fd(), Fd(2));
     r
 }
 
@@ -549,8 +549,8 @@ fn death_tally(input: &[u8]) {
     });
     std::fs::write(dir.join("supervise/death_tally"), input).expect("write the tally");
     let fd = base::sys::open_dir(name).expect("open the scratch directory");
-    let got = deathtally::summary_in(fd);
-    base::sys::close(fd);
+    let got = deathtally::summary_in(fd.fd());
+    drop(fd);
     let n = deathtally::RECORD_LEN;
     if input.len() % n != 0 {
         assert!(got.is_err(), "a tally of {} bytes was read as whole records", input.len());

@@ -8,7 +8,7 @@
 
 use super::errno::{self, ret};
 use super::raw::{self, syscall};
-use super::{Argv, Errno, Fd, Pid, Result, SigSet, WaitStatus, cstr, environ};
+use super::{Argv, Errno, Fd, OwnedFd, Pid, Result, SigSet, WaitStatus, cstr, environ};
 use core::ffi::CStr;
 use linux_raw_sys::general as k;
 use linux_raw_sys::net;
@@ -25,9 +25,9 @@ pub(super) fn bfd(fd: Fd) -> BorrowedFd<'static> {
 }
 
 /// A descriptor rustix opened, as ours.
-pub(super) fn own(fd: rustix::fd::OwnedFd) -> Fd {
+pub(super) fn own(fd: rustix::fd::OwnedFd) -> OwnedFd {
     use rustix::fd::IntoRawFd;
-    Fd(fd.into_raw_fd())
+    OwnedFd::from_raw(Fd(fd.into_raw_fd()))
 }
 pub fn exit(code: i32) -> ! {
     // SAFETY: exit_group never returns.
@@ -102,12 +102,12 @@ pub(super) fn sigprocmask(how: u32, set: SigSet) -> Result<()> {
 }
 
 /// A signalfd for `set` (which must be blocked), non-blocking and close-on-exec.
-pub fn signalfd(set: SigSet) -> Result<Fd> {
+pub fn signalfd(set: SigSet) -> Result<OwnedFd> {
     // SFD_CLOEXEC and SFD_NONBLOCK are O_CLOEXEC and O_NONBLOCK.
     let flags = k::O_CLOEXEC | k::O_NONBLOCK;
     // SAFETY: set is a valid 8-byte mask.
     ret(unsafe { syscall!(SIGNALFD4, (-1isize) as usize, &set.0 as *const u64 as usize, 8, flags) })
-        .map(|f| Fd(f as i32))
+        .map(|f| OwnedFd::from_raw(Fd(f as i32)))
 }
 /// Sets the disposition of `sig` to default (true) or ignore (false).
 pub fn sig_default(sig: i32, default: bool) -> Result<()> {
@@ -118,7 +118,10 @@ pub fn sig_default(sig: i32, default: bool) -> Result<()> {
     // SAFETY: act is a valid kernel sigaction with SIG_DFL/SIG_IGN; oldact NULL.
     ret(unsafe { syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, 8) }).map(|_| ())
 }
-pub fn close(fd: Fd) {
+
+/// close(2): `OwnedFd`'s drop.
+#[inline(never)]
+pub(super) fn close(fd: Fd) {
     // EBADF or EINTR: either way the number is no longer ours to use.
     // SAFETY: plain integer argument; closing an unknown number gives EBADF.
     let _ = unsafe { syscall!(CLOSE, fd.0 as usize) };
@@ -131,10 +134,10 @@ pub fn dup2(old: Fd, new: Fd) -> Result<()> {
     ret(unsafe { syscall!(DUP3, old.0 as usize, new.0 as usize, 0) }).map(|_| ())
 }
 
-pub fn dup(fd: Fd) -> Result<Fd> {
+pub fn dup(fd: Fd) -> Result<OwnedFd> {
     // F_DUPFD_CLOEXEC from 3 up, so stdio is never taken by accident.
     // SAFETY: plain integer arguments.
-    ret(unsafe { syscall!(FCNTL, fd.0 as usize, k::F_DUPFD_CLOEXEC, 3) }).map(|f| Fd(f as i32))
+    ret(unsafe { syscall!(FCNTL, fd.0 as usize, k::F_DUPFD_CLOEXEC, 3) }).map(|f| OwnedFd::from_raw(Fd(f as i32)))
 }
 
 pub fn set_cloexec(fd: Fd, on: bool) -> Result<()> {
@@ -227,7 +230,7 @@ pub const UNIX_PATH_MAX: usize = 108;
 /// A unix datagram socket bound to `path` (close-on-exec, non-blocking),
 /// whose every datagram comes with its sender's credentials (SO_PASSCRED).
 /// ENAMETOOLONG when `path` does not fit a `sockaddr_un`.
-pub fn unix_dgram_bind(path: &CStr) -> Result<Fd> {
+pub fn unix_dgram_bind(path: &CStr) -> Result<OwnedFd> {
     let p = path.to_bytes_with_nul();
     let mut sa = [0u8; 2 + UNIX_PATH_MAX];
     sa.get_mut(2..2 + p.len()).ok_or(errno::ENAMETOOLONG)?.copy_from_slice(p);
@@ -235,19 +238,14 @@ pub fn unix_dgram_bind(path: &CStr) -> Result<Fd> {
     // SOCK_NONBLOCK and SOCK_CLOEXEC are O_NONBLOCK and O_CLOEXEC.
     let kind = net::SOCK_DGRAM | k::O_NONBLOCK | k::O_CLOEXEC;
     // SAFETY: plain integer arguments.
-    let fd = Fd(ret(unsafe { syscall!(SOCKET, net::AF_UNIX, kind, 0) })? as i32);
+    let owned = OwnedFd::from_raw(Fd(ret(unsafe { syscall!(SOCKET, net::AF_UNIX, kind, 0) })? as i32));
+    let fd = owned.fd();
     let one: i32 = 1;
     // SAFETY: `one` is a valid int option value; `sa` a valid sockaddr_un
     // of the length given.
     let r = ret(unsafe { syscall!(SETSOCKOPT, fd.0 as usize, net::SOL_SOCKET, net::SO_PASSCRED, &one as *const i32 as usize, 4) })
         .and_then(|_| ret(unsafe { syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, 2 + p.len()) }));
-    match r {
-        Ok(_) => Ok(fd),
-        Err(e) => {
-            close(fd);
-            Err(e)
-        }
-    }
+    r.map(|_| owned)
 }
 
 /// One datagram received by `recv_with_pid`.
@@ -316,7 +314,8 @@ pub(super) fn clock_gettime(id: u32) -> (u64, u32) {
 /// What to wait for on one descriptor.
 #[derive(Clone, Copy)]
 pub struct PollFd {
-    pub fd: Fd,
+    /// None: an entry the kernel skips (it takes a negative number).
+    pub fd: Option<Fd>,
     pub read: bool,
     pub write: bool,
     /// Set by `poll`: the descriptor is ready (or hung up / in error).
@@ -325,10 +324,14 @@ pub struct PollFd {
 
 impl PollFd {
     pub const fn read(fd: Fd) -> PollFd {
+        PollFd { fd: Some(fd), read: true, write: false, ready: false }
+    }
+    /// Reading `fd` when there is one; an entry `poll` skips otherwise.
+    pub const fn read_if(fd: Option<Fd>) -> PollFd {
         PollFd { fd, read: true, write: false, ready: false }
     }
     pub const fn write(fd: Fd) -> PollFd {
-        PollFd { fd, read: false, write: true, ready: false }
+        PollFd { fd: Some(fd), read: false, write: true, ready: false }
     }
 }
 
@@ -354,7 +357,7 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: i64) -> Result<usize> {
     let n = fds.len().min(POLL_MAX);
     let mut raw = [RawPollFd { fd: -1, events: 0, revents: 0 }; POLL_MAX];
     for (r, p) in raw.iter_mut().zip(fds.iter()) {
-        *r = RawPollFd { fd: p.fd.0, events: events(p), revents: 0 };
+        *r = RawPollFd { fd: p.fd.map_or(-1, |f| f.0), events: events(p), revents: 0 };
     }
     let ts = [timeout_ms / 1000, (timeout_ms % 1000) * 1_000_000];
     let tp = if timeout_ms < 0 { 0 } else { ts.as_ptr() as usize };

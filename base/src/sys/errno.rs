@@ -28,6 +28,7 @@ pub const ECHILD: Errno = Errno(k::ECHILD as u16);
 pub const EAGAIN: Errno = Errno(k::EAGAIN as u16);
 pub const ENOMEM: Errno = Errno(k::ENOMEM as u16);
 pub const EACCES: Errno = Errno(k::EACCES as u16);
+pub const EBUSY: Errno = Errno(k::EBUSY as u16);
 pub const EEXIST: Errno = Errno(k::EEXIST as u16);
 pub const ENOTDIR: Errno = Errno(k::ENOTDIR as u16);
 pub const EISDIR: Errno = Errno(k::EISDIR as u16);

@@ -3,7 +3,7 @@
 //! whole, stat, locks, pipes.
 
 use super::calls::{bfd, own};
-use super::{Errno, Fd, Result, close, errno};
+use super::{Errno, Fd, OwnedFd, Result, errno};
 use core::ffi::CStr;
 use rustix::fd::BorrowedFd;
 use rustix::fs::{AtFlags, CWD, Mode};
@@ -12,33 +12,33 @@ pub use rustix::fs::FileType;
 
 pub use rustix::fs::OFlags as Open;
 
-pub fn open(path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+pub fn open(path: &CStr, flags: Open, mode: u32) -> Result<OwnedFd> {
     Ok(own(rustix::fs::openat(CWD, path, flags | Open::CLOEXEC, Mode::from_bits_retain(mode))?))
 }
 
 /// Opens relative to a directory descriptor.
-pub fn open_at(dir: Fd, path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+pub fn open_at(dir: Fd, path: &CStr, flags: Open, mode: u32) -> Result<OwnedFd> {
     Ok(own(rustix::fs::openat(bfd(dir), path, flags | Open::CLOEXEC, Mode::from_bits_retain(mode))?))
 }
 
 /// Opens a file to read that must be a regular file: a FIFO put in its
 /// place must not block the reader for ever (ENOTREG instead).
-pub fn open_read(path: &CStr) -> Result<Fd> {
+pub fn open_read(path: &CStr) -> Result<OwnedFd> {
     regular(open(path, Open::RDONLY | Open::NONBLOCK, 0)?)
 }
 
 /// Opens `name` in `dir`, where others may have written: a symlink is not
 /// followed, a FIFO does not block, anything but a regular file is ENOTREG.
-pub fn open_regular_at(dir: Fd, name: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+pub fn open_regular_at(dir: Fd, name: &CStr, flags: Open, mode: u32) -> Result<OwnedFd> {
     open_regular_in(bfd(dir), name, flags, mode)
 }
 
 /// `open_regular_at` for a path (its last component is not followed).
-pub fn open_regular(path: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+pub fn open_regular(path: &CStr, flags: Open, mode: u32) -> Result<OwnedFd> {
     open_regular_in(CWD, path, flags, mode)
 }
 
-fn open_regular_in(dir: BorrowedFd<'static>, name: &CStr, flags: Open, mode: u32) -> Result<Fd> {
+fn open_regular_in(dir: BorrowedFd<'static>, name: &CStr, flags: Open, mode: u32) -> Result<OwnedFd> {
     let flags = flags | Open::NOFOLLOW | Open::NONBLOCK | Open::CLOEXEC;
     match rustix::fs::openat(dir, name, flags, Mode::from_bits_retain(mode)) {
         Ok(fd) => regular(own(fd)),
@@ -51,16 +51,13 @@ fn open_regular_in(dir: BorrowedFd<'static>, name: &CStr, flags: Open, mode: u32
 
 /// `fd` itself if it is a regular file; closed and ENOTREG if not.
 /// (O_NONBLOCK, left on, changes nothing for a regular file.)
-fn regular(fd: Fd) -> Result<Fd> {
+fn regular(fd: OwnedFd) -> Result<OwnedFd> {
     // The raw mode bits, not `fstat`'s Stat: a few hundred bytes less in
     // every binary that reads a file.
-    let kind = rustix::fs::fstat(bfd(fd)).map(|st| st.st_mode as u32 & FileType::Unknown.as_raw_mode() as u32);
+    let kind = rustix::fs::fstat(bfd(fd.fd())).map(|st| st.st_mode as u32 & FileType::Unknown.as_raw_mode() as u32);
     match kind {
         Ok(k) if k == FileType::RegularFile.as_raw_mode() as u32 => Ok(fd),
-        r => {
-            close(fd);
-            Err(r.err().map_or(errno::ENOTREG, Errno::from))
-        }
+        r => Err(r.err().map_or(errno::ENOTREG, Errno::from)),
     }
 }
 
@@ -130,7 +127,8 @@ pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize> {
 
 /// Reads a whole small file into `buf`. Err(EOVERFLOW) if it does not fit.
 pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8]> {
-    let fd = open_read(path)?;
+    let owned = open_read(path)?;
+    let fd = owned.fd();
     let r = read_full(fd, buf);
     let extra = if matches!(r, Ok(n) if n == buf.len()) {
         let mut one = [0u8; 1];
@@ -138,7 +136,7 @@ pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8]> {
     } else {
         0
     };
-    close(fd);
+    drop(owned);
     let n = r?;
     match buf.get(..n) {
         Some(got) if extra == 0 => Ok(got),
@@ -148,7 +146,7 @@ pub fn read_file<'a>(path: &CStr, buf: &'a mut [u8]) -> Result<&'a [u8]> {
 
 
 /// A pipe, both ends close-on-exec: (read end, write end).
-pub fn pipe() -> Result<(Fd, Fd)> {
+pub fn pipe() -> Result<(OwnedFd, OwnedFd)> {
     let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     Ok((own(r), own(w)))
 }
@@ -302,13 +300,13 @@ fn to_stat(s: rustix::fs::Stat) -> Stat {
 /// Is `path` a directory (symlinks followed)? An O_PATH open: lighter
 /// than a stat where the answer is all that is wanted.
 pub fn is_dir(path: &CStr) -> bool {
-    open(path, Open::PATH | Open::DIRECTORY, 0).map(close).is_ok()
+    open(path, Open::PATH | Open::DIRECTORY, 0).is_ok()
 }
 
 /// Does `name` exist inside the directory `dir` (a symlink counts, even
 /// dangling)? As `is_dir`, an O_PATH open.
 pub fn exists_in(dir: Fd, name: &CStr) -> bool {
-    open_at(dir, name, Open::PATH | Open::NOFOLLOW, 0).map(close).is_ok()
+    open_at(dir, name, Open::PATH | Open::NOFOLLOW, 0).is_ok()
 }
 
 /// stat(2), following symlinks.
@@ -388,7 +386,7 @@ pub fn read_dir_with(dir: Fd, buf: &mut [core::mem::MaybeUninit<u8>], f: &mut dy
     Ok(())
 }
 
-pub fn open_dir(path: &CStr) -> Result<Fd> {
+pub fn open_dir(path: &CStr) -> Result<OwnedFd> {
     open(path, Open::RDONLY | Open::DIRECTORY, 0)
 }
 

@@ -2,7 +2,7 @@
 //! few, epoll for many).
 
 use super::calls::{bfd, clock_gettime, own};
-use super::{Fd, Result, poll};
+use super::{Fd, OwnedFd, Result, poll};
 use linux_raw_sys::general as k;
 
 /// Monotonic clock in nanoseconds.
@@ -22,7 +22,7 @@ pub fn sleep_ms(ms: u64) {
 }
 
 /// An epoll instance (close-on-exec), for watching more descriptors than `poll` takes.
-pub fn epoll_create() -> Result<Fd> {
+pub fn epoll_create() -> Result<OwnedFd> {
     Ok(own(rustix::event::epoll::create(rustix::event::epoll::CreateFlags::CLOEXEC)?))
 }
 

@@ -9,7 +9,7 @@
 
 use base::err;
 use base::fmt;
-use base::sys::{self, errno, Args, Fd, Open};
+use base::sys::{self, errno, Args, Fd, Open, OwnedFd};
 use rinit_init::layout;
 use rinit_init::request::{self, Action, Request};
 use rinit_init::shutdown;
@@ -41,7 +41,7 @@ fn main(args: Args) -> ! {
     let _ = sys::sig_default(sys::sig::PIPE, false);
     let fifo = listen();
     notify_ready();
-    let r = wait_for_request(fifo);
+    let r = wait_for_request(fifo.fd());
     shutdown::prepare(basedir, &r);
     // Pid 1 takes over and will TERM this process with everything else.
     loop {
@@ -51,7 +51,7 @@ fn main(args: Args) -> ! {
 
 /// Creates `./fifo` and opens it for reading, keeping a writing end so a
 /// writer closing never looks like the end of the file.
-fn listen() -> Fd {
+fn listen() -> OwnedFd {
     let name = layout::SHUTDOWND_FIFO_NAME;
     match sys::lstat(name) {
         Ok(st) if st.kind == sys::FileType::Fifo => {}
@@ -65,8 +65,12 @@ fn listen() -> Fd {
     }
     let rd = sys::open(name, Open::RDONLY | Open::NONBLOCK, 0)
         .unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to open fifo"], e));
-    if let Err(e) = sys::open(name, Open::WRONLY, 0) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to open fifo for writing"], e);
+    match sys::open(name, Open::WRONLY, 0) {
+        // Held for the process's life, never closed.
+        Ok(w) => {
+            w.into_raw();
+        }
+        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open fifo for writing"], e),
     }
     rd
 }
@@ -76,10 +80,9 @@ fn notify_ready() {
     let mut buf = [0u8; 16];
     if let Ok(t) = sys::read_file(c"notification-fd", &mut buf) {
         if let Some(n) = fmt::parse_u64_line(t) {
-            let fd = Fd(n as i32);
+            let fd = OwnedFd::from_raw(Fd(n as i32));
             // The supervisor gone: readiness has no one to reach.
-            let _ = sys::write(fd, b"\n");
-            sys::close(fd);
+            let _ = sys::write(fd.fd(), b"\n");
         }
     }
 }

@@ -18,13 +18,13 @@ fn main(args: Args) -> ! {
         // Pid 1 becomes the scanner in there; only the runner comes back.
         stage2::split(&mut s);
     }
-    stage2::wait_for_tree(&s);
+    stage2::wait_for_tree(&mut s);
     if !s.container {
         stage2::store_kernel_env(s.basedir);
         if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
             // dup2 onto 0 from a fresh descriptor cannot fail.
-            let _ = sys::dup2(fd, sys::STDIN);
-            sys::close(fd);
+            let _ = sys::dup2(fd.fd(), sys::STDIN);
+            drop(fd);
         }
     }
     let mut env = Env::new();

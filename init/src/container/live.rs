@@ -51,15 +51,15 @@ pub fn prepare(pid1: bool, info: bool) {
         no_place(e);
     }
     let dir = sys::open_dir(layout::STATE).unwrap_or_else(|e| no_place(e));
-    let lock = sys::open_at(dir, LOCK, Open::RDWR | Open::CREATE, 0o600).unwrap_or_else(|e| no_place(e));
-    match sys::lock_exclusive_nb(lock) {
+    let lock = sys::open_at(dir.fd(), LOCK, Open::RDWR | Open::CREATE, 0o600).unwrap_or_else(|e| no_place(e));
+    match sys::lock_exclusive_nb(lock.fd()) {
         Ok(true) => {}
         Ok(false) => err::fatal(err::EXIT_SYS, &[b"another rinit runs on ", layout::STATE.to_bytes()]),
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", layout::STATE.to_bytes(), b"/lock"], e),
     }
     // The lock stays held: its descriptor is never closed.
-    clean(dir, 0);
-    sys::close(dir);
+    clean(dir.fd(), 0);
+    drop(dir);
 }
 
 fn exists_ok(e: Errno) -> Result<(), Errno> {
@@ -99,8 +99,8 @@ fn clean(dir: Fd, depth: usize) {
             let r = match sys::unlink_in(dir, name) {
                 Err(errno::EISDIR) | Err(errno::EPERM) if depth < CLEAN_DEPTH_MAX => {
                     if let Ok(sub) = sys::open_at(dir, name, Open::RDONLY | Open::DIRECTORY | Open::NOFOLLOW, 0) {
-                        clean(sub, depth + 1);
-                        sys::close(sub);
+                        clean(sub.fd(), depth + 1);
+                        drop(sub);
                     }
                     sys::rmdir_in(dir, name)
                 }

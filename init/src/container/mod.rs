@@ -26,7 +26,7 @@ pub mod services;
 use crate::stage1;
 use base::err;
 use base::path::PathBuf;
-use base::sys::{self, errno, sig, Args, Fd, Pid, PollFd, SigSet, WaitStatus};
+use base::sys::{self, errno, sig, Args, OwnedFd, Pid, PollFd, SigSet, WaitStatus};
 use options::{Late, Options};
 use services::Services;
 
@@ -69,7 +69,7 @@ enum Stop {
 struct Container {
     o: Options,
     pid1: bool,
-    sigfd: Fd,
+    sigfd: OwnedFd,
     cmd: Option<Pid>,
     cmd_status: Option<WaitStatus>,
     scanner: Option<Pid>,
@@ -137,7 +137,7 @@ pub fn run(args: Args) -> ! {
 
 /// Blocks the signals rinit handles and takes them through a signalfd
 /// (children get an empty mask back before exec).
-fn take_signals() -> Fd {
+fn take_signals() -> OwnedFd {
     let r = sys::sig_block(TAKEN).and_then(|_| sys::signalfd(TAKEN));
     r.unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to take the signals"], e))
 }
@@ -200,9 +200,9 @@ impl Container {
     /// Waits at most `timeout_ms` (-1: no limit) for a signal or a critical
     /// service's event, and handles what came.
     fn pump(&mut self, svc: &Services, timeout_ms: i64) {
-        let mut fds = [PollFd::read(Fd(-1)); 1 + services::CRITICAL_MAX];
+        let mut fds = [PollFd::read_if(None); 1 + services::CRITICAL_MAX];
         if let Some(p) = fds.first_mut() {
-            *p = PollFd::read(self.sigfd);
+            *p = PollFd::read(self.sigfd.fd());
         }
         let n = 1 + if self.stopping { 0 } else { svc.critical_fds(&mut fds, 1) };
         match sys::poll(fds.get_mut(..n).unwrap_or(&mut []), timeout_ms) {
@@ -234,7 +234,7 @@ impl Container {
     }
 
     fn signals(&mut self) {
-        while let Ok(Some(s)) = sys::signalfd_read(self.sigfd) {
+        while let Ok(Some(s)) = sys::signalfd_read(self.sigfd.fd()) {
             match s {
                 sig::CHLD => self.reap(),
                 sig::TERM | sig::INT => {

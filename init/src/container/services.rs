@@ -133,7 +133,7 @@ pub fn prepare(o: &Options) -> Services {
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open the service directories ", o.services], e),
     };
     let dst = sys::open_dir(SCANDIR).unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", SCANDIR.to_bytes()], e));
-    let r = sys::read_dir(src, &mut |name: &CStr, kind: FileType| {
+    let r = sys::read_dir(src.fd(), &mut |name: &CStr, kind: FileType| {
         let n = name.to_bytes();
         if n.starts_with(b".") {
             return;
@@ -148,13 +148,13 @@ pub fn prepare(o: &Options) -> Services {
         if s.count >= SERVICES_MAX || s.names.len() + n.len() + 1 > NAMES_BYTES_MAX {
             return err::warn(&[b"ignoring service ", n, b": more services than the capacity"]);
         }
-        if runimage::copy_entry(src, dst, name, 0).is_err() {
+        if runimage::copy_entry(src.fd(), dst.fd(), name, 0).is_err() {
             return err::warn(&[b"ignoring service ", n, b": unable to copy it into ", SCANDIR.to_bytes()]);
         }
         s.names.push(n).byte(0);
         s.count += 1;
         if o.prefix {
-            crate::container::prefix::add(dst, name);
+            crate::container::prefix::add(dst.fd(), name);
         }
         if is_critical(o.services, n) {
             watch(&mut s, n);
@@ -163,8 +163,8 @@ pub fn prepare(o: &Options) -> Services {
     if let Err(e) = r {
         err::warn_sys(&[b"unable to read ", o.services], e);
     }
-    sys::close(src);
-    sys::close(dst);
+    drop(src);
+    drop(dst);
     s
 }
 
@@ -204,20 +204,20 @@ pub fn start_scanner(search: &Search) -> Option<Pid> {
         }
     };
     let mut fd = crate::Line::new();
-    fd.u64(wr.0 as u64).byte(0);
+    fd.u64(wr.fd().0 as u64).byte(0);
     let mut argv = ArgvBuf::<5>::new();
     for a in [c"rinit-scan", c"-d", sys::cstr(fd.as_bytes()).unwrap_or(c"3"), SCANDIR] {
         argv.push(a);
     }
-    let r = search.spawn(c"rinit-scan", argv.as_argv(), true, Some(wr));
-    sys::close(wr);
+    let r = search.spawn(c"rinit-scan", argv.as_argv(), true, Some(wr.fd()));
+    drop(wr);
     let pid = r.inspect_err(|e| err::warn_sys(&[b"unable to fork rinit-scan: the services will not run"], *e)).ok();
     if pid.is_some() {
         // A line, or the end of the pipe when it could not start (it said why).
         let mut b = [0u8; 1];
         // Either way the wait is over: a scanner that failed said why.
-        let _ = sys::read(rd, &mut b);
+        let _ = sys::read(rd.fd(), &mut b);
     }
-    sys::close(rd);
+    drop(rd);
     pid
 }

@@ -9,7 +9,7 @@
 
 use base::err;
 use base::options::{Opt, Options as Getopt};
-use base::sys::{self, sig, Args, Fd, Open, SigSet, StaticCell, STDERR, STDIN, STDOUT};
+use base::sys::{self, sig, Args, Fd, Open, OwnedFd, SigSet, StaticCell, STDERR, STDIN, STDOUT};
 use base::tai64n::Tai64n;
 use rinit_log::batch::{self, Out, Room, LINE_DEFAULT, LINE_MAX, N_OUTS, OUT_CAP, OUT_STDOUT};
 use rinit_log::input::{self, Input};
@@ -25,7 +25,8 @@ static OUTS: StaticCell<[[u8; OUT_CAP]; N_OUTS]> = StaticCell::new([[0; OUT_CAP]
 struct Options {
     line_max: usize,
     protect: bool,
-    notify: Option<Fd>,
+    /// The readiness descriptor inherited by number, closed once written.
+    notify: Option<OwnedFd>,
     /// `-t`: ms to wait, once asked to stop, for an incomplete last line to end.
     last_line_ms: u64,
     script_at: usize,
@@ -51,10 +52,9 @@ fn main(args: Args) -> ! {
     let mut log = Logger::open(script, opts.line_max);
     if let Some(fd) = opts.notify {
         // A reader of the readiness fd that went away does not stop the logger.
-        let _ = sys::write_all(fd, b"\n");
-        sys::close(fd);
+        let _ = sys::write_all(fd.fd(), b"\n");
     }
-    log.run(sigfd, opts.protect, opts.last_line_ms);
+    log.run(sigfd.fd(), opts.protect, opts.last_line_ms);
     log.close();
     sys::exit(0)
 }
@@ -73,7 +73,7 @@ fn options(args: &Args) -> Options {
                 (b'l', Some(0)) => o.line_max = LINE_MAX,
                 (b'l', Some(n)) if n as usize <= LINE_MAX => o.line_max = n as usize,
                 (b'l', Some(_)) => err::fatal(err::EXIT_USAGE, &[b"line limit too large (the most is 32768)"]),
-                (b'd', Some(n)) if n >= 3 && n < i32::MAX as u64 => o.notify = Some(Fd(n as i32)),
+                (b'd', Some(n)) if n >= 3 && n < i32::MAX as u64 => o.notify = Some(OwnedFd::from_raw(Fd(n as i32))),
                 (b't', Some(n)) => o.last_line_ms = n,
                 _ => err::usage(USAGE),
             },
@@ -102,7 +102,7 @@ struct Logger {
     input: Input,
     dirs: [Option<Logdir>; MAX_LOGDIRS],
     outs: [Out; N_OUTS],
-    status: [Option<Fd>; MAX_STATUS],
+    status: [Option<OwnedFd>; MAX_STATUS],
     last: Tai64n,
 }
 
@@ -113,7 +113,7 @@ impl Logger {
             err::fatal(err::EXIT_SYS, &[b"internal error"])
         };
         let outs = bufs.each_mut().map(Out::new);
-        let mut log = Logger { script, input, dirs: [const { None }; MAX_LOGDIRS], outs, status: [None; MAX_STATUS], last: Tai64n::default() };
+        let mut log = Logger { script, input, dirs: [const { None }; MAX_LOGDIRS], outs, status: [const { None }; MAX_STATUS], last: Tai64n::default() };
         let Logger { input, dirs, status, .. } = &mut log;
         for (slot, spec) in dirs.iter_mut().zip(script.logdirs.iter()) {
             let Some(spec) = *spec else { continue };
@@ -138,10 +138,11 @@ impl Logger {
         // bytes were written, even while a partial line sits in the pipe.
         // A regular file cannot be watched: it is always ready.
         let peeking = self.input.is_peeking();
-        let ep = match sys::epoll_create().and_then(|ep| sys::epoll_add_read(ep, sigfd, 0).map(|_| ep)) {
+        let ep = match sys::epoll_create().and_then(|ep| sys::epoll_add_read(ep.fd(), sigfd, 0).map(|_| ep)) {
             Ok(ep) => ep,
             Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to watch stdin"], e),
         };
+        let ep = ep.fd();
         let watched = if peeking { sys::epoll_add_read_edge(ep, STDIN, 1) } else { sys::epoll_add_read(ep, STDIN, 1) };
         let always_ready = match watched {
             Ok(()) => false,
@@ -283,9 +284,9 @@ impl Logger {
             }
         }
         for (st, fd) in cut.status.iter().zip(self.status.iter()) {
-            if let (Some((off, len, stamp)), Some(fd)) = (*st, *fd) {
+            if let (Some((off, len, stamp)), Some(fd)) = (*st, fd) {
                 let p = pre.get(stamp);
-                write_status(fd, p, data.get(off..off + len).unwrap_or(b""));
+                write_status(fd.fd(), p, data.get(off..off + len).unwrap_or(b""));
             }
         }
         if let Err(e) = self.input.consume(cut.consumed) {

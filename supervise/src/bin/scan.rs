@@ -10,7 +10,7 @@
 use base::err;
 use base::fmt;
 use base::watchdog::{self, Watchdog};
-use base::sys::{self, errno, Args, Errno, Fd, PollFd};
+use base::sys::{self, errno, Args, Errno, Fd, OwnedFd, PollFd};
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use base::options::{self as getopt, Opt};
@@ -48,16 +48,16 @@ fn main(args: Args) -> ! {
     s.table.start_due(now_ms() as u32);
     if let Some(fd) = opt.notify {
         // A reader of the readiness fd that went away does not stop the scanner.
-        let _ = sys::write(fd, b"\n");
-        sys::close(fd);
+        let _ = sys::write(fd.fd(), b"\n");
     }
-    s.run(&ctl, sigfd)
+    s.run(&ctl, sigfd.fd())
 }
 
 struct Options {
     rescan_ms: u64,
     max: usize,
-    notify: Option<Fd>,
+    /// The readiness descriptor inherited by number, closed once written.
+    notify: Option<OwnedFd>,
     watchdog: Option<&'static [u8]>,
     dir: &'static CStr,
 }
@@ -80,7 +80,7 @@ fn options(args: Args) -> Options {
                 cap.u64(scandir::SERVICES_CAP as u64);
                 err::fatal(err::EXIT_USAGE, &[b"services_max must be between 1 and ", cap.as_bytes()])
             }
-            _ if n <= i32::MAX as u64 => o.notify = Some(Fd(n as i32)),
+            _ if n <= i32::MAX as u64 => o.notify = Some(OwnedFd::from_raw(Fd(n as i32))),
             _ => err::usage(USAGE),
         }
     }
@@ -122,7 +122,7 @@ impl Scanner {
                 let t = wd.due_in(now);
                 timeout = if timeout < 0 { t } else { timeout.min(t) };
             }
-            let mut fds = [PollFd::read(sigfd), PollFd::read(ctl.fifo)];
+            let mut fds = [PollFd::read(sigfd), PollFd::read(ctl.fifo.fd())];
             if let Err(e) = sys::poll(&mut fds, timeout) {
                 crash_with(b"unable to wait for events", e);
             }
@@ -197,6 +197,8 @@ fn keep_std_fds_open() {
         if sys::fstat(Fd(n)).is_err() {
             let fd = sys::open(c"/dev/null", sys::Open::RDWR, 0).or_else(|_| sys::open_dir(c"/"));
             if let Ok(fd) = fd {
+                // Open for the scanner's life, as standard stream `n`.
+                let fd = fd.into_raw();
                 // A fresh descriptor: F_SETFD on it cannot fail.
                 let _ = sys::set_cloexec(fd, false);
             }
@@ -216,7 +218,7 @@ fn open_watchdog(spec: &[u8]) -> Option<Watchdog> {
     let w = watchdog::parse(spec).and_then(|s| Watchdog::open(&s, None));
     match w {
         Ok(w) => {
-            WATCHDOG_FD.store(w.fd.0, Ordering::Relaxed);
+            WATCHDOG_FD.store(w.fd.fd().0, Ordering::Relaxed);
             Some(w)
         }
         Err(e) => {

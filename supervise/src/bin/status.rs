@@ -57,9 +57,10 @@ fn main(args: Args) -> ! {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to open the scan directory ", scan], e);
     }
     // A cgroup per service: a file that names none is no error here.
-    let tree = base::cgroup::open_tree().ok().flatten();
+    let tree_fd = base::cgroup::open_tree().ok().flatten();
+    let tree = tree_fd.as_ref().map(sys::OwnedFd::fd);
     let r = sys::open_dir(c".").and_then(|d| {
-        let r = sys::read_dir(d, &mut |name, kind| {
+        let r = sys::read_dir(d.fd(), &mut |name, kind| {
             let n = name.to_bytes();
             if n.first() == Some(&b'.') || !scandir::is_dir(name, kind) {
                 return;
@@ -82,7 +83,7 @@ fn main(args: Args) -> ! {
                 }
             }
         });
-        sys::close(d);
+        drop(d);
         r
     });
     if let Err(e) = r {

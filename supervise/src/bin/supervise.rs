@@ -10,7 +10,7 @@
 #![no_main]
 
 use base::servicedir as sd;
-use base::sys::{self, errno, sig, Args, Fd, FileType, Open, PollFd, SigSet};
+use base::sys::{self, errno, sig, Args, Fd, FileType, Open, OwnedFd, PollFd, SigSet};
 use base::{err, fifodir};
 use rinit_supervise::{cgroup, deathtally};
 use rinit_supervise::service::Service;
@@ -53,10 +53,8 @@ fn supervise(args: Args) -> ! {
     let mut svc = Service::new(dir, down);
     svc.begin();
     while svc.running {
-        // No readiness pipe: fd -1, which poll skips.
-        let ready = svc.ready_fd().unwrap_or(Fd(-1));
-        let notify = svc.notify_fd().unwrap_or(Fd(-1));
-        let mut fds = [PollFd::read(sigfd), PollFd::read(control), PollFd::read(ready), PollFd::read(notify)];
+        let (ready, notify) = (PollFd::read_if(svc.ready_fd()), PollFd::read_if(svc.notify_fd()));
+        let mut fds = [PollFd::read(sigfd.fd()), PollFd::read(control.fd()), ready, notify];
         if let Err(e) = sys::poll(&mut fds, svc.timeout_ms(sys::now_mono_ns())) {
             fatal(b"poll", b"", e);
         }
@@ -68,10 +66,10 @@ fn supervise(args: Args) -> ! {
             svc.notified();
         }
         if fds[0].ready {
-            take_pending_signals(sigfd, &mut svc);
+            take_pending_signals(sigfd.fd(), &mut svc);
         }
         if fds[1].ready {
-            read_commands(control, &mut svc);
+            read_commands(control.fd(), &mut svc);
         }
     }
     cgroup::remove(dir);
@@ -89,7 +87,7 @@ fn fatal(verb: &[u8], path: &[u8], e: sys::Errno) -> ! {
 /// writers never see it unread while we live), and starts a new death
 /// tally. Returns the FIFO's read end.
 #[inline(never)]
-fn claim_supervise_dir() -> Fd {
+fn claim_supervise_dir() -> OwnedFd {
     const CONTROL: &core::ffi::CStr = c"supervise/control";
     let old_umask = sys::umask(0);
     if let Err(e) = fifodir::create_c(c"event", Some(sys::getegid())) {
@@ -99,7 +97,10 @@ fn claim_supervise_dir() -> Fd {
         fatal(b"create ", b"supervise", e);
     }
     // 0644 as s6-supervise's: supervise/ (0700) already keeps others out.
+    // The lock is held for the supervisor's life (s6's tools test it): its
+    // descriptor is never closed, which would drop the lock.
     let locked = sys::open(c"supervise/lock", Open::WRONLY | Open::CREATE | Open::NONBLOCK, 0o644)
+        .map(OwnedFd::into_raw)
         .and_then(sys::lock_record_nb);
     match locked {
         Ok(true) => {}
@@ -115,7 +116,11 @@ fn claim_supervise_dir() -> Fd {
         }
     }
     let control = sys::open(CONTROL, Open::RDONLY | Open::NONBLOCK, 0)
-        .and_then(|fd| sys::open(CONTROL, Open::WRONLY | Open::NONBLOCK, 0).map(|_| fd))
+        // The writer is held for the supervisor's life, never closed.
+        .and_then(|fd| sys::open(CONTROL, Open::WRONLY | Open::NONBLOCK, 0).map(|w| {
+            w.into_raw();
+            fd
+        }))
         .unwrap_or_else(|e| fatal(b"open ", CONTROL.to_bytes(), e));
     if let Err(e) = deathtally::clear() {
         fatal(b"truncate ", deathtally::FILE.to_bytes(), e);
@@ -136,8 +141,8 @@ fn hold_pipes() {
         match sys::open(name, Open::RDWR, 0) {
             Ok(fd) => {
                 // A fresh descriptor onto 0 or 1 cannot fail.
-                let _ = sys::dup2(fd, to);
-                sys::close(fd);
+                let _ = sys::dup2(fd.fd(), to);
+                drop(fd);
             }
             // Absent, not dangling: no pipeline member.
             Err(errno::ENOENT) if sys::open(name, Open::PATH | Open::NOFOLLOW, 0).is_err() => {}
@@ -152,7 +157,7 @@ fn hold_pipes() {
 /// in a shell's background job) would never reach the signalfd, nor
 /// behave normally in `run`.
 #[inline(never)]
-fn take_signals() -> Fd {
+fn take_signals() -> OwnedFd {
     for s in [sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT] {
         // Valid constant signal numbers: these cannot fail.
         let _ = sys::sig_default(s, true);

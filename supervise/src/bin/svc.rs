@@ -8,7 +8,7 @@
 
 use base::fmt::{self, Buf};
 use base::path::PathBuf;
-use base::sys::{self, errno, sig, Args, ArgvBuf, Errno, Fd, Open, Pid};
+use base::sys::{self, errno, sig, Args, ArgvBuf, Errno, Open, OwnedFd, Pid};
 use base::{control, err, wait};
 use base::options::{Opt, Options};
 
@@ -94,7 +94,7 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
     let (r, w) = sys::pipe().unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to create a pipe"], e));
     let pid = match sys::fork_process() {
         Ok(0) => {
-            let e = match sys::dup2(w, sys::STDOUT) {
+            let e = match sys::dup2(w.fd(), sys::STDOUT) {
                 Err(e) => e,
                 Ok(()) => match &path {
                     Some(Ok(p)) => sys::exec(p.as_cstr(), argv.as_argv(), None),
@@ -107,7 +107,7 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
         Ok(pid) => pid,
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to fork"], e),
     };
-    sys::close(w);
+    drop(w);
     drain_until_closed(r);
     // Gone already: either it could not subscribe (100, 111: then nothing
     // is sent) or the goal held from the start (sent all the same).
@@ -121,14 +121,13 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
     }
 }
 
-fn drain_until_closed(r: Fd) {
+fn drain_until_closed(r: OwnedFd) {
     let mut b = [0u8; 64];
-    while let Ok(n) = sys::read(r, &mut b) {
+    while let Ok(n) = sys::read(r.fd(), &mut b) {
         if n == 0 {
             break;
         }
     }
-    sys::close(r);
 }
 
 /// Readiness cannot be waited for where there is no `notification-fd`
@@ -161,7 +160,7 @@ fn keep_down_file(dir: &[u8], letters: &[u8]) {
                 r => r,
             }
         } else {
-            sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE, 0o644).map(sys::close)
+            sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE, 0o644).map(drop)
         }
     });
     if let Err(e) = r {

@@ -47,7 +47,7 @@ fn main(args: Args) -> ! {
     }
     // Subscribed: closing stdout (nothing is printed there) tells a caller
     // holding the other end, rinit-svc -w, that it may act on the services.
-    sys::close(sys::STDOUT);
+    drop(sys::OwnedFd::from_raw(sys::STDOUT));
     // s6 counts 0 as "no timeout".
     match w.wait(if timeout > 0 { Some(timeout) } else { None }) {
         Ok(Outcome::Reached) => sys::exit(0),
