@@ -116,7 +116,8 @@ pub fn for_each_pid(dir: Fd, f: &mut dyn FnMut(Pid)) -> Result<usize, Errno> {
     let fd = sys::open_at(dir, c"cgroup.procs", Open::RDONLY | Open::NOFOLLOW, 0)?;
     let mut buf = [0u8; 64];
     let (mut pid, mut count) = (0u64, 0);
-    let r = loop {
+    
+    loop {
         let n = match sys::read(fd.fd(), &mut buf) {
             Ok(0) => break Ok(count),
             Ok(n) => n,
@@ -131,8 +132,7 @@ pub fn for_each_pid(dir: Fd, f: &mut dyn FnMut(Pid)) -> Result<usize, Errno> {
                 pid = 0;
             }
         }
-    };
-    r
+    }
 }
 
 /// Sends `signo` to every process of the cgroup `dir`.

@@ -33,11 +33,11 @@ pub fn create_c(dir: &CStr, gid: Option<u32>) -> Result<(), Errno> {
         Err(e) => return Err(e),
     }
     let fd = sys::open(dir, Open::RDONLY | Open::DIRECTORY, 0)?;
-    let r = match gid {
+    
+    match gid {
         Some(g) => sys::fchown(fd.fd(), None, Some(g)).and_then(|_| sys::fchmod(fd.fd(), 0o3730)),
         None => sys::fchmod(fd.fd(), 0o1733),
-    };
-    r
+    }
 }
 
 fn is_listener_name(n: &[u8]) -> bool {

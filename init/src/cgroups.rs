@@ -38,9 +38,8 @@ pub fn delegate(basedir: &[u8], container: bool) {
     enable_controllers(dir.fd());
     drop(dir);
     let r = sys::open(TREE_FILE, Open::WRONLY | Open::CREATE | Open::TRUNC | Open::NOFOLLOW, 0o644).and_then(|fd| {
-        let r = sys::write_all(fd.fd(), path.as_bytes()).and_then(|_| sys::write_all(fd.fd(), b"\n"));
-        drop(fd);
-        r
+        
+        sys::write_all(fd.fd(), path.as_bytes()).and_then(|_| sys::write_all(fd.fd(), b"\n"))
     });
     match r {
         Ok(()) => err::info(&[b"a cgroup per service, in ", path.as_bytes()]),
@@ -92,9 +91,8 @@ fn container_cgroup() -> Result<(PathBuf, OwnedFd), &'static [u8]> {
     let moved = match sys::mkdir_in(dir.fd(), INIT_LEAF, 0o755) {
         Ok(()) | Err(errno::EEXIST) => sys::open_at(dir.fd(), INIT_LEAF, Open::RDONLY | Open::DIRECTORY, 0)
             .and_then(|leaf| {
-                let r = cgroup::write(leaf.fd(), c"cgroup.procs", b"0");
-                drop(leaf);
-                r
+                
+                cgroup::write(leaf.fd(), c"cgroup.procs", b"0")
             }),
         Err(e) => Err(e),
     };
@@ -122,9 +120,8 @@ fn open_cgroup2(root: &[u8], rel: &[u8]) -> Result<(PathBuf, OwnedFd), &'static 
 fn enable_controllers(dir: Fd) {
     let mut buf = [0u8; 256];
     let Ok(n) = sys::open_at(dir, c"cgroup.controllers", Open::RDONLY, 0).and_then(|fd| {
-        let r = sys::read(fd.fd(), &mut buf);
-        drop(fd);
-        r
+        
+        sys::read(fd.fd(), &mut buf)
     }) else {
         return;
     };

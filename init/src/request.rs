@@ -122,9 +122,8 @@ impl Lines {
 /// its FIFO); ENOENT: no such FIFO (not booted by rinit).
 pub fn send(r: &Request) -> Result<(), Errno> {
     let fd = sys::open(layout::SHUTDOWND_FIFO, Open::WRONLY | Open::NONBLOCK, 0)?;
-    let res = sys::write_all(fd.fd(), r.encode().as_bytes());
-    drop(fd);
-    res
+    
+    sys::write_all(fd.fd(), r.encode().as_bytes())
 }
 
 /// Like `send`, retrying while the daemon is not up yet, for `patience_ms`.

@@ -26,9 +26,8 @@ pub fn copy(src: Fd, dst: &CStr) -> Result<(), Errno> {
         Err(e) => return Err(e),
     }
     let d = sys::open_dir(dst)?;
-    let r = copy_dir(src, d.fd(), 0);
-    drop(d);
-    r
+    
+    copy_dir(src, d.fd(), 0)
 }
 
 fn copy_dir(s: Fd, d: Fd, depth: usize) -> Result<(), Errno> {
@@ -106,6 +105,5 @@ fn copy_file(s: Fd, d: Fd, name: &CStr, mode: u32) -> Result<(), Errno> {
         }
     };
     drop(to);
-    drop(from);
     r
 }

@@ -157,7 +157,6 @@ fn console_to_stdout() {
             // dup2 onto 1 and 2 from a fresh descriptor cannot fail.
             let _ = sys::dup2(fd.fd(), sys::STDOUT);
             let _ = sys::dup2(fd.fd(), sys::STDERR);
-            drop(fd);
         }
         Err(e) => err::warn_sys(&[b"unable to open /dev/console"], e),
     }

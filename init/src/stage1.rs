@@ -140,7 +140,6 @@ pub fn prepare_live(base: &PathBuf, container: bool) {
     if let Err(e) = runimage::copy(src.fd(), layout::LIVE) {
         die(container, &[b"unable to copy the run-image from ", img.as_bytes()], e);
     }
-    drop(src);
 }
 
 /// Points stdout and stderr at the catch-all logger's FIFO, if the

@@ -99,7 +99,6 @@ pub fn split(s: &mut Stage2) {
             if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
                 // dup2 onto 0 from a fresh descriptor cannot fail.
                 let _ = sys::dup2(fd.fd(), sys::STDIN);
-                drop(fd);
             }
             exec_scanner(s, ready)
         }
@@ -198,7 +197,6 @@ pub fn store_kernel_env(basedir: &[u8]) {
             // Best effort: the file is informative.
             let _ = sys::write_all(fd.fd(), value);
             let _ = sys::write_all(fd.fd(), b"\n");
-            drop(fd);
         }
     });
 }
@@ -266,7 +264,6 @@ pub fn record_exit_code(code: u64) {
             b.u64(code).byte(b'\n');
             // Best effort: the exit code file is read back with a default.
             let _ = sys::write_all(fd.fd(), b.as_bytes());
-            drop(fd);
         }
         Err(e) => err::warn_sys(&[b"unable to write ", layout::EXITCODE.to_bytes()], e),
     }

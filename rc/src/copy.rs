@@ -149,7 +149,6 @@ pub fn copy_file(src: &PathBuf, dst: &PathBuf) -> Result<(), Fail> {
     // EPERM on a file system without modes: the copy keeps the default mode.
     let _ = sys::fchmod(o.fd(), mode);
     drop(i);
-    drop(o);
     r
 }
 
@@ -161,9 +160,8 @@ pub fn write_file(path: &PathBuf, data: &[u8], mode: u32) -> Result<(), Fail> {
         mode,
     )
     .map_err(|e| fail(b"create ", path, e))?;
-    let r = sys::write_all(fd.fd(), data).map_err(|e| fail(b"write ", path, e));
-    drop(fd);
-    r
+    
+    sys::write_all(fd.fd(), data).map_err(|e| fail(b"write ", path, e))
 }
 
 /// Writes `data` to `path` atomically: `path.new`, then rename.
@@ -309,6 +307,5 @@ fn same_file(a: &PathBuf, b: &PathBuf, la: u64, lb: u64) -> Result<bool, Fail> {
         }
     };
     drop(fa);
-    drop(fb);
     r
 }

@@ -54,13 +54,12 @@ fn map_db(dir: &[u8], db: &[u8]) -> Result<&'static [u8], OpenError> {
     let p = PathBuf::join(dir, &[db]).map_err(OpenError::Sys)?;
     let fd = sys::open_read(p.as_cstr()).map_err(OpenError::Sys)?;
     // A regular file (open_read checks): its end is its size.
-    let r = match sys::seek_end(fd.fd()) {
+    
+    match sys::seek_end(fd.fd()) {
         Ok(size) if size > crate::db::MAX_DB_BYTES as u64 => Err(OpenError::Db(DbError::TooBig)),
         Ok(size) => sys::map_replaced_file(fd.fd(), size as usize).map_err(OpenError::Sys),
         Err(e) => Err(OpenError::Sys(e)),
-    };
-    drop(fd);
-    r
+    }
 }
 
 /// `<live>/<rel>`.
@@ -248,9 +247,8 @@ pub fn write_timeline(live: &[u8], stamps: &[Stamp]) -> Result<(), Errno> {
 pub fn read_timeline(live: &[u8], stamps: &mut [Stamp]) -> Result<(), Errno> {
     let p = path(live, b"timeline")?;
     let fd = sys::open_read(p.as_cstr())?;
-    let r = read_stamps(fd.fd(), stamps);
-    drop(fd);
-    r
+    
+    read_stamps(fd.fd(), stamps)
 }
 
 fn read_stamps(fd: Fd, stamps: &mut [Stamp]) -> Result<(), Errno> {
@@ -298,9 +296,8 @@ pub fn cannot_spawn(db: &Db, scandir: &[u8], s: u32) -> (&'static [u8], Errno) {
     let mut head = [0u8; 128];
     let n = match sys::open_read(run.as_cstr()) {
         Ok(fd) => {
-            let r = sys::read(fd.fd(), &mut head).unwrap_or(0);
-            drop(fd);
-            r
+            
+            sys::read(fd.fd(), &mut head).unwrap_or(0)
         }
         Err(e) => return (b"unable to spawn run", e),
     };

@@ -156,7 +156,6 @@ pub fn apply_limits() {
     if let Err(e) = r {
         err::warn_sys(&[b"unable to read ./cgroup"], e);
     }
-    drop(dir);
 }
 
 /// One limit file, written in one write (the kernel takes one value a

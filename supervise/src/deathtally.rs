@@ -43,9 +43,8 @@ pub fn add(rec: &[u8; RECORD_LEN], max: u64) -> Result<(), Errno> {
     let new = sys::open(TMP, Open::WRONLY | Open::CREATE | Open::TRUNC, 0o644)?;
     let r = match sys::open(FILE, Open::RDONLY, 0) {
         Ok(old) => {
-            let r = copy_newest(old.fd(), new.fd(), max - 1);
-            drop(old);
-            r
+            
+            copy_newest(old.fd(), new.fd(), max - 1)
         }
         Err(errno::ENOENT) => Ok(()),
         Err(e) => Err(e),
@@ -87,9 +86,8 @@ pub fn summary_in(dir: Fd) -> Result<Summary, Errno> {
         Err(errno::ENOENT) => return Ok(Summary::default()),
         Err(e) => return Err(e),
     };
-    let r = summary_of(fd.fd());
-    drop(fd);
-    r
+    
+    summary_of(fd.fd())
 }
 
 fn summary_of(fd: Fd) -> Result<Summary, Errno> {

@@ -16,7 +16,7 @@ use crate::notifystate::{self, State, STATUS_MAX};
 use crate::service::{reset_signals, setting};
 use base::fmt::{self, Buf};
 use base::servicedir as sd;
-use base::sys::{self, errno, sig, Argv, ArgvBuf, Errno, Fd, Pid, StaticCell, WaitStatus, UNIX_PATH_MAX};
+use base::sys::{self, errno, sig, Argv, ArgvBuf, Errno, Fd, OwnedFd, Pid, StaticCell, WaitStatus, UNIX_PATH_MAX};
 use base::err;
 use core::ffi::CStr;
 
@@ -69,7 +69,7 @@ pub enum Outcome {
 /// Monotonic deadlines are 0 when unset.
 pub struct Readiness {
     name: &'static CStr,
-    sock: Option<Fd>,
+    sock: Option<OwnedFd>,
     msgs: Option<&'static mut Messages>,
     /// This run's sources.
     notify: bool,
@@ -114,7 +114,7 @@ impl Readiness {
 
     /// The socket to watch, if any.
     pub fn fd(&self) -> Option<Fd> {
-        self.sock
+        self.sock.as_ref().map(OwnedFd::fd)
     }
 
     /// Does this run report readiness through the socket or `check`?
@@ -260,7 +260,7 @@ impl Readiness {
     /// The socket is readable: takes every datagram waiting.
     #[inline(never)]
     pub fn receive(&mut self, now: u64) -> Outcome {
-        let (Some(fd), Some(m)) = (self.sock, self.msgs.take()) else { return Outcome::Nothing };
+        let (Some(fd), Some(m)) = (self.fd(), self.msgs.take()) else { return Outcome::Nothing };
         let mut out = Outcome::Nothing;
         let mut changed = false;
         while let Ok(d) = sys::recv_with_pid(fd, &mut m.datagram) {
@@ -354,7 +354,7 @@ impl Readiness {
         });
         match r {
             Ok(fd) => {
-                self.sock = Some(fd.fd());
+                self.sock = Some(fd);
                 self.msgs = MESSAGES.take();
                 true
             }
@@ -367,7 +367,7 @@ impl Readiness {
 
     /// Throws away what an earlier run left unread.
     fn drain(&mut self) {
-        if let (Some(fd), Some(m)) = (self.sock, self.msgs.as_deref_mut()) {
+        if let (Some(fd), Some(m)) = (self.sock.as_ref().map(OwnedFd::fd), self.msgs.as_deref_mut()) {
             while sys::recv_with_pid(fd, &mut m.datagram).is_ok() {}
         }
     }

@@ -583,7 +583,6 @@ pub fn close_stdio() {
             Ok(n) => {
                 // dup2 onto 0 or 1 from a fresh descriptor cannot fail.
                 let _ = sys::dup2(n.fd(), fd);
-                drop(n);
             }
             Err(e) => err::warn_sys(&[b"unable to open /dev/null"], e),
         }

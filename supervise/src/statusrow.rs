@@ -207,7 +207,6 @@ pub fn read_service(row: &mut Row, dir: &core::ffi::CStr) {
         Err(e) => return bad(row, b"unable to open the directory", e),
     };
     read_in(row, fd.fd());
-    drop(fd);
 }
 
 fn read_in(row: &mut Row, dir: sys::Fd) {

@@ -24,7 +24,6 @@ fn main(args: Args) -> ! {
         if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
             // dup2 onto 0 from a fresh descriptor cannot fail.
             let _ = sys::dup2(fd.fd(), sys::STDIN);
-            drop(fd);
         }
     }
     let mut env = Env::new();

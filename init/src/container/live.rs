@@ -57,9 +57,9 @@ pub fn prepare(pid1: bool, info: bool) {
         Ok(false) => err::fatal(err::EXIT_SYS, &[b"another rinit runs on ", layout::STATE.to_bytes()]),
         Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", layout::STATE.to_bytes(), b"/lock"], e),
     }
-    // The lock stays held: its descriptor is never closed.
+    // The lock stays held for the container's life: its descriptor is never closed.
+    lock.into_raw();
     clean(dir.fd(), 0);
-    drop(dir);
 }
 
 fn exists_ok(e: Errno) -> Result<(), Errno> {
@@ -100,7 +100,6 @@ fn clean(dir: Fd, depth: usize) {
                 Err(errno::EISDIR) | Err(errno::EPERM) if depth < CLEAN_DEPTH_MAX => {
                     if let Ok(sub) = sys::open_at(dir, name, Open::RDONLY | Open::DIRECTORY | Open::NOFOLLOW, 0) {
                         clean(sub.fd(), depth + 1);
-                        drop(sub);
                     }
                     sys::rmdir_in(dir, name)
                 }

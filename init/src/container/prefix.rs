@@ -28,18 +28,16 @@ pub fn add(scan: Fd, name: &CStr) {
     let r = sys::readlink(c"/proc/self/exe", &mut exe).map(|p| p.len()).and_then(|n| {
         let target = exe.get(..=n).and_then(sys::cstr).ok_or(sys::errno::EINVAL)?;
         let svc = sys::open_at(scan, name, Open::RDONLY | Open::DIRECTORY, 0)?;
-        let r = match sys::mkdir_in(svc.fd(), c"log", 0o755) {
+        
+        match sys::mkdir_in(svc.fd(), c"log", 0o755) {
             Ok(()) => sys::open_at(svc.fd(), c"log", Open::RDONLY | Open::DIRECTORY, 0).and_then(|log| {
-                let r = sys::symlink_in(target, log.fd(), c"run");
-                drop(log);
-                r
+                
+                sys::symlink_in(target, log.fd(), c"run")
             }),
             // It has a logger of its own.
             Err(sys::errno::EEXIST) => Ok(()),
             Err(e) => Err(e),
-        };
-        drop(svc);
-        r
+        }
     });
     if let Err(e) = r {
         err::warn_sys(&[b"unable to give service ", name.to_bytes(), b" a prefixing logger"], e);

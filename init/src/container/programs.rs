@@ -76,7 +76,6 @@ impl Search {
         if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
             // Failing, the program keeps rinit's standard input.
             let _ = sys::dup2(fd.fd(), sys::STDIN);
-            drop(fd);
         }
         // Built in the child: pid 1 keeps none of it.
         let mut env = ArgvBuf::<ENV_PTRS_MAX>::new();

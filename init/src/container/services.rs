@@ -164,7 +164,6 @@ pub fn prepare(o: &Options) -> Services {
         err::warn_sys(&[b"unable to read ", o.services], e);
     }
     drop(src);
-    drop(dst);
     s
 }
 

@@ -60,7 +60,8 @@ fn main(args: Args) -> ! {
     let tree_fd = base::cgroup::open_tree().ok().flatten();
     let tree = tree_fd.as_ref().map(sys::OwnedFd::fd);
     let r = sys::open_dir(c".").and_then(|d| {
-        let r = sys::read_dir(d.fd(), &mut |name, kind| {
+        
+        sys::read_dir(d.fd(), &mut |name, kind| {
             let n = name.to_bytes();
             if n.first() == Some(&b'.') || !scandir::is_dir(name, kind) {
                 return;
@@ -82,9 +83,7 @@ fn main(args: Args) -> ! {
                     statusrow::read_cgroup(row, t, log.to_bytes());
                 }
             }
-        });
-        drop(d);
-        r
+        })
     });
     if let Err(e) = r {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to read the scan directory ", scan], e);

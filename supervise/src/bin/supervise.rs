@@ -142,7 +142,6 @@ fn hold_pipes() {
             Ok(fd) => {
                 // A fresh descriptor onto 0 or 1 cannot fail.
                 let _ = sys::dup2(fd.fd(), to);
-                drop(fd);
             }
             // Absent, not dangling: no pipeline member.
             Err(errno::ENOENT) if sys::open(name, Open::PATH | Open::NOFOLLOW, 0).is_err() => {}
