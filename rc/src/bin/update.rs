@@ -86,7 +86,11 @@ fn main(args: Args) -> ! {
     let (Some(t), Some(m), Some(conv)) = (TABLES.take(), MARKS.take(), CONV.take()) else {
         sys::exit(err::EXIT_SYS)
     };
-    if let Some(f) = convfile {
+    // Already switched (an update killed after its switch, run again):
+    // the names are the new ones, what is left is to bring services up.
+    if let Some(f) = convfile
+        && !same_file(oldc.as_bytes(), newc)
+    {
         read_conv(conv, f, &old, &new);
     }
     if let Err(e) = live::read_state(live_dir, old.len(), &mut t.state) {
@@ -396,6 +400,15 @@ fn same_words(a: &Db, x: List, b: &Db, y: List) -> bool {
         && x.iter().zip(y.iter()).all(|(p, q)| {
             a.cstr_nul(p).map(|c| c.to_bytes()) == b.cstr_nul(q).map(|c| c.to_bytes())
         })
+}
+
+/// Are `a/db` and `b/db` one file?
+fn same_file(a: &[u8], b: &[u8]) -> bool {
+    let db = |d: &[u8]| PathBuf::join(d, &[b"/db"]).ok().and_then(|p| sys::stat(p.as_cstr()).ok());
+    match (db(a), db(b)) {
+        (Some(x), Some(y)) => x.dev == y.dev && x.ino == y.ino,
+        _ => false,
+    }
 }
 
 fn same_dir(a: &[u8], b: &[u8], name: &[u8]) -> bool {
