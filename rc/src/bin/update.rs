@@ -23,7 +23,7 @@ use base::sys::{self, Args, Fd, StaticCell};
 use core::sync::atomic::{AtomicU32, Ordering};
 use rc::change::{self, get, set, Opts, Tables};
 use rc::convert::Conv;
-use rc::db::{Db, Kind, List, MAX_SERVICES, NONE};
+use rc::db::{Db, Kind, List, MAX_SERVICES};
 use rc::{copy, install, live, switch};
 use rinit_rc as rc;
 use rc::cli::{deadline, line, lock, open_db, path, Common};
@@ -39,17 +39,19 @@ const STOP_AT: &[u8] = b"RINIT_RC_UPDATE_STOP_AT";
 static TABLES: StaticCell<Tables> = StaticCell::new(Tables::new());
 static CONV: StaticCell<Conv> = StaticCell::new(Conv::new());
 static MARKS: StaticCell<Marks> = StaticCell::new(Marks {
-    target: [NONE; MAX_SERVICES],
-    source: [NONE; MAX_SERVICES],
+    target: [0; MAX_SERVICES],
+    source: [0; MAX_SERVICES],
     replaced: [0; MAX_SERVICES],
     bring_up: [0; MAX_SERVICES],
     new_state: [0; MAX_SERVICES],
 });
 
 struct Marks {
-    /// By old index: its match in the new database (NONE: none).
+    /// By old index: 1 + its match's index in the new database, 0: none
+    /// (zero at start: in .bss, not in the file).
     target: [u32; MAX_SERVICES],
-    /// By new index: the old service matched with it (NONE: a new one).
+    /// By new index: 1 + the index of the old service matched with it, 0:
+    /// a new one.
     source: [u32; MAX_SERVICES],
     /// By old index: replaced or gone in the new database.
     replaced: [u8; MAX_SERVICES],
@@ -217,9 +219,9 @@ fn main(args: Args) -> ! {
             step();
         }
     }
-    let is_new = |j: u32| match m.source.get(j as usize) {
-        Some(&s) if s != NONE => get(&m.replaced, s) != 0,
-        _ => true,
+    let is_new = |j: u32| match source(m, j) {
+        Some(s) => get(&m.replaced, s) != 0,
+        None => true,
     };
     for j in 0..new.len() as u32 {
         if install::is_top(&new, j) && is_new(j) {
@@ -251,8 +253,8 @@ fn main(args: Args) -> ! {
 
     // 5. Switch the database, the state carried over to the new names.
     for j in 0..new.len() as u32 {
-        let up = match m.source.get(j as usize) {
-            Some(&s) if s != NONE && get(&m.replaced, s) == 0 => get(&t.state, s),
+        let up = match source(m, j) {
+            Some(s) if get(&m.replaced, s) == 0 => get(&t.state, s),
             _ => 0,
         };
         set(&mut m.new_state, j, up);
@@ -314,9 +316,9 @@ fn match_services(old: &Db, new: &Db, conv: &Conv, m: &mut Marks) {
             continue;
         };
         match m.source.get_mut(n.index as usize) {
-            Some(s) if *s == NONE => *s = i,
+            Some(s) if *s == 0 => *s = i + 1,
             Some(s) => {
-                let other = old.svc(*s).name();
+                let other = old.svc(*s - 1).name();
                 err::fatal(
                     err::EXIT_USAGE,
                     &[old.svc(i).name(), b" and ", other, b" would both become ", n.name()],
@@ -325,13 +327,17 @@ fn match_services(old: &Db, new: &Db, conv: &Conv, m: &mut Marks) {
             None => continue,
         }
         if let Some(t) = m.target.get_mut(i as usize) {
-            *t = n.index;
+            *t = n.index + 1;
         }
     }
 }
 
 fn target(m: &Marks, i: u32) -> Option<u32> {
-    m.target.get(i as usize).copied().filter(|&n| n != NONE)
+    m.target.get(i as usize).copied().and_then(|n| n.checked_sub(1))
+}
+
+fn source(m: &Marks, j: u32) -> Option<u32> {
+    m.source.get(j as usize).copied().and_then(|n| n.checked_sub(1))
 }
 
 /// The switch itself (see `switch`), a step between each of its moves.
