@@ -135,3 +135,65 @@ fn lines(fd: Fd, each: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {
 pub fn clear_pending(dir: Fd) -> Result<(), Errno> {
     remove(dir, PENDING)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+
+    fn dir(name: &str) -> (std::path::PathBuf, Fd) {
+        let d = std::env::temp_dir().join(format!("rinit-switch-{}-{name}", std::process::id()));
+        // Absent the first time: nothing to remove.
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        let c = std::ffi::CString::new(d.to_str().unwrap()).unwrap();
+        let fd = sys::open_dir(&c).unwrap();
+        (d, fd)
+    }
+
+    #[test]
+    fn an_uncommitted_switch_is_undone_and_a_committed_one_settled() {
+        let (d, fd) = dir("recover");
+        symlink("/old", d.join("compiled")).unwrap();
+        fs::write(d.join("state"), "10").unwrap();
+        // Killed after writing the next state, before the commit: back to the old.
+        begin(fd, c"/new").unwrap();
+        fs::write(d.join("state.next"), "011").unwrap();
+        recover(fd).unwrap();
+        assert_eq!(fs::read_link(d.join("compiled")).unwrap().to_str(), Some("/old"));
+        assert_eq!(fs::read(d.join("state")).unwrap(), b"10");
+        assert!(!d.join("state.next").exists() && fs::symlink_metadata(d.join("compiled.next")).is_err());
+        // Killed right after the commit: on to the new, with its state.
+        begin(fd, c"/new").unwrap();
+        fs::write(d.join("state.next"), "011").unwrap();
+        assert!(!committed_unsettled(fd));
+        commit(fd).unwrap();
+        assert!(committed_unsettled(fd));
+        recover(fd).unwrap();
+        assert_eq!(fs::read_link(d.join("compiled")).unwrap().to_str(), Some("/new"));
+        assert_eq!(fs::read(d.join("state")).unwrap(), b"011");
+        // Nothing under way: nothing done.
+        recover(fd).unwrap();
+        assert_eq!(fs::read(d.join("state")).unwrap(), b"011");
+        sys::close(fd);
+    }
+
+    #[test]
+    fn pending_names_read_back_and_a_line_too_long_is_refused() {
+        let (d, fd) = dir("pending");
+        let mut none = Vec::new();
+        read_pending(fd, &mut |n| none.push(n.to_vec())).unwrap();
+        assert!(none.is_empty());
+        let names: Vec<Vec<u8>> = (0..2000).map(|i| format!("service-{i}").into_bytes()).collect();
+        write_pending(fd, &mut names.iter().map(|n| n.as_slice())).unwrap();
+        let mut back = Vec::new();
+        read_pending(fd, &mut |n| back.push(n.to_vec())).unwrap();
+        assert_eq!(back, names);
+        fs::write(d.join("pending"), vec![b'x'; MAX_NAME + 1]).unwrap();
+        assert_eq!(read_pending(fd, &mut |_| {}), Err(errno::EPROTO));
+        clear_pending(fd).unwrap();
+        clear_pending(fd).unwrap();
+        sys::close(fd);
+    }
+}
