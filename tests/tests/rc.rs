@@ -1542,6 +1542,7 @@ fn an_update_killed_at_any_step_leaves_one_database_or_the_other_and_a_rerun_fin
            [ $rc = 0 ] && break\n\
            [ $rc = 137 ] || { echo step $n: rc=$rc; exit 3; }\n\
            echo step $n: at $(readlink live/compiled | sed 's,.*/,,')\n\
+           rinit-status -l live scan >/dev/null || { echo step $n: a reader without the lock is refused; exit 9; }\n\
            rinit-rc -l live list >/dev/null || { echo step $n: the live state is refused; exit 4; }\n\
            ls live | grep -q next && { echo step $n: a switch left half done; exit 5; }\n\
            rinit-rc-update -l live -f conv comp2 >/dev/null || { echo step $n: the rerun failed; exit 6; }\n\
