@@ -1488,16 +1488,18 @@ fn a_conversion_file_naming_an_unknown_service_is_refused_with_its_line() {
     let log = sb.path("runs.log");
     for v in [sb.path("src"), sb.path("src2")] {
         tagged_oneshot(&v, "a", "v", &log);
+        tagged_oneshot(&v, "c", "v", &log);
         bundle(&v, "b", &["a"]);
     }
     write(&sb.dir, "unknown", "a\nghost restart\n");
+    write(&sb.dir, "merge", "a -> c\n");
     write(&sb.dir, "bundle", "b restart\n");
     write(&sb.dir, "target", "a -> nowhere\n");
     write(&sb.dir, "word", "a reload\n");
     let Some((code, out)) = in_namespace(
         &sb,
         "rinit-rc-compile comp2 src2 || exit 2\n\
-         for f in unknown bundle target word; do rinit-rc-update -l live -f $f comp2; echo $f=$?; done\n\
+         for f in unknown bundle target word merge; do rinit-rc-update -l live -f $f comp2; echo $f=$?; done\n\
          readlink live/compiled | sed 's,.*/,at ,'",
     ) else {
         return;
@@ -1507,6 +1509,7 @@ fn a_conversion_file_naming_an_unknown_service_is_refused_with_its_line() {
     assert!(out.contains("conversion file bundle line 1: only atomic services are converted, not the bundle b\nbundle=5"), "{out}");
     assert!(out.contains("conversion file target line 1: no service of the new database is called nowhere\ntarget=3"), "{out}");
     assert!(out.contains("conversion file word line 1: unknown word reload\nword=100"), "{out}");
+    assert!(out.contains("rinit-rc-update: fatal: c and a would both become c\nmerge=100"), "{out}");
     assert!(out.contains("at comp\n"), "{out}");
 }
 

@@ -292,15 +292,14 @@ fn read_conv(conv: &mut Conv, f: &'static [u8], old: &Db, new: &Db) {
     let p = path(f, &[]);
     if let Err(b) = conv.read(p.as_cstr(), old, new) {
         let mut num = [0u8; 20];
-        let ln = base::fmt::u64_dec(b.line as u64, &mut num);
-        let at: [&[u8]; 3] = if b.line == 0 { [b"", b"", b""] } else { [b" line ", ln, b""] };
-        let parts: [&[u8]; 6] = [b"conversion file ", f, at[0], at[1], b": ", b.why];
-        let mut all = [&b""[..]; 7];
-        all[..6].copy_from_slice(&parts);
-        all[6] = b.name.as_bytes();
+        let (at, ln): (&[u8], &[u8]) = match b.line {
+            0 => (b"", b""),
+            n => (b" line ", base::fmt::u64_dec(n as u64, &mut num)),
+        };
+        let parts = [&b"conversion file "[..], f, at, ln, b": ", b.why, b.name.as_bytes()];
         match b.e {
-            Some(e) => err::fatal_sys(b.code, &all, e),
-            None => err::fatal(b.code, &all),
+            Some(e) => err::fatal_sys(b.code, &parts, e),
+            None => err::fatal(b.code, &parts),
         }
     }
 }
