@@ -1370,7 +1370,7 @@ fn prefixed<'a>(out: &'a str, p: &str) -> Vec<&'a str> {
 }
 
 #[test]
-fn update_renames_services_named_in_the_conversion_file_without_running_them_again() {
+fn update_renames_services_named_in_the_conversion_file_without_running_them_again_and_waits_for_the_lock_with_b() {
     let sb = Sandbox::new();
     let log = sb.path("runs.log");
     let (v1, v2) = (sb.path("src"), sb.path("src2"));
@@ -1385,7 +1385,10 @@ fn update_renames_services_named_in_the_conversion_file_without_running_them_aga
         &sb,
         "rinit-rc -l live change default || exit 1\n\
          rinit-rc-compile comp2 src2 || exit 2\n\
-         rinit-rc-update -l live -f conv comp2; echo update-rc=$?\n\
+         flock live/lock sh -c 'touch held; sleep 0.3' &\n\
+         until [ -e held ]; do sleep 0.01; done\n\
+         rinit-rc-update -l live -f conv comp2 2>&1 | sed 's/^/unblocked /'\n\
+         rinit-rc-update -b -l live -f conv comp2; echo update-rc=$?\n\
          rinit-rc -l live list | sed 's/^/up /'\n\
          ls scan | sed 's/^/scan /'",
     ) else {
@@ -1393,6 +1396,7 @@ fn update_renames_services_named_in_the_conversion_file_without_running_them_aga
     };
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("update-rc=0"), "{out}");
+    assert_eq!(prefixed(&out, "unblocked "), ["rinit-rc-update: fatal: live directory live is locked by another rinit-rc"], "{out}");
     assert_eq!(prefixed(&out, "up "), ["daemon2", "setup2"], "{out}");
     assert_eq!(prefixed(&out, "scan "), ["daemon2"], "{out}");
     let runs = sb.read("runs.log");

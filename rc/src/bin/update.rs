@@ -30,7 +30,7 @@ use rc::cli::{deadline, line, lock, open_db, path, Common};
 use base::options::{Opt, Options};
 
 const USAGE: &[u8] =
-    b"rinit-rc-update [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -f convfile ] newcompiled";
+    b"rinit-rc-update [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -f convfile ] [ -b ] newcompiled";
 
 /// Test hook: with `RINIT_RC_UPDATE_STOP_AT=N` in its environment the
 /// program kills itself (SIGKILL) at its Nth step, as a crash would there.
@@ -65,11 +65,13 @@ fn main(args: Args) -> ! {
     err::set_prog(b"rinit-rc-update");
     let mut c = Common::new();
     let mut convfile = None;
-    let mut opts = Options::new(args, b"v:t:nl:f:");
+    let mut block = false;
+    let mut opts = Options::new(args, b"v:t:nl:f:b");
     for o in opts.by_ref() {
         match c.take(o, USAGE) {
             None => {}
             Some(Opt::Value(b'f', v)) => convfile = Some(v),
+            Some(Opt::Flag(b'b')) => block = true,
             Some(_) => err::usage(USAGE),
         }
     }
@@ -81,7 +83,7 @@ fn main(args: Args) -> ! {
     let end = deadline(timeout_ms);
 
     // The lock also finishes or undoes a switch a crash interrupted.
-    let _lock = lock(live_dir);
+    let _lock = if block { wait_lock(live_dir) } else { lock(live_dir) };
     let oldc = path(live_dir, &[b"/compiled"]);
     let old = open_db(oldc.as_bytes());
     let new = open_db(newc);
@@ -300,6 +302,17 @@ fn read_conv(conv: &mut Conv, f: &'static [u8], old: &Db, new: &Db) {
         match b.e {
             Some(e) => err::fatal_sys(b.code, &parts, e),
             None => err::fatal(b.code, &parts),
+        }
+    }
+}
+
+/// `-b`: the live directory's lock, waited for.
+fn wait_lock(live_dir: &[u8]) -> Fd {
+    loop {
+        match live::lock(live_dir) {
+            Ok(Some(fd)) => return fd,
+            Ok(None) => sys::sleep_ms(10),
+            Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", live_dir, b"/lock"], e),
         }
     }
 }
