@@ -110,30 +110,7 @@ fn main(args: Args) -> ! {
 
     // 1. Who is who, and what is replaced.
     match_services(&old, &new, conv, m);
-    for i in 0..old.len() as u32 {
-        let s = old.svc(i);
-        if s.kind() == Kind::Bundle {
-            continue;
-        }
-        let n = target(m, i);
-        let replaced = match n {
-            None => true,
-            Some(n) if new.svc(n).kind() != s.kind() => true,
-            Some(_) if conv.restart(i) => true,
-            Some(n) if s.kind() == Kind::Longrun => {
-                let [a, b, c, ins] = wiring(&old, i);
-                let mapped = [a, b, c].map(|x| x.and_then(|o| target(m, o)));
-                new.svc(n).name() != s.name()
-                    || [mapped[0], mapped[1], mapped[2], ins] != wiring(&new, n)
-                    || !same_dir(old_sd.as_bytes(), new_sd.as_bytes(), s.name())
-            }
-            Some(n) => {
-                !same_words(&old, s.up(), &new, new.svc(n).up())
-                    || !same_words(&old, s.down(), &new, new.svc(n).down())
-            }
-        };
-        set(&mut m.replaced, i, replaced as u8);
-    }
+    mark_replaced(&old, &new, conv, m, old_sd.as_bytes(), new_sd.as_bytes());
     // A producer's supervisor holds its consumer's pipe open: a consumer
     // reinstalled (a new pipe) takes its producers with it, back along
     // the pipeline (acyclic: one pass per member at most).
@@ -341,6 +318,36 @@ fn match_services(old: &Db, new: &Db, conv: &Conv, m: &mut Marks) {
         if let Some(t) = m.target.get_mut(i as usize) {
             *t = n.index + 1;
         }
+    }
+}
+
+/// Marks the old services that are replaced: no match, another type,
+/// `restart` in the conversion file, or another definition (a longrun's
+/// name, wiring or service directory; a oneshot's scripts).
+fn mark_replaced(old: &Db, new: &Db, conv: &Conv, m: &mut Marks, old_sd: &[u8], new_sd: &[u8]) {
+    for i in 0..old.len() as u32 {
+        let s = old.svc(i);
+        if s.kind() == Kind::Bundle {
+            continue;
+        }
+        let n = target(m, i);
+        let replaced = match n {
+            None => true,
+            Some(n) if new.svc(n).kind() != s.kind() => true,
+            Some(_) if conv.restart(i) => true,
+            Some(n) if s.kind() == Kind::Longrun => {
+                let [a, b, c, ins] = wiring(old, i);
+                let mapped = [a, b, c].map(|x| x.and_then(|o| target(m, o)));
+                new.svc(n).name() != s.name()
+                    || [mapped[0], mapped[1], mapped[2], ins] != wiring(new, n)
+                    || !same_dir(old_sd, new_sd, s.name())
+            }
+            Some(n) => {
+                !same_words(old, s.up(), new, new.svc(n).up())
+                    || !same_words(old, s.down(), new, new.svc(n).down())
+            }
+        };
+        set(&mut m.replaced, i, replaced as u8);
     }
 }
 
