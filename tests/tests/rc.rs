@@ -1578,3 +1578,52 @@ fn an_update_killed_at_any_step_leaves_one_database_or_the_other_and_a_rerun_fin
     assert!(out.contains(&format!("step {}: at comp2\n", steps - 1)), "{out}");
     assert!(out.contains(&format!("last: {want}\n")), "{out}");
 }
+
+#[test]
+fn random_conversion_files_are_refused_in_one_line_or_accepted_never_crash() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    for v in [sb.path("src"), sb.path("src2")] {
+        tagged_oneshot(&v, "a", "v", &log);
+        tagged_oneshot(&v, "c", "v", &log);
+        bundle(&v, "b", &["a"]);
+    }
+    let words: [&[u8]; 14] = [
+        b"a", b"c", b"b", b"->", b"restart", b"#", b"\"", b"\\", b"{", b"}", b"\n", b" ", b"\0", b"\xff",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    fs::create_dir_all(sb.path("fz")).unwrap();
+    for k in 0..300 {
+        let n = next() % 12;
+        let mut f = Vec::new();
+        for _ in 0..n {
+            f.extend_from_slice(words[(next() % words.len() as u64) as usize]);
+            if next() % 2 == 0 {
+                f.push(b' ');
+            }
+        }
+        fs::write(sb.path(&format!("fz/{k}")), f).unwrap();
+    }
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc-compile comp2 src2 || exit 2\n\
+         for f in fz/*; do rinit-rc-update -n -l live -f $f comp2 >/dev/null 2>err; echo \"fz $f $? $(wc -l < err)\"; done",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    let runs = prefixed(&out, "fz ");
+    assert_eq!(runs.len(), 300, "{out}");
+    for r in runs {
+        let f: Vec<&str> = r.split(' ').collect();
+        let (rc, lines) = (f[1], f[2]);
+        assert!(["0", "3", "5", "100"].contains(&rc), "{r}: {out}");
+        assert_eq!(lines, if rc == "0" { "0" } else { "1" }, "{r}: {out}");
+    }
+}
