@@ -1486,8 +1486,8 @@ fn restart_in_the_conversion_file_restarts_an_unchanged_longrun_and_only_it() {
     assert_eq!(status_pid(&sb, "calm.before"), status_pid(&sb, "scan/calm/supervise/status"));
 }
 
-#[test]
-fn a_conversion_file_naming_an_unknown_service_is_refused_with_its_line() {
+/// Two sources (`src`, `src2`) alike: oneshots `a` and `c`, bundle `b` of `a`.
+fn oneshots_a_and_c_in_bundle_b() -> Sandbox {
     let sb = Sandbox::new();
     let log = sb.path("runs.log");
     for v in [sb.path("src"), sb.path("src2")] {
@@ -1495,6 +1495,12 @@ fn a_conversion_file_naming_an_unknown_service_is_refused_with_its_line() {
         tagged_oneshot(&v, "c", "v", &log);
         bundle(&v, "b", &["a"]);
     }
+    sb
+}
+
+#[test]
+fn a_conversion_file_naming_an_unknown_service_is_refused_with_its_line() {
+    let sb = oneshots_a_and_c_in_bundle_b();
     write(&sb.dir, "unknown", "a\nghost restart\n");
     write(&sb.dir, "merge", "a -> c\n");
     write(&sb.dir, "bundle", "b restart\n");
@@ -1581,13 +1587,7 @@ fn an_update_killed_at_any_step_leaves_one_database_or_the_other_and_a_rerun_fin
 
 #[test]
 fn random_conversion_files_are_refused_in_one_line_or_accepted_never_crash() {
-    let sb = Sandbox::new();
-    let log = sb.path("runs.log");
-    for v in [sb.path("src"), sb.path("src2")] {
-        tagged_oneshot(&v, "a", "v", &log);
-        tagged_oneshot(&v, "c", "v", &log);
-        bundle(&v, "b", &["a"]);
-    }
+    let sb = oneshots_a_and_c_in_bundle_b();
     let words: [&[u8]; 14] = [
         b"a", b"c", b"b", b"->", b"restart", b"#", b"\"", b"\\", b"{", b"}", b"\n", b" ", b"\0", b"\xff",
     ];
