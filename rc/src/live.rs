@@ -116,6 +116,33 @@ pub fn write_state(live: &[u8], n: usize, state: &[u8; MAX_SERVICES]) -> Result<
     copy::write_file_atomic(&p, buf.get(..n).unwrap_or(&[]), 0o644)
 }
 
+/// Sets service `i`'s byte in `<live>/state` (`up`), under the live lock,
+/// if the live database is still the one of checksum `sum` and `n`
+/// services (else the result belongs to a database that is gone: nothing
+/// is written). Ok(false) when another holds the lock: try again later.
+pub fn record(live: &[u8], sum: u64, n: u32, i: u32, up: bool) -> Result<bool, Errno> {
+    let Some(lock) = lock(live)? else { return Ok(false) };
+    let r = record_locked(live, sum, n as usize, i, up);
+    sys::close(lock);
+    r.map(|_| true)
+}
+
+fn record_locked(live: &[u8], sum: u64, n: usize, i: u32, up: bool) -> Result<(), Errno> {
+    let p = path(live, b"compiled/db")?;
+    let fd = sys::open_read(p.as_cstr())?;
+    let mut head = [0u8; 24];
+    let got = sys::read_full(fd, &mut head);
+    sys::close(fd);
+    if got? != head.len() || crate::db::stored_checksum(&head) != Some(sum) || n > MAX_SERVICES {
+        return Ok(());
+    }
+    let mut state = [0u8; MAX_SERVICES];
+    read_state(live, n, &mut state)?;
+    let Some(s) = state.get_mut(i as usize).filter(|_| (i as usize) < n) else { return Ok(()) };
+    *s = up as u8;
+    write_state(live, n, &state).map_err(|f| f.e)
+}
+
 /// `dir` made absolute (relative to the working directory).
 pub fn absolute(dir: &[u8]) -> Result<PathBuf, Errno> {
     if dir.first() == Some(&b'/') {
