@@ -216,9 +216,9 @@ pub fn listen(live: &[u8], backlog: u32) -> Result<Fd, Errno> {
 }
 
 /// rinit-rc's connection to the runner, and its request buffer (keep it
-/// in a static: `MAX_REQUEST` bytes).
+/// in a static: `MAX_REQUEST` bytes, all zero when new, so in .bss).
 pub struct Client {
-    fd: Fd,
+    fd: Option<Fd>,
     buf: [u8; MAX_REQUEST],
 }
 
@@ -233,12 +233,12 @@ pub type Fail = (&'static [u8], Errno);
 
 impl Client {
     pub const fn new() -> Client {
-        Client { fd: Fd(-1), buf: [0; MAX_REQUEST] }
+        Client { fd: None, buf: [0; MAX_REQUEST] }
     }
 
     /// The connection, when there is one.
     pub fn fd(&self) -> Option<Fd> {
-        if self.fd.0 >= 0 { Some(self.fd) } else { None }
+        self.fd
     }
 
     /// Connects to the runner of `live` unless connected; true when it
@@ -247,7 +247,7 @@ impl Client {
     /// `until` (monotonic ns, 0: none) or `RUNNER_WAIT_MS`; one that is not
     /// there at all fails at once.
     pub fn connect(&mut self, live: &[u8], scandir: &[u8], until: u64) -> Result<bool, Fail> {
-        if self.fd.0 >= 0 {
+        if self.fd.is_some() {
             return Ok(false);
         }
         let give_up = sys::now_mono_ns().saturating_add(RUNNER_WAIT_MS * 1_000_000);
@@ -256,7 +256,7 @@ impl Client {
         loop {
             match connect_in(live) {
                 Ok(fd) => {
-                    self.fd = fd;
+                    self.fd = Some(fd);
                     return Ok(true);
                 }
                 Err(e @ (errno::ENOENT | errno::ECONNREFUSED)) => {
@@ -311,7 +311,8 @@ impl Client {
         }
         // Blocking: the runner reads every request at once, and a runner
         // that dies ends the wait with EPIPE.
-        match sys::send_msg(self.fd, self.buf.get(..at).unwrap_or(&[]), true) {
+        let fd = self.fd.ok_or((&b"unable to talk to the oneshot runner"[..], errno::EPIPE))?;
+        match sys::send_msg(fd, self.buf.get(..at).unwrap_or(&[]), true) {
             Ok(_) => Ok(true),
             Err(e) => Err((b"unable to talk to the oneshot runner", e)),
         }
@@ -321,7 +322,8 @@ impl Client {
     /// has gone (or said something that is not a reply).
     pub fn next(&mut self) -> Result<Option<Reply>, Errno> {
         let mut b = [0u8; REPLY_LEN + 1];
-        match sys::recv_msg(self.fd, &mut b) {
+        let fd = self.fd.ok_or(errno::EPIPE)?;
+        match sys::recv_msg(fd, &mut b) {
             Ok(0) => Err(errno::EPIPE),
             Ok(n) => Reply::decode(b.get(..n).unwrap_or(&[])).map(Some).ok_or(errno::EPIPE),
             Err(errno::EAGAIN) => Ok(None),
@@ -331,9 +333,8 @@ impl Client {
 
     /// Hangs up (the runner keeps running what it was asked to).
     pub fn disconnect(&mut self) {
-        if self.fd.0 >= 0 {
-            sys::close(self.fd);
-            self.fd = Fd(-1);
+        if let Some(fd) = self.fd.take() {
+            sys::close(fd);
         }
     }
 }

@@ -30,8 +30,6 @@ pub const RETRY_MS: i64 = 50;
 pub const DEFAULT_PATH: &core::ffi::CStr =
     c"PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin:/usr/lib/execline/bin";
 
-/// No caller: the job's caller has gone.
-const NOBODY: usize = usize::MAX;
 
 #[derive(Clone, Copy)]
 struct Job {
@@ -42,7 +40,8 @@ struct Job {
     /// Reaped (`status`, `timed_out` hold how it ended).
     ended: bool,
     timed_out: bool,
-    caller: usize,
+    /// Its caller's place in `callers`; None when the caller has gone.
+    caller: Option<usize>,
     tag: u32,
     pid: Pid,
     status: WaitStatus,
@@ -59,7 +58,7 @@ const FREE: Job = Job {
     tell_started: false,
     ended: false,
     timed_out: false,
-    caller: NOBODY,
+    caller: None,
     tag: 0,
     pid: 0,
     status: WaitStatus(0),
@@ -70,11 +69,12 @@ const FREE: Job = Job {
     name: [0; MAX_NAME],
 };
 
-/// Everything the runner holds (keep it in a static).
+/// Everything the runner holds (keep it in a static: all zero when new,
+/// so in .bss).
 pub struct Runner {
     jobs: [Job; MAX_JOBS],
-    /// Each caller's connection (-1: a free place).
-    pub callers: [Fd; MAX_CALLERS],
+    /// Each caller's connection (None: a free place).
+    pub callers: [Option<Fd>; MAX_CALLERS],
     /// Something waits to be said or recorded: try again soon.
     pub retry: bool,
 }
@@ -87,18 +87,18 @@ impl Default for Runner {
 
 impl Runner {
     pub const fn new() -> Runner {
-        Runner { jobs: [FREE; MAX_JOBS], callers: [Fd(-1); MAX_CALLERS], retry: false }
+        Runner { jobs: [FREE; MAX_JOBS], callers: [None; MAX_CALLERS], retry: false }
     }
 
     /// Takes a new connection; false (and the connection closed) when
     /// every place is taken.
     pub fn welcome(&mut self, fd: Fd) -> Option<usize> {
-        let Some(k) = self.callers.iter().position(|c| c.0 < 0) else {
+        let Some(k) = self.callers.iter().position(|c| c.is_none()) else {
             sys::close(fd);
             return None;
         };
         if let Some(c) = self.callers.get_mut(k) {
-            *c = fd;
+            *c = Some(fd);
         }
         Some(k)
     }
@@ -106,7 +106,7 @@ impl Runner {
     /// Reads every request waiting on caller `k`'s connection; at its end
     /// of file, its jobs are left to themselves and the place is freed.
     pub fn hear(&mut self, k: usize, live: &[u8], buf: &mut [u8]) {
-        let Some(&fd) = self.callers.get(k) else { return };
+        let Some(&Some(fd)) = self.callers.get(k) else { return };
         loop {
             match sys::recv_msg(fd, buf) {
                 Err(errno::EAGAIN) => return,
@@ -120,10 +120,10 @@ impl Runner {
                 _ => {
                     sys::close(fd);
                     if let Some(c) = self.callers.get_mut(k) {
-                        *c = Fd(-1);
+                        *c = None;
                     }
-                    for j in self.jobs.iter_mut().filter(|j| j.used && j.caller == k) {
-                        j.caller = NOBODY;
+                    for j in self.jobs.iter_mut().filter(|j| j.used && j.caller == Some(k)) {
+                        j.caller = None;
                     }
                     self.retry = true;
                     return;
@@ -138,10 +138,10 @@ impl Runner {
         let r = Request::decode(b).map_err(|e| (crate::oneshot::tag_of(b), e))?;
         let same = |j: &Job| j.used && j.name.get(..j.name_len) == Some(r.name);
         if let Some(j) = self.jobs.iter_mut().find(|j| same(j)) {
-            if j.caller != NOBODY || j.up != r.up {
+            if j.caller.is_some() || j.up != r.up {
                 return Err((r.tag, errno::EBUSY));
             }
-            *j = Job { caller: k, tag: r.tag, db_sum: r.db_sum, db_len: r.db_len, tell_started: !j.ended, ..*j };
+            *j = Job { caller: Some(k), tag: r.tag, db_sum: r.db_sum, db_len: r.db_len, tell_started: !j.ended, ..*j };
             self.retry = true;
             return Ok(());
         }
@@ -158,7 +158,7 @@ impl Runner {
             used: true,
             up: r.up,
             tell_started: true,
-            caller: k,
+            caller: Some(k),
             tag: r.tag,
             pid,
             deadline,
@@ -211,21 +211,26 @@ impl Runner {
                 continue;
             }
             let mut j = j;
-            if j.caller != NOBODY && j.tell_started {
-                match self.say(j.caller, Reply::Started { tag: j.tag, pid: j.pid }) {
+            if let Some(k) = j.caller
+                && j.tell_started
+            {
+                match self.say(k, Reply::Started { tag: j.tag, pid: j.pid }) {
                     Ok(()) => j.tell_started = false,
                     Err(errno::EAGAIN) => again = true,
-                    Err(_) => j.caller = NOBODY,
+                    Err(_) => j.caller = None,
                 }
             }
-            if j.ended && j.caller != NOBODY && !j.tell_started {
-                match self.say(j.caller, Reply::Ended { tag: j.tag, status: j.status, timed_out: j.timed_out }) {
+            if let Some(k) = j.caller
+                && j.ended
+                && !j.tell_started
+            {
+                match self.say(k, Reply::Ended { tag: j.tag, status: j.status, timed_out: j.timed_out }) {
                     Ok(()) => j.used = false,
                     Err(errno::EAGAIN) => again = true,
-                    Err(_) => j.caller = NOBODY,
+                    Err(_) => j.caller = None,
                 }
             }
-            if j.used && j.ended && j.caller == NOBODY {
+            if j.used && j.ended && j.caller.is_none() {
                 match record(&j, live) {
                     Ok(true) => j.used = false,
                     Ok(false) => again = true,
@@ -249,7 +254,7 @@ impl Runner {
     }
 
     fn say(&self, k: usize, r: Reply) -> Result<(), Errno> {
-        let fd = self.callers.get(k).copied().unwrap_or(Fd(-1));
+        let fd = self.callers.get(k).copied().flatten().ok_or(errno::EPIPE)?;
         sys::send_msg(fd, &r.encode(), false).map(|_| ())
     }
 }
