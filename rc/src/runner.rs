@@ -90,8 +90,8 @@ impl Runner {
         Runner { jobs: [FREE; MAX_JOBS], callers: [None; MAX_CALLERS], retry: false }
     }
 
-    /// Takes a new connection; false (and the connection closed) when
-    /// every place is taken.
+    /// Takes a new connection: its place, or None (and the connection
+    /// closed) when every place is taken.
     pub fn welcome(&mut self, fd: Fd) -> Option<usize> {
         let Some(k) = self.callers.iter().position(|c| c.is_none()) else {
             sys::close(fd);
@@ -117,19 +117,20 @@ impl Runner {
                     }
                 }
                 // End of file or a broken connection: the caller has gone.
-                _ => {
-                    sys::close(fd);
-                    if let Some(c) = self.callers.get_mut(k) {
-                        *c = None;
-                    }
-                    for j in self.jobs.iter_mut().filter(|j| j.used && j.caller == Some(k)) {
-                        j.caller = None;
-                    }
-                    self.retry = true;
-                    return;
-                }
+                _ => return self.farewell(k),
             }
         }
+    }
+
+    /// Closes caller `k`'s connection; its jobs go on without it.
+    pub fn farewell(&mut self, k: usize) {
+        if let Some(fd) = self.callers.get_mut(k).and_then(|c| c.take()) {
+            sys::close(fd);
+        }
+        for j in self.jobs.iter_mut().filter(|j| j.used && j.caller == Some(k)) {
+            j.caller = None;
+        }
+        self.retry = true;
     }
 
     /// One request: a job for the same service and direction whose caller
@@ -247,10 +248,13 @@ impl Runner {
         self.retry = again;
     }
 
+    /// A refusal, which no job keeps for a later try: a caller that cannot
+    /// take it now (its queue full) is hung up on, so that it sees the
+    /// runner gone rather than wait for ever.
     fn tell(&mut self, k: usize, r: Reply) {
-        // A caller that cannot take a refusal now sees its script never
-        // answered only if it is gone: then nobody waits for the answer.
-        let _ = self.say(k, r);
+        if self.say(k, r).is_err() {
+            self.farewell(k);
+        }
     }
 
     fn say(&self, k: usize, r: Reply) -> Result<(), Errno> {

@@ -433,11 +433,16 @@ fn timeouts_fail_the_service_and_its_dependents() {
     logging_oneshot(&src, "after-mute", &["mute"], &log);
     let Some((code, out)) = in_namespace(
         &sb,
-        "rinit-rc -l live change after-slow after-mute; echo rc=$?\nrinit-rc -l live list | sed 's/^/up /'",
+        &format!(
+            "rinit-rc -l live change after-slow after-mute; echo rc=$?\nrinit-rc -l live list | sed 's/^/up /'\n\
+             {}\necho \"left: $(ps -eo args | grep -c '^sleep 30$')\"",
+            sh_wait("! ps -eo args | grep -q '^sleep 30$'", 5)
+        ),
     ) else {
         return;
     };
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("left: 0\n"), "{out}");
     assert!(
         out.contains("unable to start service slow: timed out"),
         "{out}"
@@ -1446,6 +1451,32 @@ fn a_rinit_rc_asking_for_a_oneshot_a_killed_one_left_running_gets_its_result_wit
     assert!(out.contains("second: 0 finished\n"), "{out}");
     assert!(out.contains("listed: slow\n"), "{out}");
     assert!(out.contains("runs: 1\n"), "{out}");
+}
+
+#[test]
+fn a_oneshot_whose_rinit_rc_was_killed_is_still_killed_at_its_timeout() {
+    let sb = Sandbox::new();
+    let d = sb.dir.display();
+    write(&sb.path("src"), "stuck/type", "oneshot\n");
+    write(&sb.path("src"), "stuck/up", &format!("/bin/sh -c \"touch {d}/started; exec sleep 300\"\n"));
+    write(&sb.path("src"), "stuck/timeout-up", "1000\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        &format!(
+            "rinit-rc -l live change stuck & rc=$!\n{}\nkill -9 $rc\n\
+             echo \"at the kill: $(ps -eo args | grep -c '^sleep 300')\"\n{}\n\
+             echo \"left: $(ps -eo args | grep -c '^sleep 300')\"\necho \"listed: $(rinit-rc -l live list)\"\ncat scan.log",
+            sh_wait("[ -e started ]", 10),
+            sh_wait("! ps -eo args | grep -q '^sleep 300'", 5),
+        ),
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("at the kill: 1\n"), "{out}");
+    assert!(out.contains("left: 0\n"), "{out}");
+    assert!(out.contains("listed: \n"), "{out}");
+    assert!(out.contains("rinit-oneshot-runner: warning: service stuck: up script failed after its caller had gone"), "{out}");
 }
 
 #[test]

@@ -89,6 +89,7 @@ fn main(args: Args) -> ! {
                             && let Err(e) = sys::epoll_add_read(ep, fd, k as u64)
                         {
                             err::warn_sys(&[b"unable to watch a caller"], e);
+                            r.farewell(k);
                         }
                     }
                 }
