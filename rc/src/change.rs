@@ -729,10 +729,10 @@ impl Engine<'_> {
             let (svc, pid) = (s.svc, s.pid);
             if s.oneshot {
                 // The runner kills it at the same deadline; this is for a
-                // runner that cannot.
-                // The whole session: the script and whatever it started.
-                // ESRCH: the session or the script is gone already.
+                // runner that cannot: the whole session, the script and
+                // whatever it started.
                 if pid > 0 {
+                    // ESRCH: the session or the script is gone already.
                     let _ = sys::kill(-pid, sig::KILL);
                     let _ = sys::kill(pid, sig::KILL);
                 }

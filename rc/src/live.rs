@@ -368,6 +368,30 @@ mod tests {
     }
 
     #[test]
+    fn a_result_is_recorded_under_the_lock_and_only_for_the_live_database() {
+        let d = dir("record");
+        let live = d.to_str().unwrap().as_bytes();
+        let mut db = vec![0u8; 48];
+        db[16..24].copy_from_slice(&7u64.to_le_bytes());
+        std::fs::create_dir_all(d.join("compiled")).unwrap();
+        std::fs::write(d.join("compiled/db"), &db).unwrap();
+        std::fs::write(d.join("state"), b"000").unwrap();
+        let state = || std::fs::read(d.join("state")).unwrap();
+        assert_eq!(record(live, 7, 3, 1, true), Ok(true));
+        assert_eq!(state(), b"010");
+        // Another database's service: nothing is written.
+        assert_eq!(record(live, 8, 3, 2, true), Ok(true));
+        assert_eq!(state(), b"010");
+        // The lock held by another: try again later.
+        let held = lock(live).unwrap().unwrap();
+        assert_eq!(record(live, 7, 3, 2, true), Ok(false));
+        assert_eq!(state(), b"010");
+        sys::close(held);
+        assert_eq!(record(live, 7, 3, 1, false), Ok(true));
+        assert_eq!(state(), b"000");
+    }
+
+    #[test]
     fn a_timeline_reads_back_and_refuses_what_is_not_one_of_this_database() {
         let d = dir("timeline");
         let live = d.to_str().unwrap().as_bytes();

@@ -176,9 +176,9 @@ impl Reply {
     }
 }
 
-/// Opens `<live>/oneshot`, refusing a symlink, anything but a directory,
-/// and a directory that others could write into or read (not ours, or
-/// open to group or others): EPERM.
+/// Opens `<live>/oneshot`, refusing a symlink or anything but a directory
+/// (ENOTDIR), and a directory that others could write into or read (not
+/// ours, or open to group or others: EPERM).
 pub fn open_dir(live: &[u8]) -> Result<Fd, Errno> {
     let p = PathBuf::join(live, &[b"/", DIR.to_bytes()])?;
     let fd = sys::open(p.as_cstr(), Open::PATH | Open::DIRECTORY | Open::NOFOLLOW, 0)?;

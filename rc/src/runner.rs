@@ -9,6 +9,7 @@ use crate::live;
 use crate::oneshot::{MAX_ARGV, Reply, Request};
 use crate::source::MAX_NAME;
 use base::err;
+use base::fmt::Buf;
 use base::path::PathBuf;
 use base::sys::{self, ArgvBuf, Errno, Fd, Open, Pid, SigSet, WaitStatus, errno, sig};
 
@@ -269,7 +270,14 @@ impl Runner {
 fn record(j: &Job, live: &[u8]) -> Result<bool, Errno> {
     let name = j.name.get(..j.name_len).unwrap_or(&[]);
     if j.status.exited() != Some(0) || j.timed_out {
-        err::warn(&[b"service ", name, if j.up { b": up" } else { b": down" }, b" script failed after its caller had gone"]);
+        let mut why = Buf::<48>::new();
+        match (j.timed_out, j.status.signaled()) {
+            (true, _) => why.push(b"timed out"),
+            (false, Some(s)) => why.push(b"crashed with signal ").u64(s as u64),
+            (false, None) => why.push(b"exited ").u64(j.status.exited().unwrap_or(0) as u64),
+        };
+        let script: &[u8] = if j.up { b": up script " } else { b": down script " };
+        err::warn(&[b"service ", name, script, why.as_bytes(), b" after its caller had gone"]);
         return Ok(true);
     }
     if !live::record(live, j.db_sum, j.db_len, j.tag, j.up)? {

@@ -81,7 +81,8 @@ fn a_oneshot_sees_a_variable_from_the_basedirs_env() {
     sb.write("src/default/contents", "greet\n");
     let base = basedir_of(&sb, &sb.path("src"), &[]);
     fs::write(base.join("env/GREETING"), "from-env\n").unwrap();
-    let mut p = sb.spawn_pid1(args![bin("rinit"), "-c", base]);
+    // Nothing inherited: the test's own environment could fill stage 2's table.
+    let mut p = sb.spawn_pid1_path(args![bin("rinit"), "-c", base], &test_path());
     wait_until("default to be up", SOON, || p.output().contains("default is up"));
     p.signal(15);
     let st = p.wait_timeout(SOON).expect("rinit to end after SIGTERM");

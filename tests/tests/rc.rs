@@ -1471,7 +1471,7 @@ fn a_oneshot_whose_rinit_rc_was_killed_is_still_killed_at_its_timeout() {
     assert!(out.contains("at the kill: running\n"), "{out}");
     assert!(out.contains("left: \n"), "{out}");
     assert!(out.contains("listed: \n"), "{out}");
-    assert!(out.contains("rinit-oneshot-runner: warning: service stuck: up script failed after its caller had gone"), "{out}");
+    assert!(out.contains("rinit-oneshot-runner: warning: service stuck: up script timed out after its caller had gone"), "{out}");
 }
 
 #[test]
@@ -1522,4 +1522,30 @@ fn without_a_runner_a_oneshot_fails_with_one_clear_line() {
         "{out}"
     );
     assert!(out.contains("rc=1\n"), "{out}");
+}
+
+#[test]
+fn a_runner_directory_open_to_others_or_a_symlink_is_refused() {
+    let sb = Sandbox::new();
+    logging_oneshot(&sb.path("src"), "quick", &[], &sb.path("log"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "echo \"mode $(stat -c %a live/oneshot) $(stat -c %a live/oneshot/socket)\"\n\
+         chmod 0755 live/oneshot\nrinit-rc -l live change quick; echo \"open: $?\"\n\
+         chmod 0700 live/oneshot\nmv live/oneshot live/real && ln -s real live/oneshot\n\
+         rinit-rc -l live change quick; echo \"link: $?\"",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("mode 700 700\n"), "{out}");
+    assert!(
+        out.contains("rinit-rc: warning: unable to start service quick: unable to reach the oneshot runner: Operation not permitted\nopen: 1\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rinit-rc: warning: unable to start service quick: unable to reach the oneshot runner: Not a directory\nlink: 1\n"),
+        "{out}"
+    );
+    assert!(!sb.path("log").exists(), "{out}");
 }
