@@ -388,6 +388,10 @@ pub fn fork() -> Result<Pid> {
     ret(r).map(|p| p as Pid)
 }
 
+/// Does a `spawn_shared` child write into this process's memory (x86_64),
+/// or into a copy (a plain fork elsewhere)?
+pub const SPAWN_SHARED_SHARES_MEMORY: bool = cfg!(target_arch = "x86_64");
+
 /// Bytes of stack a `spawn_shared` child runs on: room for a path buffer
 /// of `exec_path`'s search and the frames around it.
 pub const SHARED_CHILD_STACK: usize = 8192;
