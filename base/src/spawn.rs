@@ -14,10 +14,12 @@
 //! included (`exit_code`). The parent sees it only when the report was
 //! lost; the container hands it on as CMD's code.
 //!
-//! Two ways to make the process: fork, or (`shared`) the scanner's fast
-//! clone(CLONE_VM | CLONE_VFORK), where the child writes its errno into the
-//! parent's memory and the parent sleeps until the exec. Under fork the
-//! errno travels through a close-on-exec pipe the exec closes.
+//! The process is made the scanner's fast way, clone(CLONE_VM |
+//! CLONE_VFORK) (`sys::spawn_shared`): no page tables copied, the parent
+//! asleep until the exec, the child's errno written into the parent's
+//! memory. So the set-up steps only make syscalls. Where that clone is a
+//! plain fork (not x86_64), the errno travels through a close-on-exec pipe
+//! the exec closes.
 
 use crate::sys::{self, errno, Argv, Errno, Fd, Open, Pid, SigSet};
 use core::ffi::CStr;
@@ -35,13 +37,23 @@ pub fn exit_code(e: Errno) -> i32 {
 /// Signals rinit's programs ignore, back to their default in a child.
 const RESET_SIGNALS: [i32; 2] = [sys::sig::PIPE, sys::sig::CHLD];
 
-#[derive(Clone, Copy)]
-enum FdStep {
-    /// dup2(from, to); the same number twice: kept open across the exec.
-    Move(Fd, Fd),
-    /// /dev/null onto the descriptor (read-only for stdin, write-only else).
-    Null(Fd),
+/// The signal state of a fresh process: nothing blocked, nothing
+/// ignored that rinit's programs ignore. Also for a program that execs
+/// in place (the scanner becoming `finish`).
+pub fn reset_signals() {
+    // Valid constant arguments: these cannot fail.
+    let _ = sys::sig_setmask(SigSet(0));
+    for s in RESET_SIGNALS {
+        // As above: a valid signal and SIG_DFL.
+        let _ = sys::sig_default(s, true);
+    }
 }
+
+/// A descriptor step: dup2(from, to); the same number twice: kept open
+/// across the exec; `from` NULL: /dev/null (read-only for stdin,
+/// write-only else).
+type FdStep = (Fd, Fd);
+const NULL: Fd = Fd(-1);
 
 /// Where the child's process group is.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -54,27 +66,21 @@ pub enum Session {
     Group,
 }
 
-/// How the program is found.
-#[derive(Clone, Copy)]
-pub enum Search<'a> {
-    /// As given (a path).
-    Exact,
-    /// A name without `/` is looked up in this process's `$PATH`.
-    Path,
-    /// ... in this list (e.g. the PATH of the environment handed to it).
-    List(&'a [u8]),
-}
+/// How the program is found: a function, so a program that never
+/// searches `PATH` carries no search.
+type Exec = fn(&CStr, Argv, Option<Argv>, &[u8]) -> Errno;
 
-/// The child's set-up, then `exec` or `fork`.
+/// The child's set-up, then `exec` (or `fork`).
 pub struct Spawn<'a> {
     session: Session,
     dir: Option<&'a CStr>,
     dir_fd: Option<Fd>,
-    steps: [Option<FdStep>; FD_STEPS_MAX],
+    steps: [FdStep; FD_STEPS_MAX],
+    /// Steps asked for: more than FD_STEPS_MAX fails the spawn.
+    nsteps: usize,
     env: Option<Argv<'a>>,
-    search: Search<'a>,
-    shared: bool,
-    overflow: bool,
+    exec: Exec,
+    path: &'a [u8],
     setup: Option<&'a mut dyn FnMut() -> Result<(), Errno>>,
 }
 
@@ -82,13 +88,6 @@ impl Default for Spawn<'_> {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// Where the child's errno goes.
-#[derive(Clone, Copy)]
-enum Report<'r> {
-    Memory(&'r AtomicU16),
-    Pipe(Fd),
 }
 
 impl<'a> Spawn<'a> {
@@ -99,11 +98,11 @@ impl<'a> Spawn<'a> {
             session: Session::Inherit,
             dir: None,
             dir_fd: None,
-            steps: [None; FD_STEPS_MAX],
+            steps: [(NULL, NULL); FD_STEPS_MAX],
+            nsteps: 0,
             env: None,
-            search: Search::Exact,
-            shared: false,
-            overflow: false,
+            exec: |p, a, e, _| sys::exec(p, a, e),
+            path: b"",
             setup: None,
         }
     }
@@ -126,21 +125,21 @@ impl<'a> Spawn<'a> {
     /// `from` onto `to` in the child (in the order given); `from == to`
     /// keeps `to` open across the exec.
     pub fn fd_move(&mut self, from: Fd, to: Fd) -> &mut Self {
-        self.step(FdStep::Move(from, to))
+        self.step((from, to))
     }
 
     /// /dev/null onto `to` in the child.
     pub fn null(&mut self, to: Fd) -> &mut Self {
-        self.step(FdStep::Null(to))
+        self.step((NULL, to))
     }
 
     fn step(&mut self, s: FdStep) -> &mut Self {
         // A step beyond the capacity makes the spawn fail (EOVERFLOW from
         // the child), never a step silently left out.
-        match self.steps.iter_mut().find(|s| s.is_none()) {
-            Some(free) => *free = Some(s),
-            None => self.overflow = true,
+        if let Some(free) = self.steps.get_mut(self.nsteps) {
+            *free = s;
         }
+        self.nsteps += 1;
         self
     }
 
@@ -150,20 +149,23 @@ impl<'a> Spawn<'a> {
         self
     }
 
-    pub fn search(&mut self, s: Search<'a>) -> &mut Self {
-        self.search = s;
+    /// A name without `/` is looked up in this process's `$PATH`.
+    pub fn search_path(&mut self) -> &mut Self {
+        self.exec = |p, a, e, _| sys::exec_path(p, a, e);
         self
     }
 
-    /// The fast way (clone(CLONE_VM | CLONE_VFORK)) for a parent that
-    /// starts many children: the set-up steps may only make syscalls.
-    pub fn shared(&mut self) -> &mut Self {
-        self.shared = true;
+    /// A name without `/` is looked up in `path` (e.g. the PATH of the
+    /// environment handed to it).
+    pub fn search(&mut self, path: &'a [u8]) -> &mut Self {
+        self.exec = |p, a, e, path| sys::exec_search(p, path, a, e);
+        self.path = path;
         self
     }
 
     /// The caller's last step in the child, after the descriptors: an
-    /// error stops the spawn and is reported as any other.
+    /// error stops the spawn and is reported as any other. It runs in the
+    /// parent's memory: syscalls only.
     pub fn setup(&mut self, f: &'a mut dyn FnMut() -> Result<(), Errno>) -> &mut Self {
         self.setup = Some(f);
         self
@@ -173,106 +175,68 @@ impl<'a> Spawn<'a> {
     /// Err: no process could be made, or the child reported the errno of
     /// its failed step or exec (the child is reaped).
     pub fn exec(&mut self, prog: &CStr, argv: Argv) -> Result<Pid, Errno> {
-        self.start(Some((prog, argv)))
-    }
-
-    /// The same set-up without an exec: Ok(0) in the child, which goes on
-    /// running this program; the child's pid in the parent once the child
-    /// has made its set-up (a failed step: Err, the child reaped).
-    pub fn fork(&mut self) -> Result<Pid, Errno> {
-        self.shared = false;
-        self.start(None)
-    }
-
-    #[inline(never)]
-    fn start(&mut self, exec: Option<(&CStr, Argv)>) -> Result<Pid, Errno> {
         let memory = AtomicU16::new(0);
-        let pipe = if self.shared && sys::SPAWN_SHARED_SHARES_MEMORY { None } else { Some(sys::pipe()?) };
-        let report = match pipe {
-            None => Report::Memory(&memory),
-            Some((_, w)) => Report::Pipe(w),
-        };
-        let made = match exec {
-            Some(exec) if self.shared => sys::spawn_shared(|| self.child(exec, report)),
-            _ => sys::fork(),
-        };
-        let pid = match made {
-            Ok(0) => {
-                let (r, w) = pipe.unwrap_or((Fd(-1), Fd(-1)));
-                sys::close(r);
-                let Some(exec) = exec else {
-                    self.child_fork(report);
-                    sys::close(w);
-                    return Ok(0);
-                };
-                self.child(exec, report)
+        let pipe = if sys::SPAWN_SHARED_SHARES_MEMORY { None } else { Some(sys::pipe()?) };
+        let pid = sys::spawn_shared(|| {
+            let mut report = pipe.map(|p| p.1);
+            let e = self.child(prog, argv, &mut report);
+            if sys::SPAWN_SHARED_SHARES_MEMORY {
+                memory.store(e.0, Ordering::Relaxed);
+            } else if let Some(w) = report {
+                // The parent reads until the pipe closes: a lost report
+                // reads as "started", and the exit code still says what
+                // happened.
+                let _ = sys::write_all(w, &e.0.to_ne_bytes());
             }
-            Ok(p) => p,
-            Err(e) => {
-                if let Some((r, w)) = pipe {
-                    sys::close(r);
-                    sys::close(w);
-                }
-                return Err(e);
-            }
-        };
+            sys::exit(exit_code(e))
+        });
         let failed = match pipe {
-            None => Some(memory.load(Ordering::Relaxed)).filter(|&e| e != 0).map(Errno),
+            None => memory.load(Ordering::Relaxed),
             Some((r, w)) => {
                 sys::close(w);
                 let mut b = [0u8; 2];
-                let got = sys::read_full(r, &mut b);
+                let got = if pid.is_ok() { sys::read_full(r, &mut b) } else { Ok(0) };
                 sys::close(r);
-                match got {
-                    Ok(0) => None,
-                    Ok(_) => Some(Errno(u16::from_ne_bytes(b))),
-                    Err(e) => Some(e),
-                }
+                got.map_or_else(|e| e.0, |_| u16::from_ne_bytes(b))
             }
         };
-        match failed {
-            None => Ok(pid),
-            Some(e) => {
-                // Its exit follows its report at once; ECHILD only if
-                // someone else reaped it, which leaves nothing to do.
-                let _ = sys::wait_pid(pid);
-                Err(e)
-            }
+        let pid = pid?;
+        if failed == 0 {
+            return Ok(pid);
         }
+        // Its exit follows its report at once; ECHILD only if someone else
+        // reaped it, which leaves nothing to do.
+        let _ = sys::wait_pid(pid);
+        Err(Errno(failed))
     }
 
-    /// The child of `exec`: set up, exec, or report why not and exit.
-    fn child(&mut self, (prog, argv): (&CStr, Argv), mut report: Report) -> ! {
-        let e = match self.prepare(&mut report) {
-            Ok(()) => match self.search {
-                Search::Exact => sys::exec(prog, argv, self.env),
-                Search::Path => sys::exec_path(prog, argv, self.env),
-                Search::List(l) => sys::exec_search(prog, l, argv, self.env),
-            },
+    /// The same set-up in a forked child that goes on running this program:
+    /// Ok(0) in the child, its pid in the parent. A failed step ends the
+    /// child with the rule's code (the parent is not told: use it for
+    /// steps that cannot fail, a new session of a fresh child).
+    pub fn fork(&mut self) -> Result<Pid, Errno> {
+        let pid = sys::fork()?;
+        if pid == 0
+            && let Err(e) = self.prepare(&mut None)
+        {
+            sys::exit(exit_code(e))
+        }
+        Ok(pid)
+    }
+
+    /// In the child: set up, exec; the errno of what failed.
+    fn child(&mut self, prog: &CStr, argv: Argv, report: &mut Option<Fd>) -> Errno {
+        match self.prepare(report) {
+            Ok(()) => (self.exec)(prog, argv, self.env, self.path),
             Err(e) => e,
-        };
-        fail(e, report)
-    }
-
-    /// The child of `fork`: returns set up, or reports why not and exits.
-    fn child_fork(&mut self, mut report: Report) {
-        if let Err(e) = self.prepare(&mut report) {
-            fail(e, report)
         }
     }
 
-    /// Every set-up step, in cspawn's order. The report pipe is moved out
-    /// of the way of the descriptor steps first.
-    fn prepare(&mut self, report: &mut Report) -> Result<(), Errno> {
-        if self.overflow {
-            return Err(errno::EOVERFLOW);
-        }
-        // Valid constant arguments: these cannot fail.
-        let _ = sys::sig_setmask(SigSet(0));
-        for s in RESET_SIGNALS {
-            // As above: a valid signal and SIG_DFL.
-            let _ = sys::sig_default(s, true);
-        }
+    /// Every set-up step, in cspawn's order. A report pipe is moved out of
+    /// the way of the descriptor steps first.
+    fn prepare(&mut self, report: &mut Option<Fd>) -> Result<(), Errno> {
+        let steps = self.steps.get(..self.nsteps).ok_or(errno::EOVERFLOW)?;
+        reset_signals();
         match self.session {
             Session::Inherit => {}
             Session::New => {
@@ -286,42 +250,30 @@ impl<'a> Spawn<'a> {
         if let Some(d) = self.dir_fd {
             sys::fchdir(d)?;
         }
-        if let Report::Pipe(w) = report {
-            while self.steps.iter().flatten().any(|s| matches!(*s, FdStep::Move(_, t) | FdStep::Null(t) if t == *w)) {
+        if !sys::SPAWN_SHARED_SHARES_MEMORY
+            && let Some(w) = report
+        {
+            while steps.iter().any(|&(_, t)| t == *w) {
                 // Close-on-exec like the end it copies; the old number is
                 // overwritten by the step that wants it.
                 *w = sys::dup(*w)?;
             }
         }
-        for s in self.steps.iter().flatten() {
-            match *s {
-                FdStep::Move(from, to) => sys::dup2(from, to)?,
-                FdStep::Null(to) => {
-                    let fd = sys::open(c"/dev/null", if to == sys::STDIN { Open::RDONLY } else { Open::WRONLY }, 0)?;
-                    let r = sys::dup2(fd, to);
-                    sys::close(fd);
-                    r?
-                }
+        for &(from, to) in steps {
+            if from != NULL {
+                sys::dup2(from, to)?;
+                continue;
             }
+            let fd = sys::open(c"/dev/null", if to == sys::STDIN { Open::RDONLY } else { Open::WRONLY }, 0)?;
+            let r = sys::dup2(fd, to);
+            sys::close(fd);
+            r?
         }
         match self.setup.as_mut() {
             Some(f) => f(),
             None => Ok(()),
         }
     }
-}
-
-/// In the child: reports `e` to the parent and exits by the rule.
-fn fail(e: Errno, report: Report) -> ! {
-    match report {
-        Report::Memory(m) => m.store(e.0, Ordering::Relaxed),
-        Report::Pipe(w) => {
-            // The parent reads until the pipe closes: a lost report reads
-            // as "started", and the exit code still says what happened.
-            let _ = sys::write_all(w, &e.0.to_ne_bytes());
-        }
-    }
-    sys::exit(exit_code(e))
 }
 
 #[cfg(test)]
@@ -351,14 +303,13 @@ mod tests {
     #[test]
     fn a_missing_program_is_reported_to_the_parent_as_enoent() {
         assert_eq!(output(&mut Spawn::new(), &[c"/nonexistent/prog"]), Err(errno::ENOENT));
-        assert_eq!(output(Spawn::new().shared(), &[c"/nonexistent/prog"]), Err(errno::ENOENT));
+        assert_eq!(output(Spawn::new().search_path(), &[c"prog-that-is-nowhere"]), Err(errno::ENOENT));
     }
 
     #[test]
     fn a_program_that_cannot_be_run_is_reported_as_eacces() {
         // A directory cannot be exec'ed, whoever runs the test.
         assert_eq!(output(&mut Spawn::new(), &[c"/"]), Err(errno::EACCES));
-        assert_eq!(output(Spawn::new().shared(), &[c"/"]), Err(errno::EACCES));
     }
 
     #[test]
@@ -372,7 +323,7 @@ mod tests {
     fn the_child_runs_in_the_directory_given() {
         assert_eq!(output(Spawn::new().chdir(c"/proc"), &[c"/bin/pwd"]), Ok(("/proc\n".into(), Some(0))));
         let d = sys::open_dir(c"/dev").expect("open /dev");
-        assert_eq!(output(Spawn::new().fchdir(d).shared(), &[c"/bin/pwd"]), Ok(("/dev\n".into(), Some(0))));
+        assert_eq!(output(Spawn::new().fchdir(d), &[c"/bin/pwd"]), Ok(("/dev\n".into(), Some(0))));
         sys::close(d);
     }
 
@@ -427,8 +378,8 @@ mod tests {
 
     #[test]
     fn the_path_search_finds_a_name_and_reports_one_not_found() {
-        assert_eq!(output(Spawn::new().search(Search::List(b"/nonexistent:/bin")), &[c"true"]), Ok((String::new(), Some(0))));
-        assert_eq!(output(Spawn::new().search(Search::List(b"/nonexistent")), &[c"true"]), Err(errno::ENOENT));
+        assert_eq!(output(Spawn::new().search(b"/nonexistent:/bin"), &[c"true"]), Ok((String::new(), Some(0))));
+        assert_eq!(output(Spawn::new().search(b"/nonexistent"), &[c"true"]), Err(errno::ENOENT));
     }
 
     #[test]
@@ -439,8 +390,9 @@ mod tests {
 
     #[test]
     fn fork_returns_in_a_child_that_is_set_up() {
-        let pid = Spawn::new().chdir(c"/nonexistent").fork();
-        assert_eq!(pid, Err(errno::ENOENT));
+        // A step that fails ends the child by the rule.
+        let pid = Spawn::new().chdir(c"/nonexistent").fork().expect("fork");
+        assert_eq!(sys::wait_pid(pid).expect("wait").exited(), Some(127));
         match Spawn::new().chdir(c"/proc").fork().expect("fork") {
             0 => {
                 let mut b = [0u8; 64];

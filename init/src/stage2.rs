@@ -25,6 +25,7 @@ use base::control;
 use base::err;
 use base::fmt;
 use base::path::PathBuf;
+use base::spawn::{Session, Spawn};
 use base::sys::{self, errno, Args, Argv, ArgvBuf, Fd, Open};
 use core::ffi::CStr;
 
@@ -85,11 +86,8 @@ pub fn split(s: &mut Stage2) {
             None
         }
     };
-    match sys::fork() {
+    match Spawn::new().session(Session::New).fork() {
         Ok(0) => {
-            spawn::child_reset();
-            // EPERM only for a group leader, and a fresh child is not.
-            let _ = sys::setsid();
             if let Some((r, w)) = ready {
                 sys::close(w);
                 s.scanner_ready = Some(r);

@@ -21,8 +21,9 @@ use base::err;
 use base::fifodir::Listener;
 use base::fmt::Buf;
 use base::path::PathBuf;
+use base::spawn::{Session, Spawn};
 use base::status;
-use base::sys::{self, ArgvBuf, Fd, Open, SigSet, WaitStatus, errno, sig};
+use base::sys::{self, ArgvBuf, Fd, SigSet, WaitStatus, errno, sig};
 use base::wait::Goal;
 
 /// Most services being started or stopped at the same moment (each waiting
@@ -509,7 +510,7 @@ impl Engine<'_> {
         }
     }
 
-    /// Forks the oneshot's script; pid 0 when there is nothing to run.
+    /// Starts the oneshot's script; pid 0 when there is nothing to run.
     fn spawn_oneshot(&mut self, s: &Svc, o: &Opts) -> Result<i32, Why> {
         if !self.up && s.flags() & F_HAS_DOWN == 0 {
             return Ok(0);
@@ -539,27 +540,14 @@ impl Engine<'_> {
         let mut env = ArgvBuf::<'_, 2>::new();
         env.push(DEFAULT_PATH);
         let path = DEFAULT_PATH.to_bytes().get(5..).unwrap_or(b"");
-        match sys::fork() {
-            Err(e) => Err(Why::Sys(b"unable to fork", e)),
-            Ok(0) => {
-                // Valid constant arguments (setsid: EPERM only for a group leader, and a fresh child is not).
-                let _ = sys::setsid();
-                let _ = sys::sig_setmask(SigSet(0));
-                let _ = sys::sig_default(sig::PIPE, true);
-                if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
-                    // dup2 onto 0 from a fresh descriptor cannot fail.
-                    let _ = sys::dup2(fd, sys::STDIN);
-                }
-                if let Err(e) = sys::chdir(cwd.as_cstr()) {
-                    err::warn_sys(&[b"unable to chdir to ", cwd.as_bytes()], e);
-                    sys::exit(111);
-                }
-                let e = sys::exec_search(prog, path, argv.as_argv(), Some(env.as_argv()));
-                err::warn_sys(&[b"unable to exec ", prog.to_bytes()], e);
-                sys::exit(if e == errno::ENOENT { 127 } else { 126 })
-            }
-            Ok(pid) => Ok(pid),
-        }
+        Spawn::new()
+            .session(Session::New)
+            .null(sys::STDIN)
+            .chdir(cwd.as_cstr())
+            .env(env.as_argv())
+            .search(path)
+            .exec(prog, argv.as_argv())
+            .map_err(|e| Why::Sys(if self.up { b"unable to spawn its up script" } else { b"unable to spawn its down script" }, e))
     }
 
     /// Subscribes to the longrun's events and sends it `u` or `d`; None

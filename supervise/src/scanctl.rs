@@ -7,6 +7,7 @@
 
 use crate::scandir::Small;
 use base::err;
+use base::spawn::{self, Spawn};
 use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, FileType, Open, Pid, SigSet};
 use core::ffi::CStr;
 
@@ -143,33 +144,17 @@ pub fn spawn(prog: &CStr, arg: Option<&CStr>, redirect: Option<(Fd, Fd)>) -> Res
     if let Some(a) = arg {
         argv.push(a);
     }
-    // The child only makes syscalls before it execs: it can share the
-    // scanner's memory instead of copying it (half fork's cost a spawn).
-    sys::spawn_shared(|| {
-        restore_signals();
-        if let Some((fd, target)) = redirect
-            && let Err(e) = sys::dup2(fd, target)
-        {
-            err::warn_sys(&[b"unable to redirect the standard streams of ", prog.to_bytes()], e);
-            sys::exit(err::EXIT_SYS);
-        }
-        let e = sys::exec_path(prog, argv.as_argv(), None);
-        err::warn_sys(&[b"unable to spawn ", prog.to_bytes(), b" ", arg.map_or(&b""[..], |a| a.to_bytes())], e);
-        sys::exit(err::EXIT_SYS)
-    })
-}
-
-/// What children and the end programs start with: nothing blocked, SIGPIPE
-/// back to its default.
-fn restore_signals() {
-    // Valid constant arguments: these cannot fail.
-    let _ = sys::sig_setmask(SigSet(0));
-    let _ = sys::sig_default(sig::PIPE, true);
+    let mut s = Spawn::new();
+    s.search_path();
+    if let Some((fd, target)) = redirect {
+        s.fd_move(fd, target);
+    }
+    s.exec(prog, argv.as_argv())
 }
 
 /// Becomes `path` (finish or crash); returns only if that failed.
 pub fn become_(path: &CStr) -> Errno {
-    restore_signals();
+    spawn::reset_signals();
     let mut argv = ArgvBuf::<3>::new();
     argv.push(path);
     sys::exec(path, argv.as_argv(), None)

@@ -115,9 +115,14 @@ pub fn run(args: Args) -> ! {
 
     // CMD, once they are up (or the wait has ended), to its end or the stop.
     if c.stop.is_none() {
-        c.cmd = cmd::start(&args, &c.o);
-        if c.cmd.is_none() && args.get(c.o.cmd).is_some() {
-            c.stop = Some(Stop::Cmd);
+        match cmd::start(&args, &c.o) {
+            Some(cmd::Started::Running(pid)) => c.cmd = Some(pid),
+            Some(cmd::Started::Failed(code)) => {
+                // As if it had run and exited with the code.
+                c.cmd_status = Some(WaitStatus((code as i32) << 8));
+                c.stop = Some(Stop::Cmd);
+            }
+            None => {}
         }
     }
     while c.stop.is_none() {

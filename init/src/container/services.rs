@@ -211,7 +211,7 @@ pub fn start_scanner(search: &Search) -> Option<Pid> {
     }
     let r = search.spawn(c"rinit-scan", argv.as_argv(), true, Some(wr));
     sys::close(wr);
-    let pid = r.inspect_err(|e| err::warn_sys(&[b"unable to fork rinit-scan: the services will not run"], *e)).ok();
+    let pid = r.inspect_err(|e| err::warn_sys(&[b"unable to spawn rinit-scan: the services will not run"], *e)).ok();
     if pid.is_some() {
         // A line, or the end of the pipe when it could not start (it said why).
         let mut b = [0u8; 1];

@@ -8,6 +8,7 @@
 
 use base::fmt::{self, Buf};
 use base::path::PathBuf;
+use base::spawn::Spawn;
 use base::sys::{self, errno, sig, Args, ArgvBuf, Errno, Fd, Open, Pid};
 use base::{control, err, wait};
 use base::options::{Opt, Options};
@@ -92,21 +93,14 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
     let path = dir.map(|d| PathBuf::join(d, &[b"rinit-svwait"]));
 
     let (r, w) = sys::pipe().unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to create a pipe"], e));
-    let pid = match sys::fork() {
-        Ok(0) => {
-            let e = match sys::dup2(w, sys::STDOUT) {
-                Err(e) => e,
-                Ok(()) => match &path {
-                    Some(Ok(p)) => sys::exec(p.as_cstr(), argv.as_argv(), None),
-                    Some(Err(e)) => *e,
-                    None => sys::exec_path(c"rinit-svwait", argv.as_argv(), None),
-                },
-            };
-            err::fatal_sys(err::EXIT_SYS, &[b"unable to exec rinit-svwait"], e)
-        }
-        Ok(pid) => pid,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to fork"], e),
+    let mut s = Spawn::new();
+    s.fd_move(w, sys::STDOUT);
+    let started = match &path {
+        Some(Ok(p)) => s.exec(p.as_cstr(), argv.as_argv()),
+        Some(Err(e)) => Err(*e),
+        None => s.search_path().exec(c"rinit-svwait", argv.as_argv()),
     };
+    let pid = started.unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to spawn rinit-svwait"], e));
     sys::close(w);
     drain_until_closed(r);
     // Gone already: either it could not subscribe (100, 111: then nothing
