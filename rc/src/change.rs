@@ -279,7 +279,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
     if !o.dry_run
         && let Err(er) = e.open()
     {
-        err::warn_sys(&[b"unable to set up the event loop"], er);
+        err::warn_unable(&[b"set up the event loop"], er);
         return n;
     }
     let mut tokens = [0u64; 64];
@@ -314,7 +314,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         let got = match sys::epoll_wait(e.ep, &mut tokens, wait_ms) {
             Ok(g) => g,
             Err(er) => {
-                err::warn_sys(&[b"unable to wait for events"], er);
+                err::warn_unable(&[b"wait for events"], er);
                 sys::sleep_ms(10);
                 0
             }

@@ -149,7 +149,7 @@ impl Readiness {
             },
             Ok(false) => false,
             Err(e) => {
-                err::warn_sys(&[b"unable to read ./check"], e);
+                err::warn_unable(&[b"read ./check"], e);
                 false
             }
         };
@@ -177,7 +177,7 @@ impl Readiness {
             m.has_status = false;
             m.stopping = false;
             if let Err(e) = notifystate::clear() {
-                err::warn_sys(&[b"unable to remove ", notifystate::FILE.to_bytes()], e);
+                err::warn_unable(&[b"remove ", notifystate::FILE.to_bytes()], e);
             }
         }
         let t = setting(sd::timeout_ready(HERE), sd::TIMEOUT_READY, 0);
@@ -250,7 +250,7 @@ impl Readiness {
             match self.spawn_check() {
                 Ok(pid) => self.check_pid = pid,
                 Err(e) => {
-                    err::warn_sys(&[b"unable to spawn ./check"], e);
+                    err::warn_unable(&[b"spawn ./check"], e);
                     self.next_check = now.saturating_add(self.interval_ns);
                 }
             }
@@ -286,7 +286,7 @@ impl Readiness {
         if changed {
             let text = if m.has_status { Some(m.status.as_bytes()) } else { None };
             if let Err(e) = notifystate::write(State { status: text, stopping: m.stopping }) {
-                err::warn_sys(&[b"unable to write ", notifystate::FILE.to_bytes()], e);
+                err::warn_unable(&[b"write ", notifystate::FILE.to_bytes()], e);
             }
         }
         self.msgs = Some(m);
@@ -360,7 +360,7 @@ impl Readiness {
                 true
             }
             Err(e) => {
-                err::warn_sys(&[b"unable to bind ", SOCKET.to_bytes()], e);
+                err::warn_unable(&[b"bind ", SOCKET.to_bytes()], e);
                 false
             }
         }

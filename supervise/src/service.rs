@@ -401,7 +401,7 @@ impl Service {
         self.health.run_died();
         let max = setting(sd::max_death_tally(HERE), sd::MAX_DEATH_TALLY, sd::MAX_DEATH_TALLY_DEFAULT);
         if let Err(e) = deathtally::add(&deathtally::record(now, ws), max) {
-            err::warn_sys(&[b"unable to write ", deathtally::FILE.to_bytes()], e);
+            err::warn_unable(&[b"write ", deathtally::FILE.to_bytes()], e);
         }
         // No ./finish (or none we can see): straight to down, no fork.
         let spawned = if sd::has(HERE, sd::FINISH) == Ok(true) { Some(self.spawn_finish(ws)) } else { None };
@@ -418,7 +418,7 @@ impl Service {
                 true
             }
             Some(Err(e)) => {
-                err::warn_sys(&[b"unable to spawn ./finish"], e);
+                err::warn_unable(&[b"spawn ./finish"], e);
                 self.down_and_ready(b"dD");
                 false
             }
@@ -456,7 +456,7 @@ impl Service {
 
     fn announce(&self) {
         if let Err(e) = status::write_here(&self.st) {
-            err::warn_sys(&[b"unable to write supervise/status"], e);
+            err::warn_unable(&[b"write supervise/status"], e);
         }
     }
 
@@ -498,7 +498,7 @@ impl Service {
         cgroup::apply_limits();
         let ready = match notify.map(|n| sys::pipe().map(|p| (p, n))).transpose() {
             Ok(r) => r,
-            Err(e) => return Err(err::warn_sys(&[b"unable to create a pipe"], e)),
+            Err(e) => return Err(err::warn_unable(&[b"create a pipe"], e)),
         };
         let mut argv = ArgvBuf::<6>::new();
         argv.push(c"./run");
@@ -525,7 +525,7 @@ impl Service {
                 Ok(pid)
             }
             Err(e) => {
-                err::warn_sys(&[b"unable to spawn ./run"], e);
+                err::warn_unable(&[b"spawn ./run"], e);
                 // rinit's own event: whoever waits for `u` learns it will not come.
                 self.event(b"F");
                 if let Some(((r, _), _)) = ready {
@@ -550,7 +550,7 @@ impl Service {
         argv.push(number(self.pgid.max(0) as u64, group));
         let mut join = || {
             if let Err(e) = cgroup::join() {
-                err::warn_sys(&[b"unable to join the service's cgroup"], e);
+                err::warn_unable(&[b"join the service's cgroup"], e);
             }
             Ok(())
         };
@@ -580,7 +580,7 @@ fn bad_setting(file: &[u8], e: Errno) {
     if e == errno::EINVAL {
         err::warn(&[b"invalid ./", file, b": using the default"]);
     } else {
-        err::warn_sys(&[b"unable to read ./", file], e);
+        err::warn_unable(&[b"read ./", file], e);
     }
 }
 
@@ -595,7 +595,7 @@ fn set_down_file(down: bool) {
         }
     };
     if let Err(e) = r {
-        err::warn_sys(&[b"unable to ", if down { b"create" } else { b"remove" }, b" ./down"], e);
+        err::warn_unable(&[if down { b"create" } else { b"remove" }, b" ./down"], e);
     }
 }
 
@@ -609,7 +609,7 @@ pub fn close_stdio() {
                 let _ = sys::dup2(n, fd);
                 sys::close(n);
             }
-            Err(e) => err::warn_sys(&[b"unable to open /dev/null"], e),
+            Err(e) => err::warn_unable(&[b"open /dev/null"], e),
         }
     }
 }

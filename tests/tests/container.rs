@@ -230,11 +230,16 @@ fn an_unwritable_run_is_one_line_naming_it_and_111() {
 
 #[test]
 fn with_a_basedir_named_not_pid_1_still_refuses() {
-    let mut sb = Sandbox::new();
-    let mut p = sb.spawn(args![rinit(), "-c", "/nonexistent", "--", "/bin/true"]);
-    let st = p.wait_timeout(SOON).expect("rinit to refuse");
-    assert_eq!(st.code(), Some(100));
-    assert!(p.output().contains("rinit: fatal: not pid 1"), "{}", p.output());
+    // getopt's spellings: `-c dir`, `-cdir`, `-Cc dir` all name the basedir.
+    for spelling in [&["-c", "/nonexistent"][..], &["-c/nonexistent"], &["-Cc", "/nonexistent"]] {
+        let mut sb = Sandbox::new();
+        let mut a: Vec<&std::ffi::OsStr> = vec![rinit().into_os_string().leak()];
+        a.extend(spelling.iter().chain(&["--", "/bin/true"]).map(std::ffi::OsStr::new));
+        let mut p = sb.spawn(&a);
+        let st = p.wait_timeout(SOON).expect("rinit to refuse");
+        assert_eq!(st.code(), Some(100), "{spelling:?}: {}", p.output());
+        assert!(p.output().contains("rinit: fatal: not pid 1"), "{spelling:?}: {}", p.output());
+    }
 }
 
 // ---------------------------------------------------------------- services

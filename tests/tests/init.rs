@@ -177,11 +177,51 @@ fn the_maker_writes_every_piece_of_a_basedir() {
     }
     assert_eq!(fs::read_link(base.join("bin/init")).unwrap(), Path::new("/sbin/rinit"));
     assert!(sb.read("b/run-image/service/rinit-log-catchall/run").contains("rinit-log -- 1 t"));
+    // getopt's spellings write the same basedir.
+    let out = sb.run(args![bin("rinit-maker"), "-c/etc/rinit", "-b/sbin", "-1Ggetty 38400 tty1", "-Dboot", "-m027", sb.path("g")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sb.run(args!["diff", "-r", "--no-dereference", base, sb.path("g")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     let help = sb.run(args![bin("rinit-maker"), "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
     for o in ["-c", "-b", "-r", "-G", "-1", "-L", "-B", "-p", "-m", "-t", "-d", "-s", "-D", "-q", "-C"] {
         assert!(help.contains(&format!("\n  {o} ")), "--help lacks {o}:\n{help}");
     }
+    assert_eq!(sb.run(args![bin("rinit-maker"), "-h"]).stdout, sb.run(args![bin("rinit-maker"), "--help"]).stdout);
+}
+
+#[test]
+fn stage2_shutdownd_and_the_maker_refuse_a_bad_command_line_in_one_usage_line() {
+    let sb = Sandbox::new();
+    for (prog, a) in [
+        ("rinit-shutdownd", &["-x"][..]),
+        ("rinit-shutdownd", &["-c"]),
+        ("rinit-stage2", &[]),
+        ("rinit-stage2", &["-x", "/b"]),
+        ("rinit-stage2", &["-r"]),
+        ("rinit-stage2", &["-rx", "/b"]),
+        ("rinit-stage2", &["/b", "extra"]),
+        ("rinit-maker", &["-t4", "/b"]),
+        ("rinit-maker", &["/b", "/c"]),
+        ("rinit-maker", &["-c"]),
+    ] {
+        let mut v: Vec<&std::ffi::OsStr> = vec![bin(prog).into_os_string().leak()];
+        v.extend(a.iter().map(std::ffi::OsStr::new));
+        let out = sb.run(&v);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(100), "{prog} {a:?}: {err}");
+        assert!(err.starts_with(&format!("{prog}: usage: ")) && err.lines().count() == 1, "{prog} {a:?}: {err}");
+    }
+}
+
+#[test]
+fn shutdownd_takes_its_basedir_spelled_as_getopt_does() {
+    let mut sb = Sandbox::new();
+    let dir = sb.mkdir("svc");
+    let mut p = sb.spawn_in(&dir, args![bin("rinit-shutdownd"), "-c/nonexistent", "svc"]);
+    wait_until("the fifo", SOON, || dir.join("fifo").exists());
+    assert!(p.is_running(), "{}", p.output());
+    assert!(!p.output().contains("usage"), "{}", p.output());
 }
 
 // ---------------------------------------------------------------- runc

@@ -67,7 +67,7 @@ fn main(args: Args) -> ! {
         sys::exit(err::EXIT_SYS)
     };
     if let Err(e) = live::read_state(live_dir, old.len(), &mut t.state) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", live_dir, b"/state"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"read ", live_dir, b"/state"], e);
     }
     let scandir = path(live_dir, &[b"/scandir"]);
     let old_sd = path(oldc.as_bytes(), &[b"/servicedirs"]);
@@ -183,7 +183,7 @@ fn main(args: Args) -> ! {
     // 4. Switch the database, carry the state over by name.
     let abs = match live::absolute(newc) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", newc], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"resolve ", newc], e),
     };
     let tmp = path(live_dir, &[b"/compiled.new"]);
     // Usually absent (ENOENT): a leftover of an interrupted update.
@@ -191,7 +191,7 @@ fn main(args: Args) -> ! {
     if let Err(e) = sys::symlink(abs.as_cstr(), tmp.as_cstr())
         .and_then(|_| sys::rename(tmp.as_cstr(), oldc.as_cstr()))
     {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to switch ", oldc.as_bytes()], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"switch ", oldc.as_bytes()], e);
     }
     for j in 0..new.len() as u32 {
         let up = match old.find(new.svc(j).name()) {

@@ -63,7 +63,7 @@ fn main(args: Args) -> ! {
         Some((_, Some(code))) => sys::exit(code),
         Some((pid, None)) => match sys::wait_pid(pid) {
             Ok(st) => sys::exit(st.exited().map(i32::from).unwrap_or(err::EXIT_SYS)),
-            Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to wait for rinit-svwait"], e),
+            Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"wait for rinit-svwait"], e),
         },
     }
 }
@@ -92,7 +92,7 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
     let dir = me.iter().rposition(|&c| c == b'/').and_then(|i| me.get(..i + 1));
     let path = dir.map(|d| PathBuf::join(d, &[b"rinit-svwait"]));
 
-    let (r, w) = sys::pipe().unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to create a pipe"], e));
+    let (r, w) = sys::pipe().unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"create a pipe"], e));
     let mut s = Spawn::new();
     s.fd_move(w, sys::STDOUT);
     let started = match &path {
@@ -100,7 +100,7 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
         Some(Err(e)) => Err(*e),
         None => s.search_path().exec(c"rinit-svwait", argv.as_argv()),
     };
-    let pid = started.unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to spawn rinit-svwait"], e));
+    let pid = started.unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"spawn rinit-svwait"], e));
     sys::close(w);
     drain_until_closed(r);
     // Gone already: either it could not subscribe (100, 111: then nothing
@@ -159,7 +159,7 @@ fn keep_down_file(dir: &[u8], letters: &[u8]) {
         }
     });
     if let Err(e) = r {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to update ", dir, b"/down"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"update ", dir, b"/down"], e);
     }
 }
 
@@ -174,7 +174,7 @@ fn not_controlled(dir: &[u8], e: Errno) -> ! {
     if e == errno::ENXIO || (e == errno::ENOENT && exists(b"/.")) {
         err::fatal(err::EXIT_USAGE, &[b"unable to control ", dir, b": supervisor not listening"]);
     }
-    err::fatal_sys(err::EXIT_SYS, &[b"unable to control ", dir], e)
+    err::fatal_unable(err::EXIT_SYS, &[b"control ", dir], e)
 }
 
 linker::entry!(main);
