@@ -278,7 +278,11 @@ impl Logdir {
                 (c"newstate", Open::WRONLY | Open::CREATE | Open::TRUNC, 5),
             ];
             for (name, flags, to) in files {
-                sys::dup2(sys::open_regular_at(dir, name, flags, 0o644)?, Fd(to))?;
+                if let Err(e) = sys::open_regular_at(dir, name, flags, 0o644).and_then(|fd| sys::dup2(fd, Fd(to))) {
+                    // Only the child knows which file: it names it, its parent the spawn.
+                    err::fatal_line(&[b"unable to open ", name.to_bytes()], e);
+                    return Err(e);
+                }
             }
             Ok(())
         };
