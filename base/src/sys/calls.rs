@@ -231,10 +231,7 @@ pub const UNIX_PATH_MAX: usize = 108;
 /// whose every datagram comes with its sender's credentials (SO_PASSCRED).
 /// ENAMETOOLONG when `path` does not fit a `sockaddr_un`.
 pub fn unix_dgram_bind(path: &CStr) -> Result<OwnedFd> {
-    let p = path.to_bytes_with_nul();
-    let mut sa = [0u8; 2 + UNIX_PATH_MAX];
-    sa.get_mut(2..2 + p.len()).ok_or(errno::ENAMETOOLONG)?.copy_from_slice(p);
-    sa[..2].copy_from_slice(&(net::AF_UNIX as u16).to_ne_bytes());
+    let (sa, len) = sockaddr_un(path)?;
     // SOCK_NONBLOCK and SOCK_CLOEXEC are O_NONBLOCK and O_CLOEXEC.
     let kind = net::SOCK_DGRAM | k::O_NONBLOCK | k::O_CLOEXEC;
     // SAFETY: plain integer arguments.
@@ -244,8 +241,83 @@ pub fn unix_dgram_bind(path: &CStr) -> Result<OwnedFd> {
     // SAFETY: `one` is a valid int option value; `sa` a valid sockaddr_un
     // of the length given.
     let r = ret(unsafe { syscall!(SETSOCKOPT, fd.0 as usize, net::SOL_SOCKET, net::SO_PASSCRED, &one as *const i32 as usize, 4) })
-        .and_then(|_| ret(unsafe { syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, 2 + p.len()) }));
+        .and_then(|_| ret(unsafe { syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, len) }));
     r.map(|_| owned)
+}
+
+/// `struct sockaddr_un` for `path`, and its length.
+fn sockaddr_un(path: &CStr) -> Result<([u8; 2 + UNIX_PATH_MAX], usize)> {
+    let p = path.to_bytes_with_nul();
+    let mut sa = [0u8; 2 + UNIX_PATH_MAX];
+    sa.get_mut(2..2 + p.len()).ok_or(errno::ENAMETOOLONG)?.copy_from_slice(p);
+    sa[..2].copy_from_slice(&(net::AF_UNIX as u16).to_ne_bytes());
+    Ok((sa, 2 + p.len()))
+}
+
+/// SOCK_SEQPACKET | SOCK_CLOEXEC: messages keep their boundaries, and a
+/// peer's end is seen as end of file.
+const SEQPACKET_CLOEXEC: u32 = net::SOCK_SEQPACKET | k::O_CLOEXEC;
+
+/// A unix seqpacket socket listening at `path` (non-blocking,
+/// close-on-exec), with room for `backlog` waiting connections. The
+/// socket file gets the umask's mode: bind it inside a private directory.
+pub fn unix_seqpacket_listen(path: &CStr, backlog: u32) -> Result<OwnedFd> {
+    let (sa, len) = sockaddr_un(path)?;
+    // SAFETY: plain integer arguments.
+    let owned = OwnedFd::from_raw(Fd(ret(unsafe { syscall!(SOCKET, net::AF_UNIX, SEQPACKET_CLOEXEC | k::O_NONBLOCK, 0) })? as i32));
+    let fd = owned.fd();
+    // SAFETY: `sa` is a valid sockaddr_un of the length given.
+    let r = ret(unsafe { syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, len) })
+        // SAFETY: plain integer arguments.
+        .and_then(|_| ret(unsafe { syscall!(LISTEN, fd.0 as usize, backlog as usize) }));
+    r.map(|_| owned)
+}
+
+/// A unix seqpacket socket connected to `path` (blocking, close-on-exec).
+pub fn unix_seqpacket_connect(path: &CStr) -> Result<OwnedFd> {
+    let (sa, len) = sockaddr_un(path)?;
+    // SAFETY: plain integer arguments.
+    let owned = OwnedFd::from_raw(Fd(ret(unsafe { syscall!(SOCKET, net::AF_UNIX, SEQPACKET_CLOEXEC, 0) })? as i32));
+    loop {
+        // SAFETY: `sa` is a valid sockaddr_un of the length given.
+        match ret(unsafe { syscall!(CONNECT, owned.fd().0 as usize, sa.as_ptr() as usize, len) }) {
+            Ok(_) => return Ok(owned),
+            Err(errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The next connection waiting on a listening socket (non-blocking,
+/// close-on-exec); EAGAIN when none is.
+pub fn accept(fd: Fd) -> Result<OwnedFd> {
+    // SAFETY: no address wanted (NULL, NULL); flags SOCK_NONBLOCK | SOCK_CLOEXEC.
+    ret(unsafe { syscall!(ACCEPT4, fd.0 as usize, 0, 0, k::O_NONBLOCK | k::O_CLOEXEC) }).map(|r| OwnedFd::from_raw(Fd(r as i32)))
+}
+
+/// Sends one message on a connected socket; EPIPE (never SIGPIPE) when the
+/// peer is gone. `wait`: block while the peer's queue is full (else EAGAIN).
+pub fn send_msg(fd: Fd, buf: &[u8], wait: bool) -> Result<usize> {
+    let flags = net::MSG_NOSIGNAL | if wait { 0 } else { net::MSG_DONTWAIT };
+    loop {
+        // SAFETY: `buf` is valid for its length; no address (connected).
+        match ret(unsafe { syscall!(SENDTO, fd.0 as usize, buf.as_ptr() as usize, buf.len(), flags, 0, 0) }) {
+            Err(errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Receives one message (its first `buf.len()` bytes) without waiting:
+/// EAGAIN when none is there, 0 when the peer has gone.
+pub fn recv_msg(fd: Fd, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        // SAFETY: `buf` is valid for its length; no address wanted.
+        match ret(unsafe { syscall!(RECVFROM, fd.0 as usize, buf.as_mut_ptr() as usize, buf.len(), net::MSG_DONTWAIT, 0, 0) }) {
+            Err(errno::EINTR) => continue,
+            r => return r,
+        }
+    }
 }
 
 /// One datagram received by `recv_with_pid`.

@@ -1,15 +1,15 @@
 //! New processes: fork, and a child that shares this process's memory
 //! until it execs (`spawn_shared`). The raw calls are `unsafe fn`, each
-//! with the contract its caller keeps; the safe functions at the end are
-//! what the programs call.
+//! with the contract its caller keeps; the safe ones, `fork_process` and
+//! `spawn_set_up` (for the spawn builder, `crate::spawn`), are what the
+//! programs call.
 // Part of the unsafe floor of the syscall layer: a child that runs on a
 // stack of ours, in our memory, is beyond what the compiler checks.
 #![allow(unsafe_code)]
 
 use super::errno::ret;
 use super::raw::syscall;
-use super::{ArgvBuf, Fd, Pid, Result};
-use core::ffi::CStr;
+use super::{Pid, Result};
 use linux_raw_sys::general as k;
 
 /// fork(2): Ok(0) in the child, the child's pid in the parent.
@@ -34,9 +34,14 @@ pub fn fork_process() -> Result<Pid> {
     unsafe { fork() }
 }
 
+/// Does a `spawn_shared` child write into this process's memory (x86_64),
+/// or into a copy (a plain fork elsewhere)?
+pub const SPAWN_SHARED_SHARES_MEMORY: bool = cfg!(target_arch = "x86_64");
+
 /// Bytes of stack a `spawn_shared` child runs on: room for a path buffer
-/// of `exec_path`'s search and the frames around it.
-pub const SHARED_CHILD_STACK: usize = 8192;
+/// of `exec_path`'s search and the frames around it (a debug build's
+/// frames are several times larger).
+pub const SHARED_CHILD_STACK: usize = if cfg!(debug_assertions) { 65536 } else { 8192 };
 
 /// Starts a process that runs `child` in this process's memory until it
 /// execs or exits: clone(CLONE_VM | CLONE_VFORK), posix_spawn's way, which
@@ -118,33 +123,19 @@ fn clone_shared(_stack_top: usize, entry: extern "C" fn(usize) -> !, arg: usize)
         p => Ok(p),
     }
 }
-/// Starts `prog arg` (looked up in $PATH unless it holds a `/`) with the
-/// signal state a program expects (`restore_signals`) and `redirect` =
-/// (fd, target) dup'ed onto stdin or stdout, sharing this process's memory
-/// until it execs (`spawn_shared`): half fork's cost. A failure in the
-/// child is warned about there and ends it with 111.
-pub fn spawn_program(prog: &CStr, arg: Option<&CStr>, redirect: Option<(Fd, Fd)>) -> Result<Pid> {
-    let mut argv = ArgvBuf::<3>::new();
-    argv.push(prog);
-    if let Some(a) = arg {
-        argv.push(a);
-    }
-    let child = || {
-        super::restore_signals();
-        if let Some((fd, target)) = redirect
-            && let Err(e) = super::dup2(fd, target)
-        {
-            crate::err::warn_sys(&[b"unable to redirect the standard streams of ", prog.to_bytes()], e);
-            super::exit(crate::err::EXIT_SYS);
-        }
-        let e = super::exec_path(prog, argv.as_argv(), None);
-        crate::err::warn_sys(&[b"unable to spawn ", prog.to_bytes(), b" ", arg.map_or(&b""[..], |a| a.to_bytes())], e);
-        super::exit(crate::err::EXIT_SYS)
-    };
-    // SAFETY: the child makes system calls and writes one warning from
-    // small buffers of its own: far less than SHARED_CHILD_STACK, and
-    // nothing written in this process's memory; rinit's programs have one
-    // thread.
+
+/// `spawn_shared` for the spawn builder (`crate::spawn`), its only caller:
+/// `child` runs the builder's set-up steps (syscalls on values of its own
+/// frame, the caller's step documented as syscalls only), stores its
+/// report in an atomic of the parent's frame or writes it to a pipe, and
+/// execs or exits. Crate-private: the contract below is kept by that one
+/// closure, not by any a caller could pass.
+pub(crate) fn spawn_set_up<F: FnOnce() -> core::convert::Infallible>(child: F) -> Result<Pid> {
+    // SAFETY: the builder's child makes a few syscalls, from buffers no
+    // larger than exec_search's path buffer: within SHARED_CHILD_STACK;
+    // the one value it writes in this process's memory is the report the
+    // parent reads after resuming (an atomic); rinit's programs have one
+    // thread, and the tests' other threads never touch the builder's values.
     unsafe { spawn_shared(child) }
 }
 

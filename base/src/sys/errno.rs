@@ -43,6 +43,7 @@ pub const ENAMETOOLONG: Errno = Errno(k::ENAMETOOLONG as u16);
 pub const ENOTEMPTY: Errno = Errno(k::ENOTEMPTY as u16);
 pub const ELOOP: Errno = Errno(k::ELOOP as u16);
 pub const ETIMEDOUT: Errno = Errno(k::ETIMEDOUT as u16);
+pub const ECONNREFUSED: Errno = Errno(k::ECONNREFUSED as u16);
 pub const EDQUOT: Errno = Errno(k::EDQUOT as u16);
 /// Used for "the data read is not what it should be".
 pub const EPROTO: Errno = Errno(k::EPROTO as u16);

@@ -104,6 +104,11 @@ pub fn getgid() -> u32 {
     rustix::process::getgid().as_raw()
 }
 
+/// The effective user id (owner of what this process creates).
+pub fn geteuid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
 /// The effective group id (owner group of what this process creates).
 pub fn getegid() -> u32 {
     rustix::process::getegid().as_raw()

@@ -2,7 +2,7 @@
 //! (rinit installs no handler: a signal is blocked and read, or left to
 //! its default, or ignored).
 
-use super::{Fd, Result, errno, read, sig_default, sigprocmask};
+use super::{Fd, Result, errno, read, sigprocmask};
 use linux_raw_sys::general as k;
 
 pub mod sig {
@@ -109,12 +109,4 @@ pub fn signalfd_read(fd: Fd) -> Result<Option<i32>> {
         Err(errno::EAGAIN) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// What a program expects to start with, set in a child before it execs:
-/// nothing blocked, SIGPIPE back to its default.
-pub fn restore_signals() {
-    // Valid constant arguments: these cannot fail.
-    let _ = sig_setmask(SigSet(0));
-    let _ = sig_default(sig::PIPE, true);
 }
