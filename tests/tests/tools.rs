@@ -456,7 +456,9 @@ fn svwait_and_svc_w_wait_on_a_hundred_services() {
         sb.write(&format!("{n}/down"), "");
     }
     sb.spawn_pid1(args![bin("rinit-scan"), "scan"]);
-    wait_until("100 services supervised", SOON, || {
+    // A hundred supervisors started one after the other: under qemu-user
+    // on a busy machine each start is a qemu start, and 5 s is not enough.
+    wait_until("100 services supervised", SOON * 6, || {
         names.iter().all(|n| status(&sb.path(n)).is_some() && sb.path(n).join("event").is_dir())
     });
     let with = |opts: &[&'static str]| -> Vec<&str> { opts.iter().copied().chain(names.iter().map(|s| s.as_str())).collect() };
