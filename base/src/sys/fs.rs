@@ -174,6 +174,11 @@ pub fn pipe_size(fd: Fd) -> Result<usize> {
     Ok(rustix::pipe::fcntl_getpipe_size(bfd(fd))?)
 }
 
+/// The bytes in the pipe `fd` (either end) that no reader has taken out yet (FIONREAD).
+pub fn pipe_unread(fd: Fd) -> Result<u64> {
+    Ok(rustix::io::ioctl_fionread(bfd(fd))?)
+}
+
 /// Has the other side of `fd` hung up (a pipe with no writer left), data or not?
 pub fn is_hung_up(fd: Fd) -> bool {
     use rustix::event::{PollFd as RPollFd, PollFlags};
