@@ -1530,7 +1530,9 @@ fn a_runner_directory_open_to_others_or_a_symlink_is_refused() {
     logging_oneshot(&sb.path("src"), "quick", &[], &sb.path("log"));
     let Some((code, out)) = in_namespace(
         &sb,
-        "echo \"mode $(stat -c %a live/oneshot) $(stat -c %a live/oneshot/socket)\"\n\
+        // rinit-rc-init waits for the runner's supervisor, not for its socket.
+        "i=0; while [ ! -S live/oneshot/socket ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done\n\
+         echo \"mode $(stat -c %a live/oneshot) $(stat -c %a live/oneshot/socket)\"\n\
          chmod 0755 live/oneshot\nrinit-rc -l live change quick; echo \"open: $?\"\n\
          chmod 0700 live/oneshot\nmv live/oneshot live/real && ln -s real live/oneshot\n\
          rinit-rc -l live change quick; echo \"link: $?\"",
