@@ -470,7 +470,58 @@ fn global_timeout_ends_the_change() {
         out.contains("unable to start service slow: timed out"),
         "{out}"
     );
-    assert!(out.contains("rc=1"), "{out}");
+    // s6-rc's code for a change that timed out.
+    assert!(out.contains("rc=2"), "{out}");
+}
+
+#[test]
+fn an_update_that_runs_out_of_time_exits_2_as_s6_rc_update() {
+    let sb = Sandbox::new();
+    let (src, src2) = (sb.path("src"), sb.path("src2"));
+    write(&src, "conf/type", "oneshot\n");
+    write(&src, "conf/up", "true\n");
+    write(&src2, "conf/type", "oneshot\n");
+    write(&src2, "conf/up", "sleep 30\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change conf || exit 1\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         rinit-rc-update -t 500 -l live comp2; echo rc=$?",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("unable to start service conf: timed out"), "{out}");
+    assert!(out.contains("rc=2"), "{out}");
+}
+
+#[test]
+fn rinit_rc_after_a_killed_update_says_to_run_it_again_and_starts_nothing_itself() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    for (v, says) in [("src", "changed-v1"), ("src2", "changed-v2")] {
+        longrun(&sb.path(v), "changed", says, &log);
+        bundle(&sb.path(v), "default", &["changed"]);
+    }
+    // Killed at its second step: the changed longrun is stopped, the switch not made.
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         RINIT_RC_UPDATE_STOP_AT=2 rinit-rc-update -l live comp2; echo killed=$?\n\
+         echo after the kill: $(rinit-rc -l live list 2>&1)\n\
+         rinit-rc-update -l live comp2 || exit 3\n\
+         echo after the rerun: $(rinit-rc -l live list 2>&1)",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("killed=137"), "{out}");
+    let warning = "rinit-rc: warning: an interrupted rinit-rc-update left services to bring up (live/pending): \
+                   run it again to finish the update";
+    assert!(out.contains(&format!("after the kill: {warning}\n")), "{out}");
+    assert!(out.contains("after the rerun: changed\n"), "{out}");
+    assert_eq!(sb.read("runs.log"), "changed-v1\nchanged-v2\n");
 }
 
 fn compile(sb: &Sandbox, out: &str, srcs: &[&str]) -> Output {
