@@ -46,7 +46,7 @@ fn main(args: Args) -> ! {
             err::EXIT_USAGE,
             &[b"live directory ", live_dir, b" already exists"],
         ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", live_dir], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"create ", live_dir], e),
     }
     let _lock = lock(live_dir);
 
@@ -54,19 +54,35 @@ fn main(args: Args) -> ! {
     // (as s6-rc: the compiled directory must stay while it is live).
     let abs = match live::absolute(compiled) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", compiled], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"resolve ", compiled], e),
     };
     let link = path(live_dir, &[b"/compiled"]);
     if let Err(e) = sys::symlink(abs.as_cstr(), link.as_cstr()) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", link.as_bytes()], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"create ", link.as_bytes()], e);
     }
     let abs = match live::absolute(scandir) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", scandir], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"resolve ", scandir], e),
     };
     let link = path(live_dir, &[b"/scandir"]);
     if let Err(e) = sys::symlink(abs.as_cstr(), link.as_cstr()) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", link.as_bytes()], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"create ", link.as_bytes()], e);
+    }
+    // The oneshots run under the tree: its runner goes in (up) with the
+    // longruns, and listens in `live/oneshot`, private to us.
+    let runner = install::runner_program().unwrap_or_else(|e| {
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to find ", rc::oneshot::RUNNER, b" beside rinit-rc-init or in PATH"], e)
+    });
+    let private = path(live_dir, &[b"/oneshot"]);
+    if let Err(e) = sys::mkdir(private.as_cstr(), 0o700) {
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", private.as_bytes()], e);
+    }
+    let live_abs = match live::absolute(live_dir) {
+        Ok(p) => p,
+        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", live_dir], e),
+    };
+    if let Err(f) = install::runner(scandir, live_abs.as_bytes(), runner.as_bytes()) {
+        f.fatal();
     }
     let state = [0u8; MAX_SERVICES];
     if let Err(f) = live::write_state(live_dir, db.len(), &state) {
@@ -84,13 +100,20 @@ fn main(args: Args) -> ! {
         }
     }
     if let Err(e) = control::send_scanner(scandir, b"a") {
-        err::fatal_sys(
+        err::fatal_unable(
             err::EXIT_SYS,
-            &[b"unable to tell the scanner of ", scandir, b" to rescan"],
+            &[b"tell the scanner of ", scandir, b" to rescan"],
             e,
         );
     }
     let end = deadline(timeout);
+    let runner_dir = path(scandir, &[b"/", rc::oneshot::RUNNER]);
+    while !install::ready(runner_dir.as_bytes()) {
+        if end != 0 && sys::now_mono_ns() > end {
+            err::fatal(err::EXIT_SYS, &[b"the scanner did not supervise ", runner_dir.as_bytes(), b" in time (is it running? is its service capacity exceeded?)"]);
+        }
+        sys::sleep_ms(2);
+    }
     for i in 0..db.len() as u32 {
         if db.svc(i).kind() != Kind::Longrun {
             continue;
