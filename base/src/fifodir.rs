@@ -97,8 +97,9 @@ pub struct Listener {
 impl Listener {
     /// Subscribes to the fifodir `dir`.
     pub fn new(dir: &[u8]) -> Result<Listener, Errno> {
-        let path = PathBuf::join(dir, &[b"/", &fresh_name()])?;
-        let (read_fd, keep_fd) = open_fifo(path.as_cstr())?;
+        let name = fresh_name();
+        let path = PathBuf::join(dir, &[b"/", &name])?;
+        let (read_fd, keep_fd) = open_fifo(dir, &name, path.as_cstr())?;
         Ok(Listener { read_fd, _keep_fd: keep_fd, path })
     }
 
@@ -134,7 +135,7 @@ impl Fifo {
     pub fn new(dir: &[u8]) -> Result<Fifo, Errno> {
         let name = fresh_name();
         let path = PathBuf::join(dir, &[b"/", &name])?;
-        let (read_fd, keep_fd) = open_fifo(path.as_cstr())?;
+        let (read_fd, keep_fd) = open_fifo(dir, &name, path.as_cstr())?;
         Ok(Fifo { read_fd, _keep_fd: keep_fd, name })
     }
 
@@ -177,8 +178,25 @@ fn fresh_name() -> [u8; NAME_LEN] {
     fixed
 }
 
+/// Makes the FIFO `name` of `dir` (at `path`) and opens it: (read end, an
+/// extra write end). It is made and opened under a dot name, then renamed,
+/// as s6 does: a notifier that found it without a reader would take it for
+/// a dead listener's and remove it before it is opened.
+fn open_fifo(dir: &[u8], name: &[u8], path: &CStr) -> Result<(OwnedFd, OwnedFd), Errno> {
+    let tmp = PathBuf::join(dir, &[b"/.", name])?;
+    let (read_fd, keep_fd) = open_new_fifo(tmp.as_cstr())?;
+    if let Err(e) = sys::rename(tmp.as_cstr(), path) {
+        // Both ends closed (dropped) before the name goes.
+        drop((read_fd, keep_fd));
+        // Undoing a half-made listener: the first error is the one reported.
+        let _ = sys::unlink(tmp.as_cstr());
+        return Err(e);
+    }
+    Ok((read_fd, keep_fd))
+}
+
 /// Makes the FIFO at `path` and opens it: (read end, an extra write end).
-fn open_fifo(path: &CStr) -> Result<(OwnedFd, OwnedFd), Errno> {
+fn open_new_fifo(path: &CStr) -> Result<(OwnedFd, OwnedFd), Errno> {
     sys::mkfifo(path, 0o622)?;
     // The notifier opens for writing only when a reader exists, so open
     // the read side first; the extra write side keeps it from EOF.

@@ -63,6 +63,19 @@ pub fn deadline(timeout_ms: u64) -> u64 {
     }
 }
 
+/// Exit code of a change that had `failures`: 0, 1, or 2 when its
+/// deadline has passed (the failures are the timeout's), as s6-rc's.
+pub fn change_exit_code(failures: usize, deadline: u64) -> i32 {
+    match failures {
+        0 => 0,
+        _ if deadline != 0 && sys::now_mono_ns() >= deadline => EXIT_TIMED_OUT,
+        _ => 1,
+    }
+}
+
+/// Exit code of a change cut short by its `-t` deadline (s6-rc's).
+pub const EXIT_TIMED_OUT: i32 = 2;
+
 /// `a` followed by `parts`; a path longer than `base::path::PATH_MAX` is a
 /// usage error.
 pub fn path(a: &[u8], parts: &[&[u8]]) -> PathBuf {

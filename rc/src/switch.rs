@@ -92,6 +92,11 @@ pub fn write_pending(dir: Fd, names: &mut dyn Iterator<Item = &[u8]>) -> Result<
     r.and_then(|_| sys::rename_in(dir, PENDING_TMP, PENDING))
 }
 
+/// Did an update that was interrupted leave services to bring up?
+pub fn has_pending(dir: Fd) -> bool {
+    sys::exists_in(dir, PENDING)
+}
+
 /// Calls `each` with every name of `pending` (none when there is none).
 /// EPROTO for a line longer than a service name can be.
 pub fn read_pending(dir: Fd, each: &mut dyn FnMut(&[u8])) -> Result<(), Errno> {

@@ -473,7 +473,100 @@ fn global_timeout_ends_the_change() {
         out.contains("unable to start service slow: timed out"),
         "{out}"
     );
-    assert!(out.contains("rc=1"), "{out}");
+    // s6-rc's code for a change that timed out.
+    assert!(out.contains("rc=2"), "{out}");
+}
+
+#[test]
+fn an_update_that_runs_out_of_time_exits_2_as_s6_rc_update() {
+    let sb = Sandbox::new();
+    let (src, src2) = (sb.path("src"), sb.path("src2"));
+    write(&src, "conf/type", "oneshot\n");
+    write(&src, "conf/up", "true\n");
+    write(&src2, "conf/type", "oneshot\n");
+    write(&src2, "conf/up", "sleep 30\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change conf || exit 1\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         rinit-rc-update -t 500 -l live comp2; echo rc=$?",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("unable to start service conf: timed out"), "{out}");
+    assert!(out.contains("rc=2"), "{out}");
+}
+
+#[test]
+fn the_shutdown_form_without_the_lock_reads_a_half_done_switch_as_committed_and_leaves_it() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    for v in ["src", "src2"] {
+        longrun(&sb.path(v), "keep", "keep-runs", &log);
+        bundle(&sb.path(v), "default", &["keep"]);
+    }
+    longrun(&sb.path("src2"), "fresh", "fresh-runs", &log);
+    // The update killed at each step until one leaves the switch committed
+    // but not settled; then the lock held by someone else (an update still
+    // running, say) while the machine goes down.
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         n=1\n\
+         until [ -e live/state.next ] && [ ! -e live/compiled.next ]; do\n\
+           [ $n -gt 50 ] && { echo never committed and unsettled; exit 3; }\n\
+           rm -f live/state.next live/compiled.next\n\
+           RINIT_RC_UPDATE_STOP_AT=$n rinit-rc-update -l live comp2 >/dev/null 2>&1; n=$((n+1))\n\
+         done\n\
+         echo at $(readlink live/compiled | sed 's,.*/,,')\n\
+         flock -x live/lock sh -c 'touch held; exec sleep 300' &\n\
+         i=0; while [ ! -e held ]; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && exit 4; done\n\
+         rinit-rc -v2 -l live -bDa change || exit 5\n\
+         ls live | grep next | sed 's/^/left /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("at comp2\n"), "{out}");
+    assert!(out.contains("going on without the lock"), "{out}");
+    // The new database's state was read: keep (carried over, up) is stopped.
+    assert!(out.contains("service keep successfully stopped"), "{out}");
+    assert!(!out.contains("fresh"), "{out}");
+    // Not settled behind the holder's back.
+    assert!(out.contains("left state.next\n"), "{out}");
+    let st = status(&sb.path("scan/keep"));
+    assert!(st.is_none_or(|s| s.pid == 0), "{st:?}");
+}
+
+#[test]
+fn rinit_rc_after_a_killed_update_says_to_run_it_again_and_starts_nothing_itself() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    for (v, says) in [("src", "changed-v1"), ("src2", "changed-v2")] {
+        longrun(&sb.path(v), "changed", says, &log);
+        bundle(&sb.path(v), "default", &["changed"]);
+    }
+    // Killed at its second step: the changed longrun is stopped, the switch not made.
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         RINIT_RC_UPDATE_STOP_AT=2 rinit-rc-update -l live comp2; echo killed=$?\n\
+         echo after the kill: $(rinit-rc -l live list 2>&1)\n\
+         rinit-rc-update -l live comp2 || exit 3\n\
+         echo after the rerun: $(rinit-rc -l live list 2>&1)",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("killed=137"), "{out}");
+    let warning = "rinit-rc: warning: an interrupted rinit-rc-update left services to bring up (live/pending): \
+                   run it again to finish the update";
+    assert!(out.contains(&format!("after the kill: {warning}\n")), "{out}");
+    assert!(out.contains("after the rerun: changed\n"), "{out}");
+    assert_eq!(sb.read("runs.log"), "changed-v1\nchanged-v2\n");
 }
 
 fn compile(sb: &Sandbox, out: &str, srcs: &[&str]) -> Output {

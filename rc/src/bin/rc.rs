@@ -7,7 +7,7 @@
 //! closure, then starts the closure. `-a` adds every service that is up to
 //! the selection. `-n` prints the plan (`start NAME` / `stop NAME`) and
 //! does nothing. Exit 0 when all went well, 1 when a service failed, timed
-//! out or was left alone because a dependency failed.
+//! out or was left alone because a dependency failed, 2 when `-t` ran out.
 #![no_std]
 #![no_main]
 
@@ -19,7 +19,7 @@ use rc::db::{Db, Kind, MAX_SERVICES};
 use rc::live;
 use rc::timeline;
 use rinit_rc as rc;
-use rc::cli::{deadline, line, open_db, path, Common};
+use rc::cli::{change_exit_code, deadline, line, open_db, path, Common};
 use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc [ -v verbosity ] [ -t timeout ] [ -n ] [ -l live ] [ -u | -d | -D ] [ -p ] [ -a ] [ -b ] help|list|listall|diff|change [ servicenames... ] | timeline [ -t | -s ]";
@@ -104,6 +104,15 @@ fn main(args: Args) -> ! {
             ),
         }
     };
+    // rinit-rc does what it is asked only: finishing an interrupted update
+    // is rinit-rc-update's (run again), as with s6-rc and s6-rc-update.
+    if _lock.is_some() && live::in_dir(live_dir, |d| Ok(rc::switch::has_pending(d))).unwrap_or(false) {
+        err::warn(&[
+            b"an interrupted rinit-rc-update left services to bring up (",
+            live_dir,
+            b"/pending): run it again to finish the update",
+        ]);
+    }
     let compiled = path(live_dir, &[b"/compiled"]);
     let db = open_db(compiled.as_bytes());
     let (Some(t), Some(keep)) = (TABLES.take(), KEEP.take()) else {
@@ -187,7 +196,7 @@ fn main(args: Args) -> ! {
     if !dry && let Err(e) = live::write_timeline(live_dir, t.stamps.get(..db.len()).unwrap_or(&[])) {
         err::warn_unable(&[b"write ", live_dir, b"/timeline"], e);
     }
-    sys::exit(if failures == 0 { 0 } else { 1 })
+    sys::exit(change_exit_code(failures, deadline))
 }
 
 /// `timeline`: the last transitions as an SVG picture, as text (`-t`), or

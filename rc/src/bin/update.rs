@@ -26,7 +26,7 @@ use rc::convert::Conv;
 use rc::db::{Db, Kind, List, MAX_SERVICES};
 use rc::{copy, install, live, switch};
 use rinit_rc as rc;
-use rc::cli::{deadline, line, lock, open_db, path, Common};
+use rc::cli::{change_exit_code, deadline, line, lock, open_db, path, Common};
 use base::options::{Opt, Options};
 
 const USAGE: &[u8] =
@@ -178,9 +178,10 @@ fn main(args: Args) -> ! {
     };
     change::close(&old, t, false);
     change::restrict(&old, t, false, true);
-    if change::run(&old, t, false, &mut o) != 0 {
+    let failures = change::run(&old, t, false, &mut o);
+    if failures != 0 {
         err::fatal(
-            1,
+            change_exit_code(failures, end),
             &[b"unable to stop the services being replaced: the live database is unchanged"],
         );
     }
@@ -263,7 +264,7 @@ fn main(args: Args) -> ! {
     if let Err(e) = switch::clear_pending(dir.fd()) {
         err::warn_unable(&[b"remove ", live_dir, b"/pending"], e);
     }
-    sys::exit(if failures == 0 { 0 } else { 1 })
+    sys::exit(change_exit_code(failures, end))
 }
 
 /// Reads the conversion file, or ends with its line and the reason.
