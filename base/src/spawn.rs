@@ -15,11 +15,12 @@
 //! lost; the container hands it on as CMD's code.
 //!
 //! The process is made the scanner's fast way, clone(CLONE_VM |
-//! CLONE_VFORK) (`sys::spawn_shared`): no page tables copied, the parent
-//! asleep until the exec, the child's errno written into the parent's
-//! memory. So the set-up steps only make syscalls. Where that clone is a
-//! plain fork (not x86_64), the errno travels through a close-on-exec pipe
-//! the exec closes.
+//! CLONE_VFORK) (`sys::spawn_set_up`, the syscall layer's safe door to
+//! `spawn_shared`, whose contract this module keeps): no page tables
+//! copied, the parent asleep until the exec, the child's errno written into
+//! the parent's memory. So the set-up steps (the caller's included) only
+//! make syscalls, on a small stack. Where that clone is a plain fork (not
+//! x86_64), the errno travels through a close-on-exec pipe the exec closes.
 
 use crate::sys::{self, errno, Argv, Errno, Fd, Open, Pid, SigSet};
 use core::ffi::CStr;
