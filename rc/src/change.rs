@@ -38,13 +38,9 @@ pub const MAX_ARGV: usize = crate::execline::MAX_WORDS;
 pub const DEFAULT_PATH: &core::ffi::CStr =
     c"PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin:/usr/lib/execline/bin";
 
-const IDLE: u8 = 0;
-const WAIT: u8 = 1;
-const QUEUED: u8 = 2;
-const RUN: u8 = 3;
-const DONE: u8 = 4;
-const FAILED: u8 = 5;
-const SKIPPED: u8 = 6;
+mod schedule;
+
+use schedule::{Schedule, Verdict};
 
 const SIGCHLD_TOKEN: u64 = u64::MAX;
 
@@ -239,31 +235,8 @@ pub fn prune_plan(db: &Db, t: &mut Tables, keep: &mut [u8; MAX_SERVICES]) {
 /// Brings every service of `t.plan` up (`up`) or down; returns the number
 /// of services that failed or were not touched because of a failure.
 pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
-    let n = db.len();
-    let mut qh = 0usize;
-    let mut qt = 0usize;
-    for i in 0..n as u32 {
-        let ph = if get(&t.plan, i) != 0 { WAIT } else { IDLE };
-        set(&mut t.phase, i, ph);
-    }
-    for i in 0..n as u32 {
-        if get(&t.phase, i) != WAIT {
-            continue;
-        }
-        let s = db.svc(i);
-        let pre = if up { s.deps() } else { s.rdeps() };
-        let c = pre.iter().filter(|&d| get(&t.plan, d) != 0).count() as u32;
-        if let Some(x) = t.pending.get_mut(i as usize) {
-            *x = c;
-        }
-        if let Some(st) = t.stamps.get_mut(i as usize) {
-            st.waited = 0;
-        }
-        if c == 0 {
-            enqueue(t, &mut qt, i);
-        }
-    }
-    if qt == 0 {
+    let sched = Schedule::new(db, t, up);
+    if sched.is_empty() {
         return 0;
     }
     let mut e = Engine {
@@ -274,42 +247,35 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         ep: Fd(-1),
         sfd: Fd(-1),
         dirty: false,
+        sched,
     };
     if !o.dry_run
         && let Err(er) = e.open()
     {
         err::warn_sys(&[b"unable to set up the event loop"], er);
-        return n;
+        return db.len();
     }
     let mut tokens = [0u64; 64];
     let mut said = sys::now_mono_ns();
     loop {
-        while qh < qt && e.inflight < MAX_INFLIGHT {
-            let s = t.queue.get(qh).copied().unwrap_or(0);
-            qh += 1;
-            if get(&t.phase, s) == QUEUED {
-                e.start(t, s, o, &mut qt);
-            }
+        while e.inflight < MAX_INFLIGHT
+            && let Some(s) = e.sched.next(t)
+        {
+            e.start(t, s, o);
         }
         if e.dirty {
             (o.save)(&t.state);
             e.dirty = false;
         }
-        if e.inflight == 0 && qh >= qt {
+        if e.inflight == 0 && e.sched.drained() {
             break;
         }
         if o.dry_run {
             continue;
         }
-        let now = sys::now_mono_ns();
-        let next = e.next_deadline(t, o);
-        let wait_ms = match next {
-            0 => -1,
-            d if d <= now => 0,
-            d => ((d - now).div_ceil(1_000_000)).min(i32::MAX as u64) as i64,
-        };
+        let next = schedule::nearest(o.deadline, t.slots.iter().filter(|s| s.used).map(|s| s.deadline));
         // Wake up to say what is still awaited, however long the deadlines.
-        let wait_ms = if (0..=WAITING_REPORT_MS as i64).contains(&wait_ms) { wait_ms } else { WAITING_REPORT_MS as i64 };
+        let wait_ms = schedule::wait_ms(next, sys::now_mono_ns(), WAITING_REPORT_MS);
         let got = match sys::epoll_wait(e.ep, &mut tokens, wait_ms) {
             Ok(g) => g,
             Err(er) => {
@@ -320,9 +286,9 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         };
         for &tok in tokens.iter().take(got) {
             if tok == SIGCHLD_TOKEN {
-                e.reap(t, o, &mut qt);
+                e.reap(t, o);
             } else {
-                e.event(t, tok as usize, o, &mut qt);
+                e.event(t, tok as usize, o);
             }
         }
         e.expire(t, o);
@@ -367,14 +333,6 @@ fn stamp_end(t: &mut Tables, i: u32, flags: u32) {
     }
 }
 
-fn enqueue(t: &mut Tables, qt: &mut usize, i: u32) {
-    set(&mut t.phase, i, QUEUED);
-    if let Some(x) = t.queue.get_mut(*qt) {
-        *x = i;
-        *qt += 1;
-    }
-}
-
 struct Engine<'d> {
     db: &'d Db<'d>,
     up: bool,
@@ -383,6 +341,7 @@ struct Engine<'d> {
     ep: Fd,
     sfd: Fd,
     dirty: bool,
+    sched: Schedule,
 }
 
 /// Why a service failed, for the warning line.
@@ -424,7 +383,7 @@ impl Engine<'_> {
         }
     }
 
-    fn start(&mut self, t: &mut Tables, i: u32, o: &mut Opts, qt: &mut usize) {
+    fn start(&mut self, t: &mut Tables, i: u32, o: &mut Opts) {
         let s = self.db.svc(i);
         self.say(
             o,
@@ -437,7 +396,7 @@ impl Engine<'_> {
         );
         if o.dry_run {
             crate::cli::line(&[if self.up { b"start " } else { b"stop " }, s.name()]);
-            self.done(t, i, o, qt);
+            self.done(t, i, o);
             return;
         }
         if let Some(st) = t.stamps.get_mut(i as usize) {
@@ -474,7 +433,7 @@ impl Engine<'_> {
             _ => match self.start_longrun(&s, o, k) {
                 Ok(None) => {
                     // Already in the wanted state.
-                    self.done(t, i, o, qt);
+                    self.done(t, i, o);
                     return;
                 }
                 Ok(Some((l, goal_ready))) => Ok((
@@ -493,7 +452,7 @@ impl Engine<'_> {
         match r {
             Ok((slot, None)) if slot.pid == 0 => {
                 // A oneshot with nothing to run (no `down`).
-                self.done(t, i, o, qt);
+                self.done(t, i, o);
             }
             Ok((slot, l)) => {
                 if let Some(x) = t.slots.get_mut(k) {
@@ -502,7 +461,6 @@ impl Engine<'_> {
                 if let Some(x) = t.listeners.get_mut(k) {
                     *x = l;
                 }
-                set(&mut t.phase, i, RUN);
                 self.inflight += 1;
             }
             Err(w) => self.fail(t, i, w, o),
@@ -608,7 +566,7 @@ impl Engine<'_> {
         Ok(Some((l, notify)))
     }
 
-    fn event(&mut self, t: &mut Tables, k: usize, o: &mut Opts, qt: &mut usize) {
+    fn event(&mut self, t: &mut Tables, k: usize, o: &mut Opts) {
         let Some(slot) = t.slots.get(k) else { return };
         let Some(Some(l)) = t.listeners.get(k) else {
             return;
@@ -641,24 +599,16 @@ impl Engine<'_> {
                 {
                     st.up = sys::now_mono_ns();
                 }
-                let state = match c {
-                    b'u' => Some((true, false)),
-                    b'U' => Some((true, true)),
-                    b'd' => Some((false, false)),
-                    b'D' => Some((false, true)),
-                    _ => None,
-                };
-                let r = match (state, c) {
-                    (Some((up, ready)), _) if goal.met(up, ready) => Some(Ok(())),
-                    (_, b'O') if goal.wants_up() => Some(Err(Why::WillNotRestart)),
-                    (_, b'T') if goal.wants_up() => Some(Err(Why::NotReady)),
-                    (_, b'F') if goal.wants_up() => {
+                let r = schedule::verdict(goal, c).map(|v| match v {
+                    Verdict::Reached => Ok(()),
+                    Verdict::WillNotRestart => Err(Why::WillNotRestart),
+                    Verdict::NotReady => Err(Why::NotReady),
+                    Verdict::CannotSpawn => {
                         let (what, e) = crate::live::cannot_spawn(self.db, o.scandir, svc);
-                        Some(Err(Why::Sys(what, e)))
+                        Err(Why::Sys(what, e))
                     }
-                    (_, b'x') => Some(Err(Why::SupervisorGone)),
-                    _ => None,
-                };
+                    Verdict::SupervisorGone => Err(Why::SupervisorGone),
+                });
                 if outcome.is_none() {
                     outcome = r;
                 }
@@ -667,7 +617,7 @@ impl Engine<'_> {
         match outcome {
             Some(Ok(())) => {
                 self.release(t, k);
-                self.done(t, svc, o, qt);
+                self.done(t, svc, o);
             }
             Some(Err(w)) => {
                 self.release(t, k);
@@ -677,7 +627,7 @@ impl Engine<'_> {
         }
     }
 
-    fn reap(&mut self, t: &mut Tables, o: &mut Opts, qt: &mut usize) {
+    fn reap(&mut self, t: &mut Tables, o: &mut Opts) {
         while let Ok(Some(_)) = sys::signalfd_read(self.sfd) {}
         while let Ok(Some((pid, ws))) = sys::wait_any_nohang() {
             let Some(k) = t.slots.iter().position(|x| x.used && x.pid == pid) else {
@@ -686,21 +636,11 @@ impl Engine<'_> {
             let svc = t.slots.get(k).map(|s| s.svc).unwrap_or(0);
             self.release(t, k);
             if ws.exited() == Some(0) {
-                self.done(t, svc, o, qt);
+                self.done(t, svc, o);
             } else {
                 self.fail(t, svc, Why::Exited(ws), o);
             }
         }
-    }
-
-    fn next_deadline(&self, t: &Tables, o: &Opts) -> u64 {
-        let mut d = o.deadline;
-        for s in t.slots.iter().filter(|s| s.used) {
-            if s.deadline != 0 && (d == 0 || s.deadline < d) {
-                d = s.deadline;
-            }
-        }
-        d
     }
 
     fn expire(&mut self, t: &mut Tables, o: &mut Opts) {
@@ -711,7 +651,7 @@ impl Engine<'_> {
             if !s.used {
                 continue;
             }
-            if !(global || (s.deadline != 0 && now >= s.deadline)) {
+            if !schedule::is_due(s.deadline, o.deadline, now) {
                 continue;
             }
             let (svc, pid) = (s.svc, s.pid);
@@ -732,13 +672,7 @@ impl Engine<'_> {
         }
         if global {
             // Nothing new starts after the global deadline.
-            for i in 0..self.db.len() as u32 {
-                let ph = get(&t.phase, i);
-                if ph == WAIT || ph == QUEUED {
-                    set(&mut t.phase, i, SKIPPED);
-                    self.failures += 1;
-                }
-            }
+            self.failures += self.sched.give_up(self.db, t);
         }
     }
 
@@ -754,9 +688,8 @@ impl Engine<'_> {
         }
     }
 
-    fn done(&mut self, t: &mut Tables, i: u32, o: &mut Opts, qt: &mut usize) {
+    fn done(&mut self, t: &mut Tables, i: u32, o: &mut Opts) {
         let s = self.db.svc(i);
-        set(&mut t.phase, i, DONE);
         stamp_end(t, i, 0);
         set(&mut t.state, i, self.up as u8);
         self.dirty = true;
@@ -769,26 +702,11 @@ impl Engine<'_> {
                 b" successfully stopped"
             },
         );
-        let next = if self.up { s.rdeps() } else { s.deps() };
-        for d in next.iter() {
-            if get(&t.phase, d) != WAIT {
-                continue;
-            }
-            if let Some(p) = t.pending.get_mut(d as usize) {
-                *p = p.saturating_sub(1);
-                if *p == 0 {
-                    if let Some(st) = t.stamps.get_mut(d as usize) {
-                        st.waited = i + 1;
-                    }
-                    enqueue(t, qt, d);
-                }
-            }
-        }
+        self.sched.done(self.db, t, i);
     }
 
     fn fail(&mut self, t: &mut Tables, i: u32, why: Why, o: &mut Opts) {
         let s = self.db.svc(i);
-        set(&mut t.phase, i, FAILED);
         stamp_end(t, i, T_FAILED);
         self.failures += 1;
         if o.verbosity >= 1 {
@@ -829,42 +747,13 @@ impl Engine<'_> {
             }
         }
         // What needed this service is left as it is.
-        let mut top = 0usize;
-        if let Some(x) = t.stack.get_mut(0) {
-            *x = i;
-            top = 1;
-        }
-        while top > 0 {
-            top -= 1;
-            let f = self.db.svc(t.stack.get(top).copied().unwrap_or(0));
-            let next = if self.up { f.rdeps() } else { f.deps() };
-            for d in next.iter() {
-                let ph = get(&t.phase, d);
-                if ph != WAIT && ph != QUEUED {
-                    continue;
-                }
-                set(&mut t.phase, d, SKIPPED);
-                self.failures += 1;
-                if o.verbosity >= 1 {
-                    let verb: &[u8] = if self.up {
-                        b"not starting service "
-                    } else {
-                        b"not stopping service "
-                    };
-                    err::warn(&[
-                        verb,
-                        self.db.svc(d).name(),
-                        b": dependency ",
-                        f.name(),
-                        b" failed",
-                    ]);
-                }
-                if let Some(x) = t.stack.get_mut(top) {
-                    *x = d;
-                    top += 1;
-                }
+        let (db, up, verbose) = (self.db, self.up, o.verbosity >= 1);
+        self.failures += self.sched.fail(db, t, i, &mut |d, f| {
+            if verbose {
+                let verb: &[u8] = if up { b"not starting service " } else { b"not stopping service " };
+                err::warn(&[verb, db.svc(d).name(), b": dependency ", db.svc(f).name(), b" failed"]);
             }
-        }
+        });
     }
 }
 
@@ -874,7 +763,7 @@ mod tests {
     use crate::db::{self, NONE, SvcIn};
 
     /// a <- b, a <- c, {b, c} <- d (oneshots; c essential); bundle e = {b, d}.
-    fn diamond() -> Vec<u8> {
+    pub(crate) fn diamond() -> Vec<u8> {
         let deps: [&[u32]; 5] = [&[], &[0], &[0], &[1, 2], &[1, 3]];
         let names: [&[u8]; 5] = [b"a", b"b", b"c", b"d", b"e"];
         let get = |i: usize| SvcIn {
@@ -902,7 +791,7 @@ mod tests {
     }
 
     /// `Tables` holds megabytes of listener slots: more than a test thread's stack.
-    fn big_stack(f: fn()) {
+    pub(crate) fn big_stack(f: impl FnOnce() + Send + 'static) {
         std::thread::Builder::new()
             .stack_size(256 << 20)
             .spawn(f)
