@@ -399,6 +399,14 @@ impl Engine<'_> {
             self.done(t, i, o);
             return;
         }
+        if !self.up && get(&t.state, i) != 0 {
+            // Counted down before it is told to stop: a run killed from
+            // here on leaves a service counted down that may still be up,
+            // which the next `-u` change puts right, never one counted up
+            // that is down, which no change would look at again.
+            set(&mut t.state, i, 0);
+            (o.save)(&t.state);
+        }
         if let Some(st) = t.stamps.get_mut(i as usize) {
             let waited = st.waited;
             *st = Stamp { start: sys::now_mono_ns(), waited, flags: if self.up { T_UP } else { 0 }, ..Stamp::NEVER };
@@ -708,6 +716,11 @@ impl Engine<'_> {
     fn fail(&mut self, t: &mut Tables, i: u32, why: Why, o: &mut Opts) {
         let s = self.db.svc(i);
         stamp_end(t, i, T_FAILED);
+        if !self.up {
+            // It did not stop (as far as we know): counted up again.
+            set(&mut t.state, i, 1);
+            self.dirty = true;
+        }
         self.failures += 1;
         if o.verbosity >= 1 {
             let verb: &[u8] = if self.up {
