@@ -12,13 +12,13 @@ use super::Tables;
 use crate::db::Db;
 use base::wait::Goal;
 
-pub const IDLE: u8 = 0;
-pub const WAIT: u8 = 1;
-pub const QUEUED: u8 = 2;
-pub const RUN: u8 = 3;
-pub const DONE: u8 = 4;
-pub const FAILED: u8 = 5;
-pub const SKIPPED: u8 = 6;
+const IDLE: u8 = 0;
+const WAIT: u8 = 1;
+const QUEUED: u8 = 2;
+const RUN: u8 = 3;
+const DONE: u8 = 4;
+const FAILED: u8 = 5;
+const SKIPPED: u8 = 6;
 
 fn phase(t: &Tables, i: u32) -> u8 {
     super::get(&t.phase, i)
