@@ -636,6 +636,30 @@ mod tests {
     }
 
     #[test]
+    fn letters_during_finish_decide_whether_run_starts_after_it() {
+        let (mut w, mut m) = fresh(World { finish: Some(500), ..World::new() }, false);
+        m.child_died(100, EXIT_1, at(3000), &mut w);
+        m.command(b'd', at(3010), &mut w);
+        w.take();
+        assert_eq!(m.state, State::Finish, "d does not cut finish short");
+        m.child_died(500, WaitStatus(0), at(3020), &mut w);
+        assert_eq!(w.take(), ["event D"], "wanted down: no restart");
+        m.command(b'u', at(3030), &mut w);
+        assert_eq!(w.take(), ["spawn run at 3030", "event uU"]);
+    }
+
+    #[test]
+    fn x_during_finish_exits_when_finish_ends() {
+        let (mut w, mut m) = fresh(World { finish: Some(500), ..World::new() }, false);
+        m.child_died(100, EXIT_1, at(3000), &mut w);
+        m.command(b'x', at(3010), &mut w);
+        assert_eq!(m.state, State::LastFinish);
+        m.child_died(500, WaitStatus(0), at(3020), &mut w);
+        assert!(!m.running);
+        assert!(!w.take().iter().any(|l| l.starts_with("spawn run")), "no restart on the way out");
+    }
+
+    #[test]
     fn d_sends_the_down_signal_and_cont_and_no_restart_follows() {
         let (mut w, mut m) = fresh(World::new(), false);
         m.command(b'd', at(100), &mut w);
