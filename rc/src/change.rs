@@ -4,7 +4,10 @@
 //! the engine waits on one epoll set for oneshot children (signalfd) and
 //! for longrun supervisors' event fifodirs, with per-service and global
 //! deadlines. A failure stops the services that need the failed one from
-//! being touched; what was done stays done.
+//! being touched; what was done stays done. This module is the shell: the
+//! order (what may start now, what a failure rules out), the deadlines and
+//! what an event letter means are `schedule`'s, a machine without a clock
+//! or a process that the unit tests drive.
 //!
 //! Oneshots: `up`/`down` argv straight from the database (pre-tokenized),
 //! forked and exec'd in their own session, cwd their `data/` (or `/`),
