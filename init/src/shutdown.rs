@@ -41,7 +41,7 @@ pub fn run_script(basedir: &[u8], script: &[u8]) {
     argv.push(p.as_cstr());
     let pid = match spawn::start(p.as_cstr(), argv.as_argv(), None, b"") {
         Ok(pid) => pid,
-        Err(e) => return err::warn_sys(&[b"unable to spawn ", p.as_bytes()], e),
+        Err(e) => return err::warn_unable(&[b"spawn ", p.as_bytes()], e),
     };
     let end = sys::now_mono_ns() + SCRIPT_TIME_MAX_MS * 1_000_000;
     let st = loop {
@@ -57,7 +57,7 @@ pub fn run_script(basedir: &[u8], script: &[u8]) {
                 let _ = sys::kill(pid, sys::sig::KILL);
                 return;
             }
-            Err(e) => return err::warn_sys(&[b"unable to wait for ", p.as_bytes()], e),
+            Err(e) => return err::warn_unable(&[b"wait for ", p.as_bytes()], e),
         }
     };
     if st.exited() != Some(0) {
@@ -79,11 +79,11 @@ pub fn prepare(basedir: &[u8], r: &Request) {
     err::info(&[b.as_bytes()]);
     run_script(basedir, layout::RC_SHUTDOWN);
     if let Err(e) = request::write_action(&r) {
-        err::warn_sys(&[b"unable to write ", layout::ACTION.to_bytes()], e);
+        err::warn_unable(&[b"write ", layout::ACTION.to_bytes()], e);
     }
     err::info(&[b"asking the scanner to hand over to its finish"]);
     if let Err(e) = control::send_scanner(layout::SCANDIR, b"b") {
-        err::warn_sys(&[b"unable to write to ", layout::SCANDIR, b"/.s6-svscan/control"], e);
+        err::warn_unable(&[b"write to ", layout::SCANDIR, b"/.s6-svscan/control"], e);
     }
 }
 
@@ -151,6 +151,27 @@ fn name_leftovers() {
     sys::close(dir);
 }
 
+/// Longest wait for the catch-all logger to pass on what the tree said
+/// before pid 1 speaks on the console itself (ms): a logger that is gone
+/// or stuck on a full disk must not hold the shutdown.
+pub const CATCHALL_DRAIN_MAX_MS: u64 = 2000;
+
+/// Waits until the catch-all logger's FIFO, pid 1's stdout, is empty. The
+/// lines of `rc.shutdown` (services stopping) are in it; pid 1's own go
+/// straight to the console, and would come first if the logger were behind.
+/// rinit-log takes a line out of its pipe only once it has written it
+/// everywhere, console included: an empty FIFO means all of it is shown.
+fn wait_catchall_drained() {
+    if !sys::fstat(sys::STDOUT).is_ok_and(|st| st.kind == sys::FileType::Fifo) {
+        return;
+    }
+    let end = sys::now_mono_ns() + CATCHALL_DRAIN_MAX_MS * 1_000_000;
+    while sys::pipe_unread(sys::STDOUT).is_ok_and(|n| n > 0) && sys::now_mono_ns() < end {
+        pet();
+        sys::sleep_ms(REAP_EVERY_MS);
+    }
+}
+
 fn console_to_stdout() {
     match sys::open(c"/dev/console", Open::WRONLY | Open::NOCTTY, 0) {
         Ok(fd) => {
@@ -159,7 +180,7 @@ fn console_to_stdout() {
             let _ = sys::dup2(fd, sys::STDERR);
             sys::close(fd);
         }
-        Err(e) => err::warn_sys(&[b"unable to open /dev/console"], e),
+        Err(e) => err::warn_unable(&[b"open /dev/console"], e),
     }
 }
 
@@ -202,7 +223,7 @@ fn take_watchdog() -> Option<Watchdog> {
             Some(w)
         }
         Err(e) => {
-            err::warn_sys(&[b"unable to use the watchdog ", conf.as_bytes()], e);
+            err::warn_unable(&[b"use the watchdog ", conf.as_bytes()], e);
             None
         }
     }
@@ -217,6 +238,8 @@ pub fn finish() -> ! {
     if !container {
         // The catch-all logger reads until every writer is gone: pid 1
         // must stop being one, and the console is where the last words go.
+        // They go after the tree's: what stage 2 said is still on its way.
+        wait_catchall_drained();
         console_to_stdout();
     }
     let wd = take_watchdog();
@@ -279,7 +302,7 @@ pub fn finish() -> ! {
     }
     pet();
     if let Err(e) = sys::reboot(how) {
-        err::warn_sys(&[b"unable to ", r.action.name()], e);
+        err::warn_unable(&[r.action.name()], e);
     }
     // Pid 1 must not exit: that would panic the kernel. No more keepalives:
     // a watchdog resets a machine that could not stop.

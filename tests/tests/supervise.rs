@@ -115,6 +115,9 @@ fn a_killed_service_is_restarted_once_with_its_death_recorded() {
     let mut ev = Events::listen(&svc);
     let _p = supervise(&mut sb, "svc");
     let first = wait_up(&svc);
+    // Up is as soon as it is spawned: killed before its first line, it
+    // would leave one line for two runs.
+    wait_until("the first run to start", SOON, || !lines(&svc.join("starts")).is_empty());
     send(&svc, "k");
     let st = wait_status(&svc, "a new run", |s| s.pid != 0 && s.pid != first.pid);
     assert_eq!(st.wstat, 9);
@@ -584,11 +587,11 @@ fn keeps_going_when_out_of_descriptors() {
     let mut sb = Sandbox::new();
     let svc = sb.service("svc", "exec sleep 100");
     let sup = bin("rinit-supervise");
-    // 0-2, lock, control (twice) and the signalfd fit; the spawn pipe does not.
+    // 0-2, lock, control (twice) and the signalfd fit; the status file does not.
     let mut p = sb.spawn(args!["/bin/sh", "-c", "ulimit -n 7 && exec \"$0\" svc", sup]);
     wait_until("a warning", SOON, || p.output().contains("Too many open files"));
     assert!(p.is_running());
-    assert!(p.output().contains("rinit-supervise svc: warning: unable to create a pipe: Too many open files"), "{}", p.output());
+    assert!(p.output().contains("rinit-supervise svc: warning: unable to write supervise/status: Too many open files"), "{}", p.output());
     // Still answering: it can be told to stop.
     send(&svc, "x");
     let st = p.wait_timeout(SOON).expect("supervisor to exit");
