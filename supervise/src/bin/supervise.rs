@@ -52,7 +52,7 @@ fn supervise(args: Args) -> ! {
 
     let mut svc = Service::new(dir, down);
     svc.begin();
-    while svc.running {
+    while svc.running() {
         // No readiness pipe: fd -1, which poll skips.
         let ready = svc.ready_fd().unwrap_or(Fd(-1));
         let notify = svc.notify_fd().unwrap_or(Fd(-1));
