@@ -5,11 +5,15 @@
 //! hundreds of supervisors a page table or more.
 //!
 //! Today each holds: the binary's text and data, the zeroed data right
-//! after it (the scanner's tables; a supervisor has none), all within one
-//! 2 MiB span, which one page-table page maps; and what the kernel adds to
-//! every process: the initial stack, the vDSO with its data pages
-//! (`[vvar]`, and `[vvar_vclock]` on newer kernels) and the legacy
-//! `[vsyscall]` page (a fixed kernel address, no page table of the process).
+//! after it (the scanner's tables), all within one 2 MiB span, which one
+//! page-table page maps; and what the kernel adds to every process: the
+//! initial stack, the vDSO with its data pages (`[vvar]`, and
+//! `[vvar_vclock]` on newer kernels) and the legacy `[vsyscall]` page (a
+//! fixed kernel address, no page table of the process). On x86_64 a
+//! supervisor has moved its arguments, environment and stack into its own
+//! zeroed data and unmapped the kernel's stack and the vDSO
+//! (`sys::run_in_one_region`): nothing but its binary's span and
+//! `[vsyscall]` is left.
 
 use rinit_tests::*;
 use std::ffi::OsStr;
@@ -64,6 +68,30 @@ fn assert_one_span(what: &str, pid: u32, binary: &Path) {
     assert!(all.iter().filter(|r| r.name == "[stack]").count() <= 1, "{what}: more than one stack:\n{text}");
 }
 
+/// Everything but `[vsyscall]` lies in the binary's 2 MiB span: no stack,
+/// vDSO or data page of the kernel's anywhere else (the one named
+/// `[stack]`, if any, is the moved stack, inside the span).
+fn assert_only_its_span(what: &str, pid: u32, binary: &Path) {
+    let all = regions(pid);
+    let text = all.iter().map(|r| format!("{:x}-{:x} {}", r.start, r.end, r.name)).collect::<Vec<_>>().join("\n");
+    let binary = fs::canonicalize(binary).expect("canonicalize the binary");
+    let lo = all.iter().filter(|r| Path::new(&r.name) == binary).map(|r| r.start).min().expect("the binary mapped");
+    for r in all.iter().filter(|r| r.name != "[vsyscall]") {
+        assert!(
+            r.start / PAGE_TABLE_SPAN == lo / PAGE_TABLE_SPAN && (r.end - 1) / PAGE_TABLE_SPAN == lo / PAGE_TABLE_SPAN,
+            "{what}: {} at {:#x} lies outside its binary's page-table span:\n{text}",
+            if r.name.is_empty() { "an anonymous region" } else { &r.name },
+            r.start
+        );
+    }
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).expect("read /proc/PID/cmdline");
+    assert!(
+        cmdline.split(|&c| c == 0).next().is_some_and(|a| a.ends_with(b"rinit-supervise") || a.ends_with(b"rinit-scan")),
+        "{what}: /proc/PID/cmdline no longer shows its arguments: {:?}",
+        String::from_utf8_lossy(&cmdline)
+    );
+}
+
 #[test]
 fn scanner_and_supervisor_live_in_one_page_table_span_beside_the_kernels_regions() {
     let mut sb = Sandbox::new();
@@ -77,4 +105,7 @@ fn scanner_and_supervisor_live_in_one_page_table_span_beside_the_kernels_regions
     assert_eq!(sups.len(), 1, "one supervisor under the scanner: {sups:?}\n{}", p.output());
     assert_one_span("rinit-scan", scanner, &bin("rinit-scan"));
     assert_one_span("rinit-supervise", sups[0], &bin("rinit-supervise"));
+    if bin_arch() == "x86_64" {
+        assert_only_its_span("rinit-supervise", sups[0], &bin("rinit-supervise"));
+    }
 }

@@ -20,14 +20,18 @@ const USAGE: &[u8] = b"rinit-supervise servicedir";
 /// The signals the supervisor handles itself, through its signalfd.
 const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT]);
 
-/// Least room below its moved arguments for the stack move to be made. The
-/// supervisor's frames take about 1 KiB (1.7 KiB at the deepest: a warning
-/// written on the restart path), so with the strings of its arguments and
-/// environment it keeps one page of stack for as long as its service lives.
-const STACK: usize = 1024;
+/// The supervisor's arguments, environment and stack, in its own data
+/// (`sys::run_in_one_region`): room for the frames' 1.7 KiB at the deepest
+/// with a margin, below strings of up to about 4 KiB; more, and it stays
+/// on the kernel's stack.
+static REGION: sys::Region<8192> = sys::Region::new();
+
+/// Stack the supervisor's deepest frames need in its region, with a margin:
+/// the region has no guard page below it.
+const REGION_FRAMES: usize = 3072;
 
 fn main(args: Args) -> ! {
-    sys::run_in_strings_page(args, STACK, supervise)
+    sys::run_in_one_region(args, &REGION, REGION_FRAMES, supervise)
 }
 
 fn supervise(args: Args) -> ! {
