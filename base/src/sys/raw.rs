@@ -56,7 +56,7 @@ pub mod nr {
         RT_SIGACTION = __NR_rt_sigaction, RT_SIGPROCMASK = __NR_rt_sigprocmask, SETPGID = __NR_setpgid,
         SIGNALFD4 = __NR_signalfd4, WAIT4 = __NR_wait4, IOCTL = __NR_ioctl, SOCKET = __NR_socket,
         SETSOCKOPT = __NR_setsockopt, BIND = __NR_bind, RECVMSG = __NR_recvmsg, GETSID = __NR_getsid,
-        MUNMAP = __NR_munmap, PRCTL = __NR_prctl, BRK = __NR_brk,
+        MUNMAP = __NR_munmap, PRCTL = __NR_prctl, BRK = __NR_brk, MPROTECT = __NR_mprotect,
     }
     // 64-bit offsets and times on 32-bit targets: same arguments, wider
     // structures (flock64, __kernel_timespec); mmap2's offset is in pages,

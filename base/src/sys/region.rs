@@ -12,25 +12,30 @@
 //! system calls through it; the other architectures keep the stack move of
 //! `run_in_strings_page`), see docs/architectures.md.
 
+use super::raw::syscall;
 use super::{Args, ENVIRON};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Memory in the binary's zeroed data for `run_in_one_region`: the copied
 /// strings at its top, the argument and environment arrays below them, then
-/// the stack. Only the pages touched are ever resident.
-#[repr(C, align(16))]
+/// the stack, down to a guard page (its first page, made inaccessible: a
+/// stack that outgrows the region faults, never writes over other data).
+/// Only the pages touched are ever resident. N: a multiple of the page.
+#[repr(C, align(4096))]
 pub struct Region<const N: usize> {
-    taken: AtomicBool,
     mem: UnsafeCell<[u8; N]>,
 }
 
-// SAFETY: the buffer is handed out once (`taken`), to the one thread.
+/// A process has one stack: the first `run_in_one_region` takes its region.
+static TAKEN: AtomicBool = AtomicBool::new(false);
+
+// SAFETY: the buffer is handed out once (`TAKEN`), to the one thread.
 unsafe impl<const N: usize> Sync for Region<N> {}
 
 impl<const N: usize> Region<N> {
     pub const fn new() -> Self {
-        Region { taken: AtomicBool::new(false), mem: UnsafeCell::new([0; N]) }
+        Region { mem: UnsafeCell::new([0; N]) }
     }
 }
 
@@ -47,10 +52,10 @@ impl<const N: usize> Default for Region<N> {
 /// is moved with them.
 pub fn run_in_one_region<const N: usize>(args: Args, region: &'static Region<N>, frames: usize, main: fn(Args) -> !) -> ! {
     #[cfg(target_arch = "x86_64")]
-    if !region.taken.swap(true, Ordering::Relaxed) {
+    if !TAKEN.swap(true, Ordering::Relaxed) {
         if let Some(plan) = plan(args, region.mem.get() as usize, N, frames) {
             // SAFETY: `plan` checked that the strings, arrays and Resume fit
-            // in the region, which nothing else uses (`taken`).
+            // in the region, which nothing else uses (`TAKEN`).
             unsafe { move_and_switch(args, plan, main) }
         }
     }
@@ -68,6 +73,8 @@ struct Plan {
     arrays: usize,
     nptr: usize,
     ctx: usize,
+    /// The region's first page, the stack's guard.
+    guard: (usize, usize),
     exec: Exec,
 }
 
@@ -165,9 +172,8 @@ fn plan(args: Args, base: usize, size: usize, frames: usize) -> Option<Plan> {
     let need = (hi - lo) + nptr * core::mem::size_of::<usize>() + core::mem::size_of::<Resume>() + 32 + frames;
     // The data page that holds the region's start when it has the room (no
     // page of its own for the stack), else the region's end.
-    let first_page_end = (base & !(page - 1)) + page;
-    let top = if first_page_end - base >= need && first_page_end <= base + size { first_page_end } else { (base + size) & !15 };
-    if top - base < need {
+    let top = (base + size) & !15;
+    if base & (page - 1) != 0 || top - base < need + page {
         return None;
     }
     let to = top - (hi - lo);
@@ -177,7 +183,7 @@ fn plan(args: Args, base: usize, size: usize, frames: usize) -> Option<Plan> {
     let vdso_lo = vdso.saturating_sub(VVAR_ROOM);
     let (code, data) = segments(phdr, phnum)?;
     let exec = Exec { stack_lo, stack_hi, vdso: vdso_lo, vdso_len: vdso_len + (vdso - vdso_lo), code, data };
-    Some(Plan { lo, hi, to, arrays, nptr, ctx, exec })
+    Some(Plan { lo, hi, to, arrays, nptr, ctx, guard: (base, page), exec })
 }
 
 /// The vDSO's size from its ELF program headers: the end of its highest
@@ -243,6 +249,12 @@ struct Resume {
 /// `p` comes from `plan` for this process's arguments, just now.
 #[cfg(target_arch = "x86_64")]
 unsafe fn move_and_switch(args: Args, p: Plan, main: fn(Args) -> !) -> ! {
+    // PROT_NONE (0) on the region's first page, ours alone; without it
+    // (ENOMEM only) the region is not used.
+    // SAFETY: mprotect of a page of our own zeroed data that nothing uses.
+    if super::ret(unsafe { syscall!(MPROTECT, p.guard.0, p.guard.1, 0) }).is_err() {
+        super::run_in_strings_page(args, 0, main)
+    }
     let delta = p.to.wrapping_sub(p.lo);
     let moved = |q: usize| if q == 0 { 0 } else { q.wrapping_add(delta) };
     // SAFETY: [to, to + hi - lo) and [arrays, arrays + nptr words) lie in the
@@ -278,7 +290,6 @@ unsafe fn move_and_switch(args: Args, p: Plan, main: fn(Args) -> !) -> ! {
 }
 
 extern "C" fn resume(ctx: *const u8) -> ! {
-    use super::raw::syscall;
     // SAFETY: `ctx` is the Resume written just above this frame.
     let r = unsafe { (ctx as *const Resume).read() };
     // SAFETY: munmap of the kernel's stack mapping, which no frame, string or
@@ -305,7 +316,6 @@ extern "C" fn resume(ctx: *const u8) -> ! {
 /// CONFIG_CHECKPOINT_RESTORE (Debian's, Fedora's, Alpine's); without it
 /// `ps` shows the program's bracketed name.
 fn tell_ps(r: &Resume) {
-    use super::raw::syscall;
     const PR_SET_MM: usize = 35;
     const PR_SET_MM_MAP: usize = 14;
     // struct prctl_mm_map: code, data and brk as exec set them (the kernel

@@ -21,14 +21,14 @@ const USAGE: &[u8] = b"rinit-supervise servicedir";
 const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT]);
 
 /// The supervisor's arguments, environment and stack, in its own data
-/// (`sys::run_in_one_region`): room for the frames' 1.7 KiB at the deepest
-/// with a margin, below strings of up to about 4 KiB; more, and it stays
-/// on the kernel's stack.
-static REGION: sys::Region<8192> = sys::Region::new();
+/// (`sys::run_in_one_region`): a guard page, the frames, then strings of up
+/// to about 4 KiB; more, and it stays on the kernel's stack.
+static REGION: sys::Region<{ 20 << 10 }> = sys::Region::new();
 
-/// Stack the supervisor's deepest frames need in its region, with a margin:
-/// the region has no guard page below it.
-const REGION_FRAMES: usize = 3072;
+/// Stack the supervisor needs: its frames take 1.7 KiB at the deepest (a
+/// warning written on the restart path), a spawned child runs on a buffer
+/// in its frame until it execs (`sys::SHARED_CHILD_STACK`), with a margin.
+const REGION_FRAMES: usize = sys::SHARED_CHILD_STACK + 3072;
 
 fn main(args: Args) -> ! {
     sys::run_in_one_region(args, &REGION, REGION_FRAMES, supervise)
