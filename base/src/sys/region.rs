@@ -92,6 +92,12 @@ struct Exec {
     data: (usize, usize),
 }
 
+/// Stack the region keeps beyond the program's `frames`: a child of
+/// `spawn_shared` runs on a buffer in its parent's frame until it execs,
+/// and a margin, since below the region's stack is a guard page, not a
+/// stack the kernel grows.
+const ROOM: usize = super::SHARED_CHILD_STACK + 2048;
+
 /// auxv entry types (linux/auxvec.h).
 const AT_NULL: usize = 0;
 const AT_PHDR: usize = 3;
@@ -169,7 +175,7 @@ fn plan(args: Args, base: usize, size: usize, frames: usize) -> Option<Plan> {
     let here = &lo as *const usize as usize;
     let stack_lo = (here & !(page - 1)).checked_sub(STACK_BELOW)?;
     let nptr = args.argc + 1 + envc + 1;
-    let need = (hi - lo) + nptr * core::mem::size_of::<usize>() + core::mem::size_of::<Resume>() + 32 + frames;
+    let need = (hi - lo) + nptr * core::mem::size_of::<usize>() + core::mem::size_of::<Resume>() + 32 + frames + ROOM;
     // The data page that holds the region's start when it has the room (no
     // page of its own for the stack), else the region's end.
     let top = (base + size) & !15;

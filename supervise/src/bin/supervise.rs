@@ -21,17 +21,19 @@ const USAGE: &[u8] = b"rinit-supervise servicedir";
 const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT]);
 
 /// The supervisor's arguments, environment and stack, in its own data
-/// (`sys::run_in_one_region`): a guard page, the frames, then strings of up
-/// to about 4 KiB; more, and it stays on the kernel's stack.
+/// (`sys::run_in_one_region`): a guard page, the stack (with room for a
+/// spawned child's), then strings of up to about 4 KiB; more, and it stays
+/// on the kernel's stack.
 static REGION: sys::Region<{ 20 << 10 }> = sys::Region::new();
 
-/// Stack the supervisor needs: its frames take 1.7 KiB at the deepest (a
-/// warning written on the restart path), a spawned child runs on a buffer
-/// in its frame until it execs (`sys::SHARED_CHILD_STACK`), with a margin.
-const REGION_FRAMES: usize = sys::SHARED_CHILD_STACK + 3072;
+/// Least room below its moved arguments for the stack move to be made. The
+/// supervisor's frames take about 1 KiB (1.7 KiB at the deepest: a warning
+/// written on the restart path), so with the strings of its arguments and
+/// environment it keeps one page of stack for as long as its service lives.
+const STACK: usize = 1024;
 
 fn main(args: Args) -> ! {
-    sys::run_in_one_region(args, &REGION, REGION_FRAMES, supervise)
+    sys::run_in_one_region(args, &REGION, STACK, supervise)
 }
 
 fn supervise(args: Args) -> ! {
