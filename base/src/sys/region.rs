@@ -19,12 +19,28 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Memory in the binary's zeroed data for `run_in_one_region`: the copied
 /// strings at its top, the argument and environment arrays below them, then
-/// the stack, down to a guard page (its first page, made inaccessible: a
-/// stack that outgrows the region faults, never writes over other data).
-/// Only the pages touched are ever resident. N: a multiple of the page.
-#[repr(C, align(4096))]
+/// the stack, down to a guard page (its first whole page, made
+/// inaccessible: a stack that outgrows the region faults, never writes over
+/// other data). Only the pages touched are ever resident: the stack's top
+/// is the region's last page boundary, so the strings and the usual frames
+/// take one page.
+#[repr(C, align(16))]
 pub struct Region<const N: usize> {
     mem: UnsafeCell<[u8; N]>,
+}
+
+/// `region!(NAME, BYTES)` declares the static `Region` of a program that
+/// runs in one region, in the zeroed-data section the linker script puts
+/// last (`.bss.~region`): the stack's top page then follows the program's
+/// other zeroed data instead of pushing it onto a page of its own.
+#[macro_export]
+macro_rules! region {
+    ($name:ident, $bytes:expr) => {
+        // SAFETY: a `.bss.` section holds zeroed data, which is what
+        // `Region::new()` is; the name only orders it after the rest.
+        #[unsafe(link_section = ".bss.~region")]
+        static $name: $crate::sys::Region<{ $bytes }> = $crate::sys::Region::new();
+    };
 }
 
 /// A process has one stack: the first `run_in_one_region` takes its region.
@@ -73,7 +89,7 @@ struct Plan {
     arrays: usize,
     nptr: usize,
     ctx: usize,
-    /// The region's first page, the stack's guard.
+    /// The region's first whole page, the stack's guard.
     guard: (usize, usize),
     exec: Exec,
 }
@@ -178,8 +194,11 @@ fn plan(args: Args, base: usize, size: usize, frames: usize) -> Option<Plan> {
     let need = (hi - lo) + nptr * core::mem::size_of::<usize>() + core::mem::size_of::<Resume>() + 32 + frames + ROOM;
     // The data page that holds the region's start when it has the room (no
     // page of its own for the stack), else the region's end.
-    let top = (base + size) & !15;
-    if base & (page - 1) != 0 || top - base < need + page {
+    // The stack's top at a page boundary: the strings and the frames of a
+    // usual depth then keep to one page.
+    let top = (base + size) & !(page - 1);
+    let guard = (base + page - 1) & !(page - 1);
+    if top < guard + page + need {
         return None;
     }
     let to = top - (hi - lo);
@@ -189,7 +208,7 @@ fn plan(args: Args, base: usize, size: usize, frames: usize) -> Option<Plan> {
     let vdso_lo = vdso.saturating_sub(VVAR_ROOM);
     let (code, data) = segments(phdr, phnum)?;
     let exec = Exec { stack_lo, stack_hi, vdso: vdso_lo, vdso_len: vdso_len + (vdso - vdso_lo), code, data };
-    Some(Plan { lo, hi, to, arrays, nptr, ctx, guard: (base, page), exec })
+    Some(Plan { lo, hi, to, arrays, nptr, ctx, guard: (guard, page), exec })
 }
 
 /// The vDSO's size from its ELF program headers: the end of its highest

@@ -20,11 +20,11 @@ const USAGE: &[u8] = b"rinit-supervise servicedir";
 /// The signals the supervisor handles itself, through its signalfd.
 const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT]);
 
-/// The supervisor's arguments, environment and stack, in its own data
-/// (`sys::run_in_one_region`): a guard page, the stack (with room for a
-/// spawned child's), then strings of up to about 4 KiB; more, and it stays
-/// on the kernel's stack.
-static REGION: sys::Region<{ 20 << 10 }> = sys::Region::new();
+// The supervisor's arguments, environment and stack, in its own data
+// (`sys::run_in_one_region`): a guard page, the stack (with room for a
+// spawned child's), then strings of up to about 4 KiB; more, and it stays
+// on the kernel's stack.
+base::region!(REGION, 24 << 10);
 
 /// Least room below its moved arguments for the stack move to be made. The
 /// supervisor's frames take about 1 KiB (1.7 KiB at the deepest: a warning
