@@ -10,9 +10,9 @@
 //! initial stack, the vDSO with its data pages (`[vvar]`, and
 //! `[vvar_vclock]` on newer kernels) and the legacy `[vsyscall]` page (a
 //! fixed kernel address, no page table of the process). On x86_64 a
-//! supervisor has moved its arguments, environment and stack into its own
-//! zeroed data and unmapped the kernel's stack and the vDSO
-//! (`sys::run_in_one_region`): nothing but its binary's span and
+//! supervisor and a logger have moved their arguments, environment and
+//! stack into their own zeroed data and unmapped the kernel's stack and the
+//! vDSO (`sys::run_in_one_region`): nothing but the binary's span and
 //! `[vsyscall]` is left.
 
 use rinit_tests::*;
@@ -86,7 +86,7 @@ fn assert_only_its_span(what: &str, pid: u32, binary: &Path) {
     }
     let cmdline = fs::read(format!("/proc/{pid}/cmdline")).expect("read /proc/PID/cmdline");
     assert!(
-        cmdline.split(|&c| c == 0).next().is_some_and(|a| a.ends_with(b"rinit-supervise") || a.ends_with(b"rinit-scan")),
+        cmdline.split(|&c| c == 0).next().is_some_and(|a| a.ends_with(what.as_bytes())),
         "{what}: /proc/PID/cmdline no longer shows its arguments: {:?}",
         String::from_utf8_lossy(&cmdline)
     );
@@ -108,4 +108,28 @@ fn scanner_and_supervisor_live_in_one_page_table_span_beside_the_kernels_regions
     if bin_arch() == "x86_64" {
         assert_only_its_span("rinit-supervise", sups[0], &bin("rinit-supervise"));
     }
+}
+
+#[test]
+fn a_logger_lives_in_its_binarys_page_table_span_alone() {
+    if bin_arch() != "x86_64" {
+        return;
+    }
+    let sb = Sandbox::new();
+    let mut logger = std::process::Command::new(bin("rinit-log"))
+        .arg(sb.path("logdir"))
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("start rinit-log");
+    let current = sb.path("logdir/current");
+    {
+        use std::io::Write;
+        let stdin = logger.stdin.as_mut().expect("the logger's stdin");
+        stdin.write_all(b"one line\n").expect("write a line");
+    }
+    wait_until("the logger's line", SOON, || fs::read_to_string(&current).is_ok_and(|c| c.contains("one line")));
+    assert_only_its_span("rinit-log", logger.id(), &bin("rinit-log"));
+    drop(logger.stdin.take());
+    let st = logger.wait().expect("wait for rinit-log");
+    assert!(st.success(), "rinit-log ends at the end of its input: {st:?}");
 }
