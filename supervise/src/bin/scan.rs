@@ -21,20 +21,7 @@ const USAGE: &[u8] = b"rinit-scan [ -t rescan_ms ] [ -C services_max ] [ -d noti
 
 static TABLE: sys::StaticCell<Table> = sys::StaticCell::new(Table::new());
 
-// The scanner's arguments, environment and stack, in its own data
-// (`sys::run_in_one_region`). Untouched pages of the region cost nothing.
-base::region!(REGION, 96 << 10);
-
-/// Stack the scanner may need in its region: it uses about 8 KiB (16 KiB
-/// of the kernel's stack resident, a spawned child's buffer included); the
-/// rest is margin above the guard page.
-const REGION_FRAMES: usize = 64 << 10;
-
 fn main(args: Args) -> ! {
-    sys::run_in_one_region(args, &REGION, REGION_FRAMES, scan)
-}
-
-fn scan(args: Args) -> ! {
     err::set_prog(b"rinit-scan");
     let opt = options(args);
     let dir = opt.dir.to_bytes();
