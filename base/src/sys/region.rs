@@ -321,10 +321,10 @@ extern "C" fn resume(ctx: *const u8) -> ! {
     // array is used from any more (all copied into the region, and nothing
     // below keeps a pointer into it), and of the vDSO, which nothing calls
     // (`sys` makes its system calls itself; no signal handler returns
-    // through it on x86_64). Failing (EINVAL only, for a range the plan
-    // computed), the regions stay, unused.
+    // through it on x86_64).
     unsafe {
         let e = r.exec;
+        // Failing (EINVAL only, for a range the plan computed), the stack stays, unused.
         let _ = syscall!(MUNMAP, e.stack_lo, e.stack_hi - e.stack_lo);
         if e.vdso_len != 0 {
             // As above: the vDSO only stays mapped, unused, on failure.
