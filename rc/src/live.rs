@@ -6,6 +6,9 @@
 //! - `scandir`: a symlink to the scanner's directory (absolute);
 //! - `state`: one byte per service of the database, `1` up, `0` down,
 //!   replaced atomically.
+//! - `compiled.next`, `state.next`, `pending`: a switch to another
+//!   database under way (see `switch`); taking the lock finishes or undoes
+//!   it.
 //! - `timeline`: when each service's last transition started, came up and
 //!   was ready, on the monotonic clock (`Stamp`, below), replaced
 //!   atomically after each change. A live directory made before timelines
@@ -74,6 +77,11 @@ pub fn lock(live: &[u8]) -> Result<Option<Fd>, Errno> {
     // 0600: whoever can open a lock can take it and hold every change.
     let fd = sys::open(p.as_cstr(), Open::WRONLY | Open::CREATE, 0o600)?;
     if sys::lock_exclusive_nb(fd)? {
+        // The holder of the lock sees no half-done switch of databases.
+        if let Err(e) = in_dir(live, crate::switch::recover) {
+            sys::close(fd);
+            return Err(e);
+        }
         Ok(Some(fd))
     } else {
         sys::close(fd);
@@ -81,9 +89,24 @@ pub fn lock(live: &[u8]) -> Result<Option<Fd>, Errno> {
     }
 }
 
-/// The up/down byte of every service into `state` (n bytes).
+/// `f` on the live directory, opened for it.
+pub fn in_dir<T>(live: &[u8], f: impl FnOnce(Fd) -> Result<T, Errno>) -> Result<T, Errno> {
+    let p = PathBuf::join(live, &[])?;
+    let dir = sys::open_dir(p.as_cstr())?;
+    let r = f(dir);
+    sys::close(dir);
+    r
+}
+
+/// The up/down byte of every service into `state` (n bytes): the
+/// committed database's, `state.next` while a switch is not settled.
 pub fn read_state(live: &[u8], n: usize, state: &mut [u8; MAX_SERVICES]) -> Result<(), Errno> {
-    let p = path(live, b"state")?;
+    let name: &[u8] = if in_dir(live, |d| Ok(crate::switch::committed_unsettled(d)))? {
+        b"state.next"
+    } else {
+        b"state"
+    };
+    let p = path(live, name)?;
     // Read in place: a file of other than n bytes is refused whole.
     let buf = state.get_mut(..n).ok_or(errno::EPROTO)?;
     match sys::read_file(p.as_cstr(), buf) {
@@ -104,11 +127,17 @@ pub fn read_state(live: &[u8], n: usize, state: &mut [u8; MAX_SERVICES]) -> Resu
 
 /// Replaces `<live>/state` atomically.
 pub fn write_state(live: &[u8], n: usize, state: &[u8; MAX_SERVICES]) -> Result<(), copy::Fail> {
+    write_state_as(live, b"state", n, state)
+}
+
+/// Replaces `<live>/<name>` atomically with a state (`state.next`: the
+/// next database's, see `switch`).
+pub fn write_state_as(live: &[u8], name: &[u8], n: usize, state: &[u8; MAX_SERVICES]) -> Result<(), copy::Fail> {
     let mut buf = [0u8; MAX_SERVICES];
     for (b, &s) in buf.iter_mut().zip(state.iter()).take(n) {
         *b = if s != 0 { b'1' } else { b'0' };
     }
-    let p = path(live, b"state").map_err(|e| copy::Fail {
+    let p = path(live, name).map_err(|e| copy::Fail {
         what: b"write ",
         path: Buf::new(),
         e,

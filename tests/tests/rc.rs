@@ -1346,3 +1346,284 @@ fn a_longrun_never_ready_fails_the_change_at_its_timeout_ready() {
     let ms: u64 = out.lines().find_map(|l| l.strip_prefix("ms=")).and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
     assert!(ms < 10_000, "failed at once, not at rinit-rc's 30 s: {ms} ms\n{out}");
 }
+
+/// A oneshot `name` whose up and down append `up-TAG` and `down-TAG` to `log`.
+fn tagged_oneshot(src: &Path, name: &str, tag: &str, log: &Path) {
+    write(src, &format!("{name}/type"), "oneshot\n");
+    for dir in ["up", "down"] {
+        write(
+            src,
+            &format!("{name}/{dir}"),
+            &format!("/bin/sh -c \"echo {name}-{dir}-{tag} >> {}\"\n", log.display()),
+        );
+    }
+}
+
+/// The pid in a supervise/status file.
+fn status_pid(sb: &Sandbox, rel: &str) -> u64 {
+    let b = fs::read(sb.path(rel)).unwrap();
+    u64::from_be_bytes(b[24..32].try_into().unwrap())
+}
+
+fn prefixed<'a>(out: &'a str, p: &str) -> Vec<&'a str> {
+    out.lines().filter_map(|l| l.strip_prefix(p)).collect()
+}
+
+#[test]
+fn update_renames_services_named_in_the_conversion_file_without_running_them_again_and_waits_for_the_lock_with_b() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    let (v1, v2) = (sb.path("src"), sb.path("src2"));
+    longrun(&v1, "daemon", "daemon-runs", &log);
+    longrun(&v2, "daemon2", "daemon-runs", &log);
+    tagged_oneshot(&v1, "setup", "same", &log);
+    copy_tree(&v1.join("setup"), &v2.join("setup2"));
+    bundle(&v1, "default", &["daemon", "setup"]);
+    bundle(&v2, "default", &["daemon2", "setup2"]);
+    write(&sb.dir, "conv", "# renamed in this release\ndaemon -> daemon2\n\"setup\" -> setup2 # quoted\n\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         flock live/lock sh -c 'touch held; sleep 0.3' &\n\
+         until [ -e held ]; do sleep 0.01; done\n\
+         rinit-rc-update -l live -f conv comp2 2>&1 | sed 's/^/unblocked /'\n\
+         rinit-rc-update -b -l live -f conv comp2; echo update-rc=$?\n\
+         rinit-rc -l live list | sed 's/^/up /'\n\
+         ls scan | sed 's/^/scan /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("update-rc=0"), "{out}");
+    assert_eq!(prefixed(&out, "unblocked "), ["rinit-rc-update: fatal: live directory live is locked by another rinit-rc"], "{out}");
+    assert_eq!(prefixed(&out, "up "), ["daemon2", "setup2"], "{out}");
+    assert_eq!(prefixed(&out, "scan "), ["daemon2"], "{out}");
+    let runs = sb.read("runs.log");
+    // The oneshot kept its state under its new name: neither script ran again.
+    assert_eq!(runs.matches("setup-up-same").count(), 1, "{runs}");
+    assert!(!runs.contains("down"), "{runs}");
+    // The longrun lives under another name in the scan directory: it runs again there.
+    assert_eq!(runs.matches("daemon-runs").count(), 2, "{runs}");
+}
+
+#[test]
+fn a_changed_oneshot_goes_down_with_its_old_script_and_up_with_its_new_one() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    let (v1, v2) = (sb.path("src"), sb.path("src2"));
+    tagged_oneshot(&v1, "conf", "v1", &log);
+    tagged_oneshot(&v2, "conf", "v2", &log);
+    tagged_oneshot(&v1, "same", "v1", &log);
+    tagged_oneshot(&v2, "same", "v1", &log);
+    tagged_oneshot(&v1, "gone", "v1", &log);
+    // New in v2: `fresh` because the changed `conf` now needs it, not `idle`.
+    tagged_oneshot(&v2, "fresh", "v2", &log);
+    tagged_oneshot(&v2, "idle", "v2", &log);
+    write(&v2, "conf/dependencies", "fresh\n");
+    bundle(&v1, "default", &["conf", "same", "gone"]);
+    bundle(&v2, "default", &["conf", "same", "idle"]);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         rinit-rc-update -n -l live comp2 | sed 's/^/plan /'\n\
+         rinit-rc-update -l live comp2; echo update-rc=$?\n\
+         rinit-rc -l live list | sed 's/^/up /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("update-rc=0"), "{out}");
+    assert!(out.contains("plan replace conf\n") && out.contains("plan replace gone\n"), "{out}");
+    assert!(!out.contains("plan replace same"), "{out}");
+    assert_eq!(prefixed(&out, "up "), ["conf", "fresh", "same"], "{out}");
+    let runs = lines_of(&sb.read("runs.log"));
+    let at = |l: &str| runs.iter().position(|r| r == l).unwrap_or_else(|| panic!("no {l}: {runs:?}"));
+    // Down with the old script, up with the new one; what vanished is
+    // stopped before anything of the new database starts.
+    assert!(at("conf-down-v1") < at("conf-up-v2"), "{runs:?}");
+    assert!(at("gone-down-v1") < at("fresh-up-v2"), "{runs:?}");
+    assert!(at("fresh-up-v2") < at("conf-up-v2"), "{runs:?}");
+    assert_eq!(runs.iter().filter(|r| r.starts_with("same-")).count(), 1, "{runs:?}");
+    assert!(!runs.iter().any(|r| r.starts_with("idle-")), "{runs:?}");
+}
+
+#[test]
+fn restart_in_the_conversion_file_restarts_an_unchanged_longrun_and_only_it() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    let (v1, v2) = (sb.path("src"), sb.path("src2"));
+    for v in [&v1, &v2] {
+        longrun(v, "kick", "kick-runs", &log);
+        longrun(v, "calm", "calm-runs", &log);
+        bundle(v, "default", &["kick", "calm"]);
+    }
+    // A `finish` added is a changed definition.
+    longrun(&v1, "notif", "notif-runs", &log);
+    longrun(&v2, "notif", "notif-runs", &log);
+    exe(&v2, "notif/finish", "#!/bin/sh\nexit 0\n");
+    write(&sb.dir, "conv", "kick restart\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default notif || exit 1\n\
+         cp scan/kick/supervise/status kick.before; cp scan/calm/supervise/status calm.before\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         rinit-rc-update -l live -f conv comp2; echo update-rc=$?\n\
+         i=0; until [ $(grep -c kick-runs runs.log) = 2 ]; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && break; done\n\
+         i=0; until [ $(grep -c notif-runs runs.log) = 2 ]; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && break; done\n\
+         rinit-rc -l live list | sed 's/^/up /'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("update-rc=0"), "{out}");
+    let runs = sb.read("runs.log");
+    assert_eq!(runs.matches("kick-runs").count(), 2, "{runs}");
+    assert_eq!(runs.matches("notif-runs").count(), 2, "{runs}");
+    assert_eq!(runs.matches("calm-runs").count(), 1, "{runs}");
+    assert_ne!(status_pid(&sb, "kick.before"), status_pid(&sb, "scan/kick/supervise/status"));
+    assert_eq!(status_pid(&sb, "calm.before"), status_pid(&sb, "scan/calm/supervise/status"));
+}
+
+/// Two sources (`src`, `src2`) alike: oneshots `a` and `c`, bundle `b` of `a`.
+fn oneshots_a_and_c_in_bundle_b() -> Sandbox {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    for v in [sb.path("src"), sb.path("src2")] {
+        tagged_oneshot(&v, "a", "v", &log);
+        tagged_oneshot(&v, "c", "v", &log);
+        bundle(&v, "b", &["a"]);
+    }
+    sb
+}
+
+#[test]
+fn a_conversion_file_naming_an_unknown_service_is_refused_with_its_line() {
+    let sb = oneshots_a_and_c_in_bundle_b();
+    write(&sb.dir, "unknown", "a\nghost restart\n");
+    write(&sb.dir, "merge", "a -> c\n");
+    write(&sb.dir, "bundle", "b restart\n");
+    write(&sb.dir, "target", "a -> nowhere\n");
+    write(&sb.dir, "word", "a reload\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc-compile comp2 src2 || exit 2\n\
+         for f in unknown bundle target word merge; do rinit-rc-update -l live -f $f comp2; echo $f=$?; done\n\
+         readlink live/compiled | sed 's,.*/,at ,'",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("rinit-rc-update: fatal: conversion file unknown line 2: no service of the live database is called ghost\nunknown=3"), "{out}");
+    assert!(out.contains("conversion file bundle line 1: only atomic services are converted, not the bundle b\nbundle=5"), "{out}");
+    assert!(out.contains("conversion file target line 1: no service of the new database is called nowhere\ntarget=3"), "{out}");
+    assert!(out.contains("conversion file word line 1: unknown word reload\nword=100"), "{out}");
+    assert!(out.contains("rinit-rc-update: fatal: c and a would both become c\nmerge=100"), "{out}");
+    assert!(out.contains("at comp\n"), "{out}");
+}
+
+#[test]
+fn an_update_killed_at_any_step_leaves_one_database_or_the_other_and_a_rerun_finishes_it() {
+    let sb = Sandbox::new();
+    let log = sb.path("runs.log");
+    let (v1, v2) = (sb.path("src"), sb.path("src2"));
+    for v in [&v1, &v2] {
+        longrun(v, "keep", "keep-runs", &log);
+    }
+    longrun(&v1, "changed", "changed-v1", &log);
+    longrun(&v2, "changed", "changed-v2", &log);
+    longrun(&v1, "gone", "gone-runs", &log);
+    longrun(&v1, "before", "named-runs", &log);
+    longrun(&v2, "after", "named-runs", &log);
+    longrun(&v2, "fresh", "fresh-runs", &log);
+    write(&v2, "changed/dependencies", "fresh\n");
+    tagged_oneshot(&v1, "conf", "v1", &log);
+    tagged_oneshot(&v2, "conf", "v2", &log);
+    tagged_oneshot(&v2, "idle", "v2", &log);
+    bundle(&v1, "default", &["keep", "changed", "gone", "before", "conf"]);
+    bundle(&v2, "default", &["keep", "changed", "after", "conf", "idle"]);
+    write(&sb.dir, "conv", "before -> after\n");
+    write(&sb.dir, "back", "after -> before\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live change default || exit 1\n\
+         rinit-rc-compile comp2 src2 || exit 2\n\
+         n=1\n\
+         while [ $n -lt 100 ]; do\n\
+           RINIT_RC_UPDATE_STOP_AT=$n rinit-rc-update -l live -f conv comp2 >/dev/null; rc=$?\n\
+           [ $rc = 0 ] && break\n\
+           [ $rc = 137 ] || { echo step $n: rc=$rc; exit 3; }\n\
+           echo step $n: at $(readlink live/compiled | sed 's,.*/,,')\n\
+           rinit-status -l live scan >/dev/null || { echo step $n: a reader without the lock is refused; exit 9; }\n\
+           rinit-rc -l live list >/dev/null || { echo step $n: the live state is refused; exit 4; }\n\
+           ls live | grep -q next && { echo step $n: a switch left half done; exit 5; }\n\
+           rinit-rc-update -l live -f conv comp2 >/dev/null || { echo step $n: the rerun failed; exit 6; }\n\
+           echo step $n: up $(rinit-rc -l live list) at $(readlink live/compiled | sed 's,.*/,,')\n\
+           rinit-rc-update -l live -f back comp >/dev/null || { echo step $n: no way back; exit 7; }\n\
+           rinit-rc -l live change default || exit 8\n\
+           n=$((n+1))\n\
+         done\n\
+         echo steps $n\n\
+         echo last: up $(rinit-rc -l live list) at $(readlink live/compiled | sed 's,.*/,,')",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    let steps: u32 = prefixed(&out, "steps ")[0].parse().unwrap();
+    assert!(steps > 12, "{out}");
+    let want = "up after changed conf fresh keep at comp2";
+    for n in 1..steps {
+        let at = format!("step {n}: at ");
+        let l = out.lines().find(|l| l.starts_with(&at)).unwrap_or_else(|| panic!("{at}: {out}"));
+        assert!(l.ends_with(" comp") || l.ends_with(" comp2"), "{out}");
+        assert!(out.contains(&format!("step {n}: {want}\n")), "step {n}: {out}");
+    }
+    // Killed late, it was on the new database; killed early, on the old one.
+    assert!(out.contains("step 1: at comp\n"), "{out}");
+    assert!(out.contains(&format!("step {}: at comp2\n", steps - 1)), "{out}");
+    assert!(out.contains(&format!("last: {want}\n")), "{out}");
+}
+
+#[test]
+fn random_conversion_files_are_refused_in_one_line_or_accepted_never_crash() {
+    let sb = oneshots_a_and_c_in_bundle_b();
+    let words: [&[u8]; 14] = [
+        b"a", b"c", b"b", b"->", b"restart", b"#", b"\"", b"\\", b"{", b"}", b"\n", b" ", b"\0", b"\xff",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    fs::create_dir_all(sb.path("fz")).unwrap();
+    for k in 0..300 {
+        let n = next() % 12;
+        let mut f = Vec::new();
+        for _ in 0..n {
+            f.extend_from_slice(words[(next() % words.len() as u64) as usize]);
+            if next() % 2 == 0 {
+                f.push(b' ');
+            }
+        }
+        fs::write(sb.path(&format!("fz/{k}")), f).unwrap();
+    }
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc-compile comp2 src2 || exit 2\n\
+         for f in fz/*; do rinit-rc-update -n -l live -f $f comp2 >/dev/null 2>err; echo \"fz $f $? $(wc -l < err)\"; done",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    let runs = prefixed(&out, "fz ");
+    assert_eq!(runs.len(), 300, "{out}");
+    for r in runs {
+        let f: Vec<&str> = r.split(' ').collect();
+        let (rc, lines) = (f[1], f[2]);
+        assert!(["0", "3", "5", "100"].contains(&rc), "{r}: {out}");
+        assert_eq!(lines, if rc == "0" { "0" } else { "1" }, "{r}: {out}");
+    }
+}
