@@ -137,7 +137,7 @@ const ERRORS: &[u8] = b"\x01Operation not permitted\0\x02No such file or directo
       \x26Function not implemented\0\x27Directory not empty\0\
       \x28Too many levels of symbolic links\0\x47Protocol error\0\
       \x4bValue too large for defined data type\0\x5fOperation not supported\0\
-      \x6eConnection timed out\0\x7aDisk quota exceeded\0\xffNot a regular file\0";
+      \x6eConnection timed out\0\x6fConnection refused\0\x7aDisk quota exceeded\0\xffNot a regular file\0";
 
 #[cfg(test)]
 mod tests {

@@ -45,6 +45,7 @@ pub mod errno {
     pub const EAGAIN: Errno = Errno(11);
     pub const ENOMEM: Errno = Errno(12);
     pub const EACCES: Errno = Errno(13);
+    pub const EBUSY: Errno = Errno(16);
     pub const EEXIST: Errno = Errno(17);
     pub const ENOTDIR: Errno = Errno(20);
     pub const EISDIR: Errno = Errno(21);
@@ -59,6 +60,7 @@ pub mod errno {
     pub const ENOTEMPTY: Errno = Errno(39);
     pub const ELOOP: Errno = Errno(40);
     pub const ETIMEDOUT: Errno = Errno(110);
+    pub const ECONNREFUSED: Errno = Errno(111);
     pub const EDQUOT: Errno = Errno(122);
     /// Not a kernel error: "the data read is not what it should be".
     pub const EPROTO: Errno = Errno(71);
@@ -597,6 +599,11 @@ pub fn getuid() -> u32 {
 
 pub fn getgid() -> u32 {
     rustix::process::getgid().as_raw()
+}
+
+/// The effective user id (owner of what this process creates).
+pub fn geteuid() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
 /// The effective group id (owner group of what this process creates).
@@ -1348,10 +1355,7 @@ pub const UNIX_PATH_MAX: usize = 108;
 /// whose every datagram comes with its sender's credentials (SO_PASSCRED).
 /// ENAMETOOLONG when `path` does not fit a `sockaddr_un`.
 pub fn unix_dgram_bind(path: &CStr) -> Result<Fd> {
-    let p = path.to_bytes_with_nul();
-    let mut sa = [0u8; 2 + UNIX_PATH_MAX];
-    sa.get_mut(2..2 + p.len()).ok_or(errno::ENAMETOOLONG)?.copy_from_slice(p);
-    sa[..2].copy_from_slice(&1u16.to_ne_bytes()); // AF_UNIX
+    let (sa, len) = sockaddr_un(path)?;
     // SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC.
     // SAFETY: plain integer arguments.
     let fd = Fd(ret(unsafe { syscall!(SOCKET, 1, 2 | 0o4000 | 0o2000000, 0) })? as i32);
@@ -1359,12 +1363,98 @@ pub fn unix_dgram_bind(path: &CStr) -> Result<Fd> {
     // SAFETY: `one` is a valid int option value; `sa` a valid sockaddr_un
     // of the length given.
     let r = ret(unsafe { syscall!(SETSOCKOPT, fd.0 as usize, 1 /* SOL_SOCKET */, 16 /* SO_PASSCRED */, &one as *const i32 as usize, 4) })
-        .and_then(|_| ret(unsafe { syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, 2 + p.len()) }));
+        .and_then(|_| ret(unsafe { syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, len) }));
     match r {
         Ok(_) => Ok(fd),
         Err(e) => {
             close(fd);
             Err(e)
+        }
+    }
+}
+
+/// `struct sockaddr_un` for `path`, and its length.
+fn sockaddr_un(path: &CStr) -> Result<([u8; 2 + UNIX_PATH_MAX], usize)> {
+    let p = path.to_bytes_with_nul();
+    let mut sa = [0u8; 2 + UNIX_PATH_MAX];
+    sa.get_mut(2..2 + p.len()).ok_or(errno::ENAMETOOLONG)?.copy_from_slice(p);
+    sa[..2].copy_from_slice(&1u16.to_ne_bytes()); // AF_UNIX
+    Ok((sa, 2 + p.len()))
+}
+
+/// SOCK_SEQPACKET | SOCK_CLOEXEC: messages keep their boundaries, and a
+/// peer's end is seen as end of file.
+const SEQPACKET_CLOEXEC: usize = 5 | 0o2000000;
+
+/// A unix seqpacket socket listening at `path` (non-blocking,
+/// close-on-exec), with room for `backlog` waiting connections. The
+/// socket file gets the umask's mode: bind it inside a private directory.
+pub fn unix_seqpacket_listen(path: &CStr, backlog: u32) -> Result<Fd> {
+    let (sa, len) = sockaddr_un(path)?;
+    // SAFETY: plain integer arguments.
+    let fd = Fd(ret(unsafe { syscall!(SOCKET, 1, SEQPACKET_CLOEXEC | 0o4000, 0) })? as i32);
+    // SAFETY: `sa` is a valid sockaddr_un of the length given.
+    let r = ret(unsafe { syscall!(BIND, fd.0 as usize, sa.as_ptr() as usize, len) })
+        // SAFETY: plain integer arguments.
+        .and_then(|_| ret(unsafe { syscall!(LISTEN, fd.0 as usize, backlog as usize) }));
+    match r {
+        Ok(_) => Ok(fd),
+        Err(e) => {
+            close(fd);
+            Err(e)
+        }
+    }
+}
+
+/// A unix seqpacket socket connected to `path` (blocking, close-on-exec).
+pub fn unix_seqpacket_connect(path: &CStr) -> Result<Fd> {
+    let (sa, len) = sockaddr_un(path)?;
+    // SAFETY: plain integer arguments.
+    let fd = Fd(ret(unsafe { syscall!(SOCKET, 1, SEQPACKET_CLOEXEC, 0) })? as i32);
+    loop {
+        // SAFETY: `sa` is a valid sockaddr_un of the length given.
+        match ret(unsafe { syscall!(CONNECT, fd.0 as usize, sa.as_ptr() as usize, len) }) {
+            Ok(_) => return Ok(fd),
+            Err(errno::EINTR) => continue,
+            Err(e) => {
+                close(fd);
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// The next connection waiting on a listening socket (non-blocking,
+/// close-on-exec); EAGAIN when none is.
+pub fn accept(fd: Fd) -> Result<Fd> {
+    // SAFETY: no address wanted (NULL, NULL); flags SOCK_NONBLOCK | SOCK_CLOEXEC.
+    ret(unsafe { syscall!(ACCEPT4, fd.0 as usize, 0, 0, 0o4000 | 0o2000000) }).map(|r| Fd(r as i32))
+}
+
+/// MSG_DONTWAIT: this call does not block, whatever the socket's mode.
+const MSG_DONTWAIT: usize = 0x40;
+
+/// Sends one message on a connected socket; EPIPE (never SIGPIPE) when the
+/// peer is gone. `wait`: block while the peer's queue is full (else EAGAIN).
+pub fn send_msg(fd: Fd, buf: &[u8], wait: bool) -> Result<usize> {
+    let flags = 0x4000 /* MSG_NOSIGNAL */ | if wait { 0 } else { MSG_DONTWAIT };
+    loop {
+        // SAFETY: `buf` is valid for its length; no address (connected).
+        match ret(unsafe { syscall!(SENDTO, fd.0 as usize, buf.as_ptr() as usize, buf.len(), flags, 0, 0) }) {
+            Err(errno::EINTR) => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Receives one message (its first `buf.len()` bytes) without waiting:
+/// EAGAIN when none is there, 0 when the peer has gone.
+pub fn recv_msg(fd: Fd, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        // SAFETY: `buf` is valid for its length; no address wanted.
+        match ret(unsafe { syscall!(RECVFROM, fd.0 as usize, buf.as_mut_ptr() as usize, buf.len(), MSG_DONTWAIT, 0, 0) }) {
+            Err(errno::EINTR) => continue,
+            r => return r,
         }
     }
 }

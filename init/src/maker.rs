@@ -145,7 +145,9 @@ fn make_conf(dir: &[u8], c: &Config) -> R {
     let mut path = Buf::<1024>::new();
     match c.path {
         Some(p) => path.push(p),
-        None => path.push(c.bindir).push(b":/usr/bin:/usr/sbin:/bin:/sbin"),
+        // The last entry: where Debian's execline keeps `if`, `foreground`...
+        // for the oneshots' scripts, which get the tree's PATH.
+        None => path.push(c.bindir).push(b":/usr/bin:/usr/sbin:/bin:/sbin:/usr/lib/execline/bin"),
     };
     path.byte(b'\n');
     file(dir, b"env/PATH", path.as_bytes(), 0o644)

@@ -1,20 +1,21 @@
 //! The state-change engine: from the set of services that are up to the
 //! set asked for, in parallel. Every service whose prerequisites are done is
 //! started at once (dependencies when going up, dependents when going down);
-//! the engine waits on one epoll set for oneshot children (signalfd) and
+//! the engine waits on one epoll set for the oneshot runner's answers and
 //! for longrun supervisors' event fifodirs, with per-service and global
 //! deadlines. A failure stops the services that need the failed one from
 //! being touched; what was done stays done.
 //!
 //! Oneshots: `up`/`down` argv straight from the database (pre-tokenized),
-//! forked and exec'd in their own session, cwd their `data/` (or `/`),
-//! stdin `/dev/null`, environment `PATH=DEFAULT_PATH` only.
+//! handed to the oneshot runner of the supervision tree (`oneshot`), which
+//! runs them with the tree's environment and output and kills them at
+//! their deadline.
 //! Longruns: subscribe to `<scandir>/NAME/event` first, read the status,
 //! then send `u` (wait `u`, or `U` when it reports readiness: `notification-fd`,
 //! `notify-socket`, `check`) or `d` (wait `D`); `F` (the supervisor cannot
 //! spawn `run`) and `T` (its `timeout-ready` passed) fail it at once.
 
-use crate::db::{Db, F_DATA, F_ESSENTIAL, F_HAS_DOWN, F_NOTIFY, Kind, MAX_SERVICES, Svc};
+use crate::db::{Db, F_ESSENTIAL, F_NOTIFY, Kind, MAX_SERVICES, Svc};
 use crate::live::{Stamp, T_FAILED, T_UP};
 use base::control;
 use base::err;
@@ -22,8 +23,9 @@ use base::fifodir::Listener;
 use base::fmt::Buf;
 use base::path::PathBuf;
 use base::status;
-use base::sys::{self, ArgvBuf, Fd, Open, SigSet, WaitStatus, errno, sig};
+use base::sys::{self, Fd, WaitStatus, errno, sig};
 use base::wait::Goal;
+use crate::oneshot::Reply;
 
 /// Most services being started or stopped at the same moment (each waiting
 /// longrun holds two descriptors); the others queue.
@@ -32,11 +34,7 @@ pub const MAX_INFLIGHT: usize = 500;
 /// this often (ms).
 pub const WAITING_REPORT_MS: u64 = 5000;
 /// Most words in one `up`/`down` command line.
-pub const MAX_ARGV: usize = crate::execline::MAX_WORDS;
-/// The whole environment of a oneshot (the last entry is where Debian's
-/// execline package keeps `if`, `foreground`...).
-pub const DEFAULT_PATH: &core::ffi::CStr =
-    c"PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin:/usr/lib/execline/bin";
+pub const MAX_ARGV: usize = crate::oneshot::MAX_ARGV;
 
 const IDLE: u8 = 0;
 const WAIT: u8 = 1;
@@ -46,13 +44,15 @@ const DONE: u8 = 4;
 const FAILED: u8 = 5;
 const SKIPPED: u8 = 6;
 
-const SIGCHLD_TOKEN: u64 = u64::MAX;
+/// The epoll token of the connection to the oneshot runner.
+const RUNNER_TOKEN: u64 = u64::MAX;
 
 /// One service in flight (all zero: a free slot).
 #[derive(Clone, Copy)]
 pub struct Slot {
     used: bool,
     goal_ready: bool,
+    oneshot: bool,
     svc: u32,
     pid: i32,
     deadline: u64,
@@ -61,6 +61,7 @@ pub struct Slot {
 const FREE: Slot = Slot {
     used: false,
     goal_ready: false,
+    oneshot: false,
     svc: 0,
     pid: 0,
     deadline: 0,
@@ -82,6 +83,8 @@ pub struct Tables {
     /// When each service's last transition started and ended (the live
     /// `timeline`).
     pub stamps: [Stamp; MAX_SERVICES],
+    /// The connection to the oneshot runner, made at the first oneshot.
+    pub runner: crate::oneshot::Client,
 }
 
 impl Default for Tables {
@@ -102,6 +105,7 @@ impl Tables {
             slots: [FREE; MAX_INFLIGHT],
             listeners: [const { None }; MAX_INFLIGHT],
             stamps: [Stamp::NEVER; MAX_SERVICES],
+            runner: crate::oneshot::Client::new(),
         }
     }
 }
@@ -110,8 +114,8 @@ impl Tables {
 pub struct Opts<'a> {
     /// `<live>/scandir`: where the longruns' service dirs are.
     pub scandir: &'a [u8],
-    /// `<live>/compiled/servicedirs`: where the oneshots' `data/` are.
-    pub servicedirs: &'a [u8],
+    /// The live directory: its oneshot runner runs the oneshots.
+    pub live: &'a [u8],
     pub verbosity: u32,
     pub dry_run: bool,
     /// Absolute monotonic deadline in ns for the whole change (0: none).
@@ -272,7 +276,6 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         failures: 0,
         inflight: 0,
         ep: Fd(-1),
-        sfd: Fd(-1),
         dirty: false,
     };
     if !o.dry_run
@@ -319,8 +322,8 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
             }
         };
         for &tok in tokens.iter().take(got) {
-            if tok == SIGCHLD_TOKEN {
-                e.reap(t, o, &mut qt);
+            if tok == RUNNER_TOKEN {
+                e.hear_runner(t, o, &mut qt);
             } else {
                 e.event(t, tok as usize, o, &mut qt);
             }
@@ -332,6 +335,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         }
     }
     e.close();
+    t.runner.disconnect();
     e.failures
 }
 
@@ -381,7 +385,6 @@ struct Engine<'d> {
     failures: usize,
     inflight: usize,
     ep: Fd,
-    sfd: Fd,
     dirty: bool,
 }
 
@@ -394,6 +397,8 @@ enum Why {
     SupervisorGone,
     /// Its supervisor gave up waiting for readiness (`timeout-ready`, event `T`).
     NotReady,
+    /// The oneshot runner went away while it ran the script.
+    RunnerGone,
 }
 
 impl Engine<'_> {
@@ -402,19 +407,13 @@ impl Engine<'_> {
         let _ = sys::raise_rlimit(sys::RLIMIT_NOFILE);
         // Valid constant arguments: these cannot fail.
         let _ = sys::sig_default(sig::PIPE, false);
-        // An inherited "ignore SIGCHLD" would reap the oneshots behind our back.
-        // Valid constant arguments: these cannot fail.
-        let _ = sys::sig_default(sig::CHLD, true);
-        sys::sig_block(SigSet::of(&[sig::CHLD]))?;
-        self.sfd = sys::signalfd(SigSet::of(&[sig::CHLD]))?;
         self.ep = sys::epoll_create()?;
-        sys::epoll_add_read(self.ep, self.sfd, SIGCHLD_TOKEN)
+        Ok(())
     }
 
     fn close(&mut self) {
         if self.ep.0 >= 0 {
             sys::close(self.ep);
-            sys::close(self.sfd);
         }
     }
 
@@ -459,18 +458,15 @@ impl Engine<'_> {
             sys::now_mono_ns() + timeout as u64 * 1_000_000
         };
         let r = match s.kind() {
-            Kind::Oneshot => self.spawn_oneshot(&s, o).map(|pid| {
-                (
-                    Slot {
-                        used: true,
-                        svc: i,
-                        pid,
-                        deadline,
-                        goal_ready: false,
-                    },
-                    None,
-                )
-            }),
+            Kind::Oneshot => match self.start_oneshot(t, &s, o, deadline) {
+                Ok(false) => {
+                    // A oneshot with nothing to run (no `down`).
+                    self.done(t, i, o, qt);
+                    return;
+                }
+                Ok(true) => Ok((Slot { used: true, svc: i, pid: 0, deadline, goal_ready: false, oneshot: true }, None)),
+                Err(w) => Err(w),
+            },
             _ => match self.start_longrun(&s, o, k) {
                 Ok(None) => {
                     // Already in the wanted state.
@@ -484,6 +480,7 @@ impl Engine<'_> {
                         pid: 0,
                         deadline,
                         goal_ready,
+                        oneshot: false,
                     },
                     Some(l),
                 )),
@@ -491,10 +488,6 @@ impl Engine<'_> {
             },
         };
         match r {
-            Ok((slot, None)) if slot.pid == 0 => {
-                // A oneshot with nothing to run (no `down`).
-                self.done(t, i, o, qt);
-            }
             Ok((slot, l)) => {
                 if let Some(x) = t.slots.get_mut(k) {
                     *x = slot;
@@ -509,56 +502,91 @@ impl Engine<'_> {
         }
     }
 
-    /// Forks the oneshot's script; pid 0 when there is nothing to run.
-    fn spawn_oneshot(&mut self, s: &Svc, o: &Opts) -> Result<i32, Why> {
-        if !self.up && s.flags() & F_HAS_DOWN == 0 {
-            return Ok(0);
-        }
-        let list = if self.up { s.up() } else { s.down() };
-        let mut argv = ArgvBuf::<'_, { MAX_ARGV + 1 }>::new();
-        for w in list.iter() {
-            match self.db.cstr_nul(w) {
-                Some(c) if argv.push(c) => {}
-                _ => return Err(Why::Sys(b"bad command line", errno::E2BIG)),
-            }
-        }
-        let Some(prog) = argv.as_argv().first() else {
-            return Err(Why::Sys(b"empty command line", errno::EINVAL));
+    /// Hands the oneshot's script to the runner (connecting first); false
+    /// when there is nothing to run. The runner kills it at the earlier of
+    /// its own deadline and the change's.
+    fn start_oneshot(&mut self, t: &mut Tables, s: &Svc, o: &mut Opts, deadline: u64) -> Result<bool, Why> {
+        let end = match (deadline, o.deadline) {
+            (0, g) => g,
+            (d, 0) => d,
+            (d, g) => d.min(g),
         };
-        let mut cwd = PathBuf::new();
-        if s.flags() & F_DATA != 0 {
-            cwd.push(o.servicedirs)
-                .and_then(|p| p.push(b"/"))
-                .and_then(|p| p.push(s.name()))
-                .and_then(|p| p.push(b"/data"))
-                .map_err(|e| Why::Sys(b"data path", e))?;
-        } else {
-            // One byte into an empty path: cannot fail.
-            let _ = cwd.push(b"/");
+        let timeout_ms = match end {
+            0 => 0,
+            e => e.saturating_sub(sys::now_mono_ns()).div_ceil(1_000_000).clamp(1, u32::MAX as u64) as u32,
+        };
+        if !self.up && s.flags() & crate::db::F_HAS_DOWN == 0 {
+            return Ok(false);
         }
-        let mut env = ArgvBuf::<'_, 2>::new();
-        env.push(DEFAULT_PATH);
-        let path = DEFAULT_PATH.to_bytes().get(5..).unwrap_or(b"");
-        match sys::fork() {
-            Err(e) => Err(Why::Sys(b"unable to fork", e)),
-            Ok(0) => {
-                // Valid constant arguments (setsid: EPERM only for a group leader, and a fresh child is not).
-                let _ = sys::setsid();
-                let _ = sys::sig_setmask(SigSet(0));
-                let _ = sys::sig_default(sig::PIPE, true);
-                if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
-                    // dup2 onto 0 from a fresh descriptor cannot fail.
-                    let _ = sys::dup2(fd, sys::STDIN);
-                }
-                if let Err(e) = sys::chdir(cwd.as_cstr()) {
-                    err::warn_sys(&[b"unable to chdir to ", cwd.as_bytes()], e);
-                    sys::exit(111);
-                }
-                let e = sys::exec_search(prog, path, argv.as_argv(), Some(env.as_argv()));
-                err::warn_sys(&[b"unable to exec ", prog.to_bytes()], e);
-                sys::exit(if e == errno::ENOENT { 127 } else { 126 })
+        if t.runner.connect(o.live, o.scandir, end).map_err(|(w, e)| Why::Sys(w, e))?
+            && let Some(fd) = t.runner.fd()
+            && let Err(e) = sys::epoll_add_read(self.ep, fd, RUNNER_TOKEN)
+        {
+            t.runner.disconnect();
+            return Err(Why::Sys(b"unable to watch the oneshot runner", e));
+        }
+        match t.runner.start(self.db, s, self.up, timeout_ms) {
+            Ok(run) => Ok(run),
+            Err((w, e)) => {
+                // Whatever it was running for us is lost with it.
+                self.runner_gone(t, o);
+                Err(Why::Sys(w, e))
             }
-            Ok(pid) => Ok(pid),
+        }
+    }
+
+    /// The runner's answers: a script started (its pid, to end its session
+    /// at our deadline), ended, or was refused. A runner that has gone
+    /// fails every oneshot in flight.
+    fn hear_runner(&mut self, t: &mut Tables, o: &mut Opts, qt: &mut usize) {
+        loop {
+            let reply = match t.runner.next() {
+                Ok(Some(r)) => r,
+                Ok(None) => return,
+                Err(_) => return self.runner_gone(t, o),
+            };
+            let (Reply::Started { tag, .. } | Reply::Ended { tag, .. } | Reply::Refused { tag, .. }) = reply;
+            let Some(k) = t.slots.iter().position(|x| x.used && x.oneshot && x.svc == tag) else {
+                continue;
+            };
+            match reply {
+                Reply::Started { pid, .. } => {
+                    if let Some(x) = t.slots.get_mut(k) {
+                        x.pid = pid;
+                    }
+                }
+                Reply::Ended { status, timed_out, .. } => {
+                    self.release(t, k);
+                    match (timed_out, status.exited()) {
+                        (true, _) => self.fail(t, tag, Why::TimedOut, o),
+                        (false, Some(0)) => self.done(t, tag, o, qt),
+                        (false, _) => self.fail(t, tag, Why::Exited(status), o),
+                    }
+                }
+                Reply::Refused { e, .. } => {
+                    self.release(t, k);
+                    self.fail(t, tag, Why::Sys(b"refused by the oneshot runner", e), o);
+                }
+            }
+        }
+    }
+
+    /// The runner has gone: every oneshot in flight fails, and its script,
+    /// left without anyone to answer for it, is ended with its session.
+    fn runner_gone(&mut self, t: &mut Tables, o: &mut Opts) {
+        t.runner.disconnect();
+        for k in 0..MAX_INFLIGHT {
+            let Some(&s) = t.slots.get(k) else { continue };
+            if !(s.used && s.oneshot) {
+                continue;
+            }
+            if s.pid > 0 {
+                // ESRCH: the script is over already.
+                let _ = sys::kill(-s.pid, sig::KILL);
+                let _ = sys::kill(s.pid, sig::KILL);
+            }
+            self.release(t, k);
+            self.fail(t, s.svc, Why::RunnerGone, o);
         }
     }
 
@@ -677,22 +705,6 @@ impl Engine<'_> {
         }
     }
 
-    fn reap(&mut self, t: &mut Tables, o: &mut Opts, qt: &mut usize) {
-        while let Ok(Some(_)) = sys::signalfd_read(self.sfd) {}
-        while let Ok(Some((pid, ws))) = sys::wait_any_nohang() {
-            let Some(k) = t.slots.iter().position(|x| x.used && x.pid == pid) else {
-                continue;
-            };
-            let svc = t.slots.get(k).map(|s| s.svc).unwrap_or(0);
-            self.release(t, k);
-            if ws.exited() == Some(0) {
-                self.done(t, svc, o, qt);
-            } else {
-                self.fail(t, svc, Why::Exited(ws), o);
-            }
-        }
-    }
-
     fn next_deadline(&self, t: &Tables, o: &Opts) -> u64 {
         let mut d = o.deadline;
         for s in t.slots.iter().filter(|s| s.used) {
@@ -715,11 +727,15 @@ impl Engine<'_> {
                 continue;
             }
             let (svc, pid) = (s.svc, s.pid);
-            if pid > 0 {
-                // The whole session: the script and whatever it started.
-                // ESRCH: the session or the script is gone already.
-                let _ = sys::kill(-pid, sig::KILL);
-                let _ = sys::kill(pid, sig::KILL);
+            if s.oneshot {
+                // The runner kills it at the same deadline; this is for a
+                // runner that cannot: the whole session, the script and
+                // whatever it started.
+                if pid > 0 {
+                    // ESRCH: the session or the script is gone already.
+                    let _ = sys::kill(-pid, sig::KILL);
+                    let _ = sys::kill(pid, sig::KILL);
+                }
             } else if self.up {
                 // A longrun that did not come up in time is sent back down.
                 if let Ok(dir) = crate::live::service_dir(self.db, o.scandir, svc) {
@@ -819,6 +835,9 @@ impl Engine<'_> {
                 }
                 Why::NotReady => {
                     b.push(b"not ready within its timeout-ready");
+                }
+                Why::RunnerGone => {
+                    b.push(b"the oneshot runner exited");
                 }
                 Why::Sys(what, e) => {
                     err::warn_sys(&[verb, s.name(), b": ", what], e);
@@ -977,7 +996,7 @@ mod tests {
         let mut save = |_: &[u8; MAX_SERVICES]| saves += 1;
         let mut o = Opts {
             scandir: b"",
-            servicedirs: b"",
+            live: b"",
             verbosity: 0,
             dry_run: true,
             deadline: 0,

@@ -124,6 +124,16 @@ pub fn checksum(b: &[u8]) -> u64 {
     h
 }
 
+/// The checksum field of a database whose first bytes are `head`: what
+/// names one database among others (a oneshot's result is recorded in a
+/// live state only while its database is the one it ran from).
+pub fn stored_checksum(head: &[u8]) -> Option<u64> {
+    let f = head.get(16..24)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(f);
+    Some(u64::from_le_bytes(a))
+}
+
 fn rd32(b: &[u8], off: usize) -> u32 {
     match b.get(off..off.wrapping_add(4)) {
         Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),

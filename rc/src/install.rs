@@ -16,7 +16,7 @@ use base::control;
 use base::servicedir as sd;
 use base::fmt::Buf;
 use base::path::PathBuf;
-use base::sys::{self, errno};
+use base::sys::{self, Errno, errno};
 
 fn p(a: &[u8], parts: &[&[u8]]) -> Result<PathBuf, Fail> {
     PathBuf::join(a, parts).map_err(|e| {
@@ -98,6 +98,60 @@ fn wire(db: &Db, dir: &PathBuf, i: u32) -> Result<(), Fail> {
         sys::symlink(target.as_cstr(), link.as_cstr()).map_err(|e| copy::fail(b"make symlink ", &link, e))?;
     }
     Ok(())
+}
+
+/// Where the oneshot runner's program is: beside this program's own
+/// executable, else in the first directory of `PATH` that has it.
+pub fn runner_program() -> Result<PathBuf, Errno> {
+    let name = crate::oneshot::RUNNER;
+    let mut exe = [0u8; base::path::PATH_MAX];
+    if let Ok(own) = sys::readlink(c"/proc/self/exe", &mut exe)
+        && let Some(i) = own.iter().rposition(|&c| c == b'/')
+        && let Ok(q) = PathBuf::join(own.get(..i).unwrap_or(b""), &[b"/", name])
+        && sys::access_exec(q.as_cstr()).is_ok()
+    {
+        return Ok(q);
+    }
+    let path = sys::getenv(b"PATH").map_or(&b"/usr/bin:/bin"[..], |p| p.to_bytes());
+    path.split(|&c| c == b':')
+        .filter(|d| d.first() == Some(&b'/'))
+        .filter_map(|d| PathBuf::join(d, &[b"/", name]).ok())
+        .find(|q| sys::access_exec(q.as_cstr()).is_ok())
+        .ok_or(errno::ENOENT)
+}
+
+/// Installs the oneshot runner's service as `scandir/rinit-oneshot-runner`,
+/// up (the scanner starts it at once): `run` a link to `program`, `live` a
+/// link to the live directory (absolute), `notification-fd` 3. A runner
+/// already there (of an earlier live directory on this scan directory) is
+/// pointed at this one and told to restart (`t`).
+pub fn runner(scandir: &[u8], live: &[u8], program: &[u8]) -> Result<(), Fail> {
+    let name = crate::oneshot::RUNNER;
+    let fin = p(scandir, &[b"/", name])?;
+    let link = |dir: &PathBuf, rel: &[u8], target: &[u8]| -> Result<(), Fail> {
+        let l = p(dir.as_bytes(), &[b"/", rel])?;
+        let tmp = p(dir.as_bytes(), &[b"/.", rel, b".new"])?;
+        let t = p(target, &[])?;
+        // A leftover of an interrupted install, usually absent.
+        let _ = sys::unlink(tmp.as_cstr());
+        sys::symlink(t.as_cstr(), tmp.as_cstr()).map_err(|e| copy::fail(b"make symlink ", &tmp, e))?;
+        sys::rename(tmp.as_cstr(), l.as_cstr()).map_err(|e| copy::fail(b"rename to ", &l, e))
+    };
+    if sys::lstat(fin.as_cstr()).is_ok() {
+        link(&fin, b"run", program)?;
+        link(&fin, b"live", live)?;
+        // Not supervised yet: it starts with the new links anyway.
+        let _ = control::send(fin.as_bytes(), b"t");
+        return Ok(());
+    }
+    let mut tmp = p(scandir, &[b"/.", name, b".new"])?;
+    // A leftover temporary tree: the next install removes it.
+    let _ = copy::remove_tree(&mut tmp);
+    sys::mkdir(tmp.as_cstr(), 0o755).map_err(|e| copy::fail(b"create ", &tmp, e))?;
+    link(&tmp, b"run", program)?;
+    link(&tmp, b"live", live)?;
+    copy::write_file(&p(tmp.as_bytes(), &[b"/", sd::NOTIFICATION_FD])?, b"3\n", 0o644)?;
+    sys::rename(tmp.as_cstr(), fin.as_cstr()).map_err(|e| copy::fail(b"rename to ", &fin, e))
 }
 
 /// Is the longrun at `dir` supervised, with its event fifodir and first

@@ -15,6 +15,8 @@ pub mod execline;
 pub mod graph;
 pub mod install;
 pub mod live;
+pub mod oneshot;
+pub mod runner;
 pub mod source;
 pub mod switch;
 pub mod timeline;

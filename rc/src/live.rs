@@ -145,6 +145,33 @@ pub fn write_state_as(live: &[u8], name: &[u8], n: usize, state: &[u8; MAX_SERVI
     copy::write_file_atomic(&p, buf.get(..n).unwrap_or(&[]), 0o644)
 }
 
+/// Sets service `i`'s byte in `<live>/state` (`up`), under the live lock,
+/// if the live database is still the one of checksum `sum` and `n`
+/// services (else the result belongs to a database that is gone: nothing
+/// is written). Ok(false) when another holds the lock: try again later.
+pub fn record(live: &[u8], sum: u64, n: u32, i: u32, up: bool) -> Result<bool, Errno> {
+    let Some(lock) = lock(live)? else { return Ok(false) };
+    let r = record_locked(live, sum, n as usize, i, up);
+    sys::close(lock);
+    r.map(|_| true)
+}
+
+fn record_locked(live: &[u8], sum: u64, n: usize, i: u32, up: bool) -> Result<(), Errno> {
+    let p = path(live, b"compiled/db")?;
+    let fd = sys::open_read(p.as_cstr())?;
+    let mut head = [0u8; 24];
+    let got = sys::read_full(fd, &mut head);
+    sys::close(fd);
+    if got? != head.len() || crate::db::stored_checksum(&head) != Some(sum) || n > MAX_SERVICES {
+        return Ok(());
+    }
+    let mut state = [0u8; MAX_SERVICES];
+    read_state(live, n, &mut state)?;
+    let Some(s) = state.get_mut(i as usize).filter(|_| (i as usize) < n) else { return Ok(()) };
+    *s = up as u8;
+    write_state(live, n, &state).map_err(|f| f.e)
+}
+
 /// `dir` made absolute (relative to the working directory).
 pub fn absolute(dir: &[u8]) -> Result<PathBuf, Errno> {
     if dir.first() == Some(&b'/') {
@@ -367,6 +394,30 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn a_result_is_recorded_under_the_lock_and_only_for_the_live_database() {
+        let d = dir("record");
+        let live = d.to_str().unwrap().as_bytes();
+        let mut db = vec![0u8; 48];
+        db[16..24].copy_from_slice(&7u64.to_le_bytes());
+        std::fs::create_dir_all(d.join("compiled")).unwrap();
+        std::fs::write(d.join("compiled/db"), &db).unwrap();
+        std::fs::write(d.join("state"), b"000").unwrap();
+        let state = || std::fs::read(d.join("state")).unwrap();
+        assert_eq!(record(live, 7, 3, 1, true), Ok(true));
+        assert_eq!(state(), b"010");
+        // Another database's service: nothing is written.
+        assert_eq!(record(live, 8, 3, 2, true), Ok(true));
+        assert_eq!(state(), b"010");
+        // The lock held by another: try again later.
+        let held = lock(live).unwrap().unwrap();
+        assert_eq!(record(live, 7, 3, 2, true), Ok(false));
+        assert_eq!(state(), b"010");
+        sys::close(held);
+        assert_eq!(record(live, 7, 3, 1, false), Ok(true));
+        assert_eq!(state(), b"000");
     }
 
     #[test]

@@ -14,8 +14,13 @@ fn demo_source() -> PathBuf {
 /// Compiles the demo tree and writes a basedir for container mode in the
 /// sandbox; `extra` are more rinit-maker options.
 fn demo_basedir(sb: &Sandbox, extra: &[&str]) -> PathBuf {
+    basedir_of(sb, &demo_source(), extra)
+}
+
+/// `demo_basedir` for the s6-rc source tree `source`.
+fn basedir_of(sb: &Sandbox, source: &Path, extra: &[&str]) -> PathBuf {
     let compiled = sb.path("compiled");
-    let out = sb.run(args![bin("rinit-rc-compile"), compiled, demo_source()]);
+    let out = sb.run(args![bin("rinit-rc-compile"), compiled, source]);
     assert!(out.status.success(), "rinit-rc-compile: {}", String::from_utf8_lossy(&out.stderr));
     let base = sb.path("base");
     let mut a: Vec<std::ffi::OsString> = vec![bin("rinit-maker").into()];
@@ -65,6 +70,25 @@ fn container_mode_brings_the_demo_up_and_stops_it_cleanly_on_sigterm() {
     assert_in_order(&out, DOWN_LINES);
     assert!(out.contains("every process exited after"), "{out}");
     assert!(!out.contains("unable to"), "{out}");
+}
+
+#[test]
+fn a_oneshot_sees_a_variable_from_the_basedirs_env() {
+    let mut sb = Sandbox::new();
+    sb.write("src/greet/type", "oneshot\n");
+    sb.write("src/greet/up", "/bin/sh -c \"echo greeting=$GREETING\"\n");
+    sb.write("src/default/type", "bundle\n");
+    sb.write("src/default/contents", "greet\n");
+    let base = basedir_of(&sb, &sb.path("src"), &[]);
+    fs::write(base.join("env/GREETING"), "from-env\n").unwrap();
+    // Nothing inherited: the test's own environment could fill stage 2's table.
+    let mut p = sb.spawn_pid1_path(args![bin("rinit"), "-c", base], &test_path());
+    wait_until("default to be up", SOON, || p.output().contains("default is up"));
+    p.signal(15);
+    let st = p.wait_timeout(SOON).expect("rinit to end after SIGTERM");
+    let out = p.output();
+    assert_eq!(st.code(), Some(0), "{out}");
+    assert!(out.contains("greeting=from-env\n"), "{out}");
 }
 
 #[test]

@@ -205,7 +205,8 @@ fn boot_s6_style_system(s6: bool) -> (Option<i32>, String, String, String, Strin
         &format!("{root}/compiled"), "-p", &format!("{root}/usr/bin:{root}/bb:/usr/lib/execline/bin"),
     ]));
     fs::create_dir_all(sb.path("bb")).unwrap();
-    for a in ["sh", "echo", "sleep", "cat", "grep", "cut", "sort"] {
+    // `true` for the oneshot's `if { true }`: it runs with the tree's PATH.
+    for a in ["sh", "echo", "sleep", "cat", "grep", "cut", "sort", "true"] {
         std::os::unix::fs::symlink("/bin/busybox", sb.path(&format!("bb/{a}"))).unwrap();
     }
 

@@ -23,11 +23,13 @@ fn scanner() -> Option<String> {
 
 /// Runs `body` in fresh namespaces after starting a scanner on `scan/`,
 /// compiling `src/` into `comp/` and running rinit-rc-init into `live/`.
+/// The tree's PATH ends with Debian's execline directory, as rinit-maker's
+/// default does.
 /// Returns the script's output (stdout and stderr interleaved).
 fn in_namespace(sb: &Sandbox, body: &str) -> Option<(i32, String)> {
     let scan = scanner()?;
     let script = format!(
-        "cd {dir}\nmkdir -p scan\n{scan} >scan.log 2>&1 &\n\
+        "cd {dir}\nmkdir -p scan\nPATH=$PATH:/usr/lib/execline/bin {scan} >scan.log 2>&1 &\n\
          i=0; while [ ! -p scan/.s6-svscan/control ]; do sleep 0.01; i=$((i+1)); \
          [ $i -gt 2000 ] && {{ echo scanner did not start; cat scan.log; exit 90; }}; done\n\
          rinit-rc-compile comp src || {{ echo compile failed; exit 91; }}\n\
@@ -186,11 +188,12 @@ fn demo_tree_comes_up_and_goes_down_in_order() {
         &out,
         &[
             "rinit-rc: info: service demo-oneshot-1: starting",
-            "demo-oneshot-1 is up",
             "rinit-rc: info: service demo-oneshot-1 successfully started",
             "rinit-rc: info: service demo-longrun-1: starting",
             "rinit-rc: info: service demo-longrun-1 successfully started",
             "up-rc=0",
+            // The oneshot's output goes where the tree's goes.
+            "demo-oneshot-1 is up",
             "demo-longrun-1 is running",
             "listed demo-longrun-1",
             "listed demo-oneshot-1",
@@ -1168,7 +1171,7 @@ fn live_update_replaces_changed_services_and_keeps_the_rest_running() {
         .lines()
         .filter_map(|l| l.strip_prefix("scan "))
         .collect();
-    assert_eq!(scan, ["changed", "fresh", "keep"], "{out}");
+    assert_eq!(scan, ["changed", "fresh", "keep", "rinit-oneshot-runner"], "{out}");
     in_order(
         &out,
         &[
@@ -1347,6 +1350,206 @@ fn a_longrun_never_ready_fails_the_change_at_its_timeout_ready() {
     assert!(ms < 10_000, "failed at once, not at rinit-rc's 30 s: {ms} ms\n{out}");
 }
 
+// ---------------------------------------------------------------- the oneshot runner
+
+/// Waits (in the namespace's shell) until `cond` holds, at most `secs`.
+fn sh_wait(cond: &str, secs: u32) -> String {
+    format!("i=0; until {cond}; do sleep 0.02; i=$((i+1)); [ $i -gt {} ] && break; done", secs * 50)
+}
+
+#[test]
+fn a_oneshots_output_reaches_the_catch_all_logger_not_its_caller() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    write(&src, "talk/type", "oneshot\n");
+    write(&src, "talk/up", "/bin/sh -c \"echo said-by-the-oneshot; echo said-on-stderr >&2\"\n");
+    let Some(scan) = scanner() else { return };
+    // Stage 1's wiring in small: the scanner's output goes into a FIFO
+    // that a catch-all rinit-log reads.
+    let out = ns_run(&format!(
+        "cd {dir}\nmkdir -p scan catchall\nmkfifo fifo\n\
+         rinit-log -- t ./catchall < fifo &\n\
+         {scan} > fifo 2>&1 &\n\
+         {}\n\
+         rinit-rc-compile comp src && rinit-rc-init -c comp -l live scan || exit 91\n\
+         rinit-rc -l live change talk > caller.out 2>&1; echo rc=$?\n\
+         {}\n\
+         echo \"caller: $(cat caller.out)\"\n\
+         cut -d' ' -f2- catchall/current | sed 's/^/logger: /'",
+        sh_wait("[ -p scan/.s6-svscan/control ]", 20),
+        sh_wait("grep -q said-on-stderr catchall/current 2>/dev/null", 10),
+        dir = sb.dir.display()
+    ));
+    let out = text(&out);
+    assert!(out.contains("rc=0\n"), "{out}");
+    assert!(out.contains("caller: \n"), "{out}");
+    assert!(out.contains("logger: said-by-the-oneshot\n"), "{out}");
+    assert!(out.contains("logger: said-on-stderr\n"), "{out}");
+}
+
+/// A oneshot `slow` whose `up` marks `started`, takes a second, then
+/// appends a line to `runs` and marks `finished`.
+fn slow_oneshot(sb: &Sandbox) {
+    let d = sb.dir.display();
+    write(&sb.path("src"), "slow/type", "oneshot\n");
+    write(
+        &sb.path("src"),
+        "slow/up",
+        &format!("/bin/sh -c \"touch {d}/started; sleep 1; echo ran >> {d}/runs; touch {d}/finished\"\n"),
+    );
+}
+
+#[test]
+fn a_oneshot_still_running_when_its_rinit_rc_is_killed_completes_and_is_counted_up_at_the_next_call() {
+    let sb = Sandbox::new();
+    slow_oneshot(&sb);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        &format!(
+            "rinit-rc -l live change slow & rc=$!\n{}\nkill -9 $rc\n\
+             echo \"at the kill: $(rinit-rc -l live list)\"\n\
+             {}\n{}\n\
+             echo \"afterwards: $(rinit-rc -l live list)\"\n\
+             rinit-rc -v2 -l live change slow || exit 3\n\
+             echo \"runs: $(wc -l < runs)\"\ncat scan.log",
+            sh_wait("[ -e started ]", 10),
+            sh_wait("[ -e finished ]", 10),
+            sh_wait("rinit-rc -l live list | grep -q slow", 5),
+        ),
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("at the kill: \n"), "{out}");
+    assert!(out.contains("afterwards: slow\n"), "{out}");
+    assert!(out.contains("runs: 1\n"), "{out}");
+    assert!(!out.contains("service slow: starting"), "{out}");
+    assert!(out.contains("rinit-oneshot-runner: info: service slow successfully started after its caller had gone"), "{out}");
+}
+
+#[test]
+fn a_rinit_rc_asking_for_a_oneshot_a_killed_one_left_running_gets_its_result_without_a_second_run() {
+    let sb = Sandbox::new();
+    slow_oneshot(&sb);
+    let Some((code, out)) = in_namespace(
+        &sb,
+        &format!(
+            "rinit-rc -l live change slow & rc=$!\n{}\nkill -9 $rc\nwait $rc\n\
+             rinit-rc -l live change slow; echo \"second: $? $([ -e finished ] && echo finished)\"\n\
+             echo \"listed: $(rinit-rc -l live list)\"\necho \"runs: $(wc -l < runs)\"",
+            sh_wait("[ -e started ]", 10),
+        ),
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("second: 0 finished\n"), "{out}");
+    assert!(out.contains("listed: slow\n"), "{out}");
+    assert!(out.contains("runs: 1\n"), "{out}");
+}
+
+#[test]
+fn a_oneshot_whose_rinit_rc_was_killed_is_still_killed_at_its_timeout() {
+    let sb = Sandbox::new();
+    let d = sb.dir.display();
+    write(&sb.path("src"), "stuck/type", "oneshot\n");
+    write(&sb.path("src"), "stuck/up", &format!("/bin/sh -c \"echo $$ > {d}/started.new; mv {d}/started.new {d}/started; exec sleep 300\"\n"));
+    write(&sb.path("src"), "stuck/timeout-up", "1000\n");
+    let Some((code, out)) = in_namespace(
+        &sb,
+        &format!(
+            "rinit-rc -l live change stuck & rc=$!\n{}\nkill -9 $rc\n\
+             echo \"at the kill: $(kill -0 $(cat started) && echo running)\"\n{}\n\
+             echo \"left: $(kill -0 $(cat started) 2>/dev/null && echo running)\"\necho \"listed: $(rinit-rc -l live list)\"\ncat scan.log",
+            sh_wait("[ -e started ]", 10),
+            sh_wait("! kill -0 $(cat started) 2>/dev/null", 5),
+        ),
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("at the kill: running\n"), "{out}");
+    assert!(out.contains("left: \n"), "{out}");
+    assert!(out.contains("listed: \n"), "{out}");
+    assert!(out.contains("rinit-oneshot-runner: warning: service stuck: up script timed out after its caller had gone"), "{out}");
+}
+
+#[test]
+fn a_runner_killed_mid_run_fails_the_oneshot_at_once_and_the_next_change_finds_it_restarted() {
+    let sb = Sandbox::new();
+    let d = sb.dir.display();
+    write(&sb.path("src"), "stuck/type", "oneshot\n");
+    write(&sb.path("src"), "stuck/up", &format!("/bin/sh -c \"echo $$ > {d}/started.new; mv {d}/started.new {d}/started; exec sleep 300\"\n"));
+    logging_oneshot(&sb.path("src"), "quick", &[], &sb.path("log"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        &format!(
+            "start=$(date +%s)\n\
+             rinit-rc -l live change stuck > caller.out 2>&1 & rc=$!\n{}\n\
+             kill -9 $(rinit-svstat -o pid scan/rinit-oneshot-runner)\n\
+             wait $rc; echo \"caller: $? after $(( $(date +%s) - start )) s\"; cat caller.out\n\
+             {}\necho \"left: $(kill -0 $(cat started) 2>/dev/null && echo running)\"\n\
+             rinit-rc -l live change quick; echo \"next: $?\"; cat log",
+            sh_wait("[ -e started ]", 10),
+            sh_wait("! kill -0 $(cat started) 2>/dev/null", 5),
+        ),
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("rinit-rc: warning: unable to start service stuck: the oneshot runner exited\n"), "{out}");
+    let took: u64 = out.split("caller: 1 after ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap_or(99);
+    assert!(took < 10, "{out}");
+    assert!(out.contains("left: \n"), "{out}");
+    assert!(out.contains("next: 0\nquick\n"), "{out}");
+}
+
+#[test]
+fn without_a_runner_a_oneshot_fails_with_one_clear_line() {
+    let sb = Sandbox::new();
+    logging_oneshot(&sb.path("src"), "quick", &[], &sb.path("log"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "mv scan/rinit-oneshot-runner scan/.gone && rinit-svscanctl -a scan\n\
+         rinit-svc -dx scan/.gone; sleep 0.5\n\
+         rinit-rc -l live change quick; echo \"rc=$?\"",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("rinit-rc: warning: unable to start service quick: no oneshot runner: rinit-oneshot-runner is not supervised in the scan directory (rinit-rc-init installs it): "),
+        "{out}"
+    );
+    assert!(out.contains("rc=1\n"), "{out}");
+}
+
+#[test]
+fn a_runner_directory_open_to_others_or_a_symlink_is_refused() {
+    let sb = Sandbox::new();
+    logging_oneshot(&sb.path("src"), "quick", &[], &sb.path("log"));
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "echo \"mode $(stat -c %a live/oneshot) $(stat -c %a live/oneshot/socket)\"\n\
+         chmod 0755 live/oneshot\nrinit-rc -l live change quick; echo \"open: $?\"\n\
+         chmod 0700 live/oneshot\nmv live/oneshot live/real && ln -s real live/oneshot\n\
+         rinit-rc -l live change quick; echo \"link: $?\"",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("mode 700 700\n"), "{out}");
+    assert!(
+        out.contains("rinit-rc: warning: unable to start service quick: unable to reach the oneshot runner: Operation not permitted\nopen: 1\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rinit-rc: warning: unable to start service quick: unable to reach the oneshot runner: Not a directory\nlink: 1\n"),
+        "{out}"
+    );
+    assert!(!sb.path("log").exists(), "{out}");
+}
+
 /// A oneshot `name` whose up and down append `up-TAG` and `down-TAG` to `log`.
 fn tagged_oneshot(src: &Path, name: &str, tag: &str, log: &Path) {
     write(src, &format!("{name}/type"), "oneshot\n");
@@ -1398,7 +1601,7 @@ fn update_renames_services_named_in_the_conversion_file_without_running_them_aga
     assert!(out.contains("update-rc=0"), "{out}");
     assert_eq!(prefixed(&out, "unblocked "), ["rinit-rc-update: fatal: live directory live is locked by another rinit-rc"], "{out}");
     assert_eq!(prefixed(&out, "up "), ["daemon2", "setup2"], "{out}");
-    assert_eq!(prefixed(&out, "scan "), ["daemon2"], "{out}");
+    assert_eq!(prefixed(&out, "scan "), ["daemon2", "rinit-oneshot-runner"], "{out}");
     let runs = sb.read("runs.log");
     // The oneshot kept its state under its new name: neither script ran again.
     assert_eq!(runs.matches("setup-up-same").count(), 1, "{runs}");

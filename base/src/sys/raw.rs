@@ -57,6 +57,8 @@ pub mod nr {
         SIGNALFD4 = __NR_signalfd4, WAIT4 = __NR_wait4, IOCTL = __NR_ioctl, SOCKET = __NR_socket,
         SETSOCKOPT = __NR_setsockopt, BIND = __NR_bind, RECVMSG = __NR_recvmsg, GETSID = __NR_getsid,
         MUNMAP = __NR_munmap, PRCTL = __NR_prctl, BRK = __NR_brk, MPROTECT = __NR_mprotect,
+        LISTEN = __NR_listen, ACCEPT4 = __NR_accept4, CONNECT = __NR_connect, SENDTO = __NR_sendto,
+        RECVFROM = __NR_recvfrom,
     }
     // 64-bit offsets and times on 32-bit targets: same arguments, wider
     // structures (flock64, __kernel_timespec); mmap2's offset is in pages,

@@ -68,6 +68,22 @@ fn main(args: Args) -> ! {
     if let Err(e) = sys::symlink(abs.as_cstr(), link.as_cstr()) {
         err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", link.as_bytes()], e);
     }
+    // The oneshots run under the tree: its runner goes in (up) with the
+    // longruns, and listens in `live/oneshot`, private to us.
+    let runner = install::runner_program().unwrap_or_else(|e| {
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to find ", rc::oneshot::RUNNER, b" beside rinit-rc-init or in PATH"], e)
+    });
+    let private = path(live_dir, &[b"/oneshot"]);
+    if let Err(e) = sys::mkdir(private.as_cstr(), 0o700) {
+        err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", private.as_bytes()], e);
+    }
+    let live_abs = match live::absolute(live_dir) {
+        Ok(p) => p,
+        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", live_dir], e),
+    };
+    if let Err(f) = install::runner(scandir, live_abs.as_bytes(), runner.as_bytes()) {
+        f.fatal();
+    }
     let state = [0u8; MAX_SERVICES];
     if let Err(f) = live::write_state(live_dir, db.len(), &state) {
         f.fatal();
@@ -91,6 +107,13 @@ fn main(args: Args) -> ! {
         );
     }
     let end = deadline(timeout);
+    let runner_dir = path(scandir, &[b"/", rc::oneshot::RUNNER]);
+    while !install::ready(runner_dir.as_bytes()) {
+        if end != 0 && sys::now_mono_ns() > end {
+            err::fatal(err::EXIT_SYS, &[b"the scanner did not supervise ", runner_dir.as_bytes(), b" in time (is it running? is its service capacity exceeded?)"]);
+        }
+        sys::sleep_ms(2);
+    }
     for i in 0..db.len() as u32 {
         if db.svc(i).kind() != Kind::Longrun {
             continue;

@@ -152,7 +152,6 @@ fn main(args: Args) -> ! {
     }
 
     let scandir = path(live_dir, &[b"/scandir"]);
-    let servicedirs = path(live_dir, &[b"/compiled/servicedirs"]);
     let mut save = |st: &[u8; MAX_SERVICES]| {
         if dry {
             return;
@@ -163,7 +162,7 @@ fn main(args: Args) -> ! {
     };
     let mut o = Opts {
         scandir: scandir.as_bytes(),
-        servicedirs: servicedirs.as_bytes(),
+        live: live_dir,
         verbosity,
         dry_run: dry,
         deadline,

@@ -170,7 +170,7 @@ fn main(args: Args) -> ! {
     };
     let mut o = Opts {
         scandir: scandir.as_bytes(),
-        servicedirs: old_sd.as_bytes(),
+        live: live_dir,
         verbosity,
         dry_run: dry,
         deadline: end,
@@ -250,7 +250,7 @@ fn main(args: Args) -> ! {
     };
     let mut o = Opts {
         scandir: scandir.as_bytes(),
-        servicedirs: new_sd.as_bytes(),
+        live: live_dir,
         verbosity,
         dry_run: false,
         deadline: end,
