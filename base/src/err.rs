@@ -44,12 +44,17 @@ pub fn prog() -> &'static [u8] {
 }
 
 fn say(level: &[u8], parts: &[&[u8]], e: Option<Errno>) {
+    say_lead(level, b"", parts, e)
+}
+
+/// `lead` goes before the parts: `unable to ` for `*_unable`.
+fn say_lead(level: &[u8], lead: &[u8], parts: &[&[u8]], e: Option<Errno>) {
     let mut b = Buf::<MSG_MAX>::new();
     b.push(prog());
     if let Some(s) = SUBJECT.get() {
         b.byte(b' ').push(s);
     }
-    b.push(b": ").push(level);
+    b.push(b": ").push(level).push(lead);
     for p in parts {
         b.push(p);
     }
@@ -88,6 +93,20 @@ pub fn fatal(code: i32, parts: &[&[u8]]) -> ! {
 
 pub fn fatal_sys(code: i32, parts: &[&[u8]], e: Errno) -> ! {
     say(b"fatal: ", parts, Some(e));
+    sys::exit(code)
+}
+
+/// The words every failed call is told with, written once.
+const UNABLE: &[u8] = b"unable to ";
+
+/// `PROG: warning: unable to OPEN PATH: ERROR`, from `&[b"open ", path]`.
+pub fn warn_unable(what: &[&[u8]], e: Errno) {
+    say_lead(b"warning: ", UNABLE, what, Some(e))
+}
+
+/// `PROG: fatal: unable to OPEN PATH: ERROR`, then exit `code`.
+pub fn fatal_unable(code: i32, what: &[&[u8]], e: Errno) -> ! {
+    say_lead(b"fatal: ", UNABLE, what, Some(e));
     sys::exit(code)
 }
 
@@ -151,6 +170,12 @@ mod tests {
         assert_eq!(strerror(Errno(15)), b"Unknown error");
         assert_eq!(strerror(Errno(0)), b"Unknown error");
         assert_eq!(strerror(Errno(2 + 256)), b"Unknown error");
+    }
+    #[test]
+    fn unable_lines_read_as_the_hand_written_ones() {
+        let mut b = Buf::<MSG_MAX>::new();
+        b.push(UNABLE).push(b"open ").push(b"run");
+        assert_eq!(b.as_bytes(), b"unable to open run");
     }
     #[test]
     fn program_name_is_set_once() {

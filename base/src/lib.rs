@@ -13,6 +13,7 @@ pub mod options;
 pub mod out;
 pub mod path;
 pub mod servicedir;
+pub mod spawn;
 pub mod status;
 pub mod sys;
 pub mod tai64n;

@@ -51,6 +51,6 @@ impl Out {
 
 fn write(fd: Fd, b: &[u8]) {
     if let Err(e) = sys::write_all(fd, b) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to write to stdout"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"write to stdout"], e);
     }
 }

@@ -400,9 +400,14 @@ pub fn fork() -> Result<Pid> {
     ret(r).map(|p| p as Pid)
 }
 
+/// Does a `spawn_shared` child write into this process's memory (x86_64),
+/// or into a copy (a plain fork elsewhere)?
+pub const SPAWN_SHARED_SHARES_MEMORY: bool = cfg!(target_arch = "x86_64");
+
 /// Bytes of stack a `spawn_shared` child runs on: room for a path buffer
-/// of `exec_path`'s search and the frames around it.
-pub const SHARED_CHILD_STACK: usize = 8192;
+/// of `exec_path`'s search and the frames around it (a debug build's
+/// frames are several times larger).
+pub const SHARED_CHILD_STACK: usize = if cfg!(debug_assertions) { 65536 } else { 8192 };
 
 /// Starts a process that runs `child` in this process's memory until it
 /// execs or exits: clone(CLONE_VM | CLONE_VFORK), posix_spawn's way, which

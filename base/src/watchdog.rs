@@ -78,7 +78,7 @@ impl Watchdog {
         };
         let mut secs = spec.timeout_ms.div_ceil(1000).min(i32::MAX as u64) as i32;
         if let Err(e) = sys::ioctl_int(fd, wdioc::SETTIMEOUT, &mut secs) {
-            err::warn_sys(&[b"unable to set the timeout of ", dev.to_bytes(), b": keeping the device's"], e);
+            err::warn_unable(&[b"set the timeout of ", dev.to_bytes(), b": keeping the device's"], e);
             // Without GETTIMEOUT either, the line says the timeout asked for.
             let _ = sys::ioctl_int(fd, wdioc::GETTIMEOUT, &mut secs);
         }

@@ -46,7 +46,7 @@ pub fn delegate(basedir: &[u8], container: bool) {
     });
     match r {
         Ok(()) => err::info(&[b"a cgroup per service, in ", path.as_bytes()]),
-        Err(e) => err::warn_sys(&[b"unable to write ", TREE_FILE.to_bytes()], e),
+        Err(e) => err::warn_unable(&[b"write ", TREE_FILE.to_bytes()], e),
     }
 }
 
@@ -135,7 +135,7 @@ fn enable_controllers(dir: Fd) {
         want.clear();
         want.byte(b'+').push(name);
         if let Err(e) = cgroup::write(dir, c"cgroup.subtree_control", want.as_bytes()) {
-            err::warn_sys(&[b"unable to enable the cgroup controller ", name], e);
+            err::warn_unable(&[b"enable the cgroup controller ", name], e);
         }
     }
 }

@@ -200,7 +200,7 @@ pub fn tree_env(env: &mut Env, basedir: &[u8], container: bool) {
     let Ok(dir) = PathBuf::join(basedir, &[b"/env"]) else { return };
     match env.load_dir(dir.as_bytes()) {
         Ok(()) | Err(LoadError::Sys(sys::errno::ENOENT)) => {}
-        Err(LoadError::Sys(e)) => base::err::warn_sys(&[b"unable to read ", dir.as_bytes()], e),
+        Err(LoadError::Sys(e)) => base::err::warn_unable(&[b"read ", dir.as_bytes()], e),
         Err(LoadError::Full) => {
             base::err::warn(&[b"the environment exceeds the capacity: some of ", dir.as_bytes(), b" is dropped"])
         }

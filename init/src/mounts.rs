@@ -50,7 +50,7 @@ pub fn mount_kernel_fs(dev: Option<&[u8]>) {
 pub fn report(at: &CStr, r: Result<(), Errno>) {
     match r {
         Ok(()) => err::info(&[b"mounted ", at.to_bytes()]),
-        Err(e) => err::warn_sys(&[b"unable to mount ", at.to_bytes()], e),
+        Err(e) => err::warn_unable(&[b"mount ", at.to_bytes()], e),
     }
 }
 
@@ -66,7 +66,7 @@ pub fn unmount_all() {
     let text = match sys::read_file(c"/proc/mounts", &mut buf) {
         Ok(t) => t,
         Err(sys::errno::EOVERFLOW) => return err::warn(&[b"/proc/mounts exceeds the capacity: nothing unmounted"]),
-        Err(e) => return err::warn_sys(&[b"unable to read /proc/mounts"], e),
+        Err(e) => return err::warn_unable(&[b"read /proc/mounts"], e),
     };
     for line in text.rsplit(|&c| c == b'\n') {
         let Some(raw) = line.split(|&c| c == b' ').nth(1) else { continue };
@@ -86,7 +86,7 @@ fn unmount_one(at: &PathBuf) {
     }
     match sys::mount(c"", at.as_cstr(), c"", MS_REMOUNT | MS_RDONLY, None) {
         Ok(()) => err::info(&[b"remounted ", name, b" read-only"]),
-        Err(e) => err::warn_sys(&[b"unable to unmount or remount read-only ", name], e),
+        Err(e) => err::warn_unable(&[b"unmount or remount read-only ", name], e),
     }
 }
 

@@ -86,7 +86,7 @@ fn copy_subdir(s: Fd, d: Fd, name: &CStr, mode: u32, depth: usize) -> Result<(),
 
 /// Logs `e` on `name` and passes it on.
 fn fail(name: &CStr, e: Errno) -> Errno {
-    err::warn_sys(&[b"unable to copy ", name.to_bytes()], e);
+    err::warn_unable(&[b"copy ", name.to_bytes()], e);
     e
 }
 

@@ -41,7 +41,7 @@ pub fn run_script(basedir: &[u8], script: &[u8]) {
     argv.push(p.as_cstr());
     let pid = match spawn::start(p.as_cstr(), argv.as_argv(), None, b"") {
         Ok(pid) => pid,
-        Err(e) => return err::warn_sys(&[b"unable to spawn ", p.as_bytes()], e),
+        Err(e) => return err::warn_unable(&[b"spawn ", p.as_bytes()], e),
     };
     let end = sys::now_mono_ns() + SCRIPT_TIME_MAX_MS * 1_000_000;
     let st = loop {
@@ -57,7 +57,7 @@ pub fn run_script(basedir: &[u8], script: &[u8]) {
                 let _ = sys::kill(pid, sys::sig::KILL);
                 return;
             }
-            Err(e) => return err::warn_sys(&[b"unable to wait for ", p.as_bytes()], e),
+            Err(e) => return err::warn_unable(&[b"wait for ", p.as_bytes()], e),
         }
     };
     if st.exited() != Some(0) {
@@ -79,11 +79,11 @@ pub fn prepare(basedir: &[u8], r: &Request) {
     err::info(&[b.as_bytes()]);
     run_script(basedir, layout::RC_SHUTDOWN);
     if let Err(e) = request::write_action(&r) {
-        err::warn_sys(&[b"unable to write ", layout::ACTION.to_bytes()], e);
+        err::warn_unable(&[b"write ", layout::ACTION.to_bytes()], e);
     }
     err::info(&[b"asking the scanner to hand over to its finish"]);
     if let Err(e) = control::send_scanner(layout::SCANDIR, b"b") {
-        err::warn_sys(&[b"unable to write to ", layout::SCANDIR, b"/.s6-svscan/control"], e);
+        err::warn_unable(&[b"write to ", layout::SCANDIR, b"/.s6-svscan/control"], e);
     }
 }
 
@@ -159,7 +159,7 @@ fn console_to_stdout() {
             let _ = sys::dup2(fd, sys::STDERR);
             sys::close(fd);
         }
-        Err(e) => err::warn_sys(&[b"unable to open /dev/console"], e),
+        Err(e) => err::warn_unable(&[b"open /dev/console"], e),
     }
 }
 
@@ -202,7 +202,7 @@ fn take_watchdog() -> Option<Watchdog> {
             Some(w)
         }
         Err(e) => {
-            err::warn_sys(&[b"unable to use the watchdog ", conf.as_bytes()], e);
+            err::warn_unable(&[b"use the watchdog ", conf.as_bytes()], e);
             None
         }
     }
@@ -279,7 +279,7 @@ pub fn finish() -> ! {
     }
     pet();
     if let Err(e) = sys::reboot(how) {
-        err::warn_sys(&[b"unable to ", r.action.name()], e);
+        err::warn_unable(&[r.action.name()], e);
     }
     // Pid 1 must not exit: that would panic the kernel. No more keepalives:
     // a watchdog resets a machine that could not stop.

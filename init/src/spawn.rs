@@ -2,34 +2,23 @@
 //! runs `rc.init`, the shutdown daemon `rc.shutdown`, and stage 3
 //! `rc.shutdown.final`.
 
-use base::err;
-use base::sys::{self, Argv, Errno, Pid, SigSet, WaitStatus};
+use base::spawn::Spawn;
+use base::sys::{self, Argv, Errno, Pid, WaitStatus};
 use core::ffi::CStr;
 
-/// Forks a child that starts with an empty signal mask and default
-/// dispositions for the signals rinit's programs ignore, then execs `prog`
-/// (looked up in `search` when it has no slash). The child exits 127 when
-/// the program is missing, 126 when it cannot be run.
+/// Starts `prog` (looked up in `search` when it has no slash) with the
+/// signal state of a fresh process. Err: it could not be started (its
+/// errno, as base::spawn reports it).
 pub fn start(prog: &CStr, argv: Argv, env: Option<Argv>, search: &[u8]) -> Result<Pid, Errno> {
-    let pid = sys::fork()?;
-    if pid == 0 {
-        child_reset();
-        // A path (the scripts) needs no search: exec_search stays out of
-        // the programs that only run scripts.
-        let e = if search.is_empty() { sys::exec(prog, argv, env) } else { sys::exec_search(prog, search, argv, env) };
-        err::warn_sys(&[b"unable to exec ", prog.to_bytes()], e);
-        sys::exit(if e == sys::errno::ENOENT { 127 } else { 126 });
+    let mut s = Spawn::new();
+    if let Some(e) = env {
+        s.env(e);
     }
-    Ok(pid)
-}
-
-/// What a freshly forked child does before exec: unblock everything, take
-/// back the default action of signals the parent ignores.
-pub fn child_reset() {
-    // Valid constant arguments: these cannot fail.
-    let _ = sys::sig_setmask(SigSet(0));
-    let _ = sys::sig_default(sys::sig::PIPE, true);
-    let _ = sys::sig_default(sys::sig::CHLD, true);
+    // A path (the scripts) needs no search.
+    if !search.is_empty() {
+        s.search(search);
+    }
+    s.exec(prog, argv)
 }
 
 /// Runs `prog` to its end and returns how it ended.

@@ -8,6 +8,7 @@ use crate::layout;
 use crate::mounts;
 use crate::runimage;
 use base::err;
+use base::options::{Opt, Options as Getopt};
 use base::path::PathBuf;
 use base::sys::{self, errno, Argv, ArgvBuf, Errno, Open, RebootAction};
 use core::ffi::CStr;
@@ -45,27 +46,24 @@ pub fn parse_options(args: &sys::Args) -> Options {
     let basedir = basedir_from_name(argv0);
     let named = basedir != layout::DEFAULT_BASEDIR;
     let mut o = Options { container: false, basedir, named, rest: 1 };
-    while let Some(a) = args.get(o.rest) {
-        match a.to_bytes() {
-            b"-C" => o.container = true,
-            // A lone trailing -c is a word: pid 1 must not die of a usage error.
-            b"-c" => match args.get(o.rest + 1) {
-                Some(d) => {
-                    o.basedir = d.to_bytes();
-                    o.named = true;
-                    o.rest += 1;
-                }
-                None => break,
-            },
-            b"--" => {
-                o.rest += 1;
-                break;
+    let mut g = Getopt::new(*args, b"Cc:");
+    loop {
+        let at = g.operands();
+        match g.next() {
+            Some(Opt::Flag(b'C')) => o.container = true,
+            Some(Opt::Value(b'c', d)) => (o.basedir, o.named) = (d, true),
+            // Anything else (a lone trailing -c, a kernel word such as -s)
+            // starts the words: pid 1 must not die of a usage error.
+            Some(_) => {
+                o.rest = at;
+                return o;
             }
-            _ => break,
+            None => {
+                o.rest = g.operands();
+                return o;
+            }
         }
-        o.rest += 1;
     }
-    o
 }
 
 /// `/x/y/bin/init` (the basedir's `bin/init` link) gives `/x/y`.
@@ -162,7 +160,7 @@ pub fn redirect_to_catchall() -> bool {
         Ok(()) => true,
         Err(errno::ENOENT) => false,
         Err(e) => {
-            err::warn_sys(&[b"unable to open ", fifo.to_bytes()], e);
+            err::warn_unable(&[b"open ", fifo.to_bytes()], e);
             false
         }
     }
@@ -223,7 +221,7 @@ pub fn emergency(search: &[u8]) -> ! {
     sh.push(c"sh");
     sh.push(c"-i");
     let e = sys::exec_search(c"sh", search, sh.as_argv(), None);
-    err::warn_sys(&[b"unable to exec sh: staying as a reaper"], e);
+    err::warn_unable(&[b"exec sh: staying as a reaper"], e);
     last_resort()
 }
 

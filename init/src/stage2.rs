@@ -24,7 +24,9 @@ use crate::spawn;
 use base::control;
 use base::err;
 use base::fmt;
+use base::options::{Opt, Options};
 use base::path::PathBuf;
+use base::spawn::{Session, Spawn};
 use base::sys::{self, errno, Args, Argv, ArgvBuf, Fd, Open};
 use core::ffi::CStr;
 
@@ -49,27 +51,24 @@ pub struct Stage2 {
 
 pub fn parse(args: &Args) -> Stage2 {
     let mut s = Stage2 { basedir: b"", container: false, logger: false, exec: false, scanner_ready: None, words: args.tail(args.len()) };
-    let mut i = 1;
-    while let Some(a) = args.get(i) {
-        i += 1;
-        match a.to_bytes() {
-            b"-C" => s.container = true,
-            b"-L" => s.logger = true,
-            b"-e" => s.exec = true,
-            b"-r" => {
-                let fd = args.get(i).and_then(|v| fmt::parse_u64(v.to_bytes())).unwrap_or_else(|| err::usage(USAGE));
-                s.scanner_ready = Some(Fd(fd as i32));
-                i += 1;
-            }
-            b"--" => break,
-            d if s.basedir.is_empty() && !d.starts_with(b"-") => s.basedir = d,
+    let mut g = Options::new(*args, b"CLer:");
+    for opt in &mut g {
+        match opt {
+            Opt::Flag(b'C') => s.container = true,
+            Opt::Flag(b'L') => s.logger = true,
+            Opt::Flag(b'e') => s.exec = true,
+            Opt::Value(b'r', v) => s.scanner_ready = Some(Fd(fmt::parse_u64(v).unwrap_or_else(|| err::usage(USAGE)) as i32)),
             _ => err::usage(USAGE),
         }
     }
-    if s.basedir.is_empty() {
-        err::usage(USAGE);
-    }
-    s.words = args.tail(i);
+    // basedir [ -- words... ]
+    let i = g.operands();
+    s.basedir = args.get(i).map(|b| b.to_bytes()).filter(|b| !b.is_empty()).unwrap_or_else(|| err::usage(USAGE));
+    s.words = match args.get(i + 1).map(|w| w.to_bytes()) {
+        None => args.tail(i + 1),
+        Some(b"--") => args.tail(i + 2),
+        Some(_) => err::usage(USAGE),
+    };
     s
 }
 
@@ -81,15 +80,12 @@ pub fn split(s: &mut Stage2) {
     let ready = match sys::pipe() {
         Ok(p) => Some(p),
         Err(e) => {
-            err::warn_sys(&[b"unable to make the scanner's readiness pipe"], e);
+            err::warn_unable(&[b"make the scanner's readiness pipe"], e);
             None
         }
     };
-    match sys::fork() {
+    match Spawn::new().session(Session::New).fork() {
         Ok(0) => {
-            spawn::child_reset();
-            // EPERM only for a group leader, and a fresh child is not.
-            let _ = sys::setsid();
             if let Some((r, w)) = ready {
                 sys::close(w);
                 s.scanner_ready = Some(r);
@@ -109,7 +105,7 @@ pub fn split(s: &mut Stage2) {
             exec_scanner(s, ready.map(|p| p.1))
         }
         Err(e) => {
-            err::warn_sys(&[b"unable to fork stage 2: the system will not come up"], e);
+            err::warn_unable(&[b"fork stage 2: the system will not come up"], e);
             exec_scanner(s, None)
         }
     }
@@ -120,18 +116,18 @@ pub fn split(s: &mut Stage2) {
 fn record_state(basedir: &[u8], container: bool) {
     match sys::mkdir(layout::STATE, 0o755) {
         Ok(()) | Err(errno::EEXIST) => {}
-        Err(e) => err::warn_sys(&[b"unable to mkdir ", layout::STATE.to_bytes()], e),
+        Err(e) => err::warn_unable(&[b"mkdir ", layout::STATE.to_bytes()], e),
     }
     // Usually absent: the link of an earlier boot in this /run.
     let _ = sys::unlink(layout::BASEDIR_LINK);
     let r = PathBuf::join(basedir, &[]).and_then(|b| sys::symlink(b.as_cstr(), layout::BASEDIR_LINK));
     if let Err(e) = r {
-        err::warn_sys(&[b"unable to link ", layout::BASEDIR_LINK.to_bytes()], e);
+        err::warn_unable(&[b"link ", layout::BASEDIR_LINK.to_bytes()], e);
     }
     if container {
         match sys::open(layout::CONTAINER_FLAG, Open::WRONLY | Open::CREATE, 0o644) {
             Ok(fd) => sys::close(fd),
-            Err(e) => err::warn_sys(&[b"unable to create ", layout::CONTAINER_FLAG.to_bytes()], e),
+            Err(e) => err::warn_unable(&[b"create ", layout::CONTAINER_FLAG.to_bytes()], e),
         }
     }
 }
@@ -179,7 +175,7 @@ pub fn wait_for_tree(s: &Stage2) {
         // Opening a FIFO for writing blocks until someone opens it for reading.
         match sys::open(layout::CATCHALL_FIFO, Open::WRONLY, 0) {
             Ok(fd) => sys::close(fd),
-            Err(e) => err::warn_sys(&[b"unable to wait for the catch-all logger"], e),
+            Err(e) => err::warn_unable(&[b"wait for the catch-all logger"], e),
         }
     }
 }
@@ -191,7 +187,7 @@ pub fn store_kernel_env(basedir: &[u8]) {
     let Ok(d) = PathBuf::join(store, &[]) else { return };
     match sys::mkdir(d.as_cstr(), 0o755) {
         Ok(()) | Err(errno::EEXIST) => {}
-        Err(e) => return err::warn_sys(&[b"unable to mkdir ", store], e),
+        Err(e) => return err::warn_unable(&[b"mkdir ", store], e),
     }
     sys::environ().for_each(&mut |s: &CStr| {
         let b = s.to_bytes();
@@ -215,7 +211,7 @@ pub fn run_rc_init(s: &Stage2, env: Argv) {
         if s.container && e == errno::ENOENT {
             return;
         }
-        return err::warn_sys(&[b"unable to run ", rc.as_bytes()], e);
+        return err::warn_unable(&[b"run ", rc.as_bytes()], e);
     }
     let mut runlevel = PathBuf::new();
     let rl = conf::get(s.basedir, conf::RUNLEVEL);
@@ -238,7 +234,7 @@ pub fn run_rc_init(s: &Stage2, env: Argv) {
             spawn::describe(&mut b, st);
             err::warn(&[rc.as_bytes(), b" ", b.as_bytes(), b": the system may be only partly up"]);
         }
-        Err(e) => err::warn_sys(&[b"unable to spawn ", rc.as_bytes()], e),
+        Err(e) => err::warn_unable(&[b"spawn ", rc.as_bytes()], e),
     }
 }
 
@@ -254,7 +250,7 @@ pub fn run_main(cmd: &CStr, s: &Stage2, env: &Env) -> u64 {
             _ => 111,
         },
         Err(e) => {
-            err::warn_sys(&[b"unable to spawn ", cmd.to_bytes()], e);
+            err::warn_unable(&[b"spawn ", cmd.to_bytes()], e);
             111
         }
     }
@@ -272,7 +268,7 @@ pub fn record_exit_code(code: u64) {
             let _ = sys::write_all(fd, b.as_bytes());
             sys::close(fd);
         }
-        Err(e) => err::warn_sys(&[b"unable to write ", layout::EXITCODE.to_bytes()], e),
+        Err(e) => err::warn_unable(&[b"write ", layout::EXITCODE.to_bytes()], e),
     }
 }
 
@@ -283,7 +279,7 @@ pub fn shut_down_container(basedir: &[u8], code: u64) {
     // A concrete grace time: the fallback below goes around the daemon.
     let r = Request { action: Action::PowerOff, grace_ms: conf::grace_ms(basedir), delay_ms: 0 };
     if let Err(e) = request::send_patiently(&r, SHUTDOWND_PATIENCE_MS) {
-        err::warn_sys(&[b"unable to reach the shutdown daemon, stopping without rc.shutdown"], e);
+        err::warn_unable(&[b"reach the shutdown daemon, stopping without rc.shutdown"], e);
         // The last resort already: no one left to report a failure to.
         let _ = request::write_action(&r);
         let _ = control::send_scanner(layout::SCANDIR, b"b");

@@ -11,6 +11,7 @@
 use crate::script::LogdirSpec;
 use base::err;
 use base::fmt::Buf;
+use base::spawn::Spawn;
 use base::sys::{self, errno, Errno, Fd, Open, Pid};
 use base::tai64n::Tai64n;
 use core::ffi::CStr;
@@ -268,32 +269,32 @@ impl Logdir {
     /// `previous`, stdout `processed`, fd 4 `state`, fd 5 `newstate`.
     fn spawn(&mut self, t: Tai64n) -> Result<(), Failure> {
         let Some(cmd) = self.spec.processor else { return Ok(()) };
-        let pid = sys::fork().map_err(|e| self.fail(b"unable to fork for ", c"previous", e))?;
-        if pid == 0 {
-            // Valid constant arguments: these cannot fail.
-            let _ = sys::sig_setmask(sys::SigSet(0));
-            let _ = sys::sig_default(sys::sig::PIPE, true);
+        let dir = self.dir;
+        let mut files = || {
             let files: [(&CStr, Open, i32); 4] = [
                 (c"previous", Open::RDONLY, 0),
                 (c"processed", Open::WRONLY | Open::CREATE | Open::TRUNC, 1),
                 (c"state", Open::RDONLY, 4),
                 (c"newstate", Open::WRONLY | Open::CREATE | Open::TRUNC, 5),
             ];
-            if let Err(e) = sys::fchdir(self.dir) {
-                err::fatal_sys(err::EXIT_SYS, &[b"unable to chdir to ", self.spec.path.to_bytes()], e);
-            }
             for (name, flags, to) in files {
-                if let Err(e) = self.open_in(name, flags).and_then(|fd| sys::dup2(fd, Fd(to))) {
-                    err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", name.to_bytes()], e);
+                if let Err(e) = sys::open_regular_at(dir, name, flags, 0o644).and_then(|fd| sys::dup2(fd, Fd(to))) {
+                    // Only the child knows which file: it names it, its parent the spawn.
+                    err::fatal_line(&[b"unable to open ", name.to_bytes()], e);
+                    return Err(e);
                 }
             }
-            let mut argv = sys::ArgvBuf::<4>::new();
-            argv.push(c"sh");
-            argv.push(c"-c");
-            argv.push(cmd);
-            let e = sys::exec(c"/bin/sh", argv.as_argv(), None);
-            err::fatal_sys(err::EXIT_SYS, &[b"unable to exec /bin/sh -c ", cmd.to_bytes()], e);
-        }
+            Ok(())
+        };
+        let mut argv = sys::ArgvBuf::<4>::new();
+        argv.push(c"sh");
+        argv.push(c"-c");
+        argv.push(cmd);
+        let pid = Spawn::new()
+            .fchdir(dir)
+            .setup(&mut files)
+            .exec(c"/bin/sh", argv.as_argv())
+            .map_err(|e| self.fail(b"unable to spawn the processor on ", c"previous", e))?;
         self.child = Some((pid, t));
         Ok(())
     }

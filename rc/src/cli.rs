@@ -68,7 +68,7 @@ pub fn deadline(timeout_ms: u64) -> u64 {
 pub fn path(a: &[u8], parts: &[&[u8]]) -> PathBuf {
     match PathBuf::join(a, parts) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_USAGE, &[b"unable to use path ", a], e),
+        Err(e) => err::fatal_unable(err::EXIT_USAGE, &[b"use path ", a], e),
     }
 }
 
@@ -95,7 +95,7 @@ pub fn lock(live_dir: &[u8]) -> Fd {
                 b" is locked by another rinit-rc",
             ],
         ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", live_dir, b"/lock"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"lock ", live_dir, b"/lock"], e),
     }
 }
 

@@ -22,13 +22,13 @@ pub struct Fail {
 impl Fail {
     /// `PROG: warning: unable to WHAT PATH: REASON`.
     pub fn warn(&self) {
-        base::err::warn_sys(&[b"unable to ", self.what, self.path.as_bytes()], self.e)
+        base::err::warn_unable(&[self.what, self.path.as_bytes()], self.e)
     }
     /// `PROG: fatal: unable to WHAT PATH: REASON`, exit 111.
     pub fn fatal(&self) -> ! {
-        base::err::fatal_sys(
+        base::err::fatal_unable(
             base::err::EXIT_SYS,
-            &[b"unable to ", self.what, self.path.as_bytes()],
+            &[b"", self.what, self.path.as_bytes()],
             self.e,
         )
     }

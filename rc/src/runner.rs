@@ -11,7 +11,8 @@ use crate::source::MAX_NAME;
 use base::err;
 use base::fmt::Buf;
 use base::path::PathBuf;
-use base::sys::{self, ArgvBuf, Errno, Fd, Open, Pid, SigSet, WaitStatus, errno, sig};
+use base::spawn::{Session, Spawn};
+use base::sys::{self, ArgvBuf, Errno, Fd, Pid, WaitStatus, errno, sig};
 
 /// Scripts running at once (as many as one rinit-rc starts at once).
 pub const MAX_JOBS: usize = crate::change::MAX_INFLIGHT;
@@ -287,7 +288,7 @@ fn record(j: &Job, live: &[u8]) -> Result<bool, Errno> {
     Ok(true)
 }
 
-/// Forks the script: its own session, working directory its `data/` or
+/// Starts the script: its own session, working directory its `data/` or
 /// `/`, standard input `/dev/null`, output and environment the runner's
 /// (`DEFAULT_PATH` added when the environment has no `PATH`).
 fn spawn(r: &Request, live: &[u8]) -> Result<Pid, Errno> {
@@ -303,25 +304,6 @@ fn spawn(r: &Request, live: &[u8]) -> Result<Pid, Errno> {
     } else {
         PathBuf::join(b"/", &[])?
     };
-    match sys::fork()? {
-        0 => child(prog, &argv, &cwd),
-        pid => Ok(pid),
-    }
-}
-
-fn child(prog: &core::ffi::CStr, argv: &ArgvBuf<'_, { MAX_ARGV + 1 }>, cwd: &PathBuf) -> ! {
-    // Valid constant arguments (setsid: EPERM only for a group leader, and a fresh child is not).
-    let _ = sys::setsid();
-    let _ = sys::sig_setmask(SigSet(0));
-    let _ = sys::sig_default(sig::PIPE, true);
-    if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
-        // dup2 onto 0 from a fresh descriptor cannot fail.
-        let _ = sys::dup2(fd, sys::STDIN);
-    }
-    if let Err(e) = sys::chdir(cwd.as_cstr()) {
-        err::warn_sys(&[b"unable to chdir to ", cwd.as_bytes()], e);
-        sys::exit(111);
-    }
     let mut env = ArgvBuf::<'_, { MAX_ENV + 1 }>::new();
     let path = match sys::getenv(b"PATH") {
         Some(p) => p.to_bytes(),
@@ -333,10 +315,13 @@ fn child(prog: &core::ffi::CStr, argv: &ArgvBuf<'_, { MAX_ARGV + 1 }>, cwd: &Pat
     let mut full = false;
     sys::environ().for_each(&mut |v| full |= !env.push(v));
     if full {
-        err::warn(&[b"unable to run ", prog.to_bytes(), b": environment too big"]);
-        sys::exit(111);
+        return Err(errno::E2BIG);
     }
-    let e = sys::exec_search(prog, path, argv.as_argv(), Some(env.as_argv()));
-    err::warn_sys(&[b"unable to exec ", prog.to_bytes()], e);
-    sys::exit(if e == errno::ENOENT { 127 } else { 126 })
+    Spawn::new()
+        .session(Session::New)
+        .null(sys::STDIN)
+        .chdir(cwd.as_cstr())
+        .env(env.as_argv())
+        .search(path)
+        .exec(prog, argv.as_argv())
 }

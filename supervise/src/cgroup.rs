@@ -65,7 +65,7 @@ pub fn enter(service: &CStr) {
     let shown = name.as_bytes().strip_suffix(b"\0").unwrap_or(b"");
     let fd = match r {
         Ok(fd) => fd,
-        Err(e) => return err::warn_sys(&[b"unable to create the cgroup ", shown, b": running without one"], e),
+        Err(e) => return err::warn_unable(&[b"create the cgroup ", shown, b": running without one"], e),
     };
     OWN.store(fd.0, Ordering::Relaxed);
     // Populated, not "has pids": processes of another pid namespace are
@@ -112,7 +112,7 @@ pub fn end() {
     }
     let r = cgroup::kill_all(fd);
     if r.is_err() || !cgroup::wait_empty(fd) {
-        err::warn_sys(&[b"unable to empty the service's cgroup"], r.err().unwrap_or(errno::ETIMEDOUT));
+        err::warn_unable(&[b"empty the service's cgroup"], r.err().unwrap_or(errno::ETIMEDOUT));
     }
 }
 
@@ -138,18 +138,18 @@ pub fn apply_limits() {
     let dir = match sys::open_dir(LIMITS_DIR) {
         Ok(fd) => fd,
         Err(errno::ENOENT) => return,
-        Err(e) => return err::warn_sys(&[b"unable to read ./cgroup"], e),
+        Err(e) => return err::warn_unable(&[b"read ./cgroup"], e),
     };
     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 256];
     let r = sys::read_dir_with(dir, &mut buf, &mut |name, kind| {
         if kind == FileType::RegularFile || kind == FileType::Unknown {
             if let Err(e) = apply_limit(dir, cg, name) {
-                err::warn_sys(&[b"unable to apply ./cgroup/", name.to_bytes()], e);
+                err::warn_unable(&[b"apply ./cgroup/", name.to_bytes()], e);
             }
         }
     });
     if let Err(e) = r {
-        err::warn_sys(&[b"unable to read ./cgroup"], e);
+        err::warn_unable(&[b"read ./cgroup"], e);
     }
     sys::close(dir);
 }

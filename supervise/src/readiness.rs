@@ -13,7 +13,8 @@
 //! supervisor reads the datagram, since its session is asked then.
 
 use crate::notifystate::{self, State, STATUS_MAX};
-use crate::service::{reset_signals, setting};
+use crate::service::setting;
+use base::spawn::{Session, Spawn};
 use base::fmt::{self, Buf};
 use base::servicedir as sd;
 use base::sys::{self, errno, sig, Argv, ArgvBuf, Errno, Fd, Pid, StaticCell, WaitStatus, UNIX_PATH_MAX};
@@ -148,7 +149,7 @@ impl Readiness {
             },
             Ok(false) => false,
             Err(e) => {
-                err::warn_sys(&[b"unable to read ./check"], e);
+                err::warn_unable(&[b"read ./check"], e);
                 false
             }
         };
@@ -176,7 +177,7 @@ impl Readiness {
             m.has_status = false;
             m.stopping = false;
             if let Err(e) = notifystate::clear() {
-                err::warn_sys(&[b"unable to remove ", notifystate::FILE.to_bytes()], e);
+                err::warn_unable(&[b"remove ", notifystate::FILE.to_bytes()], e);
             }
         }
         let t = setting(sd::timeout_ready(HERE), sd::TIMEOUT_READY, 0);
@@ -249,7 +250,7 @@ impl Readiness {
             match self.spawn_check() {
                 Ok(pid) => self.check_pid = pid,
                 Err(e) => {
-                    err::warn_sys(&[b"unable to spawn ./check"], e);
+                    err::warn_unable(&[b"spawn ./check"], e);
                     self.next_check = now.saturating_add(self.interval_ns);
                 }
             }
@@ -285,7 +286,7 @@ impl Readiness {
         if changed {
             let text = if m.has_status { Some(m.status.as_bytes()) } else { None };
             if let Err(e) = notifystate::write(State { status: text, stopping: m.stopping }) {
-                err::warn_sys(&[b"unable to write ", notifystate::FILE.to_bytes()], e);
+                err::warn_unable(&[b"write ", notifystate::FILE.to_bytes()], e);
             }
         }
         self.msgs = Some(m);
@@ -359,7 +360,7 @@ impl Readiness {
                 true
             }
             Err(e) => {
-                err::warn_sys(&[b"unable to bind ", SOCKET.to_bytes()], e);
+                err::warn_unable(&[b"bind ", SOCKET.to_bytes()], e);
                 false
             }
         }
@@ -372,22 +373,12 @@ impl Readiness {
         }
     }
 
-    /// Forks and execs `./check NAME` in its own session.
+    /// Starts `./check NAME` in its own session.
     fn spawn_check(&self) -> Result<Pid, Errno> {
-        match sys::fork()? {
-            0 => {
-                reset_signals();
-                // A fresh child of ours is never a group leader: this cannot fail.
-                let _ = sys::setsid();
-                let mut argv = ArgvBuf::<3>::new();
-                argv.push(c"./check");
-                argv.push(self.name);
-                let e = sys::exec(c"./check", argv.as_argv(), None);
-                err::warn_sys(&[b"unable to spawn ./check"], e);
-                sys::exit(127)
-            }
-            pid => Ok(pid),
-        }
+        let mut argv = ArgvBuf::<3>::new();
+        argv.push(c"./check");
+        argv.push(self.name);
+        Spawn::new().session(Session::New).exec(c"./check", argv.as_argv())
     }
 }
 
@@ -424,18 +415,16 @@ fn env_entry(b: &mut [u8; NOTIFY_SOCKET.len() + UNIX_PATH_MAX]) -> Result<&CStr,
     sys::cstr(b.get(..NOTIFY_SOCKET.len() + cwd + tail.len()).unwrap_or(&[])).ok_or(errno::EINVAL)
 }
 
-/// In `run`'s child: execs `./run` with `argv`, adding NOTIFY_SOCKET and
-/// WATCHDOG_USEC to the environment (replacing inherited ones) when asked.
-/// WATCHDOG_PID is left out, so a daemon `run` forks may send `WATCHDOG=1`.
-pub fn exec_run(argv: Argv, env: RunEnv) -> Errno {
+/// Calls `f` with the environment `run` gets: None (this process's) or,
+/// when asked, this one's with NOTIFY_SOCKET and WATCHDOG_USEC added
+/// (replacing inherited ones). WATCHDOG_PID is left out, so a daemon
+/// `run` forks may send `WATCHDOG=1`. Err: it could not be made.
+pub fn with_run_env<R>(env: RunEnv, f: impl FnOnce(Option<Argv>) -> R) -> Result<R, Errno> {
     if !env.notify {
-        return sys::exec(c"./run", argv, None);
+        return Ok(f(None));
     }
     let mut sock = [0u8; NOTIFY_SOCKET.len() + UNIX_PATH_MAX];
-    let sock = match env_entry(&mut sock) {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
+    let sock = env_entry(&mut sock)?;
     let mut wd = Buf::<48>::new();
     wd.push(WATCHDOG_USEC).u64(env.watchdog_ms.saturating_mul(1000)).byte(0);
     let mut envp = ArgvBuf::<ENV_MAX>::new();
@@ -451,7 +440,7 @@ pub fn exec_run(argv: Argv, env: RunEnv) -> Errno {
         full |= !envp.push(sys::cstr(wd.as_bytes()).unwrap_or(c""));
     }
     if full {
-        return errno::E2BIG;
+        return Err(errno::E2BIG);
     }
-    sys::exec(c"./run", argv, Some(envp.as_argv()))
+    Ok(f(Some(envp.as_argv())))
 }

@@ -7,6 +7,7 @@
 
 use crate::scandir::Small;
 use base::err;
+use base::spawn::{self, Spawn};
 use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, FileType, Open, Pid, SigSet};
 use core::ffi::CStr;
 
@@ -57,18 +58,18 @@ pub fn take(dir: &[u8]) -> Control {
     // 0700 and 0600 as s6-svscan: whoever can open the lock can take it.
     match sys::mkdir(DIR, 0o700) {
         Ok(()) | Err(errno::EEXIST) => {}
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to mkdir ", dir, b"/.s6-svscan"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"mkdir ", dir, b"/.s6-svscan"], e),
     }
     // A read-only scan directory may still hold a lock file to lock.
     let lock = sys::open(LOCK, Open::WRONLY | Open::CREATE, 0o600).or_else(|_| sys::open(LOCK, Open::RDONLY, 0));
     let lock = match lock {
         Ok(fd) => fd,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", dir, b"/.s6-svscan/lock"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"open ", dir, b"/.s6-svscan/lock"], e),
     };
     match sys::lock_exclusive_nb(lock) {
         Ok(true) => {}
         Ok(false) => err::fatal(err::EXIT_USAGE, &[b"another instance of rinit-scan is already running on ", dir]),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", dir, b"/.s6-svscan/lock"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"lock ", dir, b"/.s6-svscan/lock"], e),
     }
     match sys::mkfifo(CONTROL, 0o600) {
         Ok(()) => {}
@@ -77,13 +78,13 @@ pub fn take(dir: &[u8]) -> Control {
             err::EXIT_SYS,
             &[dir, b"/.s6-svscan/control exists and is not a FIFO: remove it or make it one"],
         ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to mkfifo ", dir, b"/.s6-svscan/control"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"mkfifo ", dir, b"/.s6-svscan/control"], e),
     }
     let fifo = sys::open(CONTROL, Open::RDONLY | Open::NONBLOCK, 0);
     let writer = fifo.and_then(|_| sys::open(CONTROL, Open::WRONLY | Open::NONBLOCK, 0));
     match (fifo, writer) {
         (Ok(fifo), Ok(w)) => Control { fifo, _writer: w, _lock: lock },
-        (Err(e), _) | (_, Err(e)) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", dir, b"/.s6-svscan/control"], e),
+        (Err(e), _) | (_, Err(e)) => err::fatal_unable(err::EXIT_SYS, &[b"open ", dir, b"/.s6-svscan/control"], e),
     }
 }
 
@@ -122,13 +123,13 @@ pub fn command_for(signo: i32) -> u8 {
     match sys::access_exec(script) {
         Ok(()) => {
             if let Err(e) = spawn(script, None, None) {
-                err::warn_sys(&[b"unable to spawn ", script.to_bytes()], e);
+                err::warn_unable(&[b"spawn ", script.to_bytes()], e);
             }
             0
         }
         Err(errno::ENOENT) => letter,
         Err(e) => {
-            err::warn_sys(&[b"unable to run ", script.to_bytes()], e);
+            err::warn_unable(&[b"run ", script.to_bytes()], e);
             letter
         }
     }
@@ -143,33 +144,17 @@ pub fn spawn(prog: &CStr, arg: Option<&CStr>, redirect: Option<(Fd, Fd)>) -> Res
     if let Some(a) = arg {
         argv.push(a);
     }
-    // The child only makes syscalls before it execs: it can share the
-    // scanner's memory instead of copying it (half fork's cost a spawn).
-    sys::spawn_shared(|| {
-        restore_signals();
-        if let Some((fd, target)) = redirect
-            && let Err(e) = sys::dup2(fd, target)
-        {
-            err::warn_sys(&[b"unable to redirect the standard streams of ", prog.to_bytes()], e);
-            sys::exit(err::EXIT_SYS);
-        }
-        let e = sys::exec_path(prog, argv.as_argv(), None);
-        err::warn_sys(&[b"unable to spawn ", prog.to_bytes(), b" ", arg.map_or(&b""[..], |a| a.to_bytes())], e);
-        sys::exit(err::EXIT_SYS)
-    })
-}
-
-/// What children and the end programs start with: nothing blocked, SIGPIPE
-/// back to its default.
-fn restore_signals() {
-    // Valid constant arguments: these cannot fail.
-    let _ = sys::sig_setmask(SigSet(0));
-    let _ = sys::sig_default(sig::PIPE, true);
+    let mut s = Spawn::new();
+    s.search_path();
+    if let Some((fd, target)) = redirect {
+        s.fd_move(fd, target);
+    }
+    s.exec(prog, argv.as_argv())
 }
 
 /// Becomes `path` (finish or crash); returns only if that failed.
 pub fn become_(path: &CStr) -> Errno {
-    restore_signals();
+    spawn::reset_signals();
     let mut argv = ArgvBuf::<3>::new();
     argv.push(path);
     sys::exec(path, argv.as_argv(), None)

@@ -123,12 +123,12 @@ impl Table {
         }
         let dir = match sys::open_dir(c".") {
             Ok(d) => d,
-            Err(e) => return err::warn_sys(&[b"unable to scan the scan directory"], e),
+            Err(e) => return err::warn_unable(&[b"scan the scan directory"], e),
         };
         let r = sys::read_dir(dir, &mut |name, kind| self.consider(name, kind, now));
         sys::close(dir);
         if let Err(e) = r {
-            err::warn_sys(&[b"unable to read the scan directory"], e);
+            err::warn_unable(&[b"read the scan directory"], e);
         }
     }
 
@@ -280,7 +280,7 @@ impl Table {
                     }
                 }
                 Err(e) => {
-                    err::warn_sys(&[b"unable to create the logging pipe for ", path.as_bytes()], e);
+                    err::warn_unable(&[b"create the logging pipe for ", path.as_bytes()], e);
                     return false;
                 }
             }
@@ -303,7 +303,7 @@ impl Table {
                     s.pid = pid;
                 }
             }
-            Err(e) => err::warn_sys(&[b"unable to spawn a supervisor for ", arg.to_bytes()], e),
+            Err(e) => err::warn_unable(&[b"spawn a supervisor for ", arg.to_bytes()], e),
         }
         false
     }

@@ -13,8 +13,9 @@ use crate::deathtally;
 use crate::readiness::{self, Outcome, Readiness, RunEnv};
 use base::fmt;
 use base::servicedir as sd;
+use base::spawn::{Session, Spawn};
 use base::status::{self, Status};
-use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, Open, Pid, SigSet, WaitStatus};
+use base::sys::{self, errno, sig, ArgvBuf, Errno, Fd, Open, Pid, WaitStatus};
 use base::tai64n::Tai64n;
 use base::{err, fifodir};
 use core::ffi::CStr;
@@ -400,13 +401,12 @@ impl Service {
         self.health.run_died();
         let max = setting(sd::max_death_tally(HERE), sd::MAX_DEATH_TALLY, sd::MAX_DEATH_TALLY_DEFAULT);
         if let Err(e) = deathtally::add(&deathtally::record(now, ws), max) {
-            err::warn_sys(&[b"unable to write ", deathtally::FILE.to_bytes()], e);
+            err::warn_unable(&[b"write ", deathtally::FILE.to_bytes()], e);
         }
         // No ./finish (or none we can see): straight to down, no fork.
-        let spawned = if sd::has(HERE, sd::FINISH) == Ok(true) { sys::fork() } else { Err(errno::ENOENT) };
+        let spawned = if sd::has(HERE, sd::FINISH) == Ok(true) { Some(self.spawn_finish(ws)) } else { None };
         match spawned {
-            Ok(0) => finish_child(self.name, ws, self.pgid),
-            Ok(pid) => {
+            Some(Ok(pid)) => {
                 self.st.pid = pid as u64;
                 self.st.finishing = true;
                 self.announce();
@@ -417,10 +417,12 @@ impl Service {
                 }
                 true
             }
-            Err(e) => {
-                if e != errno::ENOENT {
-                    err::warn_sys(&[b"unable to spawn ./finish"], e);
-                }
+            Some(Err(e)) => {
+                err::warn_unable(&[b"spawn ./finish"], e);
+                self.down_and_ready(b"dD");
+                false
+            }
+            None => {
                 self.down_and_ready(b"dD");
                 false
             }
@@ -454,7 +456,7 @@ impl Service {
 
     fn announce(&self) {
         if let Err(e) = status::write_here(&self.st) {
-            err::warn_sys(&[b"unable to write supervise/status"], e);
+            err::warn_unable(&[b"write supervise/status"], e);
         }
     }
 
@@ -487,60 +489,72 @@ impl Service {
         }
     }
 
-    /// Forks and execs `./run`. The child reports a failure before its exec
-    /// (its errno) through a close-on-exec pipe, so a run that cannot start
-    /// never counts as up.
+    /// Starts `./run`. A failure before its exec (the child's errno) comes
+    /// back from the spawn, so a run that cannot start never counts as up.
     fn spawn_run(&mut self, env: RunEnv) -> Result<Pid, ()> {
         let notify = setting(sd::notification_fd(HERE), sd::NOTIFICATION_FD, None);
         let nosetsid = setting(sd::nosetsid(HERE), sd::NOSETSID, false);
-        let lock = setting(sd::lock_fd(HERE), sd::LOCK_FD, None).unwrap_or(u32::MAX);
+        let lock = setting(sd::lock_fd(HERE), sd::LOCK_FD, None);
         cgroup::apply_limits();
-        let none = (Fd(-1), Fd(-1));
-        let pipes = sys::pipe().and_then(|rep| match notify {
-            None => Ok((rep, none)),
-            Some(_) => match sys::pipe() {
-                Ok(ready) => Ok((rep, ready)),
-                Err(e) => {
-                    close2(rep);
-                    Err(e)
-                }
-            },
+        let ready = match notify.map(|n| sys::pipe().map(|p| (p, n))).transpose() {
+            Ok(r) => r,
+            Err(e) => return Err(err::warn_unable(&[b"create a pipe"], e)),
+        };
+        let mut argv = ArgvBuf::<6>::new();
+        argv.push(c"./run");
+        argv.push(self.name);
+        let mut join = || run_setup(lock);
+        let r = readiness::with_run_env(env, |envp| {
+            let mut s = Spawn::new();
+            s.session(if nosetsid { Session::Inherit } else { Session::New }).setup(&mut join);
+            if let Some(((_, w), n)) = ready {
+                s.fd_move(w, Fd(n as i32));
+            }
+            if let Some(e) = envp {
+                s.env(e);
+            }
+            s.exec(c"./run", argv.as_argv())
         });
-        let ((rep_r, rep_w), ready) = pipes.map_err(|e| err::warn_sys(&[b"unable to create a pipe"], e))?;
-        let pid = match sys::fork() {
-            Ok(0) => run_child(self.name, (ready.1, notify.unwrap_or(u32::MAX)), lock, nosetsid, rep_w, env),
-            Ok(p) => p,
-            Err(e) => {
-                err::warn_sys(&[b"unable to spawn ./run"], e);
-                close2((rep_r, rep_w));
-                close2(ready);
-                return Err(());
-            }
-        };
-        sys::close(rep_w);
-        sys::close(ready.1);
-        let mut rep = [0u8; 1];
-        let got = sys::read(rep_r, &mut rep);
-        sys::close(rep_r);
-        let failed = match got {
-            Ok(0) => None,
-            Ok(_) => Some(Errno(rep[0] as u16)),
-            Err(e) => {
-                // ESRCH: it is gone already, which is what the KILL is for.
-                let _ = sys::kill(pid, sig::KILL);
-                Some(e)
-            }
-        };
-        if let Some(e) = failed {
-            err::warn_sys(&[b"unable to spawn ./run"], e);
-            // rinit's own event: whoever waits for `u` learns it will not come.
-            self.event(b"F");
-            sys::close(ready.0);
-            return Err(());
+        if let Some(((_, w), _)) = ready {
+            sys::close(w);
         }
-        self.pgid = if nosetsid { sys::getpgid(0).unwrap_or(0) } else { pid };
-        self.ready_fd = notify.map(|_| ready.0);
-        Ok(pid)
+        match r.and_then(|r| r) {
+            Ok(pid) => {
+                self.pgid = if nosetsid { sys::getpgid(0).unwrap_or(0) } else { pid };
+                self.ready_fd = ready.map(|((r, _), _)| r);
+                Ok(pid)
+            }
+            Err(e) => {
+                err::warn_unable(&[b"spawn ./run"], e);
+                // rinit's own event: whoever waits for `u` learns it will not come.
+                self.event(b"F");
+                if let Some(((r, _), _)) = ready {
+                    sys::close(r);
+                }
+                Err(())
+            }
+        }
+    }
+
+    /// Starts `./finish CODE SIGNAL NAME PGID` in its own session: CODE is
+    /// run's exit code or 256 when a signal killed it, SIGNAL that signal
+    /// (0 if none).
+    fn spawn_finish(&self, ws: WaitStatus) -> Result<Pid, Errno> {
+        let mut bufs = [[0u8; 21]; 3];
+        let [code, signo, group] = &mut bufs;
+        let mut argv = ArgvBuf::<6>::new();
+        argv.push(c"./finish");
+        argv.push(number(ws.code_or_256() as u64, code));
+        argv.push(number(ws.signaled().unwrap_or(0) as u64, signo));
+        argv.push(self.name);
+        argv.push(number(self.pgid.max(0) as u64, group));
+        let mut join = || {
+            if let Err(e) = cgroup::join() {
+                err::warn_unable(&[b"join the service's cgroup"], e);
+            }
+            Ok(())
+        };
+        Spawn::new().session(Session::New).setup(&mut join).exec(c"./finish", argv.as_argv())
     }
 }
 
@@ -566,7 +580,7 @@ fn bad_setting(file: &[u8], e: Errno) {
     if e == errno::EINVAL {
         err::warn(&[b"invalid ./", file, b": using the default"]);
     } else {
-        err::warn_sys(&[b"unable to read ./", file], e);
+        err::warn_unable(&[b"read ./", file], e);
     }
 }
 
@@ -581,7 +595,7 @@ fn set_down_file(down: bool) {
         }
     };
     if let Err(e) = r {
-        err::warn_sys(&[b"unable to ", if down { b"create" } else { b"remove" }, b" ./down"], e);
+        err::warn_unable(&[if down { b"create" } else { b"remove" }, b" ./down"], e);
     }
 }
 
@@ -595,80 +609,23 @@ pub fn close_stdio() {
                 let _ = sys::dup2(n, fd);
                 sys::close(n);
             }
-            Err(e) => err::warn_sys(&[b"unable to open /dev/null"], e),
+            Err(e) => err::warn_unable(&[b"open /dev/null"], e),
         }
     }
 }
 
-fn close2((a, b): (Fd, Fd)) {
-    sys::close(a);
-    sys::close(b);
-}
-
-/// A child gets the signal state of a fresh process: nothing blocked,
-/// SIGPIPE back to its default.
-pub(crate) fn reset_signals() {
-    // Valid constant arguments: these cannot fail.
-    let _ = sys::sig_setmask(SigSet(0));
-    let _ = sys::sig_default(sig::PIPE, true);
-}
-
-/// `notify` is the readiness pipe and the number to give it, `lock` the
-/// `lock-fd` number; u32::MAX for none. The lock (on SERVICE_LOCK) is taken
-/// here, so run and everything it leaves behind hold it: while any of them
-/// lives, the next run fails to start (EBUSY) and is retried.
-fn run_child(name: &CStr, notify: (Fd, u32), lock: u32, nosetsid: bool, report: Fd, env: RunEnv) -> ! {
-    reset_signals();
-    if !nosetsid {
-        // EPERM: already a session leader, which is what is wanted.
-        let _ = sys::setsid();
+/// `run`'s child's own step: join the service's cgroup, and take the lock
+/// on SERVICE_LOCK as `lock-fd` when asked, so run and everything it leaves
+/// behind hold it: while any of them lives, the next run fails to start
+/// (EBUSY) and is retried.
+fn run_setup(lock: Option<u32>) -> Result<(), Errno> {
+    cgroup::join()?;
+    let Some(n) = lock else { return Ok(()) };
+    let fd = sys::open(SERVICE_LOCK, Open::WRONLY | Open::CREATE, 0o644)?;
+    match sys::lock_exclusive_nb(fd) {
+        Ok(true) => sys::dup2(fd, Fd(n as i32)),
+        _ => Err(Errno(16)), // EBUSY: the last run's processes still hold it
     }
-    let mut r = cgroup::join();
-    if notify.1 != u32::MAX {
-        r = sys::dup2(notify.0, Fd(notify.1 as i32));
-    }
-    if lock != u32::MAX {
-        r = r.and_then(|_| sys::open(SERVICE_LOCK, Open::WRONLY | Open::CREATE, 0o644)).and_then(|fd| {
-            match sys::lock_exclusive_nb(fd) {
-                Ok(true) => sys::dup2(fd, Fd(lock as i32)),
-                _ => Err(Errno(16)), // EBUSY: the last run's processes still hold it
-            }
-        });
-    }
-    let e = match r {
-        Ok(()) => {
-            let mut argv = ArgvBuf::<6>::new();
-            argv.push(c"./run");
-            argv.push(name);
-            readiness::exec_run(argv.as_argv(), env)
-        }
-        Err(e) => e,
-    };
-    // The supervisor reads this pipe until it closes: a lost byte reads as a failed exec.
-    let _ = sys::write(report, &[e.0 as u8]);
-    sys::exit(if e == errno::ENOENT { 127 } else { 126 })
-}
-
-/// `./finish CODE SIGNAL NAME PGID`: CODE is run's exit code or 256 when a
-/// signal killed it, SIGNAL that signal (0 if none).
-fn finish_child(name: &CStr, ws: WaitStatus, pgid: Pid) -> ! {
-    reset_signals();
-    if let Err(e) = cgroup::join() {
-        err::warn_sys(&[b"unable to join the service's cgroup"], e);
-    }
-    // EPERM: already a session leader, which is what is wanted.
-    let _ = sys::setsid();
-    let mut bufs = [[0u8; 21]; 3];
-    let [code, signo, group] = &mut bufs;
-    let mut argv = ArgvBuf::<6>::new();
-    argv.push(c"./finish");
-    argv.push(number(ws.code_or_256() as u64, code));
-    argv.push(number(ws.signaled().unwrap_or(0) as u64, signo));
-    argv.push(name);
-    argv.push(number(pgid.max(0) as u64, group));
-    let e = sys::exec(c"./finish", argv.as_argv(), None);
-    err::warn_sys(&[b"unable to spawn ./finish"], e);
-    sys::exit(127)
 }
 
 /// `n` in decimal as a C string (for an argv), written in `b`.

@@ -265,7 +265,7 @@ impl Printer<'_> {
         let out = &mut self.out;
         out.mark_cut().byte(b'\n');
         if let Err(e) = sys::write_all(sys::STDOUT, out.as_bytes()) {
-            err::fatal_sys(err::EXIT_SYS, &[b"unable to write to stdout"], e);
+            err::fatal_unable(err::EXIT_SYS, &[b"write to stdout"], e);
         }
         out.clear();
     }

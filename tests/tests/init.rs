@@ -201,11 +201,79 @@ fn the_maker_writes_every_piece_of_a_basedir() {
     }
     assert_eq!(fs::read_link(base.join("bin/init")).unwrap(), Path::new("/sbin/rinit"));
     assert!(sb.read("b/run-image/service/rinit-log-catchall/run").contains("rinit-log -- 1 t"));
+    // getopt's spellings write the same basedir.
+    let out = sb.run(args![bin("rinit-maker"), "-c/etc/rinit", "-b/sbin", "-1Ggetty 38400 tty1", "-Dboot", "-m027", sb.path("g")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(tree(&base), tree(&sb.path("g")));
     let help = sb.run(args![bin("rinit-maker"), "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
     for o in ["-c", "-b", "-r", "-G", "-1", "-L", "-B", "-p", "-m", "-t", "-d", "-s", "-D", "-q", "-C"] {
         assert!(help.contains(&format!("\n  {o} ")), "--help lacks {o}:\n{help}");
     }
+    assert_eq!(sb.run(args![bin("rinit-maker"), "-h"]).stdout, sb.run(args![bin("rinit-maker"), "--help"]).stdout);
+}
+
+/// Every entry under `dir`: its path, type, mode, and what it holds (a
+/// file's bytes, a link's target).
+fn tree(dir: &Path) -> Vec<(PathBuf, String, u32, Vec<u8>)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut all = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            let held = if m.file_type().is_symlink() {
+                fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes()
+            } else if m.is_file() {
+                fs::read(&p).unwrap()
+            } else {
+                Vec::new()
+            };
+            if m.is_dir() {
+                todo.push(p.clone());
+            }
+            all.push((p.strip_prefix(dir).unwrap().to_path_buf(), format!("{:?}", m.file_type()), m.permissions().mode(), held));
+        }
+    }
+    all.sort();
+    all
+}
+
+#[test]
+fn stage2_shutdownd_and_the_maker_refuse_a_bad_command_line_in_one_usage_line() {
+    let sb = Sandbox::new();
+    for (prog, a) in [
+        ("rinit-shutdownd", &["-x"][..]),
+        ("rinit-shutdownd", &["-c"]),
+        ("rinit-stage2", &[]),
+        ("rinit-stage2", &["-x", "/b"]),
+        ("rinit-stage2", &["-r"]),
+        ("rinit-stage2", &["-rx", "/b"]),
+        ("rinit-stage2", &["/b", "extra"]),
+        ("rinit-maker", &["-t4", "/b"]),
+        ("rinit-maker", &["/b", "/c"]),
+        ("rinit-maker", &["-c"]),
+    ] {
+        let mut v: Vec<&std::ffi::OsStr> = vec![bin(prog).into_os_string().leak()];
+        v.extend(a.iter().map(std::ffi::OsStr::new));
+        let out = sb.run(&v);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(100), "{prog} {a:?}: {err}");
+        // Stage 2 speaks as rinit, whose second stage it is.
+        let voice = if prog == "rinit-stage2" { "rinit" } else { prog };
+        assert!(err.starts_with(&format!("{voice}: usage: ")) && err.lines().count() == 1, "{prog} {a:?}: {err}");
+    }
+}
+
+#[test]
+fn shutdownd_takes_its_basedir_spelled_as_getopt_does() {
+    let mut sb = Sandbox::new();
+    let dir = sb.mkdir("svc");
+    let mut p = sb.spawn_in(&dir, args![bin("rinit-shutdownd"), "-c/nonexistent", "svc"]);
+    wait_until("the fifo", SOON, || dir.join("fifo").exists());
+    assert!(p.is_running(), "{}", p.output());
+    assert!(!p.output().contains("usage"), "{}", p.output());
 }
 
 // ---------------------------------------------------------------- runc

@@ -587,11 +587,11 @@ fn keeps_going_when_out_of_descriptors() {
     let mut sb = Sandbox::new();
     let svc = sb.service("svc", "exec sleep 100");
     let sup = bin("rinit-supervise");
-    // 0-2, lock, control (twice) and the signalfd fit; the spawn pipe does not.
+    // 0-2, lock, control (twice) and the signalfd fit; the status file does not.
     let mut p = sb.spawn(args!["/bin/sh", "-c", "ulimit -n 7 && exec \"$0\" svc", sup]);
     wait_until("a warning", SOON, || p.output().contains("Too many open files"));
     assert!(p.is_running());
-    assert!(p.output().contains("rinit-supervise svc: warning: unable to create a pipe: Too many open files"), "{}", p.output());
+    assert!(p.output().contains("rinit-supervise svc: warning: unable to write supervise/status: Too many open files"), "{}", p.output());
     // Still answering: it can be told to stop.
     send(&svc, "x");
     let st = p.wait_timeout(SOON).expect("supervisor to exit");

@@ -4,6 +4,7 @@
 #![no_main]
 
 use base::err;
+use base::options::{Opt, Options};
 use base::sys::{self, Args};
 use rinit_init::layout;
 use rinit_init::maker::{self, Config};
@@ -62,53 +63,43 @@ fn main(args: Args) -> ! {
         watchdog_disarm: false,
         no_cgroups: false,
     };
-    let mut i = 1;
-    let mut dir = None;
-    while let Some(a) = args.get(i) {
-        let a = a.to_bytes();
-        i += 1;
-        let mut value = || -> &'static [u8] {
-            let v = args.get(i).map(|v| v.to_bytes()).unwrap_or_else(|| err::usage(USAGE));
-            i += 1;
-            v
-        };
-        match a {
-            b"--help" | b"-h" => {
-                // A closed stdout: nothing left to print to.
-                let _ = sys::write_all(sys::STDOUT, HELP);
-                sys::exit(0)
-            }
-            b"-c" => c.basedir = value(),
-            b"-b" => c.bindir = value(),
-            b"-r" => c.compiled = value(),
-            b"-G" => c.early_getty = Some(value()),
-            b"-1" => c.log_to_console = true,
-            b"-L" => c.console_only_log = true,
-            b"-B" => c.no_logger = true,
-            b"-p" => c.path = Some(value()),
-            b"-m" => c.umask = Some(value()),
-            b"-t" => {
-                c.timestamps = match value() {
+    // getopt's spellings (`-1B`, `-t2`), and GNU's `--help` as well.
+    if (1..args.len()).any(|i| args.get(i).is_some_and(|a| a.to_bytes() == b"--help")) {
+        help()
+    }
+    let mut g = Options::new(args, b"hc:b:r:G:1LBp:m:t:d:s:D:q:CW:Vn");
+    for opt in &mut g {
+        match opt {
+            Opt::Flag(b'h') => help(),
+            Opt::Value(b'c', v) => c.basedir = v,
+            Opt::Value(b'b', v) => c.bindir = v,
+            Opt::Value(b'r', v) => c.compiled = v,
+            Opt::Value(b'G', v) => c.early_getty = Some(v),
+            Opt::Flag(b'1') => c.log_to_console = true,
+            Opt::Flag(b'L') => c.console_only_log = true,
+            Opt::Flag(b'B') => c.no_logger = true,
+            Opt::Value(b'p', v) => c.path = Some(v),
+            Opt::Value(b'm', v) => c.umask = Some(v),
+            Opt::Value(b't', v) => {
+                c.timestamps = match v {
                     [d @ b'0'..=b'3'] => d - b'0',
                     _ => err::usage(USAGE),
                 }
             }
-            b"-d" => c.devtmpfs = Some(value()),
-            b"-s" => c.envstore = Some(value()),
-            b"-D" => c.runlevel = Some(value()),
-            b"-q" => c.grace_ms = Some(value()),
-            b"-C" => c.container = true,
-            b"-W" => c.watchdog = Some(value()),
-            b"-V" => c.watchdog_disarm = true,
-            b"-n" => c.no_cgroups = true,
-            _ if a.starts_with(b"-") => err::usage(USAGE),
-            _ => {
-                if dir.replace(a).is_some() {
-                    err::usage(USAGE);
-                }
-            }
+            Opt::Value(b'd', v) => c.devtmpfs = Some(v),
+            Opt::Value(b's', v) => c.envstore = Some(v),
+            Opt::Value(b'D', v) => c.runlevel = Some(v),
+            Opt::Value(b'q', v) => c.grace_ms = Some(v),
+            Opt::Flag(b'C') => c.container = true,
+            Opt::Value(b'W', v) => c.watchdog = Some(v),
+            Opt::Flag(b'V') => c.watchdog_disarm = true,
+            Opt::Flag(b'n') => c.no_cgroups = true,
+            _ => err::usage(USAGE),
         }
     }
+    // One operand: the directory to write.
+    let i = g.operands();
+    let dir = args.get(i).filter(|_| i + 1 == args.len()).map(|d| d.to_bytes());
     let Some(dir) = dir else { err::usage(USAGE) };
     if !c.basedir.starts_with(b"/") || !c.bindir.starts_with(b"/") {
         err::fatal(err::EXIT_USAGE, &[b"basedir and bindir must be absolute paths"]);
@@ -130,8 +121,15 @@ fn main(args: Args) -> ! {
     }
     match maker::make(dir, &c) {
         Ok(()) => sys::exit(0),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to write ", e.path.as_bytes()], e.err),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"write ", e.path.as_bytes()], e.err),
     }
+}
+
+/// `--help`, `-h`: the help text on stdout, exit 0.
+fn help() -> ! {
+    // A closed stdout: nothing left to print to.
+    let _ = sys::write_all(sys::STDOUT, HELP);
+    sys::exit(0)
 }
 
 linker::entry!(main);

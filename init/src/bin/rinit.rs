@@ -73,7 +73,7 @@ fn main(args: Args) -> ! {
     cgroups::delegate(basedir, container);
     // Time 0 of the boot's timeline (`rinit-rc timeline`).
     if let Err(e) = base::bootclock::record(t0) {
-        err::warn_sys(&[b"unable to write ", base::bootclock::FILE.to_bytes()], e);
+        err::warn_unable(&[b"write ", base::bootclock::FILE.to_bytes()], e);
     }
     let mut path = None;
     let search = stage1::tree_path(basedir, &mut path);

@@ -74,7 +74,7 @@ fn main(args: Args) -> ! {
             _ => RebootAction::PowerOff,
         };
         let e = sys::reboot(how).err().unwrap_or(errno::EINVAL);
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to ", r.action.name()], e);
+        err::fatal_unable(err::EXIT_SYS, &[r.action.name()], e);
     }
     // A daemon that is still starting gets a moment; no daemon at all, none.
     let patience = if sys::lstat(layout::SHUTDOWND_DIR).is_ok() { STARTING_PATIENCE_MS } else { 0 };
@@ -85,7 +85,7 @@ fn main(args: Args) -> ! {
             &[b"the shutdown daemon is not listening on ", layout::SHUTDOWND_FIFO.to_bytes(), b" (use -f to force)"],
             e,
         ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to write to ", layout::SHUTDOWND_FIFO.to_bytes()], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"write to ", layout::SHUTDOWND_FIFO.to_bytes()], e),
     }
 }
 

@@ -9,6 +9,7 @@
 
 use base::err;
 use base::fmt;
+use base::options::{Opt, Options};
 use base::sys::{self, errno, Args, Fd, Open};
 use rinit_init::layout;
 use rinit_init::request::{self, Action, Request};
@@ -21,21 +22,12 @@ const READ_MAX: usize = 512;
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit-shutdownd");
     let mut basedir = layout::BASEDIR_LINK.to_bytes();
-    let mut i = 1;
-    while let Some(a) = args.get(i) {
-        match a.to_bytes() {
-            b"-c" => match args.get(i + 1) {
-                Some(d) => {
-                    basedir = d.to_bytes();
-                    i += 1;
-                }
-                None => err::usage(USAGE),
-            },
-            d if d.starts_with(b"-") => err::usage(USAGE),
-            // The supervisor passes the service directory's name.
-            _ => {}
+    // Operands: the supervisor passes the service directory's name.
+    for opt in Options::new(args, b"c:") {
+        match opt {
+            Opt::Value(b'c', d) => basedir = d,
+            _ => err::usage(USAGE),
         }
-        i += 1;
     }
     // A valid constant signal: this cannot fail.
     let _ = sys::sig_default(sys::sig::PIPE, false);
@@ -59,14 +51,14 @@ fn listen() -> Fd {
             // Usually absent (ENOENT); mkfifo reports anything else.
             let _ = sys::unlink(name);
             if let Err(e) = sys::mkfifo(name, 0o600) {
-                err::fatal_sys(err::EXIT_SYS, &[b"unable to mkfifo fifo"], e);
+                err::fatal_unable(err::EXIT_SYS, &[b"mkfifo fifo"], e);
             }
         }
     }
     let rd = sys::open(name, Open::RDONLY | Open::NONBLOCK, 0)
-        .unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to open fifo"], e));
+        .unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"open fifo"], e));
     if let Err(e) = sys::open(name, Open::WRONLY, 0) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to open fifo for writing"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"open fifo for writing"], e);
     }
     rd
 }
@@ -107,7 +99,7 @@ fn wait_for_request(fifo: Fd) -> Request {
         let n = match sys::read(fifo, &mut buf) {
             Ok(n) => n,
             Err(errno::EAGAIN) => 0,
-            Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to read fifo"], e),
+            Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"read fifo"], e),
         };
         lines.feed(buf.get(..n).unwrap_or(&[]), &mut |line| {
             let Some(line) = line else {

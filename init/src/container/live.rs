@@ -55,7 +55,7 @@ pub fn prepare(pid1: bool, info: bool) {
     match sys::lock_exclusive_nb(lock) {
         Ok(true) => {}
         Ok(false) => err::fatal(err::EXIT_SYS, &[b"another rinit runs on ", layout::STATE.to_bytes()]),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", layout::STATE.to_bytes(), b"/lock"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"lock ", layout::STATE.to_bytes(), b"/lock"], e),
     }
     // The lock stays held: its descriptor is never closed.
     clean(dir, 0);
@@ -108,11 +108,11 @@ fn clean(dir: Fd, depth: usize) {
             };
             match r {
                 Ok(()) => removed += 1,
-                Err(e) => err::warn_sys(&[b"unable to remove ", name.to_bytes(), b" left by an earlier run"], e),
+                Err(e) => err::warn_unable(&[b"remove ", name.to_bytes(), b" left by an earlier run"], e),
             }
         });
         if let Err(e) = r {
-            return err::warn_sys(&[b"unable to read ", layout::STATE.to_bytes()], e);
+            return err::warn_unable(&[b"read ", layout::STATE.to_bytes()], e);
         }
         if removed == 0 {
             return;

@@ -86,7 +86,7 @@ pub fn run(args: Args) -> ! {
     let o = options::parse(&args);
     let pid1 = sys::getpid() == 1;
     if !pid1 && let Err(e) = sys::set_child_subreaper() {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to become a child subreaper"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"become a child subreaper"], e);
     }
     // What the runtime ignored must not be ignored by CMD and the services;
     // a closed output must not end rinit (children get PIPE back).
@@ -115,9 +115,14 @@ pub fn run(args: Args) -> ! {
 
     // CMD, once they are up (or the wait has ended), to its end or the stop.
     if c.stop.is_none() {
-        c.cmd = cmd::start(&args, &c.o);
-        if c.cmd.is_none() && args.get(c.o.cmd).is_some() {
-            c.stop = Some(Stop::Cmd);
+        match cmd::start(&args, &c.o) {
+            Some(cmd::Started::Running(pid)) => c.cmd = Some(pid),
+            Some(cmd::Started::Failed(code)) => {
+                // As if it had run and exited with the code.
+                c.cmd_status = Some(WaitStatus((code as i32) << 8));
+                c.stop = Some(Stop::Cmd);
+            }
+            None => {}
         }
     }
     while c.stop.is_none() {
@@ -139,7 +144,7 @@ pub fn run(args: Args) -> ! {
 /// (children get an empty mask back before exec).
 fn take_signals() -> Fd {
     let r = sys::sig_block(TAKEN).and_then(|_| sys::signalfd(TAKEN));
-    r.unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to take the signals"], e))
+    r.unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"take the signals"], e))
 }
 
 impl Container {
@@ -208,7 +213,7 @@ impl Container {
         match sys::poll(fds.get_mut(..n).unwrap_or(&mut []), timeout_ms) {
             Ok(_) | Err(errno::EINTR) => {}
             Err(e) => {
-                err::warn_sys(&[b"unable to poll"], e);
+                err::warn_unable(&[b"poll"], e);
                 sys::sleep_ms(100);
             }
         }

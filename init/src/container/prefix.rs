@@ -42,7 +42,7 @@ pub fn add(scan: Fd, name: &CStr) {
         r
     });
     if let Err(e) = r {
-        err::warn_sys(&[b"unable to give service ", name.to_bytes(), b" a prefixing logger"], e);
+        err::warn_unable(&[b"give service ", name.to_bytes(), b" a prefixing logger"], e);
     }
 }
 
@@ -73,7 +73,7 @@ pub fn run() -> ! {
             Ok(0) => break,
             Ok(n) => n,
             Err(sys::errno::EINTR) => continue,
-            Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to read the output of ", name], e),
+            Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"read the output of ", name], e),
         };
         for &c in input.get(..n).unwrap_or(&[]) {
             // A newline, or a full piece: out it goes, in one write.

@@ -5,10 +5,10 @@
 //! rinit-supervise, and the services rinit's tools, the same way.
 
 use crate::envdir;
-use crate::spawn;
+use base::spawn::{Session, Spawn};
 use base::err;
 use base::path::{PathBuf, PATH_MAX};
-use base::sys::{self, Argv, ArgvBuf, Errno, Fd, Open, Pid, WaitStatus};
+use base::sys::{self, Argv, ArgvBuf, Errno, Fd, Pid, WaitStatus};
 use core::ffi::CStr;
 
 /// Longest search list (rinit's directory, `:`, the PATH), `PATH=` included.
@@ -56,29 +56,10 @@ impl Search {
 }
 
 impl Search {
-    /// Forks `name` (one of rinit's programs), in its own session when
+    /// Starts `name` (one of rinit's programs), in its own session when
     /// `session`, standard input /dev/null, `PATH` the search list, `keep`
     /// left open across the exec.
     pub fn spawn(&self, name: &CStr, argv: Argv, session: bool, keep: Option<Fd>) -> Result<Pid, Errno> {
-        let pid = sys::fork()?;
-        if pid != 0 {
-            return Ok(pid);
-        }
-        spawn::child_reset();
-        if let Some(fd) = keep {
-            // Without it the program sees no descriptor and says so.
-            let _ = sys::set_cloexec(fd, false);
-        }
-        if session {
-            // A fresh child is never a group leader: setsid cannot fail here.
-            let _ = sys::setsid();
-        }
-        if let Ok(fd) = sys::open(c"/dev/null", Open::RDONLY, 0) {
-            // Failing, the program keeps rinit's standard input.
-            let _ = sys::dup2(fd, sys::STDIN);
-            sys::close(fd);
-        }
-        // Built in the child: pid 1 keeps none of it.
         let mut env = ArgvBuf::<ENV_PTRS_MAX>::new();
         env.push(self.list.as_cstr());
         let mut full = false;
@@ -90,8 +71,15 @@ impl Search {
         if full {
             err::warn(&[b"the environment exceeds the capacity: ", name.to_bytes(), b" gets part of it"]);
         }
-        let e = sys::exec_search(name, self.as_bytes(), argv, Some(env.as_argv()));
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to exec ", name.to_bytes()], e)
+        let mut s = Spawn::new();
+        if let Some(fd) = keep {
+            // The same number: kept open across the exec.
+            s.fd_move(fd, fd);
+        }
+        if session {
+            s.session(Session::New);
+        }
+        s.null(sys::STDIN).env(env.as_argv()).search(self.as_bytes()).exec(name, argv)
     }
 
     /// `spawn`, then waits for its end.

@@ -41,12 +41,12 @@ pub fn present(o: &Options) -> bool {
 pub fn start(o: &Options, search: &Search) -> Start {
     let src = match PathBuf::join(o.rc, &[]) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_USAGE, &[b"unable to use ", o.rc], e),
+        Err(e) => err::fatal_unable(err::EXIT_USAGE, &[b"use ", o.rc], e),
     };
     let dir = match sys::open_dir(src.as_cstr()) {
         Ok(fd) => fd,
         Err(errno::ENOENT) if !o.rc_given => return Start::Absent,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open the rc source tree ", o.rc], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"open the rc source tree ", o.rc], e),
     };
     let mut names = crate::Line::new();
     let mut count = 0;
@@ -63,7 +63,7 @@ pub fn start(o: &Options, search: &Search) -> Start {
     });
     sys::close(dir);
     if let Err(e) = r {
-        err::warn_sys(&[b"unable to read ", o.rc], e);
+        err::warn_unable(&[b"read ", o.rc], e);
         return Start::Failed;
     }
     // EEXIST is fine; another failure makes the compiler say it.
@@ -102,7 +102,7 @@ pub fn start(o: &Options, search: &Search) -> Start {
     match search.spawn(c"rinit-rc", argv.as_argv(), false, None) {
         Ok(pid) => Start::Started(pid),
         Err(e) => {
-            err::warn_sys(&[b"unable to spawn rinit-rc: the rc services stay down"], e);
+            err::warn_unable(&[b"spawn rinit-rc: the rc services stay down"], e);
             Start::Failed
         }
     }
@@ -119,7 +119,7 @@ fn run(prog: &CStr, argv: Argv, search: &Search, src: &[u8]) -> bool {
             false
         }
         Err(e) => {
-            err::warn_sys(&[b"unable to spawn ", prog.to_bytes(), b": the services of ", src, b" stay down"], e);
+            err::warn_unable(&[b"spawn ", prog.to_bytes(), b": the services of ", src, b" stay down"], e);
             false
         }
     }
@@ -132,6 +132,6 @@ pub fn stop(o: &Options, search: &Search) -> Option<Pid> {
         argv.push(a);
     }
     search.spawn(c"rinit-rc", argv.as_argv(), false, None)
-        .inspect_err(|e| err::warn_sys(&[b"unable to spawn rinit-rc: the rc services are not stopped in order"], *e))
+        .inspect_err(|e| err::warn_unable(&[b"spawn rinit-rc: the rc services are not stopped in order"], *e))
         .ok()
 }

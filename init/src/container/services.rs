@@ -121,18 +121,18 @@ fn notified(dir: &[u8]) -> bool {
 pub fn prepare(o: &Options) -> Services {
     let mut s = Services { names: crate::Line::new(), count: 0, critical: [const { None }; CRITICAL_MAX], critical_of: [0; CRITICAL_MAX] };
     if let Err(e) = sys::mkdir(SCANDIR, 0o755).or_else(|e| if e == errno::EEXIST { Ok(()) } else { Err(e) }) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", SCANDIR.to_bytes()], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"create ", SCANDIR.to_bytes()], e);
     }
     let src_path = match PathBuf::join(o.services, &[]) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_USAGE, &[b"unable to use ", o.services], e),
+        Err(e) => err::fatal_unable(err::EXIT_USAGE, &[b"use ", o.services], e),
     };
     let src = match sys::open_dir(src_path.as_cstr()) {
         Ok(fd) => fd,
         Err(errno::ENOENT) if !o.services_given => return s,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open the service directories ", o.services], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"open the service directories ", o.services], e),
     };
-    let dst = sys::open_dir(SCANDIR).unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", SCANDIR.to_bytes()], e));
+    let dst = sys::open_dir(SCANDIR).unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"open ", SCANDIR.to_bytes()], e));
     let r = sys::read_dir(src, &mut |name: &CStr, kind: FileType| {
         let n = name.to_bytes();
         if n.starts_with(b".") {
@@ -161,7 +161,7 @@ pub fn prepare(o: &Options) -> Services {
         }
     });
     if let Err(e) = r {
-        err::warn_sys(&[b"unable to read ", o.services], e);
+        err::warn_unable(&[b"read ", o.services], e);
     }
     sys::close(src);
     sys::close(dst);
@@ -199,7 +199,7 @@ pub fn start_scanner(search: &Search) -> Option<Pid> {
     let (rd, wr) = match sys::pipe() {
         Ok(p) => p,
         Err(e) => {
-            err::warn_sys(&[b"unable to make a pipe: the services will not run"], e);
+            err::warn_unable(&[b"make a pipe: the services will not run"], e);
             return None;
         }
     };
@@ -211,7 +211,7 @@ pub fn start_scanner(search: &Search) -> Option<Pid> {
     }
     let r = search.spawn(c"rinit-scan", argv.as_argv(), true, Some(wr));
     sys::close(wr);
-    let pid = r.inspect_err(|e| err::warn_sys(&[b"unable to fork rinit-scan: the services will not run"], *e)).ok();
+    let pid = r.inspect_err(|e| err::warn_unable(&[b"spawn rinit-scan: the services will not run"], *e)).ok();
     if pid.is_some() {
         // A line, or the end of the pipe when it could not start (it said why).
         let mut b = [0u8; 1];

@@ -59,7 +59,7 @@ fn log(args: Args) -> ! {
     let _ = sys::sig_default(sig::PIPE, false);
     let sigfd = match sys::sig_block(sigs).and_then(|_| sys::signalfd(sigs)) {
         Ok(fd) => fd,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to set up signals"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"set up signals"], e),
     };
 
     let mut log = Logger::open(script, opts.line_max);
@@ -141,7 +141,7 @@ impl Logger {
             let Some(path) = *path else { continue };
             match sys::open_regular(path, Open::WRONLY | Open::CREATE, 0o644) {
                 Ok(fd) => *slot = Some(fd),
-                Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", path.to_bytes()], e),
+                Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"open ", path.to_bytes()], e),
             }
         }
         log
@@ -154,13 +154,13 @@ impl Logger {
         let peeking = self.input.is_peeking();
         let ep = match sys::epoll_create().and_then(|ep| sys::epoll_add_read(ep, sigfd, 0).map(|_| ep)) {
             Ok(ep) => ep,
-            Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to watch stdin"], e),
+            Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"watch stdin"], e),
         };
         let watched = if peeking { sys::epoll_add_read_edge(ep, STDIN, 1) } else { sys::epoll_add_read(ep, STDIN, 1) };
         let always_ready = match watched {
             Ok(()) => false,
             Err(sys::errno::EPERM) if !peeking => true,
-            Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to watch stdin"], e),
+            Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"watch stdin"], e),
         };
         let mut draining = false;
         let mut warned = false;
@@ -231,7 +231,7 @@ impl Logger {
     fn pump(&mut self, read: bool) -> Pumped {
         if read {
             if let Err(e) = self.input.fill() {
-                err::fatal_sys(err::EXIT_SYS, &[b"unable to read stdin"], e);
+                err::fatal_unable(err::EXIT_SYS, &[b"read stdin"], e);
             }
         }
         let mut progress = false;
@@ -303,7 +303,7 @@ impl Logger {
             }
         }
         if let Err(e) = self.input.consume(cut.consumed) {
-            err::fatal_sys(err::EXIT_SYS, &[b"unable to read stdin"], e);
+            err::fatal_unable(err::EXIT_SYS, &[b"read stdin"], e);
         }
         for (d, o) in self.dirs.iter_mut().zip(self.outs.iter()) {
             if let Some(d) = d {

@@ -78,11 +78,11 @@ fn main(args: Args) -> ! {
             err::EXIT_USAGE,
             &[b"unable to create ", compiled, b": already exists"],
         ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", compiled], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"create ", compiled], e),
     }
     let sd = path(compiled, &[b"/servicedirs"]);
     if let Err(e) = sys::mkdir(sd.as_cstr(), 0o755) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", sd.as_bytes()], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"create ", sd.as_bytes()], e);
     }
     for i in 0..src.n {
         let s = src.svcs[i];

@@ -46,7 +46,7 @@ fn main(args: Args) -> ! {
             err::EXIT_USAGE,
             &[b"live directory ", live_dir, b" already exists"],
         ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", live_dir], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"create ", live_dir], e),
     }
     let _lock = lock(live_dir);
 
@@ -54,19 +54,19 @@ fn main(args: Args) -> ! {
     // (as s6-rc: the compiled directory must stay while it is live).
     let abs = match live::absolute(compiled) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", compiled], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"resolve ", compiled], e),
     };
     let link = path(live_dir, &[b"/compiled"]);
     if let Err(e) = sys::symlink(abs.as_cstr(), link.as_cstr()) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", link.as_bytes()], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"create ", link.as_bytes()], e);
     }
     let abs = match live::absolute(scandir) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", scandir], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"resolve ", scandir], e),
     };
     let link = path(live_dir, &[b"/scandir"]);
     if let Err(e) = sys::symlink(abs.as_cstr(), link.as_cstr()) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to create ", link.as_bytes()], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"create ", link.as_bytes()], e);
     }
     // The oneshots run under the tree: its runner goes in (up) with the
     // longruns, and listens in `live/oneshot`, private to us.
@@ -100,9 +100,9 @@ fn main(args: Args) -> ! {
         }
     }
     if let Err(e) = control::send_scanner(scandir, b"a") {
-        err::fatal_sys(
+        err::fatal_unable(
             err::EXIT_SYS,
-            &[b"unable to tell the scanner of ", scandir, b" to rescan"],
+            &[b"tell the scanner of ", scandir, b" to rescan"],
             e,
         );
     }

@@ -93,10 +93,10 @@ fn main(args: Args) -> ! {
                     b" is locked by another rinit-rc (use -b to wait)",
                 ],
             ),
-            Err(e) => err::fatal_sys(
+            Err(e) => err::fatal_unable(
                 err::EXIT_SYS,
                 &[
-                    b"unable to lock ",
+                    b"lock ",
                     live_dir,
                     b"/lock (did rinit-rc-init run?)",
                 ],
@@ -110,7 +110,7 @@ fn main(args: Args) -> ! {
         sys::exit(err::EXIT_SYS)
     };
     if let Err(e) = live::read_state(live_dir, db.len(), &mut t.state) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", live_dir, b"/state"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"read ", live_dir, b"/state"], e);
     }
     // The services this change leaves alone keep their last transition; a
     // live state without a timeline (or another database's) starts anew.
@@ -185,7 +185,7 @@ fn main(args: Args) -> ! {
         failures += change::run(&db, t, up, &mut o);
     }
     if !dry && let Err(e) = live::write_timeline(live_dir, t.stamps.get(..db.len()).unwrap_or(&[])) {
-        err::warn_sys(&[b"unable to write ", live_dir, b"/timeline"], e);
+        err::warn_unable(&[b"write ", live_dir, b"/timeline"], e);
     }
     sys::exit(if failures == 0 { 0 } else { 1 })
 }
@@ -216,7 +216,7 @@ fn timeline(live_dir: &[u8], flag: Option<&[u8]>, extra: bool) -> ! {
             err::EXIT_SYS,
             &[b"unable to read ", live_dir, b"/timeline: not a timeline of this database (run a change to record a new one)"],
         ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", live_dir, b"/timeline"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"read ", live_dir, b"/timeline"], e),
     }
     let mut out = base::out::Out::stdout();
     timeline::write(&db, stamps, base::bootclock::read(), scratch, form, &mut out);

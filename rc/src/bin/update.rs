@@ -98,11 +98,11 @@ fn main(args: Args) -> ! {
         read_conv(conv, f, &old, &new);
     }
     if let Err(e) = live::read_state(live_dir, old.len(), &mut t.state) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", live_dir, b"/state"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"read ", live_dir, b"/state"], e);
     }
     let dir = match sys::open_dir(path(live_dir, &[]).as_cstr()) {
         Ok(d) => d,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to open ", live_dir], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"open ", live_dir], e),
     };
     let scandir = path(live_dir, &[b"/scandir"]);
     let old_sd = path(oldc.as_bytes(), &[b"/servicedirs"]);
@@ -150,14 +150,14 @@ fn main(args: Args) -> ! {
             set(&mut m.bring_up, s.index, 1);
         }
     }) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", live_dir, b"/pending"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"read ", live_dir, b"/pending"], e);
     }
     if !dry {
         let mut names = (0..new.len() as u32)
             .filter(|&j| get(&m.bring_up, j) != 0)
             .map(|j| new.svc(j).name());
         if let Err(e) = switch::write_pending(dir, &mut names) {
-            err::fatal_sys(err::EXIT_SYS, &[b"unable to write ", live_dir, b"/pending"], e);
+            err::fatal_unable(err::EXIT_SYS, &[b"write ", live_dir, b"/pending"], e);
         }
         step();
     }
@@ -261,7 +261,7 @@ fn main(args: Args) -> ! {
     let failures = change::run(&new, t, true, &mut o);
     step();
     if let Err(e) = switch::clear_pending(dir) {
-        err::warn_sys(&[b"unable to remove ", live_dir, b"/pending"], e);
+        err::warn_unable(&[b"remove ", live_dir, b"/pending"], e);
     }
     sys::exit(if failures == 0 { 0 } else { 1 })
 }
@@ -289,7 +289,7 @@ fn wait_lock(live_dir: &[u8]) -> Fd {
         match live::lock(live_dir) {
             Ok(Some(fd)) => return fd,
             Ok(None) => sys::sleep_ms(10),
-            Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to lock ", live_dir, b"/lock"], e),
+            Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"lock ", live_dir, b"/lock"], e),
         }
     }
 }
@@ -363,9 +363,9 @@ fn source(m: &Marks, j: u32) -> Option<u32> {
 fn switch_to(live_dir: &[u8], dir: Fd, newc: &[u8], n: usize, state: &[u8; MAX_SERVICES]) {
     let abs = match live::absolute(newc) {
         Ok(p) => p,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to resolve ", newc], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"resolve ", newc], e),
     };
-    let fail = |e| -> ! { err::fatal_sys(err::EXIT_SYS, &[b"unable to switch ", live_dir, b"/compiled"], e) };
+    let fail = |e| -> ! { err::fatal_unable(err::EXIT_SYS, &[b"switch ", live_dir, b"/compiled"], e) };
     switch::begin(dir, abs.as_cstr()).unwrap_or_else(|e| fail(e));
     step();
     if let Err(f) = live::write_state_as(live_dir, switch::NEXT_STATE.to_bytes(), n, state) {

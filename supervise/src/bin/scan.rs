@@ -27,14 +27,14 @@ fn main(args: Args) -> ! {
     let dir = opt.dir.to_bytes();
     keep_std_fds_open();
     if let Err(e) = sys::chdir(opt.dir) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to chdir to ", dir], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"chdir to ", dir], e);
     }
     let ctl = scanctl::take(dir);
-    let sigfd = scanctl::take_signals().unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to take signals"], e));
+    let sigfd = scanctl::take_signals().unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"take signals"], e));
     if sys::getpid() != 1
         && let Err(e) = sys::set_child_subreaper()
     {
-        err::warn_sys(&[b"unable to become a subreaper: orphans will go elsewhere"], e);
+        err::warn_unable(&[b"become a subreaper: orphans will go elsewhere"], e);
     }
     // One pipe end per supervisor, plus a few of our own.
     // Without the higher limit, EMFILE later is reported per supervisor.
@@ -220,7 +220,7 @@ fn open_watchdog(spec: &[u8]) -> Option<Watchdog> {
             Some(w)
         }
         Err(e) => {
-            err::warn_sys(&[b"unable to use the watchdog ", spec, b": running without it"], e);
+            err::warn_unable(&[b"use the watchdog ", spec, b": running without it"], e);
             None
         }
     }
@@ -244,13 +244,13 @@ fn finish() -> ! {
     if is_machine_init() {
         // The machine's pid 1 must not exit (the kernel would panic): the
         // crash path gives .s6-svscan/crash its chance, then reaps forever.
-        err::warn_sys(&[b"unable to exec .s6-svscan/finish"], e);
+        err::warn_unable(&[b"exec .s6-svscan/finish"], e);
         crash();
     }
     if e == errno::ENOENT {
         sys::exit(0);
     }
-    err::warn_sys(&[b"unable to exec .s6-svscan/finish"], e);
+    err::warn_unable(&[b"exec .s6-svscan/finish"], e);
     sys::exit(err::EXIT_SYS)
 }
 
@@ -275,7 +275,7 @@ fn crash() -> ! {
     if !CRASHING.swap(true, Ordering::Relaxed) {
         hand_over_watchdog();
         let e = scanctl::become_(scanctl::CRASH);
-        err::warn_sys(&[b"unable to exec .s6-svscan/crash"], e);
+        err::warn_unable(&[b"exec .s6-svscan/crash"], e);
     }
     if sys::getpid() != 1 {
         sys::exit(err::EXIT_SYS);

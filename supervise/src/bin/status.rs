@@ -54,7 +54,7 @@ fn main(args: Args) -> ! {
 
     let cwd = base::path::PathBuf::join(scan, &[]);
     if let Err(e) = cwd.and_then(|p| sys::chdir(p.as_cstr())) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to open the scan directory ", scan], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"open the scan directory ", scan], e);
     }
     // A cgroup per service: a file that names none is no error here.
     let tree = base::cgroup::open_tree().ok().flatten();
@@ -86,7 +86,7 @@ fn main(args: Args) -> ! {
         r
     });
     if let Err(e) = r {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to read the scan directory ", scan], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"read the scan directory ", scan], e);
     }
 
     let base = match &db {
@@ -121,7 +121,7 @@ fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Op
         Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", dir, b"/compiled/db: ", e.words()]),
     };
     if let Err(e) = live::read_state(dir, db.len(), state) {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to read ", dir, b"/state"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"read ", dir, b"/state"], e);
     }
     Some(db)
 }

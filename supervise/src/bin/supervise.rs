@@ -87,7 +87,7 @@ fn supervise(args: Args) -> ! {
 
 /// `rinit-supervise: fatal: unable to VERB PATH: ERROR`, exit 111.
 fn fatal(verb: &[u8], path: &[u8], e: sys::Errno) -> ! {
-    err::fatal_sys(err::EXIT_SYS, &[b"unable to ", verb, path], e)
+    err::fatal_unable(err::EXIT_SYS, &[verb, path], e)
 }
 
 /// Makes `event/` and `supervise/`, takes the lock (a second supervisor

@@ -8,6 +8,7 @@
 
 use base::fmt::{self, Buf};
 use base::path::PathBuf;
+use base::spawn::Spawn;
 use base::sys::{self, errno, sig, Args, ArgvBuf, Errno, Fd, Open, Pid};
 use base::{control, err, wait};
 use base::options::{Opt, Options};
@@ -62,7 +63,7 @@ fn main(args: Args) -> ! {
         Some((_, Some(code))) => sys::exit(code),
         Some((pid, None)) => match sys::wait_pid(pid) {
             Ok(st) => sys::exit(st.exited().map(i32::from).unwrap_or(err::EXIT_SYS)),
-            Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to wait for rinit-svwait"], e),
+            Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"wait for rinit-svwait"], e),
         },
     }
 }
@@ -91,22 +92,15 @@ fn start_waiter(args: Args, first: usize, goal: u8, timeout: Option<u64>) -> (Pi
     let dir = me.iter().rposition(|&c| c == b'/').and_then(|i| me.get(..i + 1));
     let path = dir.map(|d| PathBuf::join(d, &[b"rinit-svwait"]));
 
-    let (r, w) = sys::pipe().unwrap_or_else(|e| err::fatal_sys(err::EXIT_SYS, &[b"unable to create a pipe"], e));
-    let pid = match sys::fork() {
-        Ok(0) => {
-            let e = match sys::dup2(w, sys::STDOUT) {
-                Err(e) => e,
-                Ok(()) => match &path {
-                    Some(Ok(p)) => sys::exec(p.as_cstr(), argv.as_argv(), None),
-                    Some(Err(e)) => *e,
-                    None => sys::exec_path(c"rinit-svwait", argv.as_argv(), None),
-                },
-            };
-            err::fatal_sys(err::EXIT_SYS, &[b"unable to exec rinit-svwait"], e)
-        }
-        Ok(pid) => pid,
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to fork"], e),
+    let (r, w) = sys::pipe().unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"create a pipe"], e));
+    let mut s = Spawn::new();
+    s.fd_move(w, sys::STDOUT);
+    let started = match &path {
+        Some(Ok(p)) => s.exec(p.as_cstr(), argv.as_argv()),
+        Some(Err(e)) => Err(*e),
+        None => s.search_path().exec(c"rinit-svwait", argv.as_argv()),
     };
+    let pid = started.unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"spawn rinit-svwait"], e));
     sys::close(w);
     drain_until_closed(r);
     // Gone already: either it could not subscribe (100, 111: then nothing
@@ -165,7 +159,7 @@ fn keep_down_file(dir: &[u8], letters: &[u8]) {
         }
     });
     if let Err(e) = r {
-        err::fatal_sys(err::EXIT_SYS, &[b"unable to update ", dir, b"/down"], e);
+        err::fatal_unable(err::EXIT_SYS, &[b"update ", dir, b"/down"], e);
     }
 }
 
@@ -180,7 +174,7 @@ fn not_controlled(dir: &[u8], e: Errno) -> ! {
     if e == errno::ENXIO || (e == errno::ENOENT && exists(b"/.")) {
         err::fatal(err::EXIT_USAGE, &[b"unable to control ", dir, b": supervisor not listening"]);
     }
-    err::fatal_sys(err::EXIT_SYS, &[b"unable to control ", dir], e)
+    err::fatal_unable(err::EXIT_SYS, &[b"control ", dir], e)
 }
 
 linker::entry!(main);

@@ -12,7 +12,7 @@ fn main(args: Args) -> ! {
     let Some(dir) = args.get(1) else { err::usage(USAGE) };
     match control::is_supervised(dir.to_bytes()) {
         Ok(yes) => base::sys::exit(if yes { 0 } else { 1 }),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to check ", dir.to_bytes()], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"check ", dir.to_bytes()], e),
     }
 }
 

@@ -38,7 +38,7 @@ fn main(args: Args) -> ! {
             err::EXIT_USAGE,
             &[b"something is wrong with the ", dir, b"/.s6-svscan directory. errno reported: ", err::strerror(e)],
         ),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to control ", dir], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"control ", dir], e),
     }
 }
 

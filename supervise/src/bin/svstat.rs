@@ -70,7 +70,7 @@ fn main(args: Args) -> ! {
         let mut buf = [0u8; notifystate::FILE_MAX];
         match notifystate::read(dir, &mut buf) {
             Ok(said) => statustext::push_said(&said, &mut line),
-            Err(e) => err::warn_sys(&[b"unable to read supervise/notify-status for ", dir], e),
+            Err(e) => err::warn_unable(&[b"read supervise/notify-status for ", dir], e),
         }
     } else {
         for (i, f) in fields.iter().take(nfields).enumerate() {
@@ -83,7 +83,7 @@ fn main(args: Args) -> ! {
     line.byte(b'\n');
     match sys::write_all(sys::STDOUT, line.as_bytes()) {
         Ok(()) => sys::exit(0),
-        Err(e) => err::fatal_sys(err::EXIT_SYS, &[b"unable to write to stdout"], e),
+        Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"write to stdout"], e),
     }
 }
 
