@@ -112,7 +112,7 @@ struct Exec {
 /// `spawn_shared` runs on a buffer in its parent's frame until it execs,
 /// and a margin, since below the region's stack is a guard page, not a
 /// stack the kernel grows.
-const ROOM: usize = super::SHARED_CHILD_STACK + 2048;
+const ROOM: usize = super::SHARED_CHILD_STACK + (16 << 10);
 
 /// auxv entry types (linux/auxvec.h).
 const AT_NULL: usize = 0;

@@ -34,7 +34,7 @@ struct Options {
 // The logger's arguments, environment and stack, in its own data
 // (`sys::run_in_one_region`): one logger per logged service, each then
 // one set of page tables. Untouched pages of the region cost nothing.
-base::region!(REGION, 64 << 10);
+base::region!(REGION, 96 << 10);
 
 /// Stack the logger may need in its region: its frames (a batch's
 /// selection, a rotation's paths and messages) take a few KiB; the rest is

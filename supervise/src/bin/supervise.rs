@@ -22,9 +22,10 @@ const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, 
 
 // The supervisor's arguments, environment and stack, in its own data
 // (`sys::run_in_one_region`): a guard page, the stack (with room for a
-// spawned child's), then strings of up to about 4 KiB; more, and it stays
-// on the kernel's stack.
-base::region!(REGION, 24 << 10);
+// spawned child's and a margin: base::spawn's frames are deep), then
+// strings of up to about 30 KiB; more, and it stays on the kernel's stack.
+// Only the pages used are resident.
+base::region!(REGION, 64 << 10);
 
 /// Least room below its moved arguments for the stack move to be made. The
 /// supervisor's frames take about 1 KiB (1.7 KiB at the deepest: a warning
