@@ -25,9 +25,16 @@ pub fn bin_dir() -> PathBuf {
 
 /// Directory of the lean build (`<target>/lean/release`, made by
 /// scripts/build-lean, which the test command runs after the full build):
-/// the smallest container image's programs.
+/// the smallest container image's programs. For another architecture's
+/// binaries (`<target>/<triple>/release`), `scripts/build-lean <triple>`'s
+/// `<target>/lean/<triple>/release`.
 pub fn lean_bin_dir() -> PathBuf {
-    bin_dir().parent().map(|t| t.join("lean/release")).unwrap_or_default()
+    let dir = bin_dir();
+    let Some(up) = dir.parent() else { return PathBuf::new() };
+    match (up.file_name().and_then(|n| n.to_str()), up.parent()) {
+        (Some(triple), Some(target)) if triple.contains("-linux-") => target.join("lean").join(triple).join("release"),
+        _ => up.join("lean/release"),
+    }
 }
 
 /// Path of one of rinit's lean binaries; fails the test if it was not built.

@@ -1016,6 +1016,11 @@ pub fn pipe_size(fd: Fd) -> Result<usize> {
     Ok(rustix::pipe::fcntl_getpipe_size(bfd(fd))?)
 }
 
+/// The bytes in the pipe `fd` (either end) that no reader has taken out yet (FIONREAD).
+pub fn pipe_unread(fd: Fd) -> Result<u64> {
+    Ok(rustix::io::ioctl_fionread(bfd(fd))?)
+}
+
 /// Has the other side of `fd` hung up (a pipe with no writer left), data or not?
 pub fn is_hung_up(fd: Fd) -> bool {
     use rustix::event::{PollFd as RPollFd, PollFlags};
@@ -1496,7 +1501,7 @@ pub fn recv_with_pid(fd: Fd, buf: &mut [u8]) -> Result<Datagram> {
         flags: i32,
     }
     // cmsghdr (len, level, type) then struct ucred (pid, uid, gid): one
-    // CMSG_SPACE(12) = 32 bytes, 8-aligned.
+    // CMSG_SPACE(12) = 32 bytes on 64-bit targets (24 on 32-bit), 8-aligned.
     let mut control = [0u64; 4];
     let mut iov = IoVec { base: buf.as_mut_ptr(), len: buf.len() };
     let mut msg = MsgHdr { name: 0, namelen: 0, iov: &mut iov, iovlen: 1, control: control.as_mut_ptr() as *mut u8, controllen: 32, flags: 0 };
@@ -1504,12 +1509,17 @@ pub fn recv_with_pid(fd: Fd, buf: &mut [u8]) -> Result<Datagram> {
     // SAFETY: msg points at a valid iovec over `buf` and a 32-byte control
     // buffer, all alive for the call.
     let len = ret(unsafe { syscall!(RECVMSG, fd.0 as usize, &mut msg as *mut MsgHdr as usize, 0x20) })?;
-    let word = |i: usize| control.get(i).map_or([0; 8], |w| w.to_ne_bytes());
-    let half = |w: [u8; 8], i: usize| i32::from_ne_bytes([w[i], w[i + 1], w[i + 2], w[i + 3]]);
-    // One cmsg of CMSG_LEN(12) = 28 bytes, SOL_SOCKET (1), SCM_CREDENTIALS
-    // (2): the ucred's pid is at byte 16.
-    let (head, cred) = (word(1), word(2));
-    let pid = if msg.controllen >= 28 && half(head, 0) == 1 && half(head, 4) == 2 { half(cred, 0) } else { 0 };
+    let mut bytes = [0u8; 32];
+    for (b, w) in bytes.chunks_exact_mut(8).zip(control) {
+        b.copy_from_slice(&w.to_ne_bytes());
+    }
+    let int = |i: usize| i32::from_ne_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    // One cmsg: its length (a size_t), SOL_SOCKET (1), SCM_CREDENTIALS (2),
+    // then the ucred, whose pid is at CMSG_DATA: byte 16 on 64-bit targets,
+    // 12 on 32-bit ones.
+    const W: usize = core::mem::size_of::<usize>();
+    const DATA: usize = (W + 8).next_multiple_of(W);
+    let pid = if msg.controllen >= DATA + 12 && int(W) == 1 && int(W + 4) == 2 { int(DATA) } else { 0 };
     Ok(Datagram { len, pid })
 }
 

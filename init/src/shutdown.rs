@@ -151,6 +151,27 @@ fn name_leftovers() {
     sys::close(dir);
 }
 
+/// Longest wait for the catch-all logger to pass on what the tree said
+/// before pid 1 speaks on the console itself (ms): a logger that is gone
+/// or stuck on a full disk must not hold the shutdown.
+pub const CATCHALL_DRAIN_MAX_MS: u64 = 2000;
+
+/// Waits until the catch-all logger's FIFO, pid 1's stdout, is empty. The
+/// lines of `rc.shutdown` (services stopping) are in it; pid 1's own go
+/// straight to the console, and would come first if the logger were behind.
+/// rinit-log takes a line out of its pipe only once it has written it
+/// everywhere, console included: an empty FIFO means all of it is shown.
+fn wait_catchall_drained() {
+    if !sys::fstat(sys::STDOUT).is_ok_and(|st| st.kind == sys::FileType::Fifo) {
+        return;
+    }
+    let end = sys::now_mono_ns() + CATCHALL_DRAIN_MAX_MS * 1_000_000;
+    while sys::pipe_unread(sys::STDOUT).is_ok_and(|n| n > 0) && sys::now_mono_ns() < end {
+        pet();
+        sys::sleep_ms(REAP_EVERY_MS);
+    }
+}
+
 fn console_to_stdout() {
     match sys::open(c"/dev/console", Open::WRONLY | Open::NOCTTY, 0) {
         Ok(fd) => {
@@ -217,6 +238,8 @@ pub fn finish() -> ! {
     if !container {
         // The catch-all logger reads until every writer is gone: pid 1
         // must stop being one, and the console is where the last words go.
+        // They go after the tree's: what stage 2 said is still on its way.
+        wait_catchall_drained();
         console_to_stdout();
     }
     let wd = take_watchdog();

@@ -67,17 +67,48 @@ exec /stop-pid1 > $c 2>&1"#;
 struct Machine {
     sb: Sandbox,
     qemu: PathBuf,
+    /// qemu's machine and CPU for a foreign architecture (`-M virt`).
+    machine: &'static [&'static str],
+    console: &'static str,
     kernel: PathBuf,
+}
+
+/// The kernel and the busybox to boot the binaries under test with: the
+/// host's for x86_64 and i686, else Debian's for their architecture, as
+/// `scripts/boot-qemu -f` fetches them (the root it prints holds `boot/`,
+/// `bin/busybox` and the kernel's watchdog modules).
+fn kernel_root() -> Option<(PathBuf, PathBuf)> {
+    let out = Command::new(repo().join("scripts/boot-qemu"))
+        .args(["-f", "-a", bin_arch()])
+        .env("RINIT_BIN_DIR", bin_dir())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("scripts/boot-qemu -f");
+    assert!(out.status.success(), "scripts/boot-qemu -f -a {} failed", bin_arch());
+    let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if root == Path::new("/") {
+        return Some((root, require("busybox")?));
+    }
+    let busybox = root.join("bin/busybox");
+    Some((root, busybox))
 }
 
 impl Machine {
     fn new(maker: &[&str], services: impl Fn(&Path)) -> Option<Machine> {
-        let (Some(qemu), Some(busybox), Some(_), Some(_)) =
-            (require("qemu-system-x86_64"), require("busybox"), require("cpio"), require("gcc"))
-        else {
+        // The binaries' own architecture (x86_64's kernel for i686); its
+        // compiler for stop-pid1, static against the cross libc.
+        let (qemu, machine, console, cc): (_, &[&str], _, _) = match bin_arch() {
+            "aarch64" => ("qemu-system-aarch64", &["-M", "virt", "-cpu", "cortex-a57"], "ttyAMA0", "aarch64-linux-gnu-gcc"),
+            "armv7" => ("qemu-system-arm", &["-M", "virt", "-cpu", "cortex-a15"], "ttyAMA0", "arm-linux-gnueabihf-gcc"),
+            "riscv64" => ("qemu-system-riscv64", &["-M", "virt"], "ttyS0", "riscv64-linux-gnu-gcc"),
+            _ => ("qemu-system-x86_64", &[], "ttyS0", "gcc"),
+        };
+        let (Some(qemu), Some(_), Some(_)) = (require(qemu), require("cpio"), require(cc)) else {
             return None;
         };
-        let kernel = fs::read_dir("/boot")
+        let (kroot, busybox) = kernel_root()?;
+        let kernel = fs::read_dir(kroot.join("boot"))
             .unwrap()
             .flatten()
             .map(|e| e.path())
@@ -85,11 +116,15 @@ impl Machine {
             .max()
             .expect("a kernel in /boot (linux-image-amd64)");
         let version = kernel.file_name().unwrap().to_string_lossy().trim_start_matches("vmlinuz-").to_owned();
-        let modules = PathBuf::from(format!("/lib/modules/{version}/kernel/drivers/watchdog"));
-        // softdog needs the watchdog core, a module of its own in Debian's kernel.
-        for m in ["watchdog.ko", "softdog.ko"] {
-            assert!(modules.join(m).exists(), "{} is missing", modules.join(m).display());
-        }
+        let modules = ["lib", "usr/lib"]
+            .iter()
+            .map(|l| kroot.join(format!("{l}/modules/{version}/kernel/drivers/watchdog")))
+            .find(|d| d.exists())
+            .unwrap_or_else(|| panic!("no watchdog modules for {}", kernel.display()));
+        // softdog needs the watchdog core, a module of its own in Debian's
+        // kernels that do not build it in.
+        assert!(modules.join("softdog.ko").exists(), "{} is missing", modules.join("softdog.ko").display());
+        let core = modules.join("watchdog.ko").exists();
 
         let sb = Sandbox::new();
         let root = sb.mkdir("root");
@@ -109,17 +144,20 @@ impl Machine {
             let _ = std::os::unix::fs::symlink("busybox", root.join("bin").join(a));
         }
         for m in ["watchdog.ko", "softdog.ko"] {
-            fs::copy(modules.join(m), root.join(m)).unwrap();
+            if modules.join(m).exists() {
+                fs::copy(modules.join(m), root.join(m)).unwrap();
+            }
         }
-        let st = Command::new("gcc")
+        let st = Command::new(cc)
             .args(["-static", "-O2", "-o"])
             .arg(root.join("stop-pid1"))
             .arg(repo().join("scripts/stop-pid1.c"))
             .status()
             .unwrap();
-        assert!(st.success(), "gcc scripts/stop-pid1.c");
+        assert!(st.success(), "{cc} scripts/stop-pid1.c");
         // The module before rinit: the scanner opens /dev/watchdog as it starts.
-        script(&root.join("init"), "insmod /watchdog.ko && insmod /softdog.ko\nexec /sbin/rinit \"$@\"");
+        let insmod = if core { "insmod /watchdog.ko && insmod /softdog.ko" } else { "insmod /softdog.ko" };
+        script(&root.join("init"), &format!("{insmod}\nexec /sbin/rinit \"$@\""));
 
         let src = sb.mkdir("rc/default");
         fs::write(src.join("type"), "bundle\n").unwrap();
@@ -144,7 +182,7 @@ impl Machine {
             root.display(),
             sb.path("initrd.cpio.gz").display()
         ));
-        Some(Machine { sb, qemu, kernel })
+        Some(Machine { sb, qemu, machine, console, kernel })
     }
 
     /// Boots with `words` on the kernel command line; the console, and
@@ -154,6 +192,7 @@ impl Machine {
     fn boot(&self, words: &str, name: &str) -> (bool, String) {
         let log = self.sb.path("console.log");
         let mut q = Command::new(&self.qemu)
+            .args(self.machine)
             .args(["-m", "256", "-net", "none", "-no-reboot", "-display", "none"])
             .arg("-kernel")
             .arg(&self.kernel)
@@ -162,7 +201,7 @@ impl Machine {
             .arg("-serial")
             .arg(format!("file:{}", log.display()))
             .arg("-append")
-            .arg(format!("console=ttyS0 rdinit=/init panic=-1 quiet printk.time=1{words}"))
+            .arg(format!("console={} rdinit=/init panic=-1 quiet printk.time=1{words}", self.console))
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
