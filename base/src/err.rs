@@ -32,6 +32,13 @@ pub fn set_subject(name: &'static [u8]) {
     SUBJECT.set(name)
 }
 
+/// The start-up strings moved (`sys::run_in_one_region`): the names set
+/// from them follow.
+pub(crate) fn strings_moved(lo: usize, hi: usize, delta: usize) {
+    PROG.moved(lo, hi, delta);
+    SUBJECT.moved(lo, hi, delta);
+}
+
 pub fn prog() -> &'static [u8] {
     PROG.get().unwrap_or(b"rinit")
 }

@@ -8,8 +8,9 @@
 //! call numbers), `calls` (the calls made by hand, which pass the kernel
 //! pointers: rustix keeps them private or makes them bigger than they need
 //! be), `start` (the arguments and environment as the kernel laid them out,
-//! and the stack move), `clone` (new processes) and `mem` (static memory
-//! without a heap, mapped files). Above it, safe modules named for what
+//! and the stack move), `region` (a long-lived process moved into one
+//! region of its own data), `clone` (new processes) and `mem` (static
+//! memory without a heap, mapped files). Above it, safe modules named for what
 //! they are about: `errno`, `fd`, `fs`, `process`, `signal`, `time`,
 //! `system`. Every name is re-exported here: callers write `sys::open`.
 
@@ -21,6 +22,7 @@ mod fs;
 mod mem;
 mod process;
 mod raw;
+mod region;
 mod signal;
 mod start;
 mod system;
@@ -33,6 +35,7 @@ pub use fd::*;
 pub use fs::*;
 pub use mem::*;
 pub use process::*;
+pub use region::{run_in_one_region, Region};
 pub use signal::*;
 pub use start::*;
 pub use system::*;

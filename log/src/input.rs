@@ -25,6 +25,12 @@ use base::sys::{self, OwnedFd, Result, STDIN};
 /// Input buffer: the most bytes looked at in one go.
 pub const IN_CAP: usize = 64 * 1024;
 
+/// Bytes looked at in one go when lines fit in fewer: the buffer's pages
+/// past it are never touched, so a logger keeps 16 KiB of input resident,
+/// not 64, for a few more (and still large) reads. A line limit above it
+/// widens the look to the limit and one byte more (up to IN_CAP).
+pub const WINDOW: usize = 16 * 1024;
+
 /// Capacity asked for the stdin pipe.
 pub const PIPE_SIZE: usize = 256 * 1024;
 
@@ -35,6 +41,8 @@ pub struct Input {
     peek: Option<(OwnedFd, OwnedFd)>,
     eof: bool,
     line_max: usize,
+    /// The most bytes looked at in one go (see WINDOW).
+    window: usize,
 }
 
 static BUF: sys::StaticCell<[u8; IN_CAP]> = sys::StaticCell::new([0; IN_CAP]);
@@ -46,10 +54,11 @@ impl Input {
     /// the pipes hold (see `line_max`).
     pub fn new(line_max: usize) -> Option<Input> {
         let buf = BUF.take()?;
-        let mut input = Input { buf, len: 0, peek: None, eof: false, line_max };
+        let mut input = Input { buf, len: 0, peek: None, eof: false, line_max, window: IN_CAP };
         if matches!(sys::fstat(STDIN), Ok(st) if st.kind == sys::FileType::Fifo) {
             input.peek_pipe();
         }
+        input.window = (input.line_max + 1).max(WINDOW).min(IN_CAP);
         Some(input)
     }
 
@@ -90,7 +99,7 @@ impl Input {
         match self.peek.as_ref().map(|(r, w)| (r.fd(), w.fd())) {
             Some((r, w)) => {
                 // The pipe still holds everything not taken out: look again from its head.
-                let n = match sys::tee(STDIN, w, IN_CAP) {
+                let n = match sys::tee(STDIN, w, self.window) {
                     Ok(n) => n,
                     Err(sys::errno::EAGAIN) => return Ok(false),
                     Err(e) => return Err(e),
@@ -105,7 +114,7 @@ impl Input {
                 Ok(grew)
             }
             None => {
-                let room = self.buf.get_mut(self.len..).unwrap_or_default();
+                let room = self.buf.get_mut(self.len..self.window).unwrap_or_default();
                 if room.is_empty() {
                     return Ok(false);
                 }
@@ -144,7 +153,7 @@ impl Input {
         }
         // Bytes written just before the writer went may not have been seen yet.
         self.len = 0;
-        if self.fill().is_ok() && self.len < IN_CAP {
+        if self.fill().is_ok() && self.len < self.window {
             self.eof = true;
         }
         true

@@ -4,7 +4,10 @@
 //! the engine waits on one epoll set for the oneshot runner's answers and
 //! for longrun supervisors' event fifodirs, with per-service and global
 //! deadlines. A failure stops the services that need the failed one from
-//! being touched; what was done stays done.
+//! being touched; what was done stays done. This module is the shell: the
+//! order (what may start now, what a failure rules out), the deadlines and
+//! what an event letter means are `schedule`'s, a machine without a clock
+//! or a process that the unit tests drive.
 //!
 //! Oneshots: `up`/`down` argv straight from the database (pre-tokenized),
 //! handed to the oneshot runner of the supervision tree (`oneshot`), which
@@ -36,13 +39,9 @@ pub const WAITING_REPORT_MS: u64 = 5000;
 /// Most words in one `up`/`down` command line.
 pub const MAX_ARGV: usize = crate::oneshot::MAX_ARGV;
 
-const IDLE: u8 = 0;
-const WAIT: u8 = 1;
-const QUEUED: u8 = 2;
-const RUN: u8 = 3;
-const DONE: u8 = 4;
-const FAILED: u8 = 5;
-const SKIPPED: u8 = 6;
+mod schedule;
+
+use schedule::{Schedule, Verdict};
 
 /// The epoll token of the connection to the oneshot runner.
 const RUNNER_TOKEN: u64 = u64::MAX;
@@ -243,31 +242,8 @@ pub fn prune_plan(db: &Db, t: &mut Tables, keep: &mut [u8; MAX_SERVICES]) {
 /// Brings every service of `t.plan` up (`up`) or down; returns the number
 /// of services that failed or were not touched because of a failure.
 pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
-    let n = db.len();
-    let mut qh = 0usize;
-    let mut qt = 0usize;
-    for i in 0..n as u32 {
-        let ph = if get(&t.plan, i) != 0 { WAIT } else { IDLE };
-        set(&mut t.phase, i, ph);
-    }
-    for i in 0..n as u32 {
-        if get(&t.phase, i) != WAIT {
-            continue;
-        }
-        let s = db.svc(i);
-        let pre = if up { s.deps() } else { s.rdeps() };
-        let c = pre.iter().filter(|&d| get(&t.plan, d) != 0).count() as u32;
-        if let Some(x) = t.pending.get_mut(i as usize) {
-            *x = c;
-        }
-        if let Some(st) = t.stamps.get_mut(i as usize) {
-            st.waited = 0;
-        }
-        if c == 0 {
-            enqueue(t, &mut qt, i);
-        }
-    }
-    if qt == 0 {
+    let sched = Schedule::new(db, t, up);
+    if sched.is_empty() {
         return 0;
     }
     let mut e = Engine {
@@ -277,42 +253,35 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         inflight: 0,
         ep: None,
         dirty: false,
+        sched,
     };
     if !o.dry_run
         && let Err(er) = e.open()
     {
         err::warn_sys(&[b"unable to set up the event loop"], er);
-        return n;
+        return db.len();
     }
     let mut tokens = [0u64; 64];
     let mut said = sys::now_mono_ns();
     loop {
-        while qh < qt && e.inflight < MAX_INFLIGHT {
-            let s = t.queue.get(qh).copied().unwrap_or(0);
-            qh += 1;
-            if get(&t.phase, s) == QUEUED {
-                e.start(t, s, o, &mut qt);
-            }
+        while e.inflight < MAX_INFLIGHT
+            && let Some(s) = e.sched.next(t)
+        {
+            e.start(t, s, o);
         }
         if e.dirty {
             (o.save)(&t.state);
             e.dirty = false;
         }
-        if e.inflight == 0 && qh >= qt {
+        if e.inflight == 0 && e.sched.drained() {
             break;
         }
         if o.dry_run {
             continue;
         }
-        let now = sys::now_mono_ns();
-        let next = e.next_deadline(t, o);
-        let wait_ms = match next {
-            0 => -1,
-            d if d <= now => 0,
-            d => ((d - now).div_ceil(1_000_000)).min(i32::MAX as u64) as i64,
-        };
+        let next = schedule::nearest(o.deadline, t.slots.iter().filter(|s| s.used).map(|s| s.deadline));
         // Wake up to say what is still awaited, however long the deadlines.
-        let wait_ms = if (0..=WAITING_REPORT_MS as i64).contains(&wait_ms) { wait_ms } else { WAITING_REPORT_MS as i64 };
+        let wait_ms = schedule::wait_ms(next, sys::now_mono_ns(), WAITING_REPORT_MS);
         let got = match e.ep.as_ref().map_or(Ok(0), |ep| sys::epoll_wait(ep.fd(), &mut tokens, wait_ms)) {
             Ok(g) => g,
             Err(er) => {
@@ -323,9 +292,9 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         };
         for &tok in tokens.iter().take(got) {
             if tok == RUNNER_TOKEN {
-                e.hear_runner(t, o, &mut qt);
+                e.hear_runner(t, o);
             } else {
-                e.event(t, tok as usize, o, &mut qt);
+                e.event(t, tok as usize, o);
             }
         }
         e.expire(t, o);
@@ -371,14 +340,6 @@ fn stamp_end(t: &mut Tables, i: u32, flags: u32) {
     }
 }
 
-fn enqueue(t: &mut Tables, qt: &mut usize, i: u32) {
-    set(&mut t.phase, i, QUEUED);
-    if let Some(x) = t.queue.get_mut(*qt) {
-        *x = i;
-        *qt += 1;
-    }
-}
-
 struct Engine<'d> {
     db: &'d Db<'d>,
     up: bool,
@@ -387,6 +348,7 @@ struct Engine<'d> {
     /// The epoll set; None in a dry run, and once the change is over.
     ep: Option<OwnedFd>,
     dirty: bool,
+    sched: Schedule,
 }
 
 /// Why a service failed, for the warning line.
@@ -422,7 +384,7 @@ impl Engine<'_> {
         }
     }
 
-    fn start(&mut self, t: &mut Tables, i: u32, o: &mut Opts, qt: &mut usize) {
+    fn start(&mut self, t: &mut Tables, i: u32, o: &mut Opts) {
         let s = self.db.svc(i);
         self.say(
             o,
@@ -435,8 +397,16 @@ impl Engine<'_> {
         );
         if o.dry_run {
             crate::cli::line(&[if self.up { b"start " } else { b"stop " }, s.name()]);
-            self.done(t, i, o, qt);
+            self.done(t, i, o);
             return;
+        }
+        if !self.up && get(&t.state, i) != 0 {
+            // Counted down before it is told to stop: a run killed from
+            // here on leaves a service counted down that may still be up,
+            // which the next `-u` change puts right, never one counted up
+            // that is down, which no change would look at again.
+            set(&mut t.state, i, 0);
+            (o.save)(&t.state);
         }
         if let Some(st) = t.stamps.get_mut(i as usize) {
             let waited = st.waited;
@@ -460,7 +430,7 @@ impl Engine<'_> {
             Kind::Oneshot => match self.start_oneshot(t, &s, o, deadline) {
                 Ok(false) => {
                     // A oneshot with nothing to run (no `down`).
-                    self.done(t, i, o, qt);
+                    self.done(t, i, o);
                     return;
                 }
                 Ok(true) => Ok((Slot { used: true, svc: i, pid: 0, deadline, goal_ready: false, oneshot: true }, None)),
@@ -469,7 +439,7 @@ impl Engine<'_> {
             _ => match self.start_longrun(&s, o, k) {
                 Ok(None) => {
                     // Already in the wanted state.
-                    self.done(t, i, o, qt);
+                    self.done(t, i, o);
                     return;
                 }
                 Ok(Some((l, goal_ready))) => Ok((
@@ -494,7 +464,6 @@ impl Engine<'_> {
                 if let Some(x) = t.listeners.get_mut(k) {
                     *x = l;
                 }
-                set(&mut t.phase, i, RUN);
                 self.inflight += 1;
             }
             Err(w) => self.fail(t, i, w, o),
@@ -537,7 +506,7 @@ impl Engine<'_> {
     /// The runner's answers: a script started (its pid, to end its session
     /// at our deadline), ended, or was refused. A runner that has gone
     /// fails every oneshot in flight.
-    fn hear_runner(&mut self, t: &mut Tables, o: &mut Opts, qt: &mut usize) {
+    fn hear_runner(&mut self, t: &mut Tables, o: &mut Opts) {
         loop {
             let reply = match t.runner.next() {
                 Ok(Some(r)) => r,
@@ -558,7 +527,7 @@ impl Engine<'_> {
                     self.release(t, k);
                     match (timed_out, status.exited()) {
                         (true, _) => self.fail(t, tag, Why::TimedOut, o),
-                        (false, Some(0)) => self.done(t, tag, o, qt),
+                        (false, Some(0)) => self.done(t, tag, o),
                         (false, _) => self.fail(t, tag, Why::Exited(status), o),
                     }
                 }
@@ -636,7 +605,7 @@ impl Engine<'_> {
         Ok(Some((l, notify)))
     }
 
-    fn event(&mut self, t: &mut Tables, k: usize, o: &mut Opts, qt: &mut usize) {
+    fn event(&mut self, t: &mut Tables, k: usize, o: &mut Opts) {
         let Some(slot) = t.slots.get(k) else { return };
         let Some(Some(l)) = t.listeners.get(k) else {
             return;
@@ -669,24 +638,16 @@ impl Engine<'_> {
                 {
                     st.up = sys::now_mono_ns();
                 }
-                let state = match c {
-                    b'u' => Some((true, false)),
-                    b'U' => Some((true, true)),
-                    b'd' => Some((false, false)),
-                    b'D' => Some((false, true)),
-                    _ => None,
-                };
-                let r = match (state, c) {
-                    (Some((up, ready)), _) if goal.met(up, ready) => Some(Ok(())),
-                    (_, b'O') if goal.wants_up() => Some(Err(Why::WillNotRestart)),
-                    (_, b'T') if goal.wants_up() => Some(Err(Why::NotReady)),
-                    (_, b'F') if goal.wants_up() => {
+                let r = schedule::verdict(goal, c).map(|v| match v {
+                    Verdict::Reached => Ok(()),
+                    Verdict::WillNotRestart => Err(Why::WillNotRestart),
+                    Verdict::NotReady => Err(Why::NotReady),
+                    Verdict::CannotSpawn => {
                         let (what, e) = crate::live::cannot_spawn(self.db, o.scandir, svc);
-                        Some(Err(Why::Sys(what, e)))
+                        Err(Why::Sys(what, e))
                     }
-                    (_, b'x') => Some(Err(Why::SupervisorGone)),
-                    _ => None,
-                };
+                    Verdict::SupervisorGone => Err(Why::SupervisorGone),
+                });
                 if outcome.is_none() {
                     outcome = r;
                 }
@@ -695,7 +656,7 @@ impl Engine<'_> {
         match outcome {
             Some(Ok(())) => {
                 self.release(t, k);
-                self.done(t, svc, o, qt);
+                self.done(t, svc, o);
             }
             Some(Err(w)) => {
                 self.release(t, k);
@@ -703,16 +664,6 @@ impl Engine<'_> {
             }
             None => {}
         }
-    }
-
-    fn next_deadline(&self, t: &Tables, o: &Opts) -> u64 {
-        let mut d = o.deadline;
-        for s in t.slots.iter().filter(|s| s.used) {
-            if s.deadline != 0 && (d == 0 || s.deadline < d) {
-                d = s.deadline;
-            }
-        }
-        d
     }
 
     fn expire(&mut self, t: &mut Tables, o: &mut Opts) {
@@ -723,7 +674,7 @@ impl Engine<'_> {
             if !s.used {
                 continue;
             }
-            if !(global || (s.deadline != 0 && now >= s.deadline)) {
+            if !schedule::is_due(s.deadline, o.deadline, now) {
                 continue;
             }
             let (svc, pid) = (s.svc, s.pid);
@@ -748,13 +699,7 @@ impl Engine<'_> {
         }
         if global {
             // Nothing new starts after the global deadline.
-            for i in 0..self.db.len() as u32 {
-                let ph = get(&t.phase, i);
-                if ph == WAIT || ph == QUEUED {
-                    set(&mut t.phase, i, SKIPPED);
-                    self.failures += 1;
-                }
-            }
+            self.failures += self.sched.give_up(self.db, t);
         }
     }
 
@@ -770,9 +715,8 @@ impl Engine<'_> {
         }
     }
 
-    fn done(&mut self, t: &mut Tables, i: u32, o: &mut Opts, qt: &mut usize) {
+    fn done(&mut self, t: &mut Tables, i: u32, o: &mut Opts) {
         let s = self.db.svc(i);
-        set(&mut t.phase, i, DONE);
         stamp_end(t, i, 0);
         set(&mut t.state, i, self.up as u8);
         self.dirty = true;
@@ -785,27 +729,17 @@ impl Engine<'_> {
                 b" successfully stopped"
             },
         );
-        let next = if self.up { s.rdeps() } else { s.deps() };
-        for d in next.iter() {
-            if get(&t.phase, d) != WAIT {
-                continue;
-            }
-            if let Some(p) = t.pending.get_mut(d as usize) {
-                *p = p.saturating_sub(1);
-                if *p == 0 {
-                    if let Some(st) = t.stamps.get_mut(d as usize) {
-                        st.waited = i + 1;
-                    }
-                    enqueue(t, qt, d);
-                }
-            }
-        }
+        self.sched.done(self.db, t, i);
     }
 
     fn fail(&mut self, t: &mut Tables, i: u32, why: Why, o: &mut Opts) {
         let s = self.db.svc(i);
-        set(&mut t.phase, i, FAILED);
         stamp_end(t, i, T_FAILED);
+        if !self.up {
+            // It did not stop (as far as we know): counted up again.
+            set(&mut t.state, i, 1);
+            self.dirty = true;
+        }
         self.failures += 1;
         if o.verbosity >= 1 {
             let verb: &[u8] = if self.up {
@@ -848,42 +782,13 @@ impl Engine<'_> {
             }
         }
         // What needed this service is left as it is.
-        let mut top = 0usize;
-        if let Some(x) = t.stack.get_mut(0) {
-            *x = i;
-            top = 1;
-        }
-        while top > 0 {
-            top -= 1;
-            let f = self.db.svc(t.stack.get(top).copied().unwrap_or(0));
-            let next = if self.up { f.rdeps() } else { f.deps() };
-            for d in next.iter() {
-                let ph = get(&t.phase, d);
-                if ph != WAIT && ph != QUEUED {
-                    continue;
-                }
-                set(&mut t.phase, d, SKIPPED);
-                self.failures += 1;
-                if o.verbosity >= 1 {
-                    let verb: &[u8] = if self.up {
-                        b"not starting service "
-                    } else {
-                        b"not stopping service "
-                    };
-                    err::warn(&[
-                        verb,
-                        self.db.svc(d).name(),
-                        b": dependency ",
-                        f.name(),
-                        b" failed",
-                    ]);
-                }
-                if let Some(x) = t.stack.get_mut(top) {
-                    *x = d;
-                    top += 1;
-                }
+        let (db, up, verbose) = (self.db, self.up, o.verbosity >= 1);
+        self.failures += self.sched.fail(db, t, i, &mut |d, f| {
+            if verbose {
+                let verb: &[u8] = if up { b"not starting service " } else { b"not stopping service " };
+                err::warn(&[verb, db.svc(d).name(), b": dependency ", db.svc(f).name(), b" failed"]);
             }
-        }
+        });
     }
 }
 
@@ -893,7 +798,7 @@ mod tests {
     use crate::db::{self, NONE, SvcIn};
 
     /// a <- b, a <- c, {b, c} <- d (oneshots; c essential); bundle e = {b, d}.
-    fn diamond() -> Vec<u8> {
+    pub(crate) fn diamond() -> Vec<u8> {
         let deps: [&[u32]; 5] = [&[], &[0], &[0], &[1, 2], &[1, 3]];
         let names: [&[u8]; 5] = [b"a", b"b", b"c", b"d", b"e"];
         let get = |i: usize| SvcIn {
@@ -921,7 +826,7 @@ mod tests {
     }
 
     /// `Tables` holds megabytes of listener slots: more than a test thread's stack.
-    fn big_stack(f: fn()) {
+    pub(crate) fn big_stack(f: impl FnOnce() + Send + 'static) {
         std::thread::Builder::new()
             .stack_size(256 << 20)
             .spawn(f)

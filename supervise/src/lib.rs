@@ -6,6 +6,7 @@
 #[cfg_attr(not(feature = "cgroups"), path = "cgroup_lean.rs")]
 pub mod cgroup;
 pub mod deathtally;
+pub mod machine;
 pub mod notifystate;
 // Without the feature (notify-socket, check, timeout-ready,
 // timeout-watchdog), a twin that only warns; notification-fd stays.

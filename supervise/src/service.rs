@@ -1,15 +1,18 @@
-//! One supervised service: s6-supervise's state machine. The supervisor is
-//! in the service directory; `run` is up, or `finish` is running after it,
-//! or nothing runs. Every change is written to `supervise/status` and
-//! announced on `event/`. The caller owns the event loop and feeds this
-//! machine the deaths of its children, its signals, the control letters,
-//! the readiness pipe and the clock (`timeout_ms`, `tick`).
+//! One supervised service: the shell around `machine`, s6-supervise's
+//! state machine. The supervisor is in the service directory; this module
+//! reads the clock and the settings, forks `run` and `finish`, signals,
+//! writes `supervise/status` and announces on `event/` when the machine
+//! says so, and keeps the readiness pipe and the health sources
+//! (`readiness`). The caller owns the event loop and feeds it the deaths of
+//! its children, its signals, the control letters, the readiness pipe and
+//! the time (`timeout_ms`, `tick`).
 //!
 //! (`#[inline(never)]` on some entry points: measured, it makes the binary
 //! smaller.)
 
 use crate::cgroup;
 use crate::deathtally;
+use crate::machine::{Effects, Machine, Now};
 use crate::readiness::{self, Outcome, Readiness, RunEnv};
 use base::fmt;
 use base::servicedir as sd;
@@ -20,93 +23,70 @@ use base::tai64n::Tai64n;
 use base::{err, fifodir};
 use core::ffi::CStr;
 
+pub use crate::machine::{KILL_REPEAT_NS, RESPAWN_MIN_NS, RETRY_NS};
+
 /// The service directory, as seen from inside it.
 const HERE: &[u8] = b".";
 const MS: u64 = 1_000_000;
-/// A `run` that dies younger than this is restarted only this long after its start.
-pub const RESPAWN_MIN_NS: u64 = 1000 * MS;
-/// Wait after a failed start (fork, pipe or exec failure) before the next try.
-pub const RETRY_NS: u64 = 1000 * MS;
 /// The file whose lock `run` inherits on its `lock-fd` descriptor (as s6).
 pub const SERVICE_LOCK: &CStr = c"supervise/service-lock";
-/// KILL is repeated this often while a killed process still lingers.
-pub const KILL_REPEAT_NS: u64 = 5000 * MS;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// Nothing runs.
-    Down,
-    /// `run` runs.
-    Up,
-    /// `finish` runs.
-    Finish,
-    /// `run` runs and the supervisor exits once it is down.
-    LastUp,
-    /// `finish` runs and the supervisor exits once it is done.
-    LastFinish,
-}
 
 pub struct Service {
+    m: Machine,
+    io: Shell,
+}
+
+/// What the machine acts through.
+struct Shell {
     /// The service directory's name as given: `run`'s first argument.
     name: &'static CStr,
-    state: State,
-    st: Status,
     /// Process group of `run` (its pid when it has its own session).
     pgid: Pid,
     /// Read end of the readiness pipe while `run` has not reported.
     ready_fd: Option<OwnedFd>,
-    /// Monotonic time of the next timed action, if any.
-    deadline: Option<u64>,
-    /// Monotonic time before which `run` is not started again.
-    respawn_at: u64,
-    /// The down signal was sent and timeout-kill is running.
-    dying: bool,
-    /// False once the supervisor should exit.
-    pub running: bool,
     /// The notify socket, `check` and the readiness deadlines.
     health: Readiness,
 }
 
+fn now_at(mono: u64) -> Now {
+    Now { mono, wall: Tai64n::now() }
+}
+
+fn now() -> Now {
+    now_at(sys::now_mono_ns())
+}
+
 impl Service {
     pub fn new(name: &'static CStr, start_down: bool) -> Service {
-        let now = Tai64n::now();
         Service {
-            name,
-            state: State::Down,
-            st: Status { stamp: now, readystamp: now, want_up: !start_down, ready: true, ..Status::default() },
-            pgid: 0,
-            ready_fd: None,
-            deadline: None,
-            respawn_at: 0,
-            dying: false,
-            running: true,
-            health: Readiness::new(name),
+            m: Machine::new(start_down, now()),
+            io: Shell { name, pgid: 0, ready_fd: None, health: Readiness::new(name) },
         }
     }
 
+    /// False once the supervisor should exit.
+    pub fn running(&self) -> bool {
+        self.m.running
+    }
+
     /// Publishes the initial state and starts `run` unless it starts down.
-    #[inline(never)]
     pub fn begin(&mut self) {
-        self.announce();
-        self.event(b"s");
-        if self.st.want_up {
-            self.start();
-        }
+        self.m.begin(now(), &mut self.io);
     }
 
     /// The readiness pipe to watch, if any.
     pub fn ready_fd(&self) -> Option<Fd> {
-        self.ready_fd.as_ref().map(OwnedFd::fd)
+        self.io.ready_fd.as_ref().map(OwnedFd::fd)
     }
 
     /// The notify socket to watch, if any.
     pub fn notify_fd(&self) -> Option<Fd> {
-        self.health.fd()
+        self.io.health.fd()
     }
 
     /// Milliseconds until the next timed action (rounded up), -1 for none.
     pub fn timeout_ms(&self, now: u64) -> i64 {
-        let d = match (self.deadline, self.health.deadline()) {
+        let d = match (self.m.deadline, self.io.health.deadline()) {
             (d, 0) => d,
             (None, h) => Some(h),
             (Some(d), h) => Some(d.min(h)),
@@ -119,73 +99,22 @@ impl Service {
 
     /// Runs the timed actions whose time has come.
     #[inline(never)]
-    pub fn tick(&mut self, now: u64) {
-        let o = self.health.tick(now);
-        self.on_health(o);
-        match self.deadline {
-            Some(d) if d <= now => {}
-            _ => return,
-        }
-        self.deadline = None;
-        match self.state {
-            State::Down => {
-                if self.st.want_up {
-                    self.start();
-                }
-            }
-            State::Up | State::LastUp => {
-                if self.dying {
-                    self.kill(sig::KILL);
-                    cgroup::kill();
-                    self.deadline = Some(now + KILL_REPEAT_NS);
-                }
-            }
-            State::Finish | State::LastFinish => {
-                err::warn(&[b"./finish timed out: sending it KILL"]);
-                self.kill(sig::CONT);
-                self.kill(sig::KILL);
-                cgroup::kill();
-                self.deadline = Some(now + KILL_REPEAT_NS);
-            }
-        }
+    pub fn tick(&mut self, mono: u64) {
+        let now = now_at(mono);
+        let o = self.io.health.tick(mono);
+        self.on_health(o, now);
+        self.m.tick(now, &mut self.io);
     }
 
-    /// A child ended; only `run` or `finish` matter (others are failed spawns).
+    /// A child ended: `check`, `run` or `finish` (others are failed spawns).
     #[inline(never)]
     pub fn child_died(&mut self, pid: Pid, ws: WaitStatus) {
-        if self.health.is_check(pid) {
-            let o = self.health.check_done(ws, sys::now_mono_ns());
-            self.on_health(o);
-            return;
+        let now = now();
+        if self.io.health.is_check(pid) {
+            let o = self.io.health.check_done(ws, now.mono);
+            return self.on_health(o, now);
         }
-        if pid as u64 != self.st.pid || self.st.pid == 0 {
-            return;
-        }
-        match self.state {
-            State::Up => {
-                if self.run_died(ws) {
-                    self.state = State::Finish;
-                }
-            }
-            State::LastUp => {
-                if self.run_died(ws) {
-                    self.state = State::LastFinish;
-                } else {
-                    self.running = false;
-                }
-            }
-            State::Finish => self.finish_done(ws),
-            State::LastFinish => {
-                self.finish_done(ws);
-                self.running = false;
-            }
-            State::Down => {}
-        }
-        // A service that had been up long enough restarts now, not after
-        // another turn of the event loop.
-        if self.running {
-            self.tick(sys::now_mono_ns());
-        }
+        self.m.child_died(pid, ws, now, &mut self.io);
     }
 
     /// The readiness pipe is readable: a newline means ready.
@@ -196,300 +125,152 @@ impl Service {
         match sys::read(fd, &mut buf) {
             Ok(n) if n > 0 => {
                 if buf.iter().take(n).any(|&c| c == b'\n') {
-                    self.now_ready();
+                    self.io.close_ready();
+                    self.m.ready(now(), &mut self.io);
                 }
             }
             // Closed without a word: stop listening.
-            _ => self.close_ready(),
+            _ => self.io.close_ready(),
         }
     }
 
     /// The notify socket is readable.
     pub fn notified(&mut self) {
-        let o = self.health.receive(sys::now_mono_ns());
-        self.on_health(o);
+        let now = now();
+        let o = self.io.health.receive(now.mono);
+        self.on_health(o, now);
     }
 
-    /// The supervisor got `signo`: TERM = `d` then `x`; HUP = `x`; QUIT =
-    /// exit now, leaving the service alone; INT = INT to the service's
-    /// process group, then exit now.
-    #[inline(never)]
-    pub fn signal(&mut self, signo: i32) {
-        let up = matches!(self.state, State::Up | State::LastUp);
-        match signo {
-            sig::TERM if up => {
-                self.state = State::LastUp;
-                self.stop();
-            }
-            sig::TERM | sig::HUP => self.command(b'x'),
-            sig::INT => {
-                if up {
-                    self.kill_group(sig::INT);
-                }
-                self.running = false;
-            }
-            _ => self.running = false,
+    fn on_health(&mut self, o: Outcome, now: Now) {
+        if o == Outcome::Ready {
+            self.io.close_ready();
         }
+        self.m.health(o, now, &mut self.io);
+    }
+
+    /// The supervisor got `signo` (TERM, HUP, QUIT or INT).
+    pub fn signal(&mut self, signo: i32) {
+        self.m.signal(signo, now(), &mut self.io);
     }
 
     /// One byte from the control FIFO, with s6-svc's meaning; others are ignored.
     pub fn command(&mut self, c: u8) {
-        let up = matches!(self.state, State::Up | State::LastUp);
-        let last = matches!(self.state, State::LastUp | State::LastFinish);
-        if let Some(i) = SIGNAL_LETTERS.iter().position(|&l| l == c) {
-            let s = SIGNAL_NUMBERS.get(i).map_or(0, |&s| s as i32);
-            if up {
-                if i >= GROUP_LETTERS { self.kill_group(s) } else { self.kill(s) }
-                if s == sig::STOP || s == sig::CONT {
-                    self.st.paused = s == sig::STOP;
-                    self.announce();
-                }
-            }
-            return;
-        }
-        match c {
-            b'r' if up => self.kill(setting(sd::down_signal(HERE), sd::DOWN_SIGNAL, sig::TERM)),
-            b'l' if up => self.kill(setting(sd::reload_signal(HERE), sd::RELOAD_SIGNAL, sig::HUP)),
-            b'u' | b'U' => {
-                if c == b'U' {
-                    set_down_file(false);
-                }
-                if !last {
-                    self.want(true);
-                    if self.state == State::Down {
-                        self.start();
-                    }
-                }
-            }
-            b'd' | b'D' => {
-                if c == b'D' {
-                    set_down_file(true);
-                }
-                if up {
-                    self.stop();
-                } else if !last {
-                    self.want(false);
-                }
-            }
-            b'o' | b'O' | b'Q' => {
-                if c == b'Q' {
-                    set_down_file(true);
-                }
-                if self.state != State::LastFinish {
-                    self.want(false);
-                }
-                if c == b'o' && self.state == State::Down {
-                    self.start();
-                }
-            }
-            b'x' => {
-                if self.state == State::Down {
-                    self.running = false;
-                } else {
-                    self.state = if up { State::LastUp } else { State::LastFinish };
-                    close_stdio();
-                }
-            }
-            _ => {}
-        }
+        self.m.command(c, now(), &mut self.io);
     }
 
-    // ------------------------------------------------------------ transitions
-
-    fn want(&mut self, up: bool) {
-        self.st.want_up = up;
-        self.announce();
+    /// Sends event letters to the listeners of `event/`.
+    pub fn event(&mut self, letters: &[u8]) {
+        self.io.event(letters);
     }
+}
 
-    /// Starts `run`: Down → Up, or a warning and a retry in a second.
-    fn start(&mut self) {
-        let now = sys::now_mono_ns();
-        self.deadline = None;
+impl Effects for Shell {
+    fn spawn_run(&mut self, now: u64) -> Option<(Pid, bool)> {
         let env = self.health.before_run();
-        match self.spawn_run(env) {
-            Ok(pid) => {
-                self.state = State::Up;
-                self.st.pid = pid as u64;
-                self.st.stamp = Tai64n::now();
-                // Without a readiness source, up is ready.
-                self.st.ready = self.ready_fd.is_none() && !self.health.awaits();
-                self.health.started(pid, if self.pgid == pid { pid } else { 0 }, self.st.ready, now);
-                if self.st.ready {
-                    self.st.readystamp = self.st.stamp;
-                }
-                self.respawn_at = now + RESPAWN_MIN_NS;
-                self.announce();
-                self.event(if self.st.ready { b"uU" } else { b"u" });
-            }
-            Err(()) => {
-                self.respawn_at = now + RETRY_NS;
-                self.deadline = Some(self.respawn_at);
-            }
-        }
+        let pid = self.spawn(env).ok()?;
+        // Without a readiness source, up is ready.
+        let ready = self.ready_fd.is_none() && !self.health.awaits();
+        self.health.started(pid, if self.pgid == pid { pid } else { 0 }, ready, now);
+        Some((pid, ready))
     }
 
-    /// The down signal, then CONT (a stopped process must see it), to `run`
-    /// or to the service's whole cgroup, and the timeout-kill clock.
-    fn stop(&mut self) {
-        self.st.want_up = false;
-        for s in [setting(sd::down_signal(HERE), sd::DOWN_SIGNAL, sig::TERM), sig::CONT] {
-            if !cgroup::signal(s) {
-                self.kill(s);
-            }
+    fn spawn_finish(&mut self, ws: WaitStatus) -> Option<Pid> {
+        // No ./finish (or none we can see): straight to down, no fork.
+        if sd::has(HERE, sd::FINISH) != Ok(true) {
+            return None;
         }
-        self.st.paused = false;
-        self.announce();
-        self.arm_kill();
+        self.start_finish(ws).map_err(|e| err::warn_unable(&[b"spawn ./finish"], e)).ok()
     }
 
-    /// Starts the timeout-kill clock, if there is one.
-    fn arm_kill(&mut self) {
-        let t = setting(sd::timeout_kill(HERE), sd::TIMEOUT_KILL, 0);
-        if t > 0 {
-            self.dying = true;
-            self.deadline = Some(sys::now_mono_ns().saturating_add(t.saturating_mul(MS)));
-        }
-    }
-
-    /// `run` is ready (from any source): s6's `U`, once per run.
-    fn now_ready(&mut self) {
-        self.close_ready();
-        if self.st.ready || !matches!(self.state, State::Up | State::LastUp) {
-            return;
-        }
-        self.st.ready = true;
-        self.st.readystamp = Tai64n::now();
-        self.announce();
-        self.event(b"U");
-        self.health.became_ready(sys::now_mono_ns());
-    }
-
-    /// Acts on what the readiness sources said. A missed deadline: one line
-    /// naming the service, an event letter s6 does not use (`T` not ready
-    /// in time, `W` watchdog), and a restart: the down signal, then KILL
-    /// after timeout-kill.
-    #[inline(never)]
-    fn on_health(&mut self, o: Outcome) {
-        let (letter, what): (&[u8], &[u8]) = match o {
-            Outcome::Nothing => return,
-            Outcome::Ready => return self.now_ready(),
-            Outcome::NotReadyInTime => (b"T", b"not ready within ./timeout-ready: restarting it"),
-            Outcome::WatchdogMissed => (b"W", b"no WATCHDOG=1 within ./timeout-watchdog: restarting it"),
-        };
-        // Not while it is being stopped: that is already under way.
-        if !matches!(self.state, State::Up | State::LastUp) || self.dying || !self.st.want_up {
-            return;
-        }
-        err::warn(&[what]);
-        self.event(letter);
-        self.command(b'r');
-        self.kill(sig::CONT);
-        self.arm_kill();
-    }
-
-    /// `run` died: record it, then run `finish` (true) or go down (false).
-    fn run_died(&mut self, ws: WaitStatus) -> bool {
+    fn run_ended(&mut self, ws: WaitStatus, wall: Tai64n) {
         cgroup::end();
-        let now = Tai64n::now();
-        self.st.wstat = ws.0 as u16;
-        self.st.paused = false;
-        self.st.ready = false;
-        self.st.stamp = now;
-        self.dying = false;
-        self.deadline = None;
         self.close_ready();
         self.health.run_died();
         let max = setting(sd::max_death_tally(HERE), sd::MAX_DEATH_TALLY, sd::MAX_DEATH_TALLY_DEFAULT);
-        if let Err(e) = deathtally::add(&deathtally::record(now, ws), max) {
+        if let Err(e) = deathtally::add(&deathtally::record(wall, ws), max) {
             err::warn_unable(&[b"write ", deathtally::FILE.to_bytes()], e);
         }
-        // No ./finish (or none we can see): straight to down, no fork.
-        let spawned = if sd::has(HERE, sd::FINISH) == Ok(true) { Some(self.spawn_finish(ws)) } else { None };
-        match spawned {
-            Some(Ok(pid)) => {
-                self.st.pid = pid as u64;
-                self.st.finishing = true;
-                self.announce();
-                self.event(b"d");
-                let t = setting(sd::timeout_finish(HERE), sd::TIMEOUT_FINISH, sd::TIMEOUT_FINISH_DEFAULT);
-                if t > 0 {
-                    self.deadline = Some(sys::now_mono_ns().saturating_add(t.saturating_mul(MS)));
-                }
-                true
-            }
-            Some(Err(e)) => {
-                err::warn_unable(&[b"spawn ./finish"], e);
-                self.down_and_ready(b"dD");
-                false
-            }
-            None => {
-                self.down_and_ready(b"dD");
-                false
-            }
-        }
     }
 
-    /// `finish` ended: exit 125 means "do not restart".
-    fn finish_done(&mut self, ws: WaitStatus) {
+    fn finish_ended(&mut self) {
         cgroup::end();
-        if ws.exited() == Some(125) {
-            self.st.want_up = false;
-            self.down_and_ready(b"OD");
-        } else {
-            self.down_and_ready(b"D");
+    }
+
+    fn became_ready(&mut self, now: u64) {
+        self.health.became_ready(now);
+    }
+
+    fn kill(&mut self, pid: Pid, s: i32) {
+        // ESRCH: run died and is not reaped yet; its death is handled next.
+        let _ = sys::kill(pid, s);
+    }
+
+    fn kill_group(&mut self, pid: Pid, s: i32) {
+        if self.pgid > 0 && sys::getpgid(0).map(|g| g != self.pgid).unwrap_or(false) {
+            // ESRCH: the group is empty already.
+            let _ = sys::kill(-self.pgid, s);
+        } else if pid != 0 {
+            self.kill(pid, s);
         }
     }
 
-    /// Down, nothing running; a wanted restart waits for the throttle.
-    fn down_and_ready(&mut self, events: &[u8]) {
-        self.state = State::Down;
-        self.st.pid = 0;
-        self.st.finishing = false;
-        self.st.ready = true;
-        self.st.readystamp = Tai64n::now();
-        self.deadline = if self.st.want_up { Some(self.respawn_at.max(sys::now_mono_ns())) } else { None };
-        self.announce();
-        self.event(events);
+    fn signal_cgroup(&mut self, s: i32) -> bool {
+        cgroup::signal(s)
     }
 
-    // ------------------------------------------------------------ helpers
+    fn kill_cgroup(&mut self) {
+        cgroup::kill();
+    }
 
-    fn announce(&self) {
-        if let Err(e) = status::write_here(&self.st) {
+    fn write_status(&mut self, st: &Status) {
+        if let Err(e) = status::write_here(st) {
             err::warn_unable(&[b"write supervise/status"], e);
         }
     }
 
-    /// Sends event letters to the listeners of `event/`.
-    pub fn event(&self, letters: &[u8]) {
+    fn event(&mut self, letters: &[u8]) {
         // No listener, or a listener gone: events are best effort, as s6's.
         let _ = fifodir::notify_c(c"event", letters);
     }
 
-    fn kill(&self, s: i32) {
-        if self.st.pid != 0 {
-            // ESRCH: run died and is not reaped yet; its death is handled next.
-            let _ = sys::kill(self.st.pid as Pid, s);
-        }
+    fn down_signal(&mut self) -> i32 {
+        setting(sd::down_signal(HERE), sd::DOWN_SIGNAL, sig::TERM)
     }
 
-    /// Signals `run`'s process group, or only `run` when it shares ours.
-    fn kill_group(&self, s: i32) {
-        if self.pgid > 0 && sys::getpgid(0).map(|g| g != self.pgid).unwrap_or(false) {
-            // ESRCH: the group is empty already.
-            let _ = sys::kill(-self.pgid, s);
-        } else {
-            self.kill(s);
-        }
+    fn reload_signal(&mut self) -> i32 {
+        setting(sd::reload_signal(HERE), sd::RELOAD_SIGNAL, sig::HUP)
     }
 
+    fn timeout_kill_ms(&mut self) -> u64 {
+        setting(sd::timeout_kill(HERE), sd::TIMEOUT_KILL, 0)
+    }
+
+    fn timeout_finish_ms(&mut self) -> u64 {
+        setting(sd::timeout_finish(HERE), sd::TIMEOUT_FINISH, sd::TIMEOUT_FINISH_DEFAULT)
+    }
+
+    fn set_down_file(&mut self, down: bool) {
+        set_down_file(down);
+    }
+
+    fn close_stdio(&mut self) {
+        close_stdio();
+    }
+
+    fn warn(&mut self, what: &[u8]) {
+        err::warn(&[what]);
+    }
+}
+
+impl Shell {
     fn close_ready(&mut self) {
+        // Dropped: closed.
         self.ready_fd = None;
     }
 
     /// Starts `./run`. A failure before its exec (the child's errno) comes
     /// back from the spawn, so a run that cannot start never counts as up.
-    fn spawn_run(&mut self, env: RunEnv) -> Result<Pid, ()> {
+    fn spawn(&mut self, env: RunEnv) -> Result<Pid, ()> {
         let notify = setting(sd::notification_fd(HERE), sd::NOTIFICATION_FD, None);
         let nosetsid = setting(sd::nosetsid(HERE), sd::NOSETSID, false);
         let lock = setting(sd::lock_fd(HERE), sd::LOCK_FD, None);
@@ -534,7 +315,7 @@ impl Service {
     /// Starts `./finish CODE SIGNAL NAME PGID` in its own session: CODE is
     /// run's exit code or 256 when a signal killed it, SIGNAL that signal
     /// (0 if none).
-    fn spawn_finish(&self, ws: WaitStatus) -> Result<Pid, Errno> {
+    fn start_finish(&self, ws: WaitStatus) -> Result<Pid, Errno> {
         let mut bufs = [[0u8; 21]; 3];
         let [code, signo, group] = &mut bufs;
         let mut argv = ArgvBuf::<6>::new();
@@ -553,11 +334,6 @@ impl Service {
     }
 }
 
-/// The letters that signal `run` (those from GROUP_LETTERS on signal its
-/// process group), and their signals.
-const SIGNAL_LETTERS: &[u8] = b"abqhkti12ypcPCK";
-const SIGNAL_NUMBERS: [u8; 15] = [14, 6, 3, 1, 9, 15, 2, 10, 12, 28, 19, 18, 19, 18, 9];
-const GROUP_LETTERS: usize = 12;
 
 /// A setting's value, or `default` after one warning naming the file.
 #[inline(always)]

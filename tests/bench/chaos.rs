@@ -1,7 +1,8 @@
 //! bench-chaos: kills services, supervisors and loggers at random under
 //! rinit-scan as pid 1 (tests/chaos/engine.rs) and prints what survived:
 //! pid 1, the services (each running exactly once), zombies, log lines
-//! lost, duplicated and out of order, orphans.
+//! lost, duplicated and out of order, orphans; and the rinit-rc changes run
+//! meanwhile (some killed) and whether its live state was consistent after.
 //! `bench-chaos [ -n kills ] [ -t seconds ] [ -S services ] [ -s seed ] [ --readme ]`;
 //! `--readme` rewrites the README's block between `<!-- bench-chaos begin -->` and `end -->`.
 
@@ -36,6 +37,7 @@ fn main() {
     if readme {
         rinit_tests::write_readme_block("bench-chaos", &text);
     }
-    let ok = f.pid1_alive && f.back == f.services && f.zombies == 0 && f.lost == 0 && f.duplicated == 0 && f.out_of_order == 0;
+    let rc_ok = f.rc.final_ok && f.rc.counted_up == f.rc.services && f.rc.up == f.rc.services;
+    let ok = f.pid1_alive && f.back == f.services && f.zombies == 0 && f.lost == 0 && f.duplicated == 0 && f.out_of_order == 0 && rc_ok;
     std::process::exit(if ok { 0 } else { 1 });
 }

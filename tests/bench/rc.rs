@@ -106,6 +106,9 @@ struct Tool {
     scan: String,
     /// Why `init` and `change` cannot run, if they cannot.
     missing: Option<String>,
+    /// Shell lines that, in the run's mount namespace, put a missing
+    /// s6-ftrigrd where `init` looks for it (see `stand_in_helper`).
+    setup: String,
 }
 
 fn rinit_tool() -> Tool {
@@ -117,6 +120,7 @@ fn rinit_tool() -> Tool {
         path: rinit_tests::test_path(),
         scan: format!("{} -C 4000 scan", d.join("rinit-scan").display()),
         missing: None,
+        setup: String::new(),
     }
 }
 
@@ -129,25 +133,68 @@ fn s6rc_tool(peer: &peer::Peer) -> Option<Tool> {
         path: format!("{}:{}:{}", d.display(), peer.dir.display(), rinit_tests::test_path()),
         scan: format!("{} -t0 {} 4000 scan", peer.bin("s6-svscan").display(), peer.scan_capacity_flag()),
         missing: None,
+        setup: String::new(),
     };
-    let missing = missing_helper(&t.init);
     if !t.compile.is_file() {
         eprintln!("bench-rc: {} is missing: rinit alone", t.compile.display());
         return None;
     }
-    Some(Tool { missing, ..t })
+    let (missing, setup) = match missing_helper(&t.init) {
+        None => (None, String::new()),
+        Some(helper) => match stand_in_helper(&helper, peer) {
+            Some((setup, from)) => {
+                eprintln!("bench-rc: {} is missing: {from} stands in for it", helper.display());
+                (None, setup)
+            }
+            None => (
+                Some(format!(
+                    "{}, which {} runs, is missing, and the set has no s6-ftrigrd of its own (bin/ or libexec/) to stand in",
+                    helper.display(),
+                    t.init.display()
+                )),
+                String::new(),
+            ),
+        },
+    };
+    Some(Tool { missing, setup, ..t })
+}
+
+/// A static set built with a prefix that is not installed (the musl set's
+/// s6-rc-init runs /tmp/s6static/libexec/s6-ftrigrd, the path it was built
+/// for) gets, in the run's own mount namespace, a tmpfs over the nearest
+/// existing directory above that path and the set's own s6-ftrigrd there,
+/// from its bin/ or a libexec/ beside it. Only the same set's: Debian's
+/// s6-ftrigrd (s6 2.11) fails s6-rc 0.7's handshake ("unable to sync with
+/// client: Protocol error"). None when the set has none, or when the tmpfs
+/// would hide the work area.
+fn stand_in_helper(helper: &Path, peer: &peer::Peer) -> Option<(String, String)> {
+    let own = [peer.bin("s6-ftrigrd"), peer.dir.join("../libexec/s6-ftrigrd")];
+    let from = own.into_iter().find(|p| p.is_file())?;
+    let dir = helper.parent()?;
+    let above = dir.ancestors().find(|a| a.is_dir())?;
+    if above == Path::new("/") || work_dir().starts_with(above) {
+        return None;
+    }
+    let setup = format!(
+        "mount -t tmpfs stand-in {a} && mkdir -p {d} && cp {f} {h} || exit 4\n",
+        a = above.display(),
+        d = dir.display(),
+        f = from.display(),
+        h = helper.display()
+    );
+    Some((setup, from.display().to_string()))
 }
 
 /// s6-rc-init and s6-rc wait for supervisors through s6-ftrigrd, which they
 /// run by the absolute path s6 was built with (its libexec directory), not
 /// through `PATH`. A set shipped without it cannot run them: say so.
-fn missing_helper(init: &Path) -> Option<String> {
+fn missing_helper(init: &Path) -> Option<PathBuf> {
     let bytes = fs::read(init).ok()?;
     let name = b"/s6-ftrigrd";
     let end = bytes.windows(name.len()).position(|w| w == name)? + name.len();
     let start = bytes[..end].iter().rposition(|&b| b == 0).map_or(0, |z| z + 1);
-    let helper = String::from_utf8_lossy(&bytes[start..end]).into_owned();
-    (!Path::new(&helper).exists()).then(|| format!("{helper}, which {} runs, is missing", init.display()))
+    let helper = PathBuf::from(String::from_utf8_lossy(&bytes[start..end]).into_owned());
+    (!helper.exists()).then_some(helper)
 }
 
 /// Times in ms of (init, up, down) in a fresh namespace.
@@ -163,13 +210,14 @@ fn run_change(work: &Path, t: &Tool) -> (f64, f64, f64, Option<f64>) {
         String::new()
     };
     let script = format!(
-        "cd {w}\nrm -rf scan live\nmkdir scan\n{scan} >scan.log 2>&1 &\n\
+        "{setup}cd {w}\nrm -rf scan live\nmkdir scan\n{scan} >scan.log 2>&1 &\n\
          while [ ! -p scan/.s6-svscan/control ]; do sleep 0.01; done\n\
          t0=$(date +%s%N)\n{init} -c {w}/comp -l {w}/live {w}/scan || exit 1\nt1=$(date +%s%N)\n\
          {timer}{rc} -l {w}/live -u change default || exit 2\nt2=$(date +%s%N)\n\
          {rc} -l {w}/live -d change default || exit 3\nt3=$(date +%s%N)\n\
          echo $((t1-t0)) $((t2-t1)) $((t3-t2))\n",
         w = work.display(),
+        setup = t.setup,
         scan = t.scan,
         init = t.init.display(),
         rc = t.rc.display()
@@ -254,16 +302,16 @@ fn dir_size(p: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn main() {
-    // On tmpfs when there is one (as /run is on a real system): the disk's
-    // metadata costs would otherwise dominate every figure.
+/// The work area: on tmpfs when there is one (as /run is on a real
+/// system): the disk's metadata costs would otherwise dominate every figure.
+fn work_dir() -> PathBuf {
     let shm = Path::new("/dev/shm");
-    let tmp = if shm.is_dir() {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
-    };
-    let work = tmp.join(format!("bench-rc-{}", std::process::id()));
+    let tmp = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+    tmp.join(format!("bench-rc-{}", std::process::id()))
+}
+
+fn main() {
+    let work = work_dir();
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work).unwrap();
     let sleeper = tiny_elf(false);

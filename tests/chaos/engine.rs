@@ -11,11 +11,24 @@
 //! Without cgroups a killed supervisor leaves its service running, orphaned
 //! (re-parented to pid 1), while the new supervisor starts another: those
 //! are counted as orphans, then killed so that the tree can settle.
+//!
+//! Meanwhile rinit-rc changes the state of a database of its own installed
+//! under the same scanner (longruns and oneshots with dependencies, `RC`):
+//! `-u` and `-d` changes of random selections, one after the other, some of
+//! them killed at a random moment. The longruns' services are among the
+//! victims, their supervisors are not: a supervisor started again by the
+//! scanner starts its service down (rinit-rc-init's `down` file, as
+//! s6-rc's), which no rinit-rc run is told of. Afterwards the live state
+//! must be consistent: a last `-u change default` succeeds, `list` counts
+//! every service up and `diff` finds no longrun that disagrees.
 
 use rinit_tests::{args, bin, wait_until, Proc, Sandbox};
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Lines a logged service writes between two looks at the `stop` file.
@@ -49,7 +62,46 @@ pub struct Figures {
     pub out_of_order: u64,
     /// Why the tree did not settle, when it did not.
     pub unsettled: Option<String>,
+    pub rc: RcFigures,
 }
+
+/// What the rinit-rc changes under way came to.
+#[derive(Debug, Default)]
+pub struct RcFigures {
+    /// Changes run, and how they ended.
+    pub changes: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub killed: u64,
+    /// The last `-u change default` exited 0.
+    pub final_ok: bool,
+    /// Atomic services in `default`, those `list` counts up after it, and
+    /// those of them that are up (longruns: their supervisors agree).
+    pub services: usize,
+    pub counted_up: usize,
+    pub up: usize,
+    /// What disagreed, when something did.
+    pub inconsistent: Option<String>,
+}
+
+/// The rinit-rc database of the chaos: `(name, type, dependencies)`; every
+/// longrun sleeps, every oneshot runs `true` up and down. `default` holds
+/// them all; `left` and `right` pull in two overlapping parts.
+const RC: &[(&str, &str, &[&str])] = &[
+    ("r0", "longrun", &[]),
+    ("r1", "longrun", &["r0"]),
+    ("r2", "longrun", &[]),
+    ("o0", "oneshot", &[]),
+    ("o1", "oneshot", &["o0", "r0"]),
+    ("o2", "oneshot", &["r1"]),
+    ("r3", "longrun", &["r2", "o2"]),
+    ("o3", "oneshot", &["o1", "r3"]),
+];
+/// The selections a change picks from.
+const RC_SELECTIONS: &[&str] = &["default", "left", "right", "r0", "o0", "r2", "o3"];
+/// Out of this many changes, one is killed at a random moment of its first `RC_KILL_MS`.
+const RC_KILL_ONE_IN: usize = 3;
+const RC_KILL_MS: usize = 60;
 
 /// A process of the tree, as /proc shows it.
 #[derive(Debug, Clone)]
@@ -119,6 +171,8 @@ pub struct Chaos {
     scan: Proc,
     dirs: Vec<PathBuf>,
     logged: Vec<bool>,
+    /// The rinit-rc longruns' service directories, whose supervisors are spared.
+    rc_dirs: Vec<PathBuf>,
 }
 
 impl Chaos {
@@ -146,7 +200,8 @@ impl Chaos {
             logged.push(false);
         }
         let scan = sb.spawn_pid1(args![bin("rinit-scan"), "-t0", "scan"]);
-        Chaos { sb, scan, dirs, logged }
+        let rc_dirs = install_rc(&sb);
+        Chaos { sb, scan, dirs, logged, rc_dirs }
     }
 
     fn pid1(&self) -> u32 {
@@ -191,6 +246,11 @@ impl Chaos {
         let mut rng = Rng(cfg.seed.max(1));
         let pid1 = self.pid1();
         wait_until("every service up", Duration::from_secs(10), || self.all_back());
+        let stop_rc = Arc::new(AtomicBool::new(false));
+        let changes = {
+            let (live, stop, seed) = (self.sb.path("live"), stop_rc.clone(), cfg.seed);
+            std::thread::spawn(move || rc_changes(&live, &stop, seed))
+        };
         let start = Instant::now();
         let every = Duration::from_secs(cfg.secs).as_secs_f64() / cfg.kills.max(1) as f64;
         let mut orphans = HashSet::new();
@@ -201,7 +261,12 @@ impl Chaos {
             }
             let t = tree(pid1);
             orphans.extend(self.orphans(&t));
-            let victims: Vec<(u32, Role)> = t.iter().filter_map(|p| role(p, pid1, &t).map(|r| (p.pid, r))).collect();
+            let victims: Vec<(u32, Role)> = t
+                .iter()
+                .filter_map(|p| role(p, pid1, &t).map(|r| (p.pid, r, &p.cwd)))
+                .filter(|&(_, r, cwd)| r != Role::Supervisor || !self.rc_dirs.contains(cwd))
+                .map(|(pid, r, _)| (pid, r))
+                .collect();
             if victims.is_empty() {
                 continue;
             }
@@ -215,6 +280,8 @@ impl Chaos {
                 }
             }
         }
+        stop_rc.store(true, Ordering::Relaxed);
+        f.rc = changes.join().unwrap_or_default();
         // The orphans keep running (no cgroup to find them by); once
         // counted they are ended so that their loggers' locks are freed.
         std::thread::sleep(Duration::from_millis(200));
@@ -236,12 +303,42 @@ impl Chaos {
         if f.back != f.services {
             f.unsettled = Some(format!("running {running:?}, supervisors {supervisors:?}, tree {t:?}"));
         }
+        self.check_rc(&mut f.rc);
         f.pid1_alive = self.scan.is_running() && rinit_tests::alive(pid1 as u64);
         self.finish_logs(&mut f);
         // A zombie reaped a moment later is not a leak: count what stays.
         std::thread::sleep(Duration::from_millis(300));
         f.zombies = tree(pid1).iter().filter(|p| p.state == 'Z').count();
         f
+    }
+
+    /// The last `-u change default`, then `list` and `diff` must agree that
+    /// every service is up (a longrun whose service was just killed is back
+    /// within its supervisor's throttle).
+    fn check_rc(&self, rc: &mut RcFigures) {
+        let live = self.sb.path("live");
+        let out = rinit_rc(&live, &["-t", "20000", "-u", "change", "default"]).output().expect("run rinit-rc");
+        rc.final_ok = out.status.success();
+        rc.services = RC.len();
+        let said = String::from_utf8_lossy(&out.stderr).into_owned();
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            let list = rinit_rc(&live, &["list"]).output().expect("run rinit-rc list");
+            let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+            rc.counted_up = RC.iter().filter(|(n, ..)| listed.lines().any(|l| l == *n)).count();
+            let diff = rinit_rc(&live, &["diff"]).output().expect("run rinit-rc diff");
+            let disagree: Vec<String> = String::from_utf8_lossy(&diff.stdout).lines().map(str::to_string).collect();
+            rc.up = rc.counted_up - disagree.iter().filter(|l| l.starts_with('-')).count().min(rc.counted_up);
+            if rc.final_ok && diff.status.success() && rc.counted_up == rc.services {
+                rc.inconsistent = None;
+                return;
+            }
+            rc.inconsistent = Some(format!("{said}list {listed:?}, diff {disagree:?}"));
+            if Instant::now() > end {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Stops the writers, waits for each service's `end` line, then counts.
@@ -276,6 +373,71 @@ impl Chaos {
             f.out_of_order += ooo;
         }
     }
+}
+
+/// Writes the rinit-rc source of `RC`, compiles it and installs it under
+/// the scanner (once its control FIFO is there) into `live`, then brings
+/// `default` up. Returns the longruns' service directories.
+fn install_rc(sb: &Sandbox) -> Vec<PathBuf> {
+    for (name, kind, deps) in RC {
+        sb.write(&format!("rcsrc/{name}/type"), &format!("{kind}\n"));
+        if *kind == "longrun" {
+            sb.script(&format!("rcsrc/{name}/run"), "exec sleep 100000");
+        } else {
+            sb.write(&format!("rcsrc/{name}/up"), "true\n");
+            sb.write(&format!("rcsrc/{name}/down"), "true\n");
+        }
+        sb.write(&format!("rcsrc/{name}/dependencies"), &deps.iter().map(|d| format!("{d}\n")).collect::<String>());
+    }
+    let bundles: [(&str, Vec<&str>); 3] =
+        [("default", RC.iter().map(|(n, ..)| *n).collect()), ("left", vec!["o1", "r1"]), ("right", vec!["o3"])];
+    for (name, contents) in bundles {
+        sb.write(&format!("rcsrc/{name}/type"), "bundle\n");
+        sb.write(&format!("rcsrc/{name}/contents"), &contents.iter().map(|d| format!("{d}\n")).collect::<String>());
+    }
+    wait_until("the scanner's control FIFO", Duration::from_secs(10), || sb.path("scan/.s6-svscan/control").exists());
+    for cmd in [args![bin("rinit-rc-compile"), "rccomp", "rcsrc"], args![bin("rinit-rc-init"), "-c", "rccomp", "-l", "live", "scan"]] {
+        let out = sb.run(cmd);
+        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = rinit_rc(&sb.path("live"), &["-u", "change", "default"]).output().expect("run rinit-rc");
+    assert!(out.status.success(), "rinit-rc -u change default: {}", String::from_utf8_lossy(&out.stderr));
+    RC.iter().filter(|(_, kind, _)| *kind == "longrun").map(|(n, ..)| sb.path(&format!("scan/{n}"))).collect()
+}
+
+/// `rinit-rc -l LIVE ARGS...`, quiet, its output captured.
+fn rinit_rc(live: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin("rinit-rc"));
+    c.arg("-l").arg(live).args(args).env("PATH", rinit_tests::test_path()).stdin(Stdio::null());
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    c
+}
+
+/// `-u` and `-d` changes of random selections, one after the other, until
+/// `stop`; one in RC_KILL_ONE_IN is killed at a random moment.
+fn rc_changes(live: &Path, stop: &AtomicBool, seed: u64) -> RcFigures {
+    let mut f = RcFigures::default();
+    let mut rng = Rng(seed.max(1) ^ 0x9e37_79b9_7f4a_7c15);
+    while !stop.load(Ordering::Relaxed) {
+        let dir = if rng.below(2) == 0 { "-u" } else { "-d" };
+        let sel = RC_SELECTIONS[rng.below(RC_SELECTIONS.len())];
+        let Ok(mut child) = rinit_rc(live, &["-v0", "-t", "10000", dir, "change", sel]).stdout(Stdio::null()).stderr(Stdio::null()).spawn()
+        else {
+            continue;
+        };
+        f.changes += 1;
+        if rng.below(RC_KILL_ONE_IN) == 0 {
+            std::thread::sleep(Duration::from_millis(rng.below(RC_KILL_MS) as u64));
+            // It may have ended already: then it counts by how it ended.
+            let _ = child.kill();
+        }
+        match child.wait().map(|s| s.code()) {
+            Ok(Some(0)) => f.succeeded += 1,
+            Ok(Some(_)) => f.failed += 1,
+            _ => f.killed += 1,
+        }
+    }
+    f
 }
 
 /// The innermost pid of host pid `pid` (the last of `NSpid:`).
@@ -345,8 +507,23 @@ impl Figures {
         t += &format!("lines duplicated     {}\n", self.duplicated);
         t += &format!("lines out of order   {}\n", self.out_of_order);
         t += &format!("orphans              {} (services left running by a killed supervisor; ended)\n", self.orphans);
+        let rc = &self.rc;
+        t += &format!(
+            "rinit-rc changes     {} under way ({} succeeded, {} failed, {} killed)\n",
+            rc.changes, rc.succeeded, rc.failed, rc.killed
+        );
+        t += &format!(
+            "rinit-rc afterwards  -u change default {}, {} of {} services counted up, {} of them up\n",
+            if rc.final_ok { "succeeded" } else { "FAILED" },
+            rc.counted_up,
+            rc.services,
+            rc.up
+        );
         if let Some(u) = &self.unsettled {
             t += &format!("unsettled: {u}\n");
+        }
+        if let Some(u) = &rc.inconsistent {
+            t += &format!("rinit-rc inconsistent: {u}\n");
         }
         t + "```\n"
     }

@@ -5,11 +5,15 @@
 //! hundreds of supervisors a page table or more.
 //!
 //! Today each holds: the binary's text and data, the zeroed data right
-//! after it (the scanner's tables; a supervisor has none), all within one
-//! 2 MiB span, which one page-table page maps; and what the kernel adds to
-//! every process: the initial stack, the vDSO with its data pages
-//! (`[vvar]`, and `[vvar_vclock]` on newer kernels) and the legacy
-//! `[vsyscall]` page (a fixed kernel address, no page table of the process).
+//! after it (the scanner's tables), all within one 2 MiB span, which one
+//! page-table page maps; and what the kernel adds to every process: the
+//! initial stack, the vDSO with its data pages (`[vvar]`, and
+//! `[vvar_vclock]` on newer kernels) and the legacy `[vsyscall]` page (a
+//! fixed kernel address, no page table of the process). On x86_64 a
+//! supervisor and a logger have moved their arguments, environment and
+//! stack into their own zeroed data and unmapped the kernel's stack and the
+//! vDSO (`sys::run_in_one_region`): nothing but the binary's span and
+//! `[vsyscall]` is left.
 
 use rinit_tests::*;
 use std::ffi::OsStr;
@@ -64,6 +68,30 @@ fn assert_one_span(what: &str, pid: u32, binary: &Path) {
     assert!(all.iter().filter(|r| r.name == "[stack]").count() <= 1, "{what}: more than one stack:\n{text}");
 }
 
+/// Everything but `[vsyscall]` lies in the binary's 2 MiB span: no stack,
+/// vDSO or data page of the kernel's anywhere else (the one named
+/// `[stack]`, if any, is the moved stack, inside the span).
+fn assert_only_its_span(what: &str, pid: u32, binary: &Path) {
+    let all = regions(pid);
+    let text = all.iter().map(|r| format!("{:x}-{:x} {}", r.start, r.end, r.name)).collect::<Vec<_>>().join("\n");
+    let binary = fs::canonicalize(binary).expect("canonicalize the binary");
+    let lo = all.iter().filter(|r| Path::new(&r.name) == binary).map(|r| r.start).min().expect("the binary mapped");
+    for r in all.iter().filter(|r| r.name != "[vsyscall]") {
+        assert!(
+            r.start / PAGE_TABLE_SPAN == lo / PAGE_TABLE_SPAN && (r.end - 1) / PAGE_TABLE_SPAN == lo / PAGE_TABLE_SPAN,
+            "{what}: {} at {:#x} lies outside its binary's page-table span:\n{text}",
+            if r.name.is_empty() { "an anonymous region" } else { &r.name },
+            r.start
+        );
+    }
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).expect("read /proc/PID/cmdline");
+    assert!(
+        cmdline.split(|&c| c == 0).next().is_some_and(|a| a.ends_with(what.as_bytes())),
+        "{what}: /proc/PID/cmdline no longer shows its arguments: {:?}",
+        String::from_utf8_lossy(&cmdline)
+    );
+}
+
 /// Under qemu-user /proc/PID/maps is qemu's own address space, the guest's
 /// somewhere inside it: what is left to check is the program's part, its
 /// loadable segments (text, data, zeroed data) as the ELF file lays them
@@ -110,4 +138,31 @@ fn scanner_and_supervisor_live_in_one_page_table_span_beside_the_kernels_regions
     }
     assert_one_span("rinit-scan", scanner, &bin("rinit-scan"));
     assert_one_span("rinit-supervise", sups[0], &bin("rinit-supervise"));
+    if bin_arch() == "x86_64" {
+        assert_only_its_span("rinit-supervise", sups[0], &bin("rinit-supervise"));
+    }
+}
+
+#[test]
+fn a_logger_lives_in_its_binarys_page_table_span_alone() {
+    if bin_arch() != "x86_64" {
+        return;
+    }
+    let sb = Sandbox::new();
+    let mut logger = std::process::Command::new(bin("rinit-log"))
+        .arg(sb.path("logdir"))
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("start rinit-log");
+    let current = sb.path("logdir/current");
+    {
+        use std::io::Write;
+        let stdin = logger.stdin.as_mut().expect("the logger's stdin");
+        stdin.write_all(b"one line\n").expect("write a line");
+    }
+    wait_until("the logger's line", SOON, || fs::read_to_string(&current).is_ok_and(|c| c.contains("one line")));
+    assert_only_its_span("rinit-log", logger.id(), &bin("rinit-log"));
+    drop(logger.stdin.take());
+    let st = logger.wait().expect("wait for rinit-log");
+    assert!(st.success(), "rinit-log ends at the end of its input: {st:?}");
 }

@@ -933,6 +933,43 @@ fn essential_services_stay_up_unless_forced() {
     assert!(!out.contains("hard "), "{out}");
 }
 
+/// A `-d` change killed once the longrun was told to stop leaves it
+/// counted down (the next `-u` starts it again), never counted up while it
+/// is down, which no later change would put right.
+#[test]
+fn a_stop_killed_midway_never_leaves_a_down_service_counted_up() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    write(&src, "slow/type", "longrun\n");
+    exe(
+        &src,
+        "slow/run",
+        &format!(
+            "#!/bin/sh\ntrap 'touch {}; sleep 1; exit 0' TERM\ntouch {}\nwhile :; do sleep 0.05; done\n",
+            sb.path("got-term").display(),
+            sb.path("armed").display()
+        ),
+    );
+    // Up is when run started, not when its shell has set its trap: the
+    // stop waits for the trap (`armed`), or TERM would find none.
+    let Some((code, out)) = in_namespace(
+        &sb,
+        "rinit-rc -l live -u change slow || exit 1\n\
+         i=0; until [ -e armed ]; do sleep 0.01; i=$((i+1)); [ $i -gt 1000 ] && exit 4; done\n\
+         rinit-rc -l live -d change slow & rc=$!\n\
+         i=0; until [ -e got-term ]; do sleep 0.01; i=$((i+1)); [ $i -gt 1000 ] && exit 2; done\n\
+         kill -9 $rc; wait $rc\n\
+         rinit-rc -l live list | sed 's/^/counted /'\n\
+         rinit-rc -l live -u change slow || exit 3\n\
+         rinit-rc -l live diff && echo consistent",
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("counted slow"), "a service being stopped is counted up:\n{out}");
+    assert!(out.contains("consistent"), "{out}");
+}
+
 #[test]
 fn db_queries_and_diff() {
     let sb = Sandbox::new();

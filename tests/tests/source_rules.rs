@@ -78,6 +78,7 @@ const UNSAFE_FILES: &[&str] = &[
     "base/src/sys/clone.rs",
     "base/src/sys/mem.rs",
     "base/src/sys/start.rs",
+    "base/src/sys/region.rs",
     "linker/src/lib.rs",
     "linker/src/arch.rs",
     "linker/src/mem.rs",

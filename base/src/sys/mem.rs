@@ -50,6 +50,14 @@ impl OnceBytes {
             self.state.store(2, Ordering::Release);
         }
     }
+    /// Follows bytes that moved from [lo, hi) by `delta` (the start-up
+    /// strings `run_in_one_region` copies), when they are the ones held.
+    pub(crate) fn moved(&self, lo: usize, hi: usize, delta: usize) {
+        let p = self.ptr.load(Ordering::Relaxed) as usize;
+        if self.state.load(Ordering::Acquire) == 2 && p >= lo && p < hi {
+            self.ptr.store(p.wrapping_add(delta) as *mut u8, Ordering::Relaxed);
+        }
+    }
     pub fn get(&self) -> Option<&'static [u8]> {
         if self.state.load(Ordering::Acquire) != 2 {
             return None;

@@ -66,6 +66,7 @@ pub mod nr {
         RT_SIGACTION = __NR_rt_sigaction, RT_SIGPROCMASK = __NR_rt_sigprocmask, SETPGID = __NR_setpgid,
         SIGNALFD4 = __NR_signalfd4, WAIT4 = __NR_wait4, IOCTL = __NR_ioctl, SOCKET = __NR_socket,
         SETSOCKOPT = __NR_setsockopt, BIND = __NR_bind, RECVMSG = __NR_recvmsg, GETSID = __NR_getsid,
+        MUNMAP = __NR_munmap, PRCTL = __NR_prctl, BRK = __NR_brk, MPROTECT = __NR_mprotect,
         LISTEN = __NR_listen, ACCEPT4 = __NR_accept4, CONNECT = __NR_connect, SENDTO = __NR_sendto,
         RECVFROM = __NR_recvfrom,
     }

@@ -13,11 +13,11 @@ use linux_raw_sys::general as k;
 /// The process's arguments and environment, as the kernel laid them out.
 #[derive(Clone, Copy)]
 pub struct Args {
-    argc: usize,
-    argv: *const *const u8,
+    pub(super) argc: usize,
+    pub(super) argv: *const *const u8,
 }
 
-static ENVIRON: AtomicPtr<*const u8> = AtomicPtr::new(core::ptr::null_mut());
+pub(super) static ENVIRON: AtomicPtr<*const u8> = AtomicPtr::new(core::ptr::null_mut());
 
 impl Args {
     /// # Safety

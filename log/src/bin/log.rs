@@ -32,7 +32,21 @@ struct Options {
     script_at: usize,
 }
 
+// The logger's arguments, environment and stack, in its own data
+// (`sys::run_in_one_region`): one logger per logged service, each then
+// one set of page tables. Untouched pages of the region cost nothing.
+base::region!(REGION, 96 << 10);
+
+/// Stack the logger may need in its region: its frames (a batch's
+/// selection, a rotation's paths and messages) take a few KiB; the rest is
+/// margin above the guard page.
+const REGION_FRAMES: usize = 32 << 10;
+
 fn main(args: Args) -> ! {
+    sys::run_in_one_region(args, &REGION, REGION_FRAMES, log)
+}
+
+fn log(args: Args) -> ! {
     err::set_prog(b"rinit-log");
     let opts = options(&args);
     let Some(script) = SCRIPT.take() else { err::fatal(err::EXIT_SYS, &[b"internal error"]) };

@@ -20,12 +20,27 @@ const USAGE: &[u8] = b"rinit-supervise servicedir";
 /// The signals the supervisor handles itself, through its signalfd.
 const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, sig::INT]);
 
+// The supervisor's arguments, environment and stack, in its own data
+// (`sys::run_in_one_region`): a guard page, the stack (with room for a
+// spawned child's and a margin: base::spawn's frames are deep), then
+// strings of up to about 30 KiB; more, and it stays on the kernel's stack.
+// Only the pages used are resident.
+#[cfg(feature = "one-region")]
+base::region!(REGION, 64 << 10);
+
 /// Least room below its moved arguments for the stack move to be made. The
 /// supervisor's frames take about 1 KiB (1.7 KiB at the deepest: a warning
 /// written on the restart path), so with the strings of its arguments and
 /// environment it keeps one page of stack for as long as its service lives.
 const STACK: usize = 1024;
 
+#[cfg(feature = "one-region")]
+fn main(args: Args) -> ! {
+    sys::run_in_one_region(args, &REGION, STACK, supervise)
+}
+
+/// The lean build: only the stack moves, into the strings' page.
+#[cfg(not(feature = "one-region"))]
 fn main(args: Args) -> ! {
     sys::run_in_strings_page(args, STACK, supervise)
 }
@@ -52,7 +67,7 @@ fn supervise(args: Args) -> ! {
 
     let mut svc = Service::new(dir, down);
     svc.begin();
-    while svc.running {
+    while svc.running() {
         let (ready, notify) = (PollFd::read_if(svc.ready_fd()), PollFd::read_if(svc.notify_fd()));
         let mut fds = [PollFd::read(sigfd.fd()), PollFd::read(control.fd()), ready, notify];
         if let Err(e) = sys::poll(&mut fds, svc.timeout_ms(sys::now_mono_ns())) {
