@@ -34,6 +34,7 @@ pub fn set_subject(name: &'static [u8]) {
 
 /// The start-up strings moved (`sys::run_in_one_region`): the names set
 /// from them follow.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) fn strings_moved(lo: usize, hi: usize, delta: usize) {
     PROG.moved(lo, hi, delta);
     SUBJECT.moved(lo, hi, delta);

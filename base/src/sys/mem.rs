@@ -52,6 +52,7 @@ impl OnceBytes {
     }
     /// Follows bytes that moved from [lo, hi) by `delta` (the start-up
     /// strings `run_in_one_region` copies), when they are the ones held.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     pub(crate) fn moved(&self, lo: usize, hi: usize, delta: usize) {
         let p = self.ptr.load(Ordering::Relaxed) as usize;
         if self.state.load(Ordering::Acquire) == 2 && p >= lo && p < hi {

@@ -57,7 +57,8 @@ pub(super) use syscall;
 pub mod nr {
     use super::k;
     macro_rules! numbers {
-        ($($name:ident = $nr:ident),* $(,)?) => { $(pub const $name: usize = k::$nr as usize;)* };
+        // A number only one architecture's code calls (region's, x86_64's) is unused elsewhere.
+        ($($name:ident = $nr:ident),* $(,)?) => { $(#[allow(dead_code)] pub const $name: usize = k::$nr as usize;)* };
     }
     numbers! {
         CLONE = __NR_clone, CLOSE = __NR_close, DUP3 = __NR_dup3, EXECVE = __NR_execve,
