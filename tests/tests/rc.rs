@@ -945,13 +945,17 @@ fn a_stop_killed_midway_never_leaves_a_down_service_counted_up() {
         &src,
         "slow/run",
         &format!(
-            "#!/bin/sh\ntrap 'touch {}; sleep 1; exit 0' TERM\nwhile :; do sleep 0.05; done\n",
-            sb.path("got-term").display()
+            "#!/bin/sh\ntrap 'touch {}; sleep 1; exit 0' TERM\ntouch {}\nwhile :; do sleep 0.05; done\n",
+            sb.path("got-term").display(),
+            sb.path("armed").display()
         ),
     );
+    // Up is when run started, not when its shell has set its trap: the
+    // stop waits for the trap (`armed`), or TERM would find none.
     let Some((code, out)) = in_namespace(
         &sb,
         "rinit-rc -l live -u change slow || exit 1\n\
+         i=0; until [ -e armed ]; do sleep 0.01; i=$((i+1)); [ $i -gt 1000 ] && exit 4; done\n\
          rinit-rc -l live -d change slow & rc=$!\n\
          i=0; until [ -e got-term ]; do sleep 0.01; i=$((i+1)); [ $i -gt 1000 ] && exit 2; done\n\
          kill -9 $rc; wait $rc\n\
