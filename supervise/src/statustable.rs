@@ -26,8 +26,9 @@ pub enum Column {
     Pids,
 }
 
-/// The columns with a live rinit-rc state: every table's, then rinit-rc's two.
-pub const WITH_RC: &[Column] = &[
+/// Every column, in the order printed; which are shown depends on the
+/// tree (`Shown`).
+const ALL: [Column; 12] = [
     Column::Name,
     Column::State,
     Column::Pid,
@@ -38,13 +39,27 @@ pub const WITH_RC: &[Column] = &[
     Column::Want,
     Column::Type,
     Column::Rc,
+    Column::Memory,
+    Column::Pids,
 ];
-/// The columns of every table: those of `WITH_RC` before rinit-rc's.
-pub const SUPERVISION: &[Column] = WITH_RC.split_at(WITH_RC.len() - 2).0;
-/// The columns added when the tree has a cgroup per service.
-pub const CGROUP: &[Column] = &[Column::Memory, Column::Pids];
-/// Most columns a table has.
-pub const MAX_COLUMNS: usize = 16;
+
+/// Which optional columns a table has: rinit-rc's two with a live
+/// rinit-rc state, the cgroup's two with a cgroup per service.
+#[derive(Clone, Copy)]
+pub struct Shown {
+    pub rc: bool,
+    pub cgroup: bool,
+}
+
+impl Shown {
+    fn has(self, c: Column) -> bool {
+        match c {
+            Column::Type | Column::Rc => self.rc,
+            Column::Memory | Column::Pids => self.cgroup,
+            _ => true,
+        }
+    }
+}
 
 /// Longest line written (a row and its padding): statustext's, one
 /// buffer type for every line and cell.
@@ -175,8 +190,8 @@ pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
 /// in column order, a bad row with its name, its state and an `error`;
 /// else the aligned table, a header then a row per line, columns two
 /// spaces apart, a bad row's reason after its state.
-pub fn print(rows: &Rows, cols: &[Column], now: &Tai64n, json: bool) {
-    let mut p = Printer { rows, cols, now, json, widths: [0; MAX_COLUMNS], out: Out::new() };
+pub fn print(rows: &Rows, shown: Shown, now: &Tai64n, json: bool) {
+    let mut p = Printer { rows, shown, now, json, widths: [0; ALL.len()], out: Out::new() };
     if !json {
         // The widths first: the header's, then every row's.
         p.line(None, true);
@@ -192,10 +207,10 @@ pub fn print(rows: &Rows, cols: &[Column], now: &Tai64n, json: bool) {
 
 struct Printer<'a> {
     rows: &'a Rows,
-    cols: &'a [Column],
+    shown: Shown,
     now: &'a Tai64n,
     json: bool,
-    widths: [usize; MAX_COLUMNS],
+    widths: [usize; ALL.len()],
     out: Out,
 }
 
@@ -209,7 +224,13 @@ impl Printer<'_> {
         if json {
             self.out.byte(b'{');
         }
-        for (i, c) in self.cols.iter().enumerate() {
+        for c in ALL {
+            if !self.shown.has(c) {
+                continue;
+            }
+            // Name and State are always shown: a column's place in `ALL`
+            // tells the first and those after State.
+            let i = c as usize;
             cell.clear();
             let v = match r {
                 None => text(&mut cell, c.header()),
@@ -224,7 +245,9 @@ impl Printer<'_> {
             if v == Value::Nothing && !json {
                 cell.byte(b'-');
             }
-            let Some(w) = self.widths.get_mut(i) else { break };
+            let Some(w) = self.widths.get_mut(i) else {
+                break;
+            };
             let out = &mut self.out;
             if measure {
                 if v != Value::Error {

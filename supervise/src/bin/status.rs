@@ -21,7 +21,7 @@ use rc::live;
 
 use rinit_supervise::scandir;
 use rinit_supervise::statusrow::{self, Rc, Rows, State, MAX_ROWS};
-use rinit_supervise::statustable::{self, Column, CGROUP, MAX_COLUMNS, SUPERVISION, WITH_RC};
+use rinit_supervise::statustable::{self, Shown};
 use rinit_supervise::statustext::Line;
 
 const USAGE: &[u8] = b"rinit-status [ -l live ] [ -j ] [ scandir ]";
@@ -66,22 +66,13 @@ fn main(args: Args) -> ! {
             if n.first() == Some(&b'.') || !scandir::is_dir(name, kind) {
                 return;
             }
-            if let Some(row) = rows.add(n) {
-                statusrow::read_service(row, name);
-                if let Some(t) = tree {
-                    statusrow::read_cgroup(row, t, n);
-                }
-            }
+            add_service(rows, name, tree);
             let mut log = Line::new();
             log.push(n).push(b"/log\0");
-            let Some(log) = sys::cstr(log.as_bytes()) else { return };
-            if sys::is_dir(log)
-                && let Some(row) = rows.add(log.to_bytes())
+            if let Some(log) = sys::cstr(log.as_bytes())
+                && sys::is_dir(log)
             {
-                statusrow::read_service(row, log);
-                if let Some(t) = tree {
-                    statusrow::read_cgroup(row, t, log.to_bytes());
-                }
+                add_service(rows, log, tree);
             }
         })
     });
@@ -89,25 +80,28 @@ fn main(args: Args) -> ! {
         err::fatal_unable(err::EXIT_SYS, &[b"read the scan directory ", scan], e);
     }
 
-    let base = match &db {
-        Some(db) => {
-            add_rc_view(rows, db, state);
-            WITH_RC
-        }
-        None => SUPERVISION,
-    };
-    let extra = if tree.is_some() { CGROUP } else { &[] };
-    let mut all = [Column::Name; MAX_COLUMNS];
-    for (d, c) in all.iter_mut().zip(base.iter().chain(extra)) {
-        *d = *c;
+    if let Some(db) = &db {
+        add_rc_view(rows, db, state);
     }
-    let cols = all.get(..base.len() + extra.len()).unwrap_or(base);
+    let shown = Shown { rc: db.is_some(), cgroup: tree.is_some() };
     rows.sort();
-    statustable::print(rows, cols, &Tai64n::now(), json);
+    statustable::print(rows, shown, &Tai64n::now(), json);
     if rows.dropped > 0 {
         err::too_many(b"services in the table", MAX_ROWS);
     }
     sys::exit(0)
+}
+
+/// A row for the service directory `dir` (`NAME` or `NAME/log`), with
+/// its cgroup's figures when the tree has a cgroup per service.
+#[inline(never)]
+fn add_service(rows: &mut Rows, dir: &core::ffi::CStr, tree: Option<sys::Fd>) {
+    if let Some(row) = rows.add(dir.to_bytes()) {
+        statusrow::read_service(row, dir);
+        if let Some(t) = tree {
+            statusrow::read_cgroup(row, t, dir.to_bytes());
+        }
+    }
 }
 
 /// The database and the up/down state of the live directory: the one
@@ -147,7 +141,9 @@ fn add_rc_view(rows: &mut Rows, db: &rc::db::Db, state: &[u8; MAX_SERVICES]) {
         let row = match rows.find(name.as_bytes()).filter(|_| longrun) {
             Some(row) => row,
             None => {
-                let Some(row) = rows.add(name.as_bytes()) else { continue };
+                let Some(row) = rows.add(name.as_bytes()) else {
+                    continue;
+                };
                 row.state = if longrun { State::Unsupervised } else { State::NotLongrun };
                 row
             }
