@@ -258,7 +258,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
     if !o.dry_run
         && let Err(er) = e.open()
     {
-        err::warn_sys(&[b"unable to set up the event loop"], er);
+        err::warn_unable(&[b"set up the event loop"], er);
         return db.len();
     }
     let mut tokens = [0u64; 64];
@@ -285,7 +285,7 @@ pub fn run(db: &Db, t: &mut Tables, up: bool, o: &mut Opts) -> usize {
         let got = match e.ep.as_ref().map_or(Ok(0), |ep| sys::epoll_wait(ep.fd(), &mut tokens, wait_ms)) {
             Ok(g) => g,
             Err(er) => {
-                err::warn_sys(&[b"unable to wait for events"], er);
+                err::warn_unable(&[b"wait for events"], er);
                 sys::sleep_ms(10);
                 0
             }
