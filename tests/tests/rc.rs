@@ -41,9 +41,12 @@ fn in_namespace(sb: &Sandbox, body: &str) -> Option<(i32, String)> {
 }
 
 fn ns_run(script: &str) -> Output {
+    // A guard against a hang, not a timing: the longest body (an update
+    // killed at each of its 14 steps, each undone) takes about 40 s on
+    // x86_64 and over 60 s on a loaded machine or a 32-bit one.
     Command::new("timeout")
         .args([
-            "60",
+            "180",
             "unshare",
             "--user",
             "--map-root-user",
