@@ -382,6 +382,10 @@ impl Machine {
         self.dying = false;
         self.deadline = None;
         io.run_ended(ws, now.wall);
+        // Down before finish starts: a finish that asks (s6-svstat) sees
+        // the death, whichever of the two runs first.
+        self.st.pid = 0;
+        io.write_status(&self.st);
         match io.spawn_finish(ws) {
             Some(pid) => {
                 self.st.pid = pid as u64;
