@@ -134,30 +134,99 @@ pub fn usage(text: &[u8]) -> ! {
 
 /// The text of an error number, as strerror(3) says it.
 pub fn strerror(e: Errno) -> &'static [u8] {
-    // One string of `<number byte><text>\0` entries: a few hundred bytes
+    // One string of `<number><text>\0` entries: a few hundred bytes
     // less in every binary than a `match` with a table of slices.
     ERRORS
         .split(|&c| c == 0)
-        .find(|m| m.first().is_some_and(|&n| n as u16 == e.0))
-        .and_then(|m| m.get(1..))
+        .find(|m| m.get(..KEY).is_some_and(|k| key(k) == e.0))
+        .and_then(|m| m.get(KEY..))
         .unwrap_or(b"Unknown error")
 }
 
-const ERRORS: &[u8] = b"\x01Operation not permitted\0\x02No such file or directory\0\x03No such process\0\
-      \x04Interrupted system call\0\x05Input/output error\0\x06No such device or address\0\
-      \x07Argument list too long\0\x08Exec format error\0\x09Bad file descriptor\0\
-      \x0aNo child processes\0\x0bResource temporarily unavailable\0\
-      \x0cCannot allocate memory\0\x0dPermission denied\0\x0eBad address\0\
-      \x10Device or resource busy\0\x11File exists\0\x12Invalid cross-device link\0\
-      \x13No such device\0\x14Not a directory\0\x15Is a directory\0\x16Invalid argument\0\
-      \x17Too many open files in system\0\x18Too many open files\0\x19Inappropriate ioctl for device\0\x1aText file busy\0\
-      \x1bFile too large\0\x1cNo space left on device\0\x1dIllegal seek\0\
-      \x1eRead-only file system\0\x1fToo many links\0\x20Broken pipe\0\
-      \x22Numerical result out of range\0\x24File name too long\0\
-      \x26Function not implemented\0\x27Directory not empty\0\
-      \x28Too many levels of symbolic links\0\x47Protocol error\0\
-      \x4bValue too large for defined data type\0\x5fOperation not supported\0\
-      \x6eConnection timed out\0\x6fConnection refused\0\x7aDisk quota exceeded\0\xffNot a regular file\0";
+/// The texts of the numbers the programs meet, by this target's numbers
+/// (MIPS has its own above 34).
+const TEXTS: &[(Errno, &[u8])] = {
+    use sys::errno::*;
+    use linux_raw_sys::errno as k;
+    const fn e(n: u32) -> Errno {
+        Errno(n as u16)
+    }
+    &[
+        (EPERM, b"Operation not permitted"), (ENOENT, b"No such file or directory"), (ESRCH, b"No such process"),
+        (EINTR, b"Interrupted system call"), (EIO, b"Input/output error"), (ENXIO, b"No such device or address"),
+        (E2BIG, b"Argument list too long"), (ENOEXEC, b"Exec format error"), (EBADF, b"Bad file descriptor"),
+        (ECHILD, b"No child processes"), (EAGAIN, b"Resource temporarily unavailable"),
+        (ENOMEM, b"Cannot allocate memory"), (EACCES, b"Permission denied"), (e(k::EFAULT), b"Bad address"),
+        (EBUSY, b"Device or resource busy"), (EEXIST, b"File exists"), (e(k::EXDEV), b"Invalid cross-device link"),
+        (e(k::ENODEV), b"No such device"), (ENOTDIR, b"Not a directory"), (EISDIR, b"Is a directory"), (EINVAL, b"Invalid argument"),
+        (e(k::ENFILE), b"Too many open files in system"), (EMFILE, b"Too many open files"),
+        (e(k::ENOTTY), b"Inappropriate ioctl for device"), (e(k::ETXTBSY), b"Text file busy"),
+        (EFBIG, b"File too large"), (ENOSPC, b"No space left on device"), (e(k::ESPIPE), b"Illegal seek"),
+        (EROFS, b"Read-only file system"), (e(k::EMLINK), b"Too many links"), (EPIPE, b"Broken pipe"),
+        (ERANGE, b"Numerical result out of range"), (ENAMETOOLONG, b"File name too long"),
+        (e(k::ENOSYS), b"Function not implemented"), (ENOTEMPTY, b"Directory not empty"),
+        (ELOOP, b"Too many levels of symbolic links"), (EPROTO, b"Protocol error"),
+        (EOVERFLOW, b"Value too large for defined data type"), (e(k::EOPNOTSUPP), b"Operation not supported"),
+        (ETIMEDOUT, b"Connection timed out"), (ECONNREFUSED, b"Connection refused"), (EDQUOT, b"Disk quota exceeded"),
+        (ENOTREG, b"Not a regular file"),
+    ]
+};
+
+/// TEXTS as one string, made when compiling. A number is one byte, or
+/// where one is above 255 (MIPS: EDQUOT is 1133) two bytes of 7 bits each
+/// with the top bit set: never a NUL, never an ASCII letter of a text.
+const ERRORS: &[u8] = &ERRORS_BYTES;
+const WIDE: bool = {
+    let mut i = 0;
+    while i < TEXTS.len() && TEXTS[i].0.0 <= 255 {
+        i += 1;
+    }
+    i < TEXTS.len()
+};
+const KEY: usize = if WIDE { 2 } else { 1 };
+const ERRORS_BYTES: [u8; errors_len()] = errors();
+
+fn key(k: &[u8]) -> u16 {
+    match *k {
+        [hi, lo] => ((hi & 0x7f) as u16) << 7 | (lo & 0x7f) as u16,
+        [n] => n as u16,
+        _ => 0,
+    }
+}
+
+const fn errors_len() -> usize {
+    let (mut len, mut i) = (0, 0);
+    while i < TEXTS.len() {
+        len += KEY + TEXTS[i].1.len() + 1;
+        i += 1;
+    }
+    len
+}
+
+const fn errors() -> [u8; errors_len()] {
+    let mut out = [0u8; errors_len()];
+    let (mut at, mut i) = (0, 0);
+    while i < TEXTS.len() {
+        let (Errno(n), text) = TEXTS[i];
+        assert!(n > 0 && n < 1 << 14);
+        if WIDE {
+            out[at] = 0x80 | (n >> 7) as u8;
+            out[at + 1] = 0x80 | (n & 0x7f) as u8;
+        } else {
+            out[at] = n as u8;
+        }
+        at += KEY;
+        let mut j = 0;
+        while j < text.len() {
+            out[at] = text[j];
+            at += 1;
+            j += 1;
+        }
+        at += 1; // the NUL
+        i += 1;
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {

@@ -79,3 +79,29 @@ unsafe extern "C" fn _start() -> ! {
         s = sym super::start_rust,
     )
 }
+
+// mips and mipsel (o32): the callee's 16-byte home for $a0-$a3 is left
+// above the aligned stack pointer; the binary is static and not PIE, so
+// start_rust's address is absolute, and position-independent code finds it
+// in $t9 ($25) to compute its $gp.
+#[cfg(target_arch = "mips")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+unsafe extern "C" fn _start() -> ! {
+    core::arch::naked_asm!(
+        ".set noreorder",
+        "move $fp, $zero",
+        "move $ra, $zero",
+        "move $a0, $sp",
+        "li $t0, -16",
+        "and $sp, $sp, $t0",
+        "addiu $sp, $sp, -16",
+        "lui $t9, %hi({s})",
+        "addiu $t9, $t9, %lo({s})",
+        "jalr $t9",
+        "nop",
+        "teq $zero, $zero",
+        ".set reorder",
+        s = sym super::start_rust,
+    )
+}

@@ -6,6 +6,9 @@
 //! (or `linker::entry!(main, fallback);` when a panic must end somewhere else
 //! than `exit(111)`, as the scanner's crash fallback).
 #![cfg_attr(not(test), no_std)]
+// asm! on MIPS is unstable: MIPS alone is built with nightly
+// (docs/architectures.md); every other target stays on stable.
+#![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 // Start-up code is unsafe by nature (the entry point, the initial stack,
 // symbols the compiler and the binary define): with base's syscall layer,
 // the only crate allowed `unsafe`.

@@ -97,26 +97,28 @@ pub fn getrlimit(resource: u32) -> Result<(u64, u64)> {
 }
 
 pub(super) fn sigprocmask(how: u32, set: SigSet) -> Result<()> {
-    // SAFETY: set is a valid 8-byte mask; oldset NULL.
-    ret(unsafe { syscall!(RT_SIGPROCMASK, how, &set.0 as *const u64 as usize, 0, 8) }).map(|_| ())
+    let set = raw::sigset(set.0);
+    // SAFETY: set is a valid kernel signal set; oldset NULL.
+    ret(unsafe { syscall!(RT_SIGPROCMASK, how, set.as_ptr() as usize, 0, raw::SIGSET_BYTES) }).map(|_| ())
 }
 
 /// A signalfd for `set` (which must be blocked), non-blocking and close-on-exec.
 pub fn signalfd(set: SigSet) -> Result<OwnedFd> {
     // SFD_CLOEXEC and SFD_NONBLOCK are O_CLOEXEC and O_NONBLOCK.
     let flags = k::O_CLOEXEC | k::O_NONBLOCK;
-    // SAFETY: set is a valid 8-byte mask.
-    ret(unsafe { syscall!(SIGNALFD4, (-1isize) as usize, &set.0 as *const u64 as usize, 8, flags) })
+    let set = raw::sigset(set.0);
+    // SAFETY: set is a valid kernel signal set.
+    ret(unsafe { syscall!(SIGNALFD4, (-1isize) as usize, set.as_ptr() as usize, raw::SIGSET_BYTES, flags) })
         .map(|f| OwnedFd::from_raw(Fd(f as i32)))
 }
 /// Sets the disposition of `sig` to default (true) or ignore (false).
 pub fn sig_default(sig: i32, default: bool) -> Result<()> {
-    // struct kernel_sigaction { handler, flags, restorer, mask }
+    // struct kernel_sigaction { handler, flags, restorer, mask } (MIPS: flags first)
     let mut act = [0usize; raw::SIGACTION_WORDS];
     // SIG_DFL is 0 and SIG_IGN 1 (linux-raw-sys has them as function types).
-    act[0] = if default { 0 } else { 1 };
+    act[raw::SIGACTION_HANDLER] = if default { 0 } else { 1 };
     // SAFETY: act is a valid kernel sigaction with SIG_DFL/SIG_IGN; oldact NULL.
-    ret(unsafe { syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, 8) }).map(|_| ())
+    ret(unsafe { syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, raw::SIGSET_BYTES) }).map(|_| ())
 }
 
 /// close(2): `OwnedFd`'s drop.
@@ -441,7 +443,7 @@ pub fn poll(fds: &mut [PollFd], timeout_ms: i64) -> Result<usize> {
     let tp = if timeout_ms < 0 { 0 } else { ts.as_ptr() as usize };
     // SAFETY: raw holds n valid struct pollfd; tp is NULL or a valid
     // timespec; no signal mask is passed.
-    let r = unsafe { syscall!(PPOLL, raw.as_mut_ptr() as usize, n, tp, 0, 8) };
+    let r = unsafe { syscall!(PPOLL, raw.as_mut_ptr() as usize, n, tp, 0, super::raw::SIGSET_BYTES) };
     let r = match ret(r) {
         Ok(r) => r,
         Err(errno::EINTR) => 0,

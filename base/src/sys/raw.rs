@@ -4,7 +4,7 @@
 //! stack switch of `run_in_strings_page`, and compile-time checks that the
 //! structures `sys` hands to the kernel have the kernel's layout here.
 //!
-//! 32-bit targets (arm, x86) take the `*64` / `*_time64` calls: 64-bit file
+//! 32-bit targets (arm, x86, mips) take the `*64` / `*_time64` calls: 64-bit file
 //! offsets for record locks and 64-bit seconds for the clocks and timeouts,
 //! so the status file's TAI64N stamps go on past 2038. Those calls need
 //! Linux 5.1 or later (`clock_gettime64`, `ppoll_time64`).
@@ -92,9 +92,37 @@ pub const F_GETLK: usize = k::F_GETLK64 as usize;
 #[cfg(target_pointer_width = "32")]
 pub const F_SETLK: usize = k::F_SETLK64 as usize;
 
-/// Words of a kernel `struct sigaction` with a 64-bit signal mask
-/// (handler, flags, restorer, mask).
-pub const SIGACTION_WORDS: usize = 3 + 8 / core::mem::size_of::<usize>();
+/// Words of a kernel `struct sigaction` (handler, flags, restorer, mask).
+#[cfg(not(target_arch = "mips"))]
+pub const SIGACTION_WORDS: usize = 3 + SIGSET_WORDS;
+/// The word of it that holds the handler.
+#[cfg(not(target_arch = "mips"))]
+pub const SIGACTION_HANDLER: usize = core::mem::offset_of!(k::kernel_sigaction, sa_handler_kernel) / W;
+// MIPS keeps IRIX's order: the flags (an int) first, then the handler and the mask.
+#[cfg(target_arch = "mips")]
+pub const SIGACTION_WORDS: usize = core::mem::size_of::<k::sigaction>() / W;
+#[cfg(target_arch = "mips")]
+pub const SIGACTION_HANDLER: usize = core::mem::offset_of!(k::sigaction, sa_handler) / W;
+
+const W: usize = core::mem::size_of::<usize>();
+
+/// Words of the kernel's signal set: 64 signals, 128 on MIPS.
+pub const SIGSET_WORDS: usize = core::mem::size_of::<k::kernel_sigset_t>() / W;
+/// Its size, which the calls that take one are told.
+pub const SIGSET_BYTES: usize = SIGSET_WORDS * W;
+
+/// The 64-bit mask of `SigSet` as the kernel's signal set: words of the
+/// lowest signals first, which on a big-endian 32-bit target (mips) is not
+/// the u64's own layout.
+#[inline(always)]
+pub fn sigset(mask: u64) -> [usize; SIGSET_WORDS] {
+    let mut set = [0usize; SIGSET_WORDS];
+    set[0] = mask as usize;
+    if let (4, Some(high)) = (W, set.get_mut(1)) {
+        *high = (mask >> 32) as usize;
+    }
+    set
+}
 
 // The structures `sys` builds by hand, against the kernel's headers for
 // this target: a wrong layout fails the build, on every architecture.
@@ -107,11 +135,14 @@ const _: () = {
     assert!(offset_of!(Flock, l_start) == offset_of!(k::flock64, l_start));
     assert!(offset_of!(Flock, l_len) == offset_of!(k::flock64, l_len));
     assert!(offset_of!(Flock, l_pid) == offset_of!(k::flock64, l_pid));
-    // timespecs are [i64; 2], rlimits [u64; 2], signal masks one u64.
+    // timespecs are [i64; 2], rlimits [u64; 2], signal masks `sigset`'s words.
     assert!(size_of::<[i64; 2]>() == size_of::<k::__kernel_timespec>());
     assert!(size_of::<[u64; 2]>() == size_of::<k::rlimit64>());
+    #[cfg(not(target_arch = "mips"))]
     assert!(size_of::<[usize; SIGACTION_WORDS]>() >= size_of::<k::kernel_sigaction>());
-    assert!(size_of::<u64>() == size_of::<k::kernel_sigset_t>());
+    #[cfg(target_arch = "mips")]
+    assert!(size_of::<k::sigset_t>() == SIGSET_BYTES && offset_of!(k::sigaction, sa_flags) == 0);
+    assert!(SIGSET_BYTES == size_of::<k::kernel_sigset_t>() && SIGSET_BYTES >= 8);
     assert!(size_of::<k::pollfd>() == 8);
 };
 
@@ -365,6 +396,83 @@ mod arch {
         unsafe {
             asm!("mov esp, {sp}", "sub esp, 12", "push {arg}", "call {f}", "ud2",
                 sp = in(reg) sp, f = sym crate::sys::start::resume, arg = in(reg) arg, options(noreturn))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- mips (o32)
+
+/// o32, big- and little-endian: the number in $v0, the arguments in
+/// $a0-$a3 and from the fifth on the stack (at 16($sp) and up: the callee's
+/// home for $a0-$a3 comes first), the result in $v0 and a failure flagged
+/// in $a3 (then $v0 holds the positive errno): turned here into the
+/// negated errno `errno::ret` takes. The kernel may change the temporaries
+/// $t0-$t9.
+#[cfg(target_arch = "mips")]
+#[allow(dead_code)]
+mod arch {
+    use super::asm;
+    /// `pre`, `syscall`, `post`, with the operands `ops`: the arguments
+    /// (the stack ones named, in any register, $at included: hence
+    /// `.set noat`) and $a3, the failure flag, out into `err`.
+    macro_rules! mips_syscall {
+        ($n:expr, $err:ident, [$($pre:literal),*], [$($post:literal),*], ($($opt:ident),*), $($ops:tt)*) => {{
+            let (r, $err): (usize, usize);
+            // SAFETY: the caller vouches for the arguments of call `n`; a
+            // stack frame made for the fifth and sixth is given back.
+            unsafe {
+                asm!(
+                    $($pre,)* "syscall", $($post,)*
+                    $($ops)*
+                    inlateout("$2") $n => r,
+                    lateout("$8") _, lateout("$9") _, lateout("$10") _, lateout("$11") _, lateout("$12") _,
+                    lateout("$13") _, lateout("$14") _, lateout("$15") _, lateout("$24") _, lateout("$25") _,
+                    options($($opt,)* preserves_flags)
+                )
+            };
+            if $err != 0 { r.wrapping_neg() } else { r }
+        }};
+    }
+    #[inline(always)]
+    pub unsafe fn syscall0(n: usize) -> usize {
+        mips_syscall!(n, err, [], [], (nostack), lateout("$7") err,)
+    }
+    #[inline(always)]
+    pub unsafe fn syscall1(n: usize, a1: usize) -> usize {
+        mips_syscall!(n, err, [], [], (nostack), lateout("$7") err, in("$4") a1,)
+    }
+    #[inline(always)]
+    pub unsafe fn syscall2(n: usize, a1: usize, a2: usize) -> usize {
+        mips_syscall!(n, err, [], [], (nostack), lateout("$7") err, in("$4") a1, in("$5") a2,)
+    }
+    #[inline(always)]
+    pub unsafe fn syscall3(n: usize, a1: usize, a2: usize, a3: usize) -> usize {
+        mips_syscall!(n, err, [], [], (nostack), lateout("$7") err, in("$4") a1, in("$5") a2, in("$6") a3,)
+    }
+    #[inline(always)]
+    pub unsafe fn syscall4(n: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> usize {
+        mips_syscall!(n, err, [], [], (nostack), inlateout("$7") a4 => err, in("$4") a1, in("$5") a2, in("$6") a3,)
+    }
+    #[inline(always)]
+    pub unsafe fn syscall5(n: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize) -> usize {
+        mips_syscall!(n, err, [".set noat", "addiu $sp, $sp, -32", "sw {a5}, 16($sp)"], ["addiu $sp, $sp, 32", ".set at"], (),
+            a5 = in(reg) a5, in("$4") a1, in("$5") a2, in("$6") a3, inlateout("$7") a4 => err,)
+    }
+    #[inline(always)]
+    pub unsafe fn syscall6(n: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize) -> usize {
+        mips_syscall!(n, err, [".set noat", "addiu $sp, $sp, -32", "sw {a5}, 16($sp)", "sw {a6}, 20($sp)"],
+            ["addiu $sp, $sp, 32", ".set at"], (),
+            a5 = in(reg) a5, a6 = in(reg) a6, in("$4") a1, in("$5") a2, in("$6") a3, inlateout("$7") a4 => err,)
+    }
+    /// The callee finds its 16-byte home for $a0-$a3 above its stack
+    /// pointer, below `sp`; position-independent code wants its own
+    /// address in $t9 ($25).
+    #[inline(always)]
+    pub unsafe fn call_on_stack(sp: usize, arg: *const u8) -> ! {
+        // SAFETY: `sp` is the top of memory the caller gives to the new stack.
+        unsafe {
+            asm!("move $sp, {sp}", "addiu $sp, $sp, -16", "jalr $25", "nop", "teq $0, $0",
+                sp = in(reg) sp, in("$25") crate::sys::start::resume as extern "C" fn(*const u8) -> ! as usize, in("$4") arg, options(noreturn))
         }
     }
 }

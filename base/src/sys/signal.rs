@@ -30,11 +30,17 @@ pub mod sig {
     pub const NAMES: &[(&[u8], i32)] = &[
         (b"HUP", HUP), (b"INT", INT), (b"QUIT", QUIT), (b"ILL", k::SIGILL as i32), (b"TRAP", k::SIGTRAP as i32), (b"ABRT", ABRT),
         (b"BUS", k::SIGBUS as i32), (b"FPE", k::SIGFPE as i32), (b"KILL", KILL), (b"USR1", USR1), (b"SEGV", k::SIGSEGV as i32), (b"USR2", USR2),
-        (b"PIPE", PIPE), (b"ALRM", ALRM), (b"TERM", TERM), (b"STKFLT", k::SIGSTKFLT as i32), (b"CHLD", CHLD),
+        (b"PIPE", PIPE), (b"ALRM", ALRM), (b"TERM", TERM), ARCH_ONLY, (b"CHLD", CHLD),
         (b"CONT", CONT), (b"STOP", STOP), (b"TSTP", TSTP), (b"TTIN", k::SIGTTIN as i32), (b"TTOU", k::SIGTTOU as i32),
         (b"URG", k::SIGURG as i32), (b"XCPU", k::SIGXCPU as i32), (b"XFSZ", k::SIGXFSZ as i32), (b"VTALRM", k::SIGVTALRM as i32), (b"PROF", k::SIGPROF as i32),
         (b"WINCH", WINCH), (b"IO", k::SIGIO as i32), (b"PWR", PWR), (b"SYS", k::SIGSYS as i32),
     ];
+    /// The one name of 1 to 31 that is not everywhere: MIPS has EMT where
+    /// the others have STKFLT (and its numbers are not the others' order).
+    #[cfg(not(target_arch = "mips"))]
+    const ARCH_ONLY: (&[u8], i32) = (b"STKFLT", k::SIGSTKFLT as i32);
+    #[cfg(target_arch = "mips")]
+    const ARCH_ONLY: (&[u8], i32) = (b"EMT", k::SIGEMT as i32);
 
     /// "TERM", "SIGTERM" or "15" → 15.
     pub fn parse(s: &[u8]) -> Option<i32> {
@@ -54,9 +60,40 @@ pub mod sig {
         BY_NUMBER.split(|&c| c == b' ').nth(i)
     }
 
-    /// The names of signals 1 to 31, in order (the same as NAMES).
-    const BY_NUMBER: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT \
-        CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
+    /// The names of signals 1 to 31 in order, space-separated: NAMES
+    /// sorted by this architecture's numbers when compiling (a number
+    /// without a name fails the build).
+    const BY_NUMBER: &[u8] = &BY_NUMBER_BYTES;
+    const BY_NUMBER_BYTES: [u8; by_number_len()] = by_number();
+
+    const fn by_number_len() -> usize {
+        let (mut len, mut i) = (30, 0);
+        while i < NAMES.len() {
+            len += NAMES[i].0.len();
+            i += 1;
+        }
+        len
+    }
+
+    const fn by_number() -> [u8; by_number_len()] {
+        let mut out = [b' '; by_number_len()];
+        let (mut at, mut n) = (0, 1);
+        while n <= 31 {
+            let mut i = 0;
+            while NAMES[i].1 != n {
+                i += 1; // past the end: no name for n, a compile-time error
+            }
+            let mut j = 0;
+            while j < NAMES[i].0.len() {
+                out[at] = NAMES[i].0[j];
+                at += 1;
+                j += 1;
+            }
+            at += 1;
+            n += 1;
+        }
+        out
+    }
 
     #[cfg(test)]
     #[test]
