@@ -11,15 +11,21 @@ pub const ARCHES: &[(&str, &str)] = &[
     ("armv7", "armv7-unknown-linux-gnueabihf"),
     ("riscv64", "riscv64gc-unknown-linux-gnu"),
     ("i686", "i686-unknown-linux-gnu"),
+    ("mipsel", "mipsel-unknown-linux-gnu"),
 ];
 
-/// The `--target` of a cross build; None for the host's.
-pub fn cross_target(arch: &str) -> Option<&'static str> {
-    ARCHES.iter().find(|(a, _)| *a == arch && *a != "x86_64").map(|(_, t)| *t)
+/// A cross build's architecture (what `scripts/build-arch` takes); None for the host's.
+pub fn cross_arch(arch: &str) -> Option<&'static str> {
+    ARCHES.iter().find(|(a, _)| *a == arch && *a != "x86_64").map(|(a, _)| *a)
 }
 
 pub fn known(arch: &str) -> bool {
     ARCHES.iter().any(|(a, _)| *a == arch)
+}
+
+/// The names of ARCHES, for a message.
+pub fn names() -> String {
+    ARCHES.iter().map(|(a, _)| *a).collect::<Vec<_>>().join(" ")
 }
 
 /// Where `cargo build --release [--target T]` leaves the architecture's
