@@ -485,8 +485,8 @@ pub fn children(pid: u32) -> Vec<u32> {
 }
 
 /// The architecture the binaries under test were built for, from the ELF
-/// header of `rinit`: "x86_64", "i686", "aarch64", "armv7", "riscv64"
-/// (docs/architectures.md), or "unknown".
+/// header of `rinit`: "x86_64", "i686", "aarch64", "armv7", "riscv64",
+/// "mipsel" (docs/architectures.md), or "unknown".
 pub fn bin_arch() -> &'static str {
     let head = fs::read(bin("rinit")).unwrap_or_default();
     match head.get(18..20).map(|m| u16::from_le_bytes([m[0], m[1]])) {
@@ -495,8 +495,20 @@ pub fn bin_arch() -> &'static str {
         Some(183) => "aarch64",
         Some(40) => "armv7",
         Some(243) => "riscv64",
+        Some(8) => "mipsel",
         _ => "unknown",
     }
+}
+
+/// The number of signal `name` (without SIG) where the binaries under test
+/// run: a wait status they report carries it, whatever the host's. MIPS
+/// has numbers of its own (the kernel's arch/mips/include/uapi/asm/signal.h),
+/// every other architecture here the generic ones.
+pub fn bin_signal(name: &str) -> i32 {
+    const GENERIC: &[(&str, i32)] = &[("HUP", 1), ("INT", 2), ("KILL", 9), ("USR1", 10), ("USR2", 12), ("TERM", 15), ("CHLD", 17), ("CONT", 18), ("STOP", 19)];
+    const MIPS: &[(&str, i32)] = &[("HUP", 1), ("INT", 2), ("KILL", 9), ("USR1", 16), ("USR2", 17), ("TERM", 15), ("CHLD", 18), ("CONT", 25), ("STOP", 23)];
+    let table = if bin_arch().starts_with("mips") { MIPS } else { GENERIC };
+    table.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).unwrap_or_else(|| panic!("bin_signal: no SIG{name} here"))
 }
 
 /// Do the binaries under test run under qemu-user (through binfmt_misc)

@@ -99,7 +99,17 @@ pub struct Machine {
 /// The letters that signal `run` (those from GROUP_LETTERS on signal its
 /// process group), and their signals.
 const SIGNAL_LETTERS: &[u8] = b"abqhkti12ypcPCK";
-const SIGNAL_NUMBERS: [u8; 15] = [14, 6, 3, 1, 9, 15, 2, 10, 12, 28, 19, 18, 19, 18, 9];
+/// This architecture's numbers (MIPS's STOP is 23, not 19).
+const SIGNAL_NUMBERS: [u8; 15] = {
+    use base::sys::sig::*;
+    let n = [ALRM, ABRT, QUIT, HUP, KILL, TERM, INT, USR1, USR2, WINCH, STOP, CONT, STOP, CONT, KILL];
+    let (mut out, mut i) = ([0u8; 15], 0);
+    while i < 15 {
+        out[i] = n[i] as u8;
+        i += 1;
+    }
+    out
+};
 const GROUP_LETTERS: usize = 12;
 
 impl Machine {

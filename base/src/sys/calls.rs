@@ -121,6 +121,20 @@ pub fn sig_default(sig: i32, default: bool) -> Result<()> {
     ret(unsafe { syscall!(RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, raw::SIGSET_BYTES) }).map(|_| ())
 }
 
+/// The file system type (statfs f_type) of the file `fd` is on, on MIPS.
+/// By hand: rustix's `StatFs` is the generic layout, and MIPS's `statfs64`
+/// is its own (96 bytes, not 88): its kernel refuses rustix's call, and
+/// qemu-user wrote its larger structure past rustix's buffer, into the
+/// caller's saved registers.
+#[cfg(target_arch = "mips")]
+pub fn fstatfs_type(fd: Fd) -> Result<u64> {
+    let mut st = core::mem::MaybeUninit::<raw::StatFs>::zeroed();
+    // SAFETY: st is a valid out struct of the size the kernel is told.
+    ret(unsafe { raw::fstatfs(fd.0, st.as_mut_ptr()) })?;
+    // SAFETY: zeroed, then filled by the kernel: every field is an integer.
+    Ok(unsafe { st.assume_init() }.f_type as u64)
+}
+
 /// close(2): `OwnedFd`'s drop.
 #[inline(never)]
 pub(super) fn close(fd: Fd) {

@@ -328,11 +328,12 @@ pub fn fstat(fd: Fd) -> Result<Stat> {
     Ok(to_stat(rustix::fs::fstat(bfd(fd))?))
 }
 
-
-/// The file system type (statfs f_type) of the file `fd` is on.
+/// The file system type (statfs f_type) of the file `fd` is on (MIPS: `calls`).
+#[cfg(not(target_arch = "mips"))]
 pub fn fstatfs_type(fd: Fd) -> Result<u64> {
     Ok(rustix::fs::fstatfs(bfd(fd))?.f_type as u64)
 }
+
 
 /// Is `path` there and executable by us?
 pub fn access_exec(path: &CStr) -> Result<()> {

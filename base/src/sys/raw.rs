@@ -82,6 +82,20 @@ pub mod nr {
     }
 }
 
+/// MIPS's own `struct statfs64`, for `fstatfs` (`sys::fstatfs_type`).
+#[cfg(target_arch = "mips")]
+pub type StatFs = k::statfs64;
+
+/// fstatfs64(2) into `buf`; the raw result.
+///
+/// # Safety
+/// `buf` must be valid for writing a `StatFs`.
+#[cfg(target_arch = "mips")]
+pub unsafe fn fstatfs(fd: i32, buf: *mut StatFs) -> usize {
+    // SAFETY: the caller gives a valid buffer of the size the kernel is told.
+    unsafe { syscall3(k::__NR_fstatfs64 as usize, fd as usize, core::mem::size_of::<StatFs>(), buf as usize) }
+}
+
 /// fcntl's record-lock commands for `sys::Flock` (struct flock64).
 #[cfg(target_pointer_width = "64")]
 pub const F_GETLK: usize = k::F_GETLK as usize;
