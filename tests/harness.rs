@@ -486,7 +486,7 @@ pub fn children(pid: u32) -> Vec<u32> {
 
 /// The architecture the binaries under test were built for, from the ELF
 /// header of `rinit`: "x86_64", "i686", "aarch64", "armv7", "riscv64",
-/// "mipsel" (docs/architectures.md), or "unknown".
+/// "mipsel", "mips" (docs/architectures.md), or "unknown".
 pub fn bin_arch() -> &'static str {
     let head = fs::read(bin("rinit")).unwrap_or_default();
     match head.get(18..20).map(|m| u16::from_le_bytes([m[0], m[1]])) {
@@ -496,6 +496,8 @@ pub fn bin_arch() -> &'static str {
         Some(40) => "armv7",
         Some(243) => "riscv64",
         Some(8) => "mipsel",
+        // EM_MIPS in a big-endian header.
+        Some(0x0800) => "mips",
         _ => "unknown",
     }
 }

@@ -12,6 +12,7 @@ pub const ARCHES: &[(&str, &str)] = &[
     ("riscv64", "riscv64gc-unknown-linux-gnu"),
     ("i686", "i686-unknown-linux-gnu"),
     ("mipsel", "mipsel-unknown-linux-gnu"),
+    ("mips", "mips-unknown-linux-gnu"),
 ];
 
 /// A cross build's architecture (what `scripts/build-arch` takes); None for the host's.

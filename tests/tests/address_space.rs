@@ -95,10 +95,16 @@ fn assert_only_its_span(what: &str, pid: u32, binary: &Path) {
 /// Under qemu-user /proc/PID/maps is qemu's own address space, the guest's
 /// somewhere inside it: what is left to check is the program's part, its
 /// loadable segments (text, data, zeroed data) as the ELF file lays them
-/// out, which the kernel maps as they are. 32- and 64-bit little-endian.
+/// out, which the kernel maps as they are. 32- and 64-bit, either byte
+/// order (EI_DATA 2: big-endian, mips).
 fn assert_segments_in_one_span(what: &str, binary: &Path) {
     let f = fs::read(binary).expect("read the binary");
-    let u = |at: usize, n: usize| f[at..at + n].iter().rev().fold(0u64, |v, &b| v << 8 | b as u64);
+    let big = f[5] == 2;
+    let u = |at: usize, n: usize| {
+        let b = &f[at..at + n];
+        let word = |v: u64, &b: &u8| v << 8 | b as u64;
+        if big { b.iter().fold(0, word) } else { b.iter().rev().fold(0, word) }
+    };
     let wide = f[4] == 2;
     let (phoff, phentsize, phnum) =
         if wide { (u(32, 8), u(54, 2), u(56, 2)) } else { (u(28, 4), u(42, 2), u(44, 2)) };
