@@ -113,7 +113,7 @@ impl Env {
         let d = PathBuf::join(dir, &[]).map_err(LoadError::Sys)?;
         let fd = sys::open_dir(d.as_cstr()).map_err(LoadError::Sys)?;
         let mut r = Ok(());
-        let res = sys::read_dir(fd.fd(), &mut |name: &CStr, kind: FileType| {
+        let res = sys::read_dir(fd.fd(), &mut |name: &CStr, kind: FileType, _| {
             let n = name.to_bytes();
             if r.is_err() || n.starts_with(b".") || n.contains(&b'=') || kind == FileType::Directory {
                 return;
