@@ -420,8 +420,9 @@ mod arch {
 /// $a0-$a3 and from the fifth on the stack (at 16($sp) and up: the callee's
 /// home for $a0-$a3 comes first), the result in $v0 and a failure flagged
 /// in $a3 (then $v0 holds the positive errno): turned here into the
-/// negated errno `errno::ret` takes. The kernel may change the temporaries
-/// $t0-$t9.
+/// negated errno `errno::ret` takes. The kernel may change $v1 and the
+/// temporaries $t0-$t9 (glibc's list; $at is the assembler's, which
+/// LLVM does not allocate).
 #[cfg(target_arch = "mips")]
 #[allow(dead_code)]
 mod arch {
@@ -438,7 +439,7 @@ mod arch {
                 asm!(
                     $($pre,)* "syscall", $($post,)*
                     $($ops)*
-                    inlateout("$2") $n => r,
+                    inlateout("$2") $n => r, lateout("$3") _,
                     lateout("$8") _, lateout("$9") _, lateout("$10") _, lateout("$11") _, lateout("$12") _,
                     lateout("$13") _, lateout("$14") _, lateout("$15") _, lateout("$24") _, lateout("$25") _,
                     options($($opt,)* preserves_flags)
