@@ -109,15 +109,11 @@ fn add_service(rows: &mut Rows, dir: &core::ffi::CStr, tree: Option<sys::Fd>) {
 #[inline(never)]
 fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Option<rc::db::Db<'static>> {
     let dir = asked.unwrap_or(live::DEFAULT_LIVE);
-    let db = match live::open_db_to_show(dir) {
-        Ok(db) => db,
-        Err(live::OpenError::Sys(errno::ENOENT)) if asked.is_none() => return None,
-        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", dir, b"/compiled/db: ", e.words()]),
-    };
-    if let Err(e) = live::read_state(dir, db.len(), state) {
-        err::fatal_unable(err::EXIT_SYS, &[b"read ", dir, b"/state"], e);
+    match live::open_to_show(dir, state) {
+        Ok(db) => Some(db),
+        Err(live::ShowError { e: live::OpenError::Sys(errno::ENOENT), file: b"compiled/db" }) if asked.is_none() => None,
+        Err(f) => err::fatal(err::EXIT_SYS, &[b"unable to read ", dir, b"/", f.file, b": ", f.e.words()]),
     }
-    Some(db)
 }
 
 /// Marks each row rinit-rc knows with its type and up/down, and adds a
