@@ -20,6 +20,7 @@ use crate::db::{Db, DbError, MAX_SERVICES};
 use base::fmt::Buf;
 use base::path::PathBuf;
 use base::sys::{self, Errno, Fd, Open, OwnedFd, errno};
+use core::ffi::CStr;
 
 /// Default live directory (as s6-rc's `/run/s6-rc`).
 pub const DEFAULT_LIVE: &[u8] = b"/run/rinit-rc";
@@ -58,10 +59,9 @@ pub struct ShowError {
 /// (rinit-status): its database, checked only as `Db::open_to_show` does,
 /// and every service's up/down byte into `state`, both read relative to
 /// one descriptor of the directory.
-pub fn open_to_show(live: &[u8], state: &mut [u8; MAX_SERVICES]) -> Result<Db<'static>, ShowError> {
+pub fn open_to_show(live: &CStr, state: &mut [u8; MAX_SERVICES]) -> Result<Db<'static>, ShowError> {
     let fail = |file, e| ShowError { file, e };
-    let dir = PathBuf::join(live, &[])
-        .and_then(|p| sys::open_dir(p.as_cstr()))
+    let dir = sys::open_dir(live)
         .map_err(|e| fail(b"compiled/db", OpenError::Sys(e)))?;
     let db = sys::open_regular_at(dir.fd(), c"compiled/db", Open::RDONLY, 0)
         .map_err(OpenError::Sys)
