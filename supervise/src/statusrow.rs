@@ -155,6 +155,8 @@ impl Rows {
     }
 
     /// The name of `row`.
+    // Out of line: its bounds check is longer than a call.
+    #[inline(never)]
     pub fn name(&self, row: &Row) -> &[u8] {
         self.arena.get(row.name.0 as usize..row.name.1 as usize).unwrap_or(&[])
     }

@@ -168,10 +168,12 @@ pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
         return;
     }
     // Each unit and how many of the one below it make one.
-    const UNITS: [(u8, u64); 4] = [(b's', 1000), (b'm', 60), (b'h', 60), (b'd', 24)];
+    // (u16: a table of four bytes a unit, not sixteen.)
+    const UNITS: [(u8, u16); 4] = [(b's', 1000), (b'm', 60), (b'h', 60), (b'd', 24)];
     let (mut big, mut small) = (ms, 0);
     let mut unit = 0;
     for (i, &(_, per)) in UNITS.iter().enumerate() {
+        let per = per as u64;
         if big < per {
             break;
         }
