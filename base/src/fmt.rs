@@ -108,6 +108,12 @@ impl<const N: usize> Buf<N> {
     }
 }
 
+/// Word `i` of the space-separated `list` (empty past its end): one string
+/// takes less room than a table of slices.
+pub fn nth_word(list: &'static [u8], i: usize) -> &'static [u8] {
+    list.split(|&b| b == b' ').nth(i).unwrap_or(b"")
+}
+
 /// Lowercase hex digits, by value.
 pub const HEX: &[u8; 16] = b"0123456789abcdef";
 

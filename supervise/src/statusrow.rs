@@ -8,6 +8,7 @@
 //! directory larger than either is reported, never cut silently.
 
 use crate::deathtally::{self, Summary};
+use base::fmt::nth_word;
 use base::status::{self, Status};
 use base::sys::{self, errno, Errno};
 use base::{cgroup, control, servicedir};
@@ -57,11 +58,6 @@ impl State {
     }
 }
 
-/// Word `i` of the space-separated `list`: one string takes less room
-/// than a table of slices.
-pub fn nth_word(list: &'static [u8], i: usize) -> &'static [u8] {
-    list.split(|&b| b == b' ').nth(i).unwrap_or(b"")
-}
 
 /// rinit-rc's view of a service (`kind` None: no live state, or a
 /// service rinit-rc does not know).

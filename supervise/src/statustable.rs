@@ -3,10 +3,10 @@
 //! header, its JSON key and how a row's cell reads; a new column is one
 //! more variant and its arms.
 
-use crate::statusrow::{nth_word, Row, Rows, State};
+use crate::statusrow::{Row, Rows, State};
 use crate::statustext::{self, Line};
 use base::err;
-use base::fmt::Buf;
+use base::fmt::{nth_word, Buf};
 use base::sys;
 use base::tai64n::Tai64n;
 
