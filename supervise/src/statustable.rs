@@ -194,16 +194,18 @@ pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
 /// spaces apart, a bad row's reason after its state.
 pub fn print(rows: &Rows, shown: Shown, now: &Tai64n, json: bool) {
     let mut p = Printer { rows, shown, now, json, widths: [0; ALL.len()], out: Out::new() };
-    if !json {
-        // The widths first: the header's, then every row's.
-        p.line(None, true);
-        for r in rows.as_slice() {
-            p.line(Some(r), true);
+    // Two passes for the table (the widths of the header's and every row's
+    // cells, then the lines), the second alone for JSON.
+    for measure in [true, false] {
+        if measure && json {
+            continue;
         }
-        p.line(None, false);
-    }
-    for r in rows.as_slice() {
-        p.line(Some(r), false);
+        if !json {
+            p.line(None, measure);
+        }
+        for r in rows.as_slice() {
+            p.line(Some(r), measure);
+        }
     }
 }
 
