@@ -48,11 +48,30 @@ pub fn open_db(compiled: &[u8]) -> Result<Db<'static>, OpenError> {
     Db::open(map_db(compiled, b"/db")?).map_err(OpenError::Db)
 }
 
-/// What `open_to_show` could not read: `compiled/db` or `state` (of the
-/// live directory), and why.
-pub struct ShowError {
-    pub file: &'static [u8],
-    pub e: OpenError,
+/// What `open_to_show` could not read, and why.
+pub enum ShowError {
+    /// `compiled/db`.
+    Db(OpenError),
+    /// `state` (or `state.next`).
+    State(Errno),
+}
+
+impl ShowError {
+    /// The file, from the live directory: `/compiled/db` or `/state`.
+    pub fn file(&self) -> &'static [u8] {
+        match self {
+            ShowError::Db(_) => b"/compiled/db",
+            ShowError::State(_) => b"/state",
+        }
+    }
+
+    /// Why, in words.
+    pub fn words(&self) -> &'static [u8] {
+        match self {
+            ShowError::Db(e) => e.words(),
+            ShowError::State(e) => base::err::strerror(*e),
+        }
+    }
 }
 
 /// The live directory `live` for a reader that only shows it
@@ -60,15 +79,13 @@ pub struct ShowError {
 /// and every service's up/down byte into `state`, both read relative to
 /// one descriptor of the directory.
 pub fn open_to_show(live: &CStr, state: &mut [u8; MAX_SERVICES]) -> Result<Db<'static>, ShowError> {
-    let fail = |file, e| ShowError { file, e };
-    let dir = sys::open_dir(live)
-        .map_err(|e| fail(b"compiled/db", OpenError::Sys(e)))?;
+    let dir = sys::open_dir(live).map_err(|e| ShowError::Db(OpenError::Sys(e)))?;
     let db = sys::open_regular_at(dir.fd(), c"compiled/db", Open::RDONLY, 0)
         .map_err(OpenError::Sys)
         .and_then(map_open)
         .and_then(|b| Db::open_to_show(b).map_err(OpenError::Db))
-        .map_err(|e| fail(b"compiled/db", e))?;
-    read_state_in(dir.fd(), db.len(), state).map_err(|e| fail(b"state", OpenError::Sys(e)))?;
+        .map_err(ShowError::Db)?;
+    read_state_in(dir.fd(), db.len(), state).map_err(ShowError::State)?;
     Ok(db)
 }
 

@@ -115,12 +115,12 @@ fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Op
     path.push(dir).byte(0);
     let r = match sys::cstr(path.as_bytes()) {
         Some(c) => live::open_to_show(c, state),
-        None => Err(live::ShowError { file: b"compiled/db", e: live::OpenError::Sys(errno::ENAMETOOLONG) }),
+        None => Err(live::ShowError::Db(live::OpenError::Sys(errno::ENAMETOOLONG))),
     };
     match r {
         Ok(db) => Some(db),
-        Err(live::ShowError { e: live::OpenError::Sys(errno::ENOENT), file: b"compiled/db" }) if asked.is_none() => None,
-        Err(f) => err::fatal(err::EXIT_SYS, &[b"unable to read ", dir, b"/", f.file, b": ", f.e.words()]),
+        Err(live::ShowError::Db(live::OpenError::Sys(errno::ENOENT))) if asked.is_none() => None,
+        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read ", dir, e.file(), b": ", e.words()]),
     }
 }
 
