@@ -356,6 +356,8 @@ impl<'a> Db<'a> {
         self.b
     }
 
+    // Out of line: a call is shorter than the copy of the Db it makes.
+    #[inline(never)]
     pub fn svc(&self, i: u32) -> Svc<'a> {
         Svc {
             db: *self,
