@@ -145,7 +145,7 @@ impl Rows {
         dst.copy_from_slice(name);
         self.used = end;
         self.len += 1;
-        *row = EMPTY;
+        // A row past `len` is still as `new` made it: rows are only added.
         row.name = (start as u32, end as u32);
         Some(row)
     }
@@ -240,7 +240,8 @@ fn read_in(row: &mut Row, dir: sys::Fd) {
 /// the processes of the service `name` (`NAME` or `NAME/log`), as its
 /// cgroup counts them. A cgroup or a file that is not there is nothing.
 pub fn read_cgroup(row: &mut Row, tree: sys::Fd, name: &[u8]) {
-    let mut n = cgroup::Name::new();
+    // In the line buffer, whose code the table has already (not cgroup::Name).
+    let mut n = crate::statustext::Line::new();
     let Some(dir) = cgroup::name(name, &mut n)
         .ok()
         .and_then(|_| sys::cstr(n.as_bytes()))
