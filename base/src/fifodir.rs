@@ -61,7 +61,7 @@ pub fn notify_c(dir: &CStr, letters: &[u8]) -> Result<usize, Errno> {
     let d = dir_fd.fd();
     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 512];
     let mut sent = 0;
-    let r = sys::read_dir_with(d, &mut buf, &mut |name, kind| {
+    let r = sys::read_dir_with(d, &mut buf, &mut |name, kind, _| {
         if !is_listener_name(name.to_bytes()) || !(kind == FileType::Fifo || kind == FileType::Unknown) {
             return;
         }

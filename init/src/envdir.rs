@@ -8,10 +8,14 @@ use base::path::PathBuf;
 use base::sys::{self, ArgvBuf, Errno, FileType};
 use core::ffi::CStr;
 
-/// Most variables in the environment stage 1 builds.
-pub const ENV_MAX: usize = 64;
-/// Most bytes of `NAME=value\0` strings in it.
-pub const ENV_BYTES_MAX: usize = 8192;
+/// Most variables in the environment stage 1 builds. A container
+/// runtime hands over all of its own (Kubernetes adds several per service
+/// of the namespace), and an entrypoint must pass them on, as tini does.
+pub const ENV_MAX: usize = 1024;
+/// Most bytes of `NAME=value\0` strings in it (offsets are 16-bit). Pid 1
+/// holds both on its stack only until it execs the scanner; the runner
+/// keeps them in .bss, where untouched pages cost nothing.
+pub const ENV_BYTES_MAX: usize = 65535;
 /// Longest value read from one envdir file.
 pub const VALUE_MAX: usize = 1024;
 
@@ -113,7 +117,7 @@ impl Env {
         let d = PathBuf::join(dir, &[]).map_err(LoadError::Sys)?;
         let fd = sys::open_dir(d.as_cstr()).map_err(LoadError::Sys)?;
         let mut r = Ok(());
-        let res = sys::read_dir(fd.fd(), &mut |name: &CStr, kind: FileType| {
+        let res = sys::read_dir(fd.fd(), &mut |name: &CStr, kind: FileType, _| {
             let n = name.to_bytes();
             if r.is_err() || n.starts_with(b".") || n.contains(&b'=') || kind == FileType::Directory {
                 return;
@@ -151,6 +155,13 @@ impl Env {
     /// The NULL-terminated array exec wants.
     pub fn argv(&self) -> ArgvBuf<'_, { ENV_MAX + 1 }> {
         let mut a = ArgvBuf::new();
+        self.fill(&mut a);
+        a
+    }
+
+    /// Fills `a` (empty) as `argv` does, for an array that lives elsewhere
+    /// than the stack (see rinit-stage2).
+    pub fn fill<'a>(&'a self, a: &mut ArgvBuf<'a, { ENV_MAX + 1 }>) {
         for i in 0..self.n {
             let s = self.starts[i] as usize;
             let e = self.entry(i).len();
@@ -158,7 +169,6 @@ impl Env {
                 a.push(c);
             }
         }
-        a
     }
 }
 

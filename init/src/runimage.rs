@@ -32,7 +32,7 @@ pub fn copy(src: Fd, dst: &CStr) -> Result<(), Errno> {
 
 fn copy_dir(s: Fd, d: Fd, depth: usize) -> Result<(), Errno> {
     let mut r = Ok(());
-    let res = sys::read_dir(s, &mut |name: &CStr, _: FileType| {
+    let res = sys::read_dir(s, &mut |name: &CStr, _: FileType, _| {
         if r.is_ok() {
             r = copy_entry(s, d, name, depth);
         }

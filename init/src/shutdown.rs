@@ -131,7 +131,7 @@ fn name_leftovers() {
     let Ok(dir) = sys::open_dir(c"/proc") else { return };
     // Naming the leftovers is a courtesy before KILL: a /proc that cannot
     // be read to the end names fewer of them, and KILL follows all the same.
-    let _ = sys::read_dir(dir.fd(), &mut |name, _| {
+    let _ = sys::read_dir(dir.fd(), &mut |name, _, _| {
         let pid = name.to_bytes();
         if pid == b"1" || pid == b"2" || !pid.first().is_some_and(u8::is_ascii_digit) {
             return;

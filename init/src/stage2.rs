@@ -239,10 +239,9 @@ pub fn run_rc_init(s: &Stage2, env: Argv) {
 
 /// The container's main program, to its end: its exit code (128 + the
 /// signal if it was killed).
-pub fn run_main(cmd: &CStr, s: &Stage2, env: &Env) -> u64 {
-    let envv = env.argv();
+pub fn run_main(cmd: &CStr, s: &Stage2, env: &Env, envv: Argv) -> u64 {
     let search = env.get(b"PATH").unwrap_or(envdir::DEFAULT_PATH);
-    match spawn::run(cmd, s.words, Some(envv.as_argv()), search) {
+    match spawn::run(cmd, s.words, Some(envv), search) {
         Ok(st) => match (st.exited(), st.signaled()) {
             (Some(c), _) => c as u64,
             (None, Some(sig)) => 128 + sig as u64,

@@ -336,7 +336,7 @@ impl Logdir {
             let mut total = 0u64;
             let mut oldest = [0u8; 28];
             // An unreadable directory: nothing is removed this time.
-            let _ = sys::read_dir(dirfd.fd(), &mut |name, _| {
+            let _ = sys::read_dir(dirfd.fd(), &mut |name, _, _| {
                 let n = name.to_bytes_with_nul();
                 if !is_archive(n) {
                     return;

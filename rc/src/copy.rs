@@ -68,7 +68,7 @@ fn copy_dir(
     let fd = sys::open_dir(src.as_cstr()).map_err(|e| fail(b"open ", src, e))?;
     let (sl, dl) = (src.len(), dst.len());
     let mut res = Ok(());
-    let r = sys::read_dir(fd.fd(), &mut |name, kind| {
+    let r = sys::read_dir(fd.fd(), &mut |name, kind, _| {
         let n = name.to_bytes();
         if res.is_err() || (depth == 0 && skip(n)) {
             return;
@@ -208,7 +208,7 @@ fn empty_dir(p: &mut PathBuf, depth: usize) -> Result<(), Fail> {
     let fd = sys::open_dir(p.as_cstr()).map_err(|e| fail(b"open ", p, e))?;
     let l = p.len();
     let mut res = Ok(());
-    let r = sys::read_dir(fd.fd(), &mut |name, _| {
+    let r = sys::read_dir(fd.fd(), &mut |name, _, _| {
         if res.is_err() {
             return;
         }
@@ -233,7 +233,7 @@ pub fn same_tree(a: &mut PathBuf, b: &mut PathBuf) -> Result<bool, Fail> {
 fn count(p: &PathBuf) -> Result<usize, Fail> {
     let fd = sys::open_dir(p.as_cstr()).map_err(|e| fail(b"open ", p, e))?;
     let mut n = 0;
-    let r = sys::read_dir(fd.fd(), &mut |_, _| n += 1);
+    let r = sys::read_dir(fd.fd(), &mut |_, _, _| n += 1);
     drop(fd);
     r.map_err(|e| fail(b"read directory ", p, e))?;
     Ok(n)
@@ -258,7 +258,7 @@ fn same_in(a: &mut PathBuf, b: &mut PathBuf, depth: usize) -> Result<bool, Fail>
             let fd = sys::open_dir(a.as_cstr()).map_err(|e| fail(b"open ", a, e))?;
             let (la, lb) = (a.len(), b.len());
             let mut res = Ok(true);
-            let r = sys::read_dir(fd.fd(), &mut |name, _| {
+            let r = sys::read_dir(fd.fd(), &mut |name, _, _| {
                 if !matches!(res, Ok(true)) {
                     return;
                 }

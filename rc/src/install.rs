@@ -186,8 +186,11 @@ pub fn uninstall(db: &Db, scandir: &[u8], i: u32, end_ns: u64) -> Result<(), Fai
     let s = db.svc(i);
     let fin = p(scandir, &[b"/", s.name()])?;
     let mut old = p(scandir, &[b"/.", s.name(), b".old"])?;
-    // Usually absent: a leftover of an interrupted replacement.
-    let _ = copy::remove_tree(&mut old);
+    // Usually absent: what an update killed before it removed it left,
+    // perhaps with its supervisors still there.
+    if sys::lstat(old.as_cstr()).is_ok() {
+        retire(scandir, &mut old, end_ns)?;
+    }
     if let Err(e) = sys::rename(fin.as_cstr(), old.as_cstr()) {
         if e == errno::ENOENT {
             return Ok(());
@@ -200,20 +203,33 @@ pub fn uninstall(db: &Db, scandir: &[u8], i: u32, end_ns: u64) -> Result<(), Fai
             e,
         });
     }
+    retire(scandir, &mut old, end_ns)
+}
+
+/// Tells the supervisors of `old` (a directory moved out of the scanner's
+/// sight) to exit, waits until they have, and removes it. A supervisor
+/// still starting when the directory moved does not hear the first `x`:
+/// the letter is said again while waiting, and the scanner, asked to
+/// rescan and prune (`an`, as s6-rc-update asks s6-svscan), stops what
+/// it started for a directory that is no longer there.
+fn retire(scandir: &[u8], old: &mut PathBuf, end_ns: u64) -> Result<(), Fail> {
     let log = p(old.as_bytes(), &[b"/log"])?;
-    // Supervisors gone already: nothing to stop.
-    let _ = control::send(old.as_bytes(), b"x");
-    let _ = control::send(log.as_bytes(), b"x");
-    // The scanner rescans on its own at its next change; no scanner, no one to tell.
-    let _ = control::send_scanner(scandir, b"a");
-    // The supervisors are gone when nobody reads their control FIFOs.
-    while supervised(old.as_bytes()) || supervised(log.as_bytes()) {
+    // No scanner, no one to tell.
+    let _ = control::send_scanner(scandir, b"an");
+    loop {
+        // Supervisors gone already: nothing to stop.
+        let _ = control::send(old.as_bytes(), b"x");
+        let _ = control::send(log.as_bytes(), b"x");
+        // They are gone when nobody reads their control FIFOs.
+        if !supervised(old.as_bytes()) && !supervised(log.as_bytes()) {
+            break;
+        }
         if end_ns != 0 && sys::now_mono_ns() > end_ns {
             break;
         }
         sys::sleep_ms(2);
     }
-    copy::remove_tree(&mut old)
+    copy::remove_tree(old)
 }
 
 fn supervised(dir: &[u8]) -> bool {

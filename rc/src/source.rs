@@ -293,7 +293,7 @@ impl Source {
         let fd = sys::open_dir(path.as_cstr())
             .map_err(|e| sys_err(b"unable to open source directory ", dir, e))?;
         let mut failed: Option<Error> = None;
-        let r = sys::read_dir(fd.fd(), &mut |name, kind| {
+        let r = sys::read_dir(fd.fd(), &mut |name, kind, _| {
             if failed.is_some() {
                 return;
             }
@@ -501,7 +501,7 @@ impl Source {
         let mut fname = Buf::<SHOWN_PATH_MAX>::new();
         fname.push(p.as_bytes()).mark_cut();
         let mut failed = None;
-        let r = sys::read_dir(fd.fd(), &mut |name, _| {
+        let r = sys::read_dir(fd.fd(), &mut |name, _, _| {
             let n = name.to_bytes();
             if failed.is_none()
                 && n.first() != Some(&b'.')
@@ -599,7 +599,7 @@ fn listing(p: &PathBuf) -> Result<u32, Error> {
     let fd =
         sys::open_dir(p.as_cstr()).map_err(|e| sys_err(b"unable to open ", p.as_bytes(), e))?;
     let mut present = 0u32;
-    let r = sys::read_dir(fd.fd(), &mut |name, _| {
+    let r = sys::read_dir(fd.fd(), &mut |name, _, _| {
         let n = name.to_bytes();
         present |= KNOWN
             .iter()

@@ -146,7 +146,7 @@ pub fn apply_limits() {
         Err(e) => return err::warn_unable(&[b"read ./cgroup"], e),
     };
     let mut buf = [core::mem::MaybeUninit::<u8>::uninit(); 256];
-    let r = sys::read_dir_with(dir.fd(), &mut buf, &mut |name, kind| {
+    let r = sys::read_dir_with(dir.fd(), &mut buf, &mut |name, kind, _| {
         if kind == FileType::RegularFile || kind == FileType::Unknown {
             if let Err(e) = apply_limit(dir.fd(), cg, name) {
                 err::warn_unable(&[b"apply ./cgroup/", name.to_bytes()], e);

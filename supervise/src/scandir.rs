@@ -6,6 +6,14 @@
 //! what is new; `start_due` (re)starts supervisors, no faster than once a
 //! second each; `prune` and `terminate` tell supervisors to go.
 //!
+//! A service is its directory, not its name: as s6-svscan, the scanner
+//! keeps each directory's identity (its inode number), and a directory put
+//! in place of another under the same name (a `mv` of a new version, an
+//! update that replaced it) gets new supervisors while the old ones, which
+//! still run in the directory moved away, are told to go as if it had
+//! vanished. Without this a supervisor left in a moved-away directory would
+//! stand for the new one for ever.
+//!
 //! Everything is fixed-size and lives in .bss: untouched slots cost no memory.
 
 use crate::scanctl;
@@ -45,6 +53,9 @@ const DYING: u8 = 4;
 /// 0-2 are always open, so a pipe is never 0.
 #[derive(Clone, Copy)]
 struct Slot {
+    /// The service directory's inode number when the pair was added (its
+    /// low half: enough to tell a replacement, and the slot stays small).
+    ino: u32,
     pid: Pid,
     fd: i32,
     /// Monotonic milliseconds (wrapping) of the last start attempt.
@@ -55,7 +66,7 @@ struct Slot {
     flags: u8,
 }
 
-const EMPTY: Slot = Slot { pid: 0, fd: 0, started: 0, name: 0, len: 0, flags: 0 };
+const EMPTY: Slot = Slot { ino: 0, pid: 0, fd: 0, started: 0, name: 0, len: 0, flags: 0 };
 
 /// Why a directory was not taken.
 enum Refusal {
@@ -107,10 +118,11 @@ impl Table {
         self.slots.iter().take(self.used).filter(|s| s.pid != 0).count()
     }
 
+    /// The pair of the directory called `name` that is not told to go.
     fn find(&self, name: &[u8]) -> Option<usize> {
         (0..self.used).find(|&i| {
             let s = self.slot(i);
-            s.flags & LOG == 0 && self.name(s) == name
+            s.flags & (LOG | DYING) == 0 && self.name(s) == name
         })
     }
 
@@ -125,14 +137,14 @@ impl Table {
             Ok(d) => d,
             Err(e) => return err::warn_unable(&[b"scan the scan directory"], e),
         };
-        let r = sys::read_dir(dir.fd(), &mut |name, kind| self.consider(name, kind, now));
+        let r = sys::read_dir(dir.fd(), &mut |name, kind, ino| self.consider(name, kind, ino as u32, now));
         drop(dir);
         if let Err(e) = r {
             err::warn_unable(&[b"read the scan directory"], e);
         }
     }
 
-    fn consider(&mut self, name: &CStr, kind: FileType, now: u32) {
+    fn consider(&mut self, name: &CStr, kind: FileType, ino: u32, now: u32) {
         let n = name.to_bytes();
         if n.first() == Some(&b'.') || !is_dir(name, kind) {
             return;
@@ -145,7 +157,9 @@ impl Table {
         let mut log = Small::new();
         log.push(n).push(b"/log");
         let has_log = stat_kind(&mut log) == Ok(FileType::Directory);
-        let r = match self.find(n) {
+        // Another directory under a known name: the old pair, not seen,
+        // is pruned; this one is new.
+        let r = match self.find(n).filter(|&i| self.slot(i).ino == ino) {
             Some(i) => {
                 if let Some(s) = self.slot_mut(i) {
                     s.flags |= SEEN;
@@ -159,7 +173,7 @@ impl Table {
                     Ok(())
                 }
             }
-            None => self.add(n, has_log, now),
+            None => self.add(n, ino, has_log, now),
         };
         if let Err(r) = r {
             let (why, cap): (&[u8], _) = match r {
@@ -196,7 +210,7 @@ impl Table {
         Ok(())
     }
 
-    fn add(&mut self, name: &[u8], has_log: bool, now: u32) -> Result<(), Refusal> {
+    fn add(&mut self, name: &[u8], ino: u32, has_log: bool, now: u32) -> Result<(), Refusal> {
         let need = if has_log { 2 } else { 1 };
         if self.used + need > self.max.min(SERVICES_CAP) {
             return Err(Refusal::TooMany);
@@ -209,7 +223,7 @@ impl Table {
         nul.fill(0);
         self.names_used = end + 1;
         // Due at once: "started" a full throttle period ago.
-        let s = Slot { pid: 0, fd: 0, started: now.wrapping_sub(RESTART_MS), name: off as u16, len: name.len() as u8, flags: SEEN };
+        let s = Slot { ino, pid: 0, fd: 0, started: now.wrapping_sub(RESTART_MS), name: off as u16, len: name.len() as u8, flags: SEEN };
         for k in 0..need {
             let flags = if k == 1 { SEEN | LOG } else { SEEN };
             if let Some(d) = self.slots.get_mut(self.used) {

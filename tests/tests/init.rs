@@ -91,6 +91,28 @@ fn a_oneshot_sees_a_variable_from_the_basedirs_env() {
     assert!(out.contains("greeting=from-env\n"), "{out}");
 }
 
+/// A runtime hands its whole environment over (Kubernetes adds several
+/// variables per service of the namespace): CMD gets every one, as under
+/// tini, with the basedir's `env/` on top.
+#[test]
+fn the_main_program_gets_the_whole_environment_of_the_runtime_even_a_large_one() {
+    let mut sb = Sandbox::new();
+    let base = demo_basedir(&sb, &[]);
+    let mut a: Vec<std::ffi::OsString> = vec!["/usr/bin/env".into()];
+    for i in 0..600 {
+        a.push(format!("SVC_{i}_SERVICE_HOST=10.0.{}.{}", i / 256, i % 256).into());
+    }
+    a.extend([bin("rinit").into_os_string(), "-c".into(), base.into_os_string(), "--".into(), "/bin/sh".into(), "-c".into()]);
+    a.push("echo vars $(env | grep -c _SERVICE_HOST=) last $SVC_599_SERVICE_HOST".into());
+    let refs: Vec<&std::ffi::OsStr> = a.iter().map(|s| s.as_os_str()).collect();
+    let mut p = sb.spawn_pid1(&refs);
+    let st = p.wait_timeout(Duration::from_secs(10)).expect("rinit to end with its main program");
+    let out = p.output();
+    assert_eq!(st.code(), Some(0), "{out}");
+    assert!(out.contains("vars 600 last 10.0.2.87\n"), "{out}");
+    assert!(!out.contains("exceeds the capacity"), "{out}");
+}
+
 #[test]
 fn the_main_programs_exit_code_becomes_the_containers() {
     let mut sb = Sandbox::new();

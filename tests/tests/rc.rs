@@ -559,7 +559,8 @@ fn rinit_rc_after_a_killed_update_says_to_run_it_again_and_starts_nothing_itself
          RINIT_RC_UPDATE_STOP_AT=2 rinit-rc-update -l live comp2; echo killed=$?\n\
          echo after the kill: $(rinit-rc -l live list 2>&1)\n\
          rinit-rc-update -l live comp2 || exit 3\n\
-         echo after the rerun: $(rinit-rc -l live list 2>&1)",
+         echo after the rerun: $(rinit-rc -l live list 2>&1)\n\
+         i=0; until grep -q changed-v2 runs.log; do sleep 0.01; i=$((i+1)); [ $i -gt 500 ] && break; done",
     ) else {
         return;
     };

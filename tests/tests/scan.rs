@@ -206,6 +206,30 @@ fn rescan_h_stops_a_removed_service() {
     assert!(alive(stays));
 }
 
+/// A new version moved in under a known name while the old one's
+/// supervisor still runs in the directory moved aside (what an update
+/// killed between its steps leaves): the scanner tells directories apart
+/// by identity, as s6-svscan does, so the new one is supervised at once
+/// and the old supervisor goes at the next prune.
+#[test]
+fn a_directory_put_in_place_of_another_gets_its_own_supervisor() {
+    let Some(mut t) = Tree::new() else { return };
+    t.service("svc", "exec sleep 100");
+    let p = t.start(&[]);
+    let old = wait_up_host(p.pid(), &t.svc("svc")) as u64;
+    t.service(".svc.new", "exec sleep 100");
+    fs::rename(t.svc("svc"), t.svc(".svc.old")).unwrap();
+    fs::rename(t.svc(".svc.new"), t.svc("svc")).unwrap();
+    t.command("a");
+    let new = wait_up_host(p.pid(), &t.svc("svc")) as u64;
+    assert_ne!(new, old);
+    assert!(alive(old), "a rescan alone stops nothing");
+    t.command("n");
+    wait_until("the old service to stop", SOON, || !alive(old));
+    wait_until("its supervisor to exit", SOON, || supervisors(p.pid()) == 1);
+    assert!(alive(new));
+}
+
 #[test]
 fn restarts_a_supervisor_that_dies() {
     let Some(mut t) = Tree::new() else { return };

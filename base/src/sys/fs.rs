@@ -369,15 +369,17 @@ pub fn lock_shared_nb(fd: Fd) -> Result<bool> {
 
 
 /// Reads directory entries from `dir` (an fd opened with O_DIRECTORY),
-/// calling `f(name, type)` for each except `.` and `..`. `buf` is the
-/// getdents buffer; the caller's fixed capacity.
-pub fn read_dir(dir: Fd, f: &mut dyn FnMut(&CStr, FileType)) -> Result<()> {
+/// calling `f(name, type, inode)` for each except `.` and `..`; the inode
+/// number tells a directory from another put in its place under the same
+/// name.
+pub fn read_dir(dir: Fd, f: &mut dyn FnMut(&CStr, FileType, u64)) -> Result<()> {
     read_dir_with(dir, &mut [core::mem::MaybeUninit::<u8>::uninit(); 2048], f)
 }
 
-/// `read_dir` through the caller's getdents buffer: a small one for a
-/// process that must keep its stack to one page (the supervisor).
-pub fn read_dir_with(dir: Fd, buf: &mut [core::mem::MaybeUninit<u8>], f: &mut dyn FnMut(&CStr, FileType)) -> Result<()> {
+/// `read_dir` through the caller's getdents buffer (its fixed capacity): a
+/// small one for a process that must keep its stack to one page (the
+/// supervisor).
+pub fn read_dir_with(dir: Fd, buf: &mut [core::mem::MaybeUninit<u8>], f: &mut dyn FnMut(&CStr, FileType, u64)) -> Result<()> {
     let mut it = rustix::fs::RawDir::new(bfd(dir), buf);
     while let Some(e) = it.next() {
         let e = e?;
@@ -386,7 +388,7 @@ pub fn read_dir_with(dir: Fd, buf: &mut [core::mem::MaybeUninit<u8>], f: &mut dy
         if b == b"." || b == b".." {
             continue;
         }
-        f(n, e.file_type());
+        f(n, e.file_type(), e.ino());
     }
     Ok(())
 }

@@ -7,9 +7,16 @@
 #![no_main]
 
 use base::err;
-use base::sys::{self, Args, Open};
-use rinit_init::envdir::{self, Env};
+use base::sys::{self, Args, ArgvBuf, Open, StaticCell};
+use rinit_init::envdir::{self, Env, ENV_MAX};
 use rinit_init::stage2;
+
+/// The tree's environment and its exec array, in .bss rather than on the
+/// stack: a container's may be large (`ENV_MAX`), and the runner, which
+/// lives as long as the main program, then holds in memory only the
+/// pages its variables fill.
+static ENV: StaticCell<Env> = StaticCell::new(Env::new());
+static ENVV: StaticCell<ArgvBuf<'static, { ENV_MAX + 1 }>> = StaticCell::new(ArgvBuf::new());
 
 fn main(args: Args) -> ! {
     err::set_prog(b"rinit");
@@ -26,14 +33,17 @@ fn main(args: Args) -> ! {
             let _ = sys::dup2(fd.fd(), sys::STDIN);
         }
     }
-    let mut env = Env::new();
-    envdir::tree_env(&mut env, s.basedir, s.container);
-    stage2::run_rc_init(&s, env.argv().as_argv());
+    let (Some(env), Some(envv)) = (ENV.take(), ENVV.take()) else {
+        err::fatal(err::EXIT_SYS, &[b"environment taken twice"])
+    };
+    envdir::tree_env(env, s.basedir, s.container);
+    env.fill(envv);
+    stage2::run_rc_init(&s, envv.as_argv());
     if !s.container {
         sys::exit(0);
     }
     let Some(cmd) = s.words.first() else { sys::exit(0) };
-    let code = stage2::run_main(cmd, &s, &env);
+    let code = stage2::run_main(cmd, &s, env, envv.as_argv());
     let mut b = rinit_init::Line::new();
     b.push(cmd.to_bytes()).push(b" exited ").u64(code);
     err::info(&[b.as_bytes(), b": shutting the container down"]);

@@ -37,7 +37,7 @@ pub fn signal_all(pid1: bool, sig: i32, known: &[Pid]) {
     }
     let Ok(proc) = sys::open_dir(c"/proc") else { return };
     // What /proc cannot list, the KILL round and the reaping still end.
-    let _ = sys::read_dir(proc.fd(), &mut |name: &CStr, _| {
+    let _ = sys::read_dir(proc.fd(), &mut |name: &CStr, _, _| {
         let Some(pid) = base::fmt::parse_u64(name.to_bytes()) else { return };
         let pid = pid as Pid;
         if pid != me && descends_from(pid, me) {

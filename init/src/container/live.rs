@@ -92,7 +92,7 @@ fn clean(dir: Fd, depth: usize) {
     // until one removes nothing.
     for _ in 0..CLEAN_PASSES_MAX {
         let mut removed = 0;
-        let r = sys::read_dir(dir, &mut |name: &CStr, _| {
+        let r = sys::read_dir(dir, &mut |name: &CStr, _, _| {
             if depth == 0 && name == LOCK {
                 return;
             }

@@ -50,7 +50,7 @@ pub fn start(o: &Options, search: &Search) -> Start {
     };
     let mut names = crate::Line::new();
     let mut count = 0;
-    let r = sys::read_dir(dir.fd(), &mut |name: &CStr, kind: FileType| {
+    let r = sys::read_dir(dir.fd(), &mut |name: &CStr, kind: FileType, _| {
         let n = name.to_bytes();
         if n.starts_with(b".") || !matches!(kind, FileType::Directory | FileType::Unknown | FileType::Symlink) {
             return;

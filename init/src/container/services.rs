@@ -133,7 +133,7 @@ pub fn prepare(o: &Options) -> Services {
         Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"open the service directories ", o.services], e),
     };
     let dst = sys::open_dir(SCANDIR).unwrap_or_else(|e| err::fatal_unable(err::EXIT_SYS, &[b"open ", SCANDIR.to_bytes()], e));
-    let r = sys::read_dir(src.fd(), &mut |name: &CStr, kind: FileType| {
+    let r = sys::read_dir(src.fd(), &mut |name: &CStr, kind: FileType, _| {
         let n = name.to_bytes();
         if n.starts_with(b".") {
             return;

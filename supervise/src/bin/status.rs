@@ -61,7 +61,7 @@ fn main(args: Args) -> ! {
     let tree = tree_fd.as_ref().map(sys::OwnedFd::fd);
     let r = sys::open_dir(c".").and_then(|d| {
         
-        sys::read_dir(d.fd(), &mut |name, kind| {
+        sys::read_dir(d.fd(), &mut |name, kind, _| {
             let n = name.to_bytes();
             if n.first() == Some(&b'.') || !scandir::is_dir(name, kind) {
                 return;
