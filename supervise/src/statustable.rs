@@ -193,7 +193,7 @@ pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
 /// else the aligned table, a header then a row per line, columns two
 /// spaces apart, a bad row's reason after its state.
 pub fn print(rows: &Rows, shown: Shown, now: &Tai64n, json: bool) {
-    let mut p = Printer { rows, shown, now, json, widths: [0; ALL.len()], out: Out::new() };
+    let mut p = Printer { rows, shown, now, json, widths: [0; ALL.len()], out: Out::new(), cell: Line::new() };
     // Two passes for the table (the widths of the header's and every row's
     // cells, then the lines), the second alone for JSON.
     for measure in [true, false] {
@@ -216,6 +216,7 @@ struct Printer<'a> {
     json: bool,
     widths: [usize; ALL.len()],
     out: Out,
+    cell: Line,
 }
 
 impl Printer<'_> {
@@ -223,7 +224,7 @@ impl Printer<'_> {
     /// the columns to its cells.
     fn line(&mut self, r: Option<&Row>, measure: bool) {
         let json = self.json;
-        let mut cell = Line::new();
+        let cell = &mut self.cell;
         let mut pad = 0;
         if json {
             self.out.byte(b'{');
@@ -237,14 +238,14 @@ impl Printer<'_> {
             let i = c as usize;
             cell.clear();
             let v = match r {
-                None => text(&mut cell, c.header()),
+                None => text(cell, c.header()),
                 Some(r) if r.state == State::Bad && i >= 2 => {
                     if let Some((what, e)) = r.error {
                         cell.push(what).push(b": ").push(err::strerror(e));
                     }
                     Value::Error
                 }
-                Some(r) => c.cell(self.rows, r, self.now, json, &mut cell),
+                Some(r) => c.cell(self.rows, r, self.now, json, cell),
             };
             if v == Value::Nothing && !json {
                 cell.byte(b'-');
