@@ -31,8 +31,9 @@ pub const SYSFS_MAGIC: u64 = linux_raw_sys::general::SYSFS_MAGIC as u64;
 /// letters, digits and `-_@:+,` becomes `%xx`, and the components are
 /// joined with `.`, so `web/log` is `web.log`, a service called `web.log`
 /// is `web%2elog`, and no name can be one of the interface files (they
-/// all hold a dot) or `.`/`..`. ENAMETOOLONG past NAME_MAX.
-pub fn name(service: &[u8], out: &mut Name) -> Result<(), Errno> {
+/// all hold a dot) or `.`/`..`. Into any buffer (`Name` fits every name);
+/// ENAMETOOLONG past NAME_MAX.
+pub fn name<const N: usize>(service: &[u8], out: &mut Buf<N>) -> Result<(), Errno> {
     out.clear();
     for part in service.split(|&c| c == b'/').filter(|p| !p.is_empty() && *p != b".") {
         if !out.is_empty() {
@@ -50,7 +51,7 @@ pub fn name(service: &[u8], out: &mut Name) -> Result<(), Errno> {
         return Err(errno::EINVAL);
     }
     out.byte(0);
-    if out.overflowed { Err(errno::ENAMETOOLONG) } else { Ok(()) }
+    if out.overflowed || out.len() > NAME_MAX + 1 { Err(errno::ENAMETOOLONG) } else { Ok(()) }
 }
 
 /// The delegated cgroup named by `TREE_FILE` in the current directory,

@@ -19,6 +19,9 @@ impl<const N: usize> Buf<N> {
     pub const fn new() -> Self {
         Buf { buf: [0; N], len: 0, overflowed: false }
     }
+    // Out of line: a call is shorter than the bounds check each caller
+    // would carry.
+    #[inline(never)]
     pub fn as_bytes(&self) -> &[u8] {
         // len <= N always; get() keeps the panic path out of the binaries.
         self.buf.get(..self.len).unwrap_or(&[])
@@ -103,6 +106,12 @@ impl<const N: usize> Buf<N> {
         }
         self.push(s)
     }
+}
+
+/// Word `i` of the space-separated `list` (empty past its end): one string
+/// takes less room than a table of slices.
+pub fn nth_word(list: &'static [u8], i: usize) -> &'static [u8] {
+    list.split(|&b| b == b' ').nth(i).unwrap_or(b"")
 }
 
 /// Lowercase hex digits, by value.

@@ -141,14 +141,16 @@ fn rd32(b: &[u8], off: usize) -> u32 {
     }
 }
 
-/// A validated database, read in place.
+/// A validated database, read in place. Its counts and offsets are u32
+/// (the file is at most `MAX_DB_BYTES`): every `Svc` and `List` carries a
+/// copy, 16 bytes smaller, and the code that makes them with it.
 #[derive(Clone, Copy)]
 pub struct Db<'a> {
     b: &'a [u8],
-    n: usize,
-    lists_off: usize,
-    nlists: usize,
-    str_off: usize,
+    n: u32,
+    lists_off: u32,
+    nlists: u32,
+    str_off: u32,
 }
 
 /// One service's record.
@@ -210,17 +212,17 @@ impl<'a> Db<'a> {
         }
         Ok(Db {
             b,
-            n,
-            lists_off,
-            nlists,
-            str_off,
+            n: n as u32,
+            lists_off: lists_off as u32,
+            nlists: nlists as u32,
+            str_off: str_off as u32,
         })
     }
 
     fn validate(&self) -> Result<(), DbError> {
         let bad = |s| Err(DbError::Corrupt(s));
         let mut prev: Option<&[u8]> = None;
-        for i in 0..self.n {
+        for i in 0..self.n as usize {
             let s = self.svc(i as u32);
             if Kind::from_u32(s.word(R_KIND)).is_none() {
                 return bad("corrupt database (bad service type)");
@@ -243,7 +245,7 @@ impl<'a> Db<'a> {
                     return bad("corrupt database (bad list)");
                 };
                 for k in a..a + c {
-                    if self.list(k) as usize >= self.n {
+                    if self.list(k) >= self.n {
                         return bad("corrupt database (bad service index)");
                     }
                 }
@@ -259,7 +261,7 @@ impl<'a> Db<'a> {
                 }
             }
             let p = s.word(R_PRODUCER_FOR);
-            if p != NONE && p as usize >= self.n {
+            if p != NONE && p >= self.n {
                 return bad("corrupt database (bad producer-for)");
             }
             let p = s.word(R_PIPELINE);
@@ -283,7 +285,7 @@ impl<'a> Db<'a> {
     /// their reverse dependencies, and each reverse dependency lists back.
     fn reverse_deps_match(&self) -> bool {
         let atomic = |i: u32| Kind::from_u32(self.svc(i).word(R_KIND)).is_some_and(|k| k != Kind::Bundle);
-        (0..self.n as u32).all(|i| {
+        (0..self.n).all(|i| {
             let s = self.svc(i);
             let (deps, rdeps) = (s.deps(), s.rdeps());
             if !atomic(i) {
@@ -299,10 +301,10 @@ impl<'a> Db<'a> {
     /// a pass that settles none leaves only cycles.
     fn acyclic(&self) -> bool {
         let mut settled = [false; MAX_SERVICES];
-        let mut left = self.n;
+        let mut left = self.n as usize;
         while left > 0 {
             let before = left;
-            for i in 0..self.n {
+            for i in 0..self.n as usize {
                 let ready = self.svc(i as u32).deps().iter().all(|d| settled.get(d as usize) == Some(&true));
                 if let Some(s) = settled.get_mut(i).filter(|s| !**s && ready) {
                     *s = true;
@@ -318,7 +320,7 @@ impl<'a> Db<'a> {
 
     fn range(&self, start: u32, count: u32) -> Option<(usize, usize)> {
         let (a, c) = (start as usize, count as usize);
-        if a.checked_add(c)? <= self.nlists {
+        if a.checked_add(c)? <= self.nlists as usize {
             Some((a, c))
         } else {
             None
@@ -326,24 +328,24 @@ impl<'a> Db<'a> {
     }
 
     fn list(&self, k: usize) -> u32 {
-        rd32(self.b, self.lists_off + 4 * k)
+        rd32(self.b, self.lists_off as usize + 4 * k)
     }
 
     /// The NUL-terminated string at offset `off` of the string area, without its NUL.
     fn cstr(&self, off: u32) -> Option<&'a [u8]> {
-        let s = self.b.get(self.str_off..)?.get(off as usize..)?;
+        let s = self.b.get(self.str_off as usize..)?.get(off as usize..)?;
         let end = s.iter().position(|&c| c == 0)?;
         Some(&s[..end])
     }
 
     /// The string at `off` with its NUL, ready for exec.
     pub fn cstr_nul(&self, off: u32) -> Option<&'a core::ffi::CStr> {
-        let s = self.b.get(self.str_off..)?.get(off as usize..)?;
+        let s = self.b.get(self.str_off as usize..)?.get(off as usize..)?;
         core::ffi::CStr::from_bytes_until_nul(s).ok()
     }
 
     pub fn len(&self) -> usize {
-        self.n
+        self.n as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -354,6 +356,8 @@ impl<'a> Db<'a> {
         self.b
     }
 
+    // Out of line: a call is shorter than the copy of the Db it makes.
+    #[inline(never)]
     pub fn svc(&self, i: u32) -> Svc<'a> {
         Svc {
             db: *self,
@@ -363,7 +367,7 @@ impl<'a> Db<'a> {
 
     /// Binary search by name.
     pub fn find(&self, name: &[u8]) -> Option<Svc<'a>> {
-        let (mut lo, mut hi) = (0usize, self.n);
+        let (mut lo, mut hi) = (0usize, self.n as usize);
         while lo < hi {
             let mid = (lo + hi) / 2;
             let s = self.svc(mid as u32);

@@ -20,6 +20,7 @@ use crate::db::{Db, DbError, MAX_SERVICES};
 use base::fmt::Buf;
 use base::path::PathBuf;
 use base::sys::{self, Errno, Fd, Open, OwnedFd, errno};
+use core::ffi::CStr;
 
 /// Default live directory (as s6-rc's `/run/s6-rc`).
 pub const DEFAULT_LIVE: &[u8] = b"/run/rinit-rc";
@@ -47,17 +48,55 @@ pub fn open_db(compiled: &[u8]) -> Result<Db<'static>, OpenError> {
     Db::open(map_db(compiled, b"/db")?).map_err(OpenError::Db)
 }
 
-/// Maps `<live>/compiled/db`, checked only as `Db::open_to_show` does.
-pub fn open_db_to_show(live: &[u8]) -> Result<Db<'static>, OpenError> {
-    Db::open_to_show(map_db(live, b"/compiled/db")?).map_err(OpenError::Db)
+/// What `open_to_show` could not read, and why.
+pub enum ShowError {
+    /// `compiled/db`.
+    Db(OpenError),
+    /// `state` (or `state.next`).
+    State(Errno),
+}
+
+impl ShowError {
+    /// The file, from the live directory: `/compiled/db` or `/state`.
+    pub fn file(&self) -> &'static [u8] {
+        match self {
+            ShowError::Db(_) => b"/compiled/db",
+            ShowError::State(_) => b"/state",
+        }
+    }
+
+    /// Why, in words.
+    pub fn words(&self) -> &'static [u8] {
+        match self {
+            ShowError::Db(e) => e.words(),
+            ShowError::State(e) => base::err::strerror(*e),
+        }
+    }
+}
+
+/// The live directory `live` for a reader that only shows it
+/// (rinit-status): its database, checked only as `Db::open_to_show` does,
+/// and every service's up/down byte into `state`, both read relative to
+/// one descriptor of the directory.
+pub fn open_to_show(live: &CStr, state: &mut [u8; MAX_SERVICES]) -> Result<Db<'static>, ShowError> {
+    let dir = sys::open_dir(live).map_err(|e| ShowError::Db(OpenError::Sys(e)))?;
+    let db = sys::open_regular_at(dir.fd(), c"compiled/db", Open::RDONLY, 0)
+        .map_err(OpenError::Sys)
+        .and_then(map_open)
+        .and_then(|b| Db::open_to_show(b).map_err(OpenError::Db))
+        .map_err(ShowError::Db)?;
+    read_state_in(dir.fd(), db.len(), state).map_err(ShowError::State)?;
+    Ok(db)
 }
 
 /// Maps `<dir><db>`.
 fn map_db(dir: &[u8], db: &[u8]) -> Result<&'static [u8], OpenError> {
     let p = PathBuf::join(dir, &[db]).map_err(OpenError::Sys)?;
-    let fd = sys::open_read(p.as_cstr()).map_err(OpenError::Sys)?;
-    // A regular file (open_read checks): its end is its size.
-    
+    map_open(sys::open_read(p.as_cstr()).map_err(OpenError::Sys)?)
+}
+
+/// Maps the database open as `fd`, a regular file: its end is its size.
+fn map_open(fd: OwnedFd) -> Result<&'static [u8], OpenError> {
     match sys::seek_end(fd.fd()) {
         Ok(size) if size > crate::db::MAX_DB_BYTES as u64 => Err(OpenError::Db(DbError::TooBig)),
         Ok(size) => sys::map_replaced_file(fd.fd(), size as usize).map_err(OpenError::Sys),
@@ -93,18 +132,17 @@ pub fn in_dir<T>(live: &[u8], f: impl FnOnce(Fd) -> Result<T, Errno>) -> Result<
 /// The up/down byte of every service into `state` (n bytes): the
 /// committed database's, `state.next` while a switch is not settled.
 pub fn read_state(live: &[u8], n: usize, state: &mut [u8; MAX_SERVICES]) -> Result<(), Errno> {
-    let name: &[u8] = if in_dir(live, |d| Ok(crate::switch::committed_unsettled(d)))? {
-        b"state.next"
-    } else {
-        b"state"
-    };
-    let p = path(live, name)?;
+    in_dir(live, |d| read_state_in(d, n, state))
+}
+
+/// `read_state` of the live directory open as `dir`.
+fn read_state_in(dir: Fd, n: usize, state: &mut [u8; MAX_SERVICES]) -> Result<(), Errno> {
+    let name = if crate::switch::committed_unsettled(dir) { crate::switch::NEXT_STATE } else { c"state" };
+    let fd = sys::open_regular_at(dir, name, Open::RDONLY, 0)?;
     // Read in place: a file of other than n bytes is refused whole.
     let buf = state.get_mut(..n).ok_or(errno::EPROTO)?;
-    match sys::read_file(p.as_cstr(), buf) {
-        Ok(got) if got.len() == n => {}
-        Ok(_) | Err(errno::EOVERFLOW) => return Err(errno::EPROTO),
-        Err(e) => return Err(e),
+    if sys::read_full(fd.fd(), buf)? != n || sys::read(fd.fd(), &mut [0u8; 1])? != 0 {
+        return Err(errno::EPROTO);
     }
     for s in buf.iter_mut() {
         *s = match *s {

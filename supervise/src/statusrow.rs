@@ -8,6 +8,7 @@
 //! directory larger than either is reported, never cut silently.
 
 use crate::deathtally::{self, Summary};
+use base::fmt::nth_word;
 use base::status::{self, Status};
 use base::sys::{self, errno, Errno};
 use base::{cgroup, control, servicedir};
@@ -57,11 +58,6 @@ impl State {
     }
 }
 
-/// Word `i` of the space-separated `list`: one string takes less room
-/// than a table of slices.
-pub fn nth_word(list: &'static [u8], i: usize) -> &'static [u8] {
-    list.split(|&b| b == b' ').nth(i).unwrap_or(b"")
-}
 
 /// rinit-rc's view of a service (`kind` None: no live state, or a
 /// service rinit-rc does not know).
@@ -149,12 +145,14 @@ impl Rows {
         dst.copy_from_slice(name);
         self.used = end;
         self.len += 1;
-        *row = EMPTY;
+        // A row past `len` is still as `new` made it: rows are only added.
         row.name = (start as u32, end as u32);
         Some(row)
     }
 
     /// The name of `row`.
+    // Out of line: its bounds check is longer than a call.
+    #[inline(never)]
     pub fn name(&self, row: &Row) -> &[u8] {
         self.arena.get(row.name.0 as usize..row.name.1 as usize).unwrap_or(&[])
     }
@@ -242,7 +240,8 @@ fn read_in(row: &mut Row, dir: sys::Fd) {
 /// the processes of the service `name` (`NAME` or `NAME/log`), as its
 /// cgroup counts them. A cgroup or a file that is not there is nothing.
 pub fn read_cgroup(row: &mut Row, tree: sys::Fd, name: &[u8]) {
-    let mut n = cgroup::Name::new();
+    // In the line buffer, whose code the table has already (not cgroup::Name).
+    let mut n = crate::statustext::Line::new();
     let Some(dir) = cgroup::name(name, &mut n)
         .ok()
         .and_then(|_| sys::cstr(n.as_bytes()))

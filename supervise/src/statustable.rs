@@ -3,10 +3,10 @@
 //! header, its JSON key and how a row's cell reads; a new column is one
 //! more variant and its arms.
 
-use crate::statusrow::{nth_word, Row, Rows, State};
+use crate::statusrow::{Row, Rows, State};
 use crate::statustext::{self, Line};
 use base::err;
-use base::fmt::Buf;
+use base::fmt::{nth_word, Buf};
 use base::sys;
 use base::tai64n::Tai64n;
 
@@ -168,10 +168,12 @@ pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
         return;
     }
     // Each unit and how many of the one below it make one.
-    const UNITS: [(u8, u64); 4] = [(b's', 1000), (b'm', 60), (b'h', 60), (b'd', 24)];
+    // (u16: a table of four bytes a unit, not sixteen.)
+    const UNITS: [(u8, u16); 4] = [(b's', 1000), (b'm', 60), (b'h', 60), (b'd', 24)];
     let (mut big, mut small) = (ms, 0);
     let mut unit = 0;
     for (i, &(_, per)) in UNITS.iter().enumerate() {
+        let per = per as u64;
         if big < per {
             break;
         }
@@ -191,17 +193,19 @@ pub fn push_duration<const N: usize>(out: &mut Buf<N>, ns: u64) {
 /// else the aligned table, a header then a row per line, columns two
 /// spaces apart, a bad row's reason after its state.
 pub fn print(rows: &Rows, shown: Shown, now: &Tai64n, json: bool) {
-    let mut p = Printer { rows, shown, now, json, widths: [0; ALL.len()], out: Out::new() };
-    if !json {
-        // The widths first: the header's, then every row's.
-        p.line(None, true);
-        for r in rows.as_slice() {
-            p.line(Some(r), true);
+    let mut p = Printer { rows, shown, now, json, widths: [0; ALL.len()], out: Out::new(), cell: Line::new() };
+    // Two passes for the table (the widths of the header's and every row's
+    // cells, then the lines), the second alone for JSON.
+    for measure in [true, false] {
+        if measure && json {
+            continue;
         }
-        p.line(None, false);
-    }
-    for r in rows.as_slice() {
-        p.line(Some(r), false);
+        if !json {
+            p.line(None, measure);
+        }
+        for r in rows.as_slice() {
+            p.line(Some(r), measure);
+        }
     }
 }
 
@@ -212,6 +216,7 @@ struct Printer<'a> {
     json: bool,
     widths: [usize; ALL.len()],
     out: Out,
+    cell: Line,
 }
 
 impl Printer<'_> {
@@ -219,7 +224,7 @@ impl Printer<'_> {
     /// the columns to its cells.
     fn line(&mut self, r: Option<&Row>, measure: bool) {
         let json = self.json;
-        let mut cell = Line::new();
+        let cell = &mut self.cell;
         let mut pad = 0;
         if json {
             self.out.byte(b'{');
@@ -233,14 +238,14 @@ impl Printer<'_> {
             let i = c as usize;
             cell.clear();
             let v = match r {
-                None => text(&mut cell, c.header()),
+                None => text(cell, c.header()),
                 Some(r) if r.state == State::Bad && i >= 2 => {
                     if let Some((what, e)) = r.error {
                         cell.push(what).push(b": ").push(err::strerror(e));
                     }
                     Value::Error
                 }
-                Some(r) => c.cell(self.rows, r, self.now, json, &mut cell),
+                Some(r) => c.cell(self.rows, r, self.now, json, cell),
             };
             if v == Value::Nothing && !json {
                 cell.byte(b'-');

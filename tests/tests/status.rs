@@ -234,7 +234,7 @@ fn status_refuses_bad_usage_and_a_missing_scan_directory() {
     assert_eq!(o.status.code(), Some(111));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "rinit-status: fatal: unable to read database nolive/compiled/db: No such file or directory\n"
+        "rinit-status: fatal: unable to read nolive/compiled/db: No such file or directory\n"
     );
 }
 

@@ -57,7 +57,7 @@ pub mod sig {
         // A string rather than NAMES: a binary that only names signals
         // carries ~150 bytes instead of NAMES' ~750 (a slice per entry).
         let i = usize::try_from(n).ok()?.checked_sub(1)?;
-        BY_NUMBER.split(|&c| c == b' ').nth(i)
+        Some(crate::fmt::nth_word(BY_NUMBER, i)).filter(|w| !w.is_empty())
     }
 
     /// The names of signals 1 to 31 in order, space-separated: NAMES

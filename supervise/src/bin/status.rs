@@ -26,7 +26,7 @@ use rinit_supervise::statustext::Line;
 
 const USAGE: &[u8] = b"rinit-status [ -l live ] [ -j ] [ scandir ]";
 /// The scan directory when none is given.
-const DEFAULT_SCANDIR: &[u8] = b"/run/service";
+const DEFAULT_SCANDIR: &core::ffi::CStr = c"/run/service";
 
 static ROWS: StaticCell<Rows> = StaticCell::new(Rows::new());
 static STATE: StaticCell<[u8; MAX_SERVICES]> = StaticCell::new([0; MAX_SERVICES]);
@@ -43,7 +43,8 @@ fn main(args: Args) -> ! {
             _ => err::usage(USAGE),
         }
     }
-    let scan = args.get(opts.operands()).map_or(DEFAULT_SCANDIR, |a| a.to_bytes());
+    let scan_c = args.get(opts.operands()).unwrap_or(DEFAULT_SCANDIR);
+    let scan = scan_c.to_bytes();
     if args.get(opts.operands() + 1).is_some() {
         err::usage(USAGE);
     }
@@ -52,8 +53,7 @@ fn main(args: Args) -> ! {
     // The live state first: its path may be relative to where we started.
     let db = read_live(live_dir, state);
 
-    let cwd = base::path::PathBuf::join(scan, &[]);
-    if let Err(e) = cwd.and_then(|p| sys::chdir(p.as_cstr())) {
+    if let Err(e) = sys::chdir(scan_c) {
         err::fatal_unable(err::EXIT_SYS, &[b"open the scan directory ", scan], e);
     }
     // A cgroup per service: a file that names none is no error here.
@@ -109,15 +109,19 @@ fn add_service(rows: &mut Rows, dir: &core::ffi::CStr, tree: Option<sys::Fd>) {
 #[inline(never)]
 fn read_live(asked: Option<&'static [u8]>, state: &mut [u8; MAX_SERVICES]) -> Option<rc::db::Db<'static>> {
     let dir = asked.unwrap_or(live::DEFAULT_LIVE);
-    let db = match live::open_db_to_show(dir) {
-        Ok(db) => db,
-        Err(live::OpenError::Sys(errno::ENOENT)) if asked.is_none() => return None,
-        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read database ", dir, b"/compiled/db: ", e.words()]),
+    // The path as the kernel takes it, made in the line buffer (as the
+    // loggers' paths are): no PathBuf's code for one path.
+    let mut path = Line::new();
+    path.push(dir).byte(0);
+    let r = match sys::cstr(path.as_bytes()) {
+        Some(c) => live::open_to_show(c, state),
+        None => Err(live::ShowError::Db(live::OpenError::Sys(errno::ENAMETOOLONG))),
     };
-    if let Err(e) = live::read_state(dir, db.len(), state) {
-        err::fatal_unable(err::EXIT_SYS, &[b"read ", dir, b"/state"], e);
+    match r {
+        Ok(db) => Some(db),
+        Err(live::ShowError::Db(live::OpenError::Sys(errno::ENOENT))) if asked.is_none() => None,
+        Err(e) => err::fatal(err::EXIT_SYS, &[b"unable to read ", dir, e.file(), b": ", e.words()]),
     }
-    Some(db)
 }
 
 /// Marks each row rinit-rc knows with its type and up/down, and adds a
@@ -152,4 +156,5 @@ fn add_rc_view(rows: &mut Rows, db: &rc::db::Db, state: &[u8; MAX_SERVICES]) {
     }
 }
 
-linker::entry!(main);
+// No s6 program shows a table: no s6 name to answer to.
+linker::entry!(no_s6_name, main, linker::exit_after_panic);
