@@ -31,6 +31,11 @@ impl Options {
         Options { args, spec, word: 1, pos: 0 }
     }
 
+    /// The options from word `word` on: those of a subcommand, after its name.
+    pub fn from_word(args: Args, spec: &'static [u8], word: usize) -> Options {
+        Options { args, spec, word, pos: 0 }
+    }
+
     /// Index of the first operand, once `next` has returned None.
     pub fn operands(&self) -> usize {
         self.word

@@ -18,5 +18,6 @@ pub mod live;
 pub mod oneshot;
 pub mod runner;
 pub mod source;
+pub mod statusview;
 pub mod switch;
 pub mod timeline;

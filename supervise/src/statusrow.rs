@@ -2,7 +2,8 @@
 //! s6's files only (the supervisor's `supervise/control` FIFO, the status
 //! record, the death tally, `notification-fd`), so a tree run by Debian's
 //! s6-supervise reads the same as one run by rinit-supervise; then, with a
-//! live rinit-rc state, from the database (type, counted up or not).
+//! live rinit-rc state, from the database (type, counted up or not: rinit-rc's
+//! `statusview`, for `rinit-rc-db status`).
 //!
 //! Rows live in one fixed table, their names in one fixed arena: a scan
 //! directory larger than either is reported, never cut silently.
@@ -194,6 +195,52 @@ fn before(a: &[u8], b: &[u8]) -> bool {
         }
     }
     a.len() < b.len()
+}
+
+/// Makes the scan directory `scan` the working directory and adds a row
+/// for each service directory in it (dot-directories left out) and for
+/// its logger (`NAME/log`), with the cgroup's figures when the tree has
+/// a cgroup per service; says whether it has. A scan directory that
+/// cannot be read is fatal (exit 111); a service directory is a bad row.
+pub fn read_scandir(rows: &mut Rows, scan: &core::ffi::CStr) -> bool {
+    if let Err(e) = sys::chdir(scan) {
+        base::err::fatal_unable(base::err::EXIT_SYS, &[b"open the scan directory ", scan.to_bytes()], e);
+    }
+    // A cgroup per service: a file that names none is no error here.
+    let tree_fd = cgroup::open_tree().ok().flatten();
+    let tree = tree_fd.as_ref().map(sys::OwnedFd::fd);
+    let r = sys::open_dir(c".").and_then(|d| {
+        sys::read_dir(d.fd(), &mut |name, kind, _| {
+            let n = name.to_bytes();
+            if n.first() == Some(&b'.') || !crate::scandir::is_dir(name, kind) {
+                return;
+            }
+            add_service(rows, name, tree);
+            let mut log = crate::statustext::Line::new();
+            log.push(n).push(b"/log\0");
+            if let Some(log) = sys::cstr(log.as_bytes())
+                && sys::is_dir(log)
+            {
+                add_service(rows, log, tree);
+            }
+        })
+    });
+    if let Err(e) = r {
+        base::err::fatal_unable(base::err::EXIT_SYS, &[b"read the scan directory ", scan.to_bytes()], e);
+    }
+    tree.is_some()
+}
+
+/// A row for the service directory `dir` (`NAME` or `NAME/log`), with
+/// its cgroup's figures when the tree has a cgroup per service.
+#[inline(never)]
+fn add_service(rows: &mut Rows, dir: &core::ffi::CStr, tree: Option<sys::Fd>) {
+    if let Some(row) = rows.add(dir.to_bytes()) {
+        read_service(row, dir);
+        if let Some(t) = tree {
+            read_cgroup(row, t, dir.to_bytes());
+        }
+    }
 }
 
 /// Fills `row` from the service directory `dir`, open as a descriptor

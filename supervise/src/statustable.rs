@@ -1,7 +1,7 @@
-//! The rows as rinit-status prints them: an aligned table under a header,
-//! or one JSON object per line (`-j`). A column is one `Column`: its
-//! header, its JSON key and how a row's cell reads; a new column is one
-//! more variant and its arms.
+//! The rows as rinit-status (and `rinit-rc-db status`) prints them: an
+//! aligned table under a header, or one JSON object per line (`-j`). A
+//! column is one `Column`: its header, its JSON key and how a row's cell
+//! reads; a new column is one more variant and its arms.
 
 use crate::statusrow::{Row, Rows, State};
 use crate::statustext::{self, Line};
@@ -207,6 +207,17 @@ pub fn print(rows: &Rows, shown: Shown, now: &Tai64n, json: bool) {
             p.line(Some(r), measure);
         }
     }
+}
+
+/// Sorts the rows, prints them (`print`, at this instant), then warns if
+/// some did not fit the table, and exits 0.
+pub fn show(rows: &mut Rows, shown: Shown, json: bool) -> ! {
+    rows.sort();
+    print(rows, shown, &Tai64n::now(), json);
+    if rows.dropped > 0 {
+        err::too_many(b"services in the table", crate::statusrow::MAX_ROWS);
+    }
+    sys::exit(0)
 }
 
 struct Printer<'a> {

@@ -96,7 +96,10 @@ fn rows(out: &str) -> BTreeMap<String, BTreeMap<String, J>> {
 }
 
 fn status_of(sb: &Sandbox, args: &[&str]) -> Output {
-    let b = bin("rinit-status");
+    status_of_bin(sb, &bin("rinit-status"), args)
+}
+
+fn status_of_bin(sb: &Sandbox, b: &Path, args: &[&str]) -> Output {
     let mut v: Vec<&std::ffi::OsStr> = vec![b.as_os_str()];
     v.extend(args.iter().map(std::ffi::OsStr::new));
     sb.run(&v)
@@ -242,6 +245,12 @@ fn status_refuses_bad_usage_and_a_missing_scan_directory() {
 /// rinit-rc-init and `rinit-rc change NAME`, then `rinit-status -j -l live`;
 /// its output, once it exited 0. None (skipped) without rinit-scan.
 fn live_status(sb: &Sandbox, src: &Path, name: &str) -> Option<String> {
+    live_run(sb, src, name, "rinit-status -j -l live scan")
+}
+
+/// As `live_status`, with the shell command `show` in place of
+/// rinit-status: the output of the whole script, once it exited 0.
+fn live_run(sb: &Sandbox, src: &Path, name: &str, show: &str) -> Option<String> {
     let scanner = bin_dir().join("rinit-scan").exists().then(|| bin("rinit-scan"))?;
     let script = format!(
         "exec 2>&1\ncd {dir}\nmkdir -p scan\n{scanner} scan >scan.log 2>&1 &\n\
@@ -249,10 +258,11 @@ fn live_status(sb: &Sandbox, src: &Path, name: &str) -> Option<String> {
          rinit-rc-compile comp {src} || exit 91\n\
          rinit-rc-init -c comp -l live scan || exit 92\n\
          rinit-rc -l live change {name} >rc.log 2>&1 || exit 93\n\
-         rinit-status -j -l live scan; echo status=$?\n",
+         {show}; echo status=$?\n",
         dir = sb.dir.display(),
         scanner = scanner.display(),
-        src = src.display()
+        src = src.display(),
+        show = show
     );
     let o = Command::new("timeout")
         .args(["60", "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child=SIGKILL", "/bin/sh", "-c"])
@@ -297,4 +307,31 @@ fn status_puts_a_wired_consumer_under_its_producer_with_rinit_rcs_view() {
     for n in ["prod", "prod/log"] {
         assert_eq!((&r[n]["type"], &r[n]["rc"], &r[n]["state"]), (&s("longrun"), &s("up"), &s("up")), "{out}");
     }
+}
+
+#[test]
+fn status_with_a_live_state_is_the_table_of_rinit_rc_db_beside_it() {
+    let sb = Sandbox::new();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/rc");
+    let show = "rinit-status -l live scan | head -n 1; rinit-rc-db status -l live scan | head -n 1";
+    let Some(out) = live_run(&sb, &demo, "demo-oneshot-1", show) else { return };
+    let headers: Vec<&str> = out.lines().collect();
+    assert_eq!(headers.len(), 2, "{out}");
+    let words: Vec<&str> = headers[0].split_whitespace().collect();
+    assert_eq!(words[..10], ["NAME", "STATE", "PID", "FOR", "READY", "RESTARTS", "LAST", "WANT", "TYPE", "RC"], "{out}");
+    assert_eq!(headers[0], headers[1], "rinit-status's table is rinit-rc-db status's: {out}");
+
+    // Alone in its directory, it names the program it would have run.
+    let lone = sb.mkdir("lone");
+    std::fs::copy(bin("rinit-status"), lone.join("rinit-status")).unwrap();
+    let o = status_of_bin(&sb, &lone.join("rinit-status"), &["-l", "nolive", "."]);
+    assert_eq!(o.status.code(), Some(111));
+    let dir = lone.canonicalize().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("rinit-status: fatal: unable to run {}/rinit-rc-db: No such file or directory\n", dir.display())
+    );
+    // Without a live state it needs none.
+    let o = status_of_bin(&sb, &lone.join("rinit-status"), &["."]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -12,9 +12,18 @@ use rinit_rc as rc;
 use rc::cli::{line, open_db};
 use base::options::{Opt, Options};
 
-const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services | atomics NAME... | graph [ NAMES... ]";
+const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services | atomics NAME... | graph [ NAMES... ] | status [ -l live ] [ -j ] [ scandir ]";
+const STATUS_USAGE: &[u8] = b"rinit-rc-db status [ -l live ] [ -j ] [ scandir ]";
+/// The scan directory of `status` when none is given (rinit-status's).
+const DEFAULT_SCANDIR: &core::ffi::CStr = c"/run/service";
 
 fn main(args: Args) -> ! {
+    if args.get(1).map(|c| c.to_bytes()) == Some(b"status") {
+        // rinit-status's table, run by rinit-status: its messages are
+        // rinit-status's (set first, the name that counts).
+        err::set_prog(b"rinit-status");
+        status(args);
+    }
     err::set_prog(b"rinit-rc-db");
     let mut live_dir: &[u8] = live::DEFAULT_LIVE;
     let mut compiled: Option<&[u8]> = None;
@@ -140,6 +149,27 @@ fn main(args: Args) -> ! {
         _ => err::usage(USAGE),
     }
     sys::exit(0)
+}
+
+/// `status [ -l live ] [ -j ] [ scandir ]`: rinit-status's table with
+/// rinit-rc's view of the live state (rinit-status runs this when there is
+/// one). Its options after its name, as rinit-status takes them.
+fn status(args: Args) -> ! {
+    let mut live_dir: &[u8] = live::DEFAULT_LIVE;
+    let mut json = false;
+    let mut opts = Options::from_word(args, b"l:j", 2);
+    for o in opts.by_ref() {
+        match o {
+            Opt::Value(b'l', v) => live_dir = v,
+            Opt::Flag(b'j') => json = true,
+            _ => err::usage(STATUS_USAGE),
+        }
+    }
+    let i = opts.operands();
+    if args.get(i + 1).is_some() {
+        err::usage(STATUS_USAGE);
+    }
+    rc::statusview::show(live_dir, json, args.get(i).unwrap_or(DEFAULT_SCANDIR))
 }
 
 /// `graph [names...]`: the DOT picture of the names' closure, or of all.
