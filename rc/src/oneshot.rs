@@ -235,9 +235,9 @@ impl Client {
 
     /// Connects to the runner of `live` unless connected; true when it
     /// just did (the caller watches the new descriptor). A runner that is
-    /// supervised in `scandir` but not listening yet is waited for, until
-    /// `until` (monotonic ns, 0: none) or `RUNNER_WAIT_MS`; one that is not
-    /// there at all fails at once.
+    /// in `scandir` but not listening yet (restarting, or its supervisor
+    /// being restarted) is waited for, until `until` (monotonic ns, 0: none)
+    /// or `RUNNER_WAIT_MS`; one that is not there at all fails at once.
     pub fn connect(&mut self, live: &[u8], scandir: &[u8], until: u64) -> Result<bool, Fail> {
         if self.fd.is_some() {
             return Ok(false);
@@ -252,7 +252,10 @@ impl Client {
                     return Ok(true);
                 }
                 Err(e @ (errno::ENOENT | errno::ECONNREFUSED)) => {
-                    if base::control::is_supervised(svc.as_bytes()) != Ok(true) {
+                    // A killed supervisor is back as soon as the scanner
+                    // sees it gone: only a runner whose directory is not in
+                    // the scan directory at all fails at once.
+                    if base::control::is_supervised(svc.as_bytes()) != Ok(true) && !sys::is_dir(svc.as_cstr()) {
                         return Err((b"no oneshot runner: rinit-oneshot-runner is not supervised in the scan directory (rinit-rc-init installs it)", e));
                     }
                     if sys::now_mono_ns() >= give_up {
