@@ -423,6 +423,15 @@ pub fn with_run_env<R>(env: RunEnv, f: impl FnOnce(Option<Argv>) -> R) -> Result
     if !env.notify {
         return Ok(f(None));
     }
+    with_notify_env(env, f)
+}
+
+/// `with_run_env`'s environment with NOTIFY_SOCKET, out of line: its
+/// buffers (4 KiB of pointers, a socket path) would otherwise sit in the
+/// frame of every start, whose stack probes touch each of their pages, in
+/// every supervisor, whether or not its service is notified.
+#[inline(never)]
+fn with_notify_env<R>(env: RunEnv, f: impl FnOnce(Option<Argv>) -> R) -> Result<R, Errno> {
     let mut sock = [0u8; NOTIFY_SOCKET.len() + UNIX_PATH_MAX];
     let sock = env_entry(&mut sock)?;
     let mut wd = Buf::<48>::new();

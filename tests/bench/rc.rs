@@ -109,6 +109,8 @@ struct Tool {
     /// Shell lines that, in the run's mount namespace, put a missing
     /// s6-ftrigrd where `init` looks for it (see `stand_in_helper`).
     setup: String,
+    /// What stands in for the missing s6-ftrigrd, for the header.
+    stand_in: Option<String>,
 }
 
 fn rinit_tool() -> Tool {
@@ -121,6 +123,7 @@ fn rinit_tool() -> Tool {
         scan: format!("{} -C 4000 scan", d.join("rinit-scan").display()),
         missing: None,
         setup: String::new(),
+        stand_in: None,
     }
 }
 
@@ -134,42 +137,54 @@ fn s6rc_tool(peer: &peer::Peer) -> Option<Tool> {
         scan: format!("{} -t0 {} 4000 scan", peer.bin("s6-svscan").display(), peer.scan_capacity_flag()),
         missing: None,
         setup: String::new(),
+        stand_in: None,
     };
     if !t.compile.is_file() {
         eprintln!("bench-rc: {} is missing: rinit alone", t.compile.display());
         return None;
     }
-    let (missing, setup) = match missing_helper(&t.init) {
-        None => (None, String::new()),
+    let (missing, setup, stand_in) = match missing_helper(&t.init) {
+        None => (None, String::new(), None),
         Some(helper) => match stand_in_helper(&helper, peer) {
             Some((setup, from)) => {
-                eprintln!("bench-rc: {} is missing: {from} stands in for it", helper.display());
-                (None, setup)
+                let from = if from.starts_with(&work_dir().display().to_string()) {
+                    "tests/bench/ftrigrd.c (built now)".to_string()
+                } else {
+                    from
+                };
+                let note = format!("{} (missing from the set) stood in by {from}", helper.display());
+                (None, setup, Some(note))
             }
             None => (
                 Some(format!(
-                    "{}, which {} runs, is missing, and the set has no s6-ftrigrd of its own (bin/ or libexec/) to stand in",
+                    "{}, which {} runs, is missing; the set has no s6-ftrigrd of its own (bin/ or libexec/) and ftrigrd.c could not be built to stand in",
                     helper.display(),
                     t.init.display()
                 )),
                 String::new(),
+                None,
             ),
         },
     };
-    Some(Tool { missing, setup, ..t })
+    Some(Tool { missing, setup, stand_in, ..t })
 }
 
 /// A static set built with a prefix that is not installed (the musl set's
 /// s6-rc-init runs /tmp/s6static/libexec/s6-ftrigrd, the path it was built
 /// for) gets, in the run's own mount namespace, a tmpfs over the nearest
-/// existing directory above that path and the set's own s6-ftrigrd there,
-/// from its bin/ or a libexec/ beside it. Only the same set's: Debian's
-/// s6-ftrigrd (s6 2.11) fails s6-rc 0.7's handshake ("unable to sync with
-/// client: Protocol error"). None when the set has none, or when the tmpfs
-/// would hide the work area.
+/// existing directory above that path and an s6-ftrigrd there: the set's
+/// own, from its bin/ or a libexec/ beside it, else `ftrigrd.c` beside this
+/// file, built now (musl-gcc or gcc, static), which speaks the ftrigr
+/// protocol of s6 2.15. Not Debian's: its s6-ftrigrd (s6 2.11) speaks an
+/// older one and fails s6-rc 0.7's handshake ("unable to sync with client:
+/// Protocol error"). None when there is neither, or when the tmpfs would
+/// hide the work area.
 fn stand_in_helper(helper: &Path, peer: &peer::Peer) -> Option<(String, String)> {
     let own = [peer.bin("s6-ftrigrd"), peer.dir.join("../libexec/s6-ftrigrd")];
-    let from = own.into_iter().find(|p| p.is_file())?;
+    let from = match own.into_iter().find(|p| p.is_file()) {
+        Some(f) => f,
+        None => build_ftrigrd()?,
+    };
     let dir = helper.parent()?;
     let above = dir.ancestors().find(|a| a.is_dir())?;
     if above == Path::new("/") || work_dir().starts_with(above) {
@@ -183,6 +198,22 @@ fn stand_in_helper(helper: &Path, peer: &peer::Peer) -> Option<(String, String)>
         h = helper.display()
     );
     Some((setup, from.display().to_string()))
+}
+
+/// `ftrigrd.c` compiled static into the work area; None without a compiler.
+fn build_ftrigrd() -> Option<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/ftrigrd.c");
+    let out = work_dir().join("s6-ftrigrd");
+    ["musl-gcc", "gcc"].into_iter().find_map(|cc| {
+        let ok = Command::new(cc)
+            .args(["-O2", "-static", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| out.clone())
+    })
 }
 
 /// s6-rc-init and s6-rc wait for supervisors through s6-ftrigrd, which they
@@ -406,6 +437,9 @@ fn main() {
     out += &format!("best of {runs} runs each (BENCH_RC_RUNS)\n");
     for (name, t) in &tools {
         out += &format!("{name}: scanner {}\n", t.scan.split_whitespace().next().unwrap_or(""));
+        if let Some(s) = &t.stand_in {
+            out += &format!("{name}: {s}\n");
+        }
         if let Some(why) = &t.missing {
             out += &format!("{name}: init and change not measured: {why}\n");
         }

@@ -653,12 +653,12 @@ fn report(o: &Options, peer: &peer::Peer, impls: &[Impl], figs: &[Figures], (flo
         rows.push([what, col(0, &|_| show(a)), col(1, &|_| show(b)), ratio(a, b), target]);
     };
     let ratio_of = |x: f64| v2s(x, 2);
-    let below_s6 = |a: f64, b: Option<f64>| b.is_some_and(|b| a <= 0.8 * b);
+    let below_s6 = |a: f64, b: Option<f64>| b.is_some_and(|b| a <= 0.7 * b);
 
     row("scanner start, empty scandir".into(), &secs, &|f| median(&f.start_empty), None);
     for (k, &n) in o.sizes.iter().enumerate() {
         let big = n == max_n;
-        row(format!("{n} longruns up"), &secs, &|f| median(&f.up[k]), big.then_some(("≤ 0.8× s6", &below_s6 as _)));
+        row(format!("{n} longruns up"), &secs, &|f| median(&f.up[k]), big.then_some(("≤ 0.7× s6", &below_s6 as _)));
         let per_floor = |f: &Figures| Some(median(&f.up[k])? / (fl? * 2.0 * n as f64));
         let show = |v: Option<f64>| v.map(ratio_of).unwrap_or("-".into());
         row(format!("  ÷ floor × {} spawns", 2 * n), &show, &per_floor, big.then_some(("≤ 1.25", &|a: f64, _| a <= 1.25)));
@@ -679,7 +679,7 @@ fn report(o: &Options, peer: &peer::Peer, impls: &[Impl], figs: &[Figures], (flo
         let total = |f: &Figures| Some(median(&f.cost[0])? + median(&f.cost[1])? + median(&f.cost[2])? + median(&f.cost[3])?);
         row(format!("whole cost per supervisor ({n} down)"), &kib1, &total, Some(("≤ 36 KiB", &|a, _| a <= 36.0)));
     }
-    row("restart: kill → new pid (up > 1 s)".into(), &secs, &|f| median(&f.restart), Some(("≤ 1 ms", &|a, _| a <= 1e-3)));
+    row("restart: kill → new pid (up > 1 s)".into(), &secs, &|f| median(&f.restart), Some(("≤ 0.5 ms", &|a, _| a <= 0.5e-3)));
     row("svc -d → down (pid 0)".into(), &secs, &|f| median(&f.down), None);
     row("svc -u → up (new pid)".into(), &secs, &|f| median(&f.up_again), None);
     let bytes = |v: Option<f64>| v.map(|b| format!("{b:.0} B")).unwrap_or("-".into());

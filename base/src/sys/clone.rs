@@ -38,9 +38,9 @@ pub fn fork_process() -> Result<Pid> {
 /// or into a copy (a plain fork elsewhere)?
 pub const SPAWN_SHARED_SHARES_MEMORY: bool = cfg!(target_arch = "x86_64");
 
-/// Bytes of stack a `spawn_shared` child runs on: room for a path buffer
-/// of `exec_path`'s search and the frames around it (a debug build's
-/// frames are several times larger).
+/// Bytes of stack a `spawn_shared` child may use below its parent's stack
+/// pointer: room for a path buffer of `exec_path`'s search and the frames
+/// around it (a debug build's frames are several times larger).
 pub const SHARED_CHILD_STACK: usize = if cfg!(debug_assertions) { 65536 } else { 8192 };
 
 /// Starts a process that runs `child` in this process's memory until it
@@ -48,14 +48,17 @@ pub const SHARED_CHILD_STACK: usize = if cfg!(debug_assertions) { 65536 } else {
 /// neither copies the page tables nor leaves copy-on-write faults behind,
 /// about half fork's cost even for a small program. This thread sleeps
 /// until the child has exec'ed or exited. `child` (typed to return
-/// `Infallible`: stable Rust's `!`) ends in exec or exit; it runs on its
-/// own stack (a buffer in this frame), never on this process's frames. The
-/// closure is never dropped in this process, so it should capture
-/// references only. x86_64 only; elsewhere a plain fork.
+/// `Infallible`: stable Rust's `!`) ends in exec or exit; it runs on this
+/// thread's stack below the frames of the caller (which sleep meanwhile),
+/// so it touches only the pages its own frames need: a buffer for it in
+/// this frame would make the stack probes touch every page of it, pages the
+/// process then keeps. The closure is never dropped in this process, so it
+/// should capture references only. x86_64 only; elsewhere a plain fork.
 ///
 /// # Safety
-/// - `child` needs no more than `SHARED_CHILD_STACK` bytes of stack: below
-///   its buffer lie this thread's live frames, and no guard page.
+/// - `child` needs no more than `SHARED_CHILD_STACK` bytes of stack below
+///   the caller's frames, and the stack has that room (a region's stack
+///   ends in a guard page, not a stack the kernel grows).
 /// - The process has one thread: only the calling thread sleeps, and any
 ///   other would share memory with the child, unsynchronised.
 /// - What `child` writes in memory, this process finds when it resumes:
@@ -63,8 +66,7 @@ pub const SHARED_CHILD_STACK: usize = if cfg!(debug_assertions) { 65536 } else {
 #[inline(never)]
 pub unsafe fn spawn_shared<F: FnOnce() -> core::convert::Infallible>(child: F) -> Result<Pid> {
     let f = core::mem::ManuallyDrop::new(child);
-    let mut stack = core::mem::MaybeUninit::<[u8; SHARED_CHILD_STACK]>::uninit();
-    let r = clone_shared(stack.as_mut_ptr() as usize + SHARED_CHILD_STACK, run_child::<F>, &f as *const _ as usize);
+    let r = clone_shared(run_child::<F>, &f as *const _ as usize);
     if r.is_err() {
         // No child took the closure: drop it here (dropping returns nothing to check).
         let _ = core::mem::ManuallyDrop::into_inner(f);
@@ -81,17 +83,25 @@ extern "C" fn run_child<F: FnOnce() -> core::convert::Infallible>(f: usize) -> !
     match f() {}
 }
 
+/// Below the stack pointer, what the child leaves alone: the red zone (128
+/// bytes a function may use below rsp without moving it) and as much again.
 #[cfg(target_arch = "x86_64")]
-fn clone_shared(stack_top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> Result<Pid> {
+const BELOW_SP: usize = 256;
+
+#[cfg(target_arch = "x86_64")]
+fn clone_shared(entry: extern "C" fn(usize) -> !, arg: usize) -> Result<Pid> {
     const FLAGS: usize = (k::CLONE_VM | k::CLONE_VFORK | k::SIGCHLD) as usize;
     let r: isize;
-    // SAFETY: the child starts on its own 16-byte aligned stack (a buffer
-    // of the parent's frame, unused while the parent sleeps in vfork) and
-    // calls `entry(arg)`, which never returns; r12 and r13 carry entry and
-    // arg through clone, which copies the registers. The parent resumes
-    // with its own registers and stack.
+    // SAFETY: the child starts below this frame's stack pointer, past the
+    // red zone, 16-byte aligned (memory nothing of the parent's uses while
+    // it sleeps in vfork), and calls `entry(arg)`, which never returns; r12
+    // and r13 carry entry and arg through clone, which copies the registers.
+    // The parent resumes with its own registers and stack, its frames above
+    // the child's untouched.
     unsafe {
         core::arch::asm!(
+            "lea rsi, [rsp - {below}]",
+            "and rsi, -16",
             "syscall",
             "test rax, rax",
             "jnz 2f",
@@ -100,9 +110,10 @@ fn clone_shared(stack_top: usize, entry: extern "C" fn(usize) -> !, arg: usize) 
             "call r12",
             "ud2",
             "2:",
+            below = const BELOW_SP,
             inlateout("rax") k::__NR_clone as isize => r,
             in("rdi") FLAGS,
-            in("rsi") stack_top & !15,
+            out("rsi") _,
             in("rdx") 0usize,
             in("r10") 0usize,
             in("r8") 0usize,
@@ -116,7 +127,7 @@ fn clone_shared(stack_top: usize, entry: extern "C" fn(usize) -> !, arg: usize) 
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn clone_shared(_stack_top: usize, entry: extern "C" fn(usize) -> !, arg: usize) -> Result<Pid> {
+fn clone_shared(entry: extern "C" fn(usize) -> !, arg: usize) -> Result<Pid> {
     // SAFETY: `spawn_shared`'s caller keeps the one-thread rule.
     match unsafe { fork() }? {
         0 => entry(arg),

@@ -117,7 +117,7 @@ struct Exec {
 }
 
 /// Stack the region keeps beyond the program's `frames`: a child of
-/// `spawn_shared` runs on a buffer in its parent's frame until it execs,
+/// `spawn_shared` runs below its parent's frames until it execs,
 /// and a margin, since below the region's stack is a guard page, not a
 /// stack the kernel grows.
 const ROOM: usize = super::SHARED_CHILD_STACK + (16 << 10);
