@@ -23,9 +23,29 @@ pub struct Peer {
     pub debian: bool,
 }
 
-pub fn peer() -> Peer {
+/// The checkout's top directory.
+fn repo() -> PathBuf {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let repo = fs::canonicalize(&repo).unwrap_or(repo);
+    fs::canonicalize(&repo).unwrap_or(repo)
+}
+
+/// `p` as a reader of a table can follow it: relative to the checkout when
+/// it is inside it or beside it, so the figures do not name the machine's
+/// own directories.
+pub fn shown(p: &Path) -> String {
+    let repo = repo();
+    let p = fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    if let Ok(r) = p.strip_prefix(&repo) {
+        return r.display().to_string();
+    }
+    match repo.parent().map(|up| p.strip_prefix(up)) {
+        Some(Ok(r)) => format!("../{}", r.display()),
+        _ => p.display().to_string(),
+    }
+}
+
+pub fn peer() -> Peer {
+    let repo = repo();
     let dir = match std::env::var_os("S6_PEER_DIR") {
         Some(d) => PathBuf::from(d),
         None => repo.ancestors().skip(1).map(|a| a.join(STATIC_SET)).find(|d| d.is_dir()).unwrap_or_else(|| "/usr/bin".into()),
@@ -50,7 +70,7 @@ impl Peer {
     pub fn header(&self) -> String {
         let kind = if self.debian { "Debian's packages" } else { "S6_PEER_DIR or the static musl set" };
         let v = if self.versions.is_empty() { "version unknown".to_string() } else { self.versions.clone() };
-        format!("peer: s6 from {} ({kind}; {v})", self.dir.display())
+        format!("peer: s6 from {} ({kind}; {v})", shown(&self.dir))
     }
 
     /// s6-svscan's option for its capacity: s6 before 2.12 spells it -c, later -C.

@@ -436,7 +436,7 @@ fn main() {
     out += &format!("{}\n", peer.header());
     out += &format!("best of {runs} runs each (BENCH_RC_RUNS)\n");
     for (name, t) in &tools {
-        out += &format!("{name}: scanner {}\n", t.scan.split_whitespace().next().unwrap_or(""));
+        out += &format!("{name}: scanner {}\n", peer::shown(Path::new(t.scan.split_whitespace().next().unwrap_or(""))));
         if let Some(s) = &t.stand_in {
             out += &format!("{name}: {s}\n");
         }
