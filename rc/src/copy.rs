@@ -42,19 +42,25 @@ pub fn fail(what: &'static [u8], p: &PathBuf, e: Errno) -> Fail {
 }
 
 /// Copies the tree `src` to `dst` (created; may exist), files with their
-/// mode. Top-level entries for which `skip(name)` holds are left out.
+/// mode. Top-level entries for which `skip(name)` holds are left out; the
+/// copies of top-level files named in `exec` get mode 0755, as
+/// s6-rc-compile makes `run` and `finish` executable: trees kept in
+/// version control often lose the bit, and a `run` the supervisor cannot
+/// execute never starts.
 pub fn copy_tree(
     src: &mut PathBuf,
     dst: &mut PathBuf,
     skip: &dyn Fn(&[u8]) -> bool,
+    exec: &[&[u8]],
 ) -> Result<(), Fail> {
-    copy_dir(src, dst, skip, 0)
+    copy_dir(src, dst, skip, exec, 0)
 }
 
 fn copy_dir(
     src: &mut PathBuf,
     dst: &mut PathBuf,
     skip: &dyn Fn(&[u8]) -> bool,
+    exec: &[&[u8]],
     depth: usize,
 ) -> Result<(), Fail> {
     if depth > MAX_DEPTH {
@@ -92,8 +98,8 @@ fn copy_dir(
             k => k,
         };
         res = match kind {
-            FileType::Directory => copy_dir(src, dst, skip, depth + 1),
-            FileType::RegularFile => copy_file(src, dst),
+            FileType::Directory => copy_dir(src, dst, skip, exec, depth + 1),
+            FileType::RegularFile => copy_file_as(src, dst, (depth == 0 && exec.contains(&n)).then_some(0o755)),
             _ => Ok(()), // FIFOs, sockets, devices: a service dir's supervise/ leftovers
         };
     });
@@ -104,25 +110,22 @@ fn copy_dir(
     r.map_err(|e| fail(b"read directory ", src, e))
 }
 
-/// Makes `dir/file` executable (mode 0755) when it exists, as
-/// s6-rc-compile does for `run` and `finish`: trees kept in version
-/// control often lose the bit, and a `run` the supervisor cannot execute
-/// never starts.
-pub fn make_executable(dir: &mut PathBuf, file: &[u8]) -> Result<(), Fail> {
-    let len = dir.len();
-    let r = dir.push(file).and_then(|d| match sys::chmod(d.as_cstr(), 0o755) {
-        Err(errno::ENOENT) => Ok(()),
-        r => r,
-    });
-    let r = r.map_err(|e| fail(b"chmod ", dir, e));
-    dir.truncate(len);
-    r
-}
-
 /// Copies one regular file, keeping its mode.
 pub fn copy_file(src: &PathBuf, dst: &PathBuf) -> Result<(), Fail> {
-    let i = sys::open_read(src.as_cstr()).map_err(|e| fail(b"open ", src, e))?;
-    let mode = sys::fstat(i.fd()).map(|s| s.mode).unwrap_or(0o644);
+    copy_file_as(src, dst, None)
+}
+
+/// Copies one regular file, with `mode` or else the source's.
+fn copy_file_as(src: &PathBuf, dst: &PathBuf, mode: Option<u32>) -> Result<(), Fail> {
+    // One fstat tells both that this is a regular file (open_read's check)
+    // and its mode and size.
+    let i = sys::open(src.as_cstr(), Open::RDONLY | Open::NONBLOCK, 0).map_err(|e| fail(b"open ", src, e))?;
+    let st = match sys::fstat(i.fd()) {
+        Ok(st) if st.kind == FileType::RegularFile => st,
+        Ok(_) => return Err(fail(b"open ", src, errno::ENOTREG)),
+        Err(e) => return Err(fail(b"stat ", src, e)),
+    };
+    let mode = mode.unwrap_or(st.mode & 0o7777);
     let o = match sys::open(
         dst.as_cstr(),
         Open::WRONLY | Open::CREATE | Open::TRUNC,
@@ -135,12 +138,20 @@ pub fn copy_file(src: &PathBuf, dst: &PathBuf) -> Result<(), Fail> {
         }
     };
     let mut buf = [0u8; 16384];
+    let mut copied = 0u64;
     let r = loop {
         match sys::read(i.fd(), &mut buf) {
             Ok(0) => break Ok(()),
             Ok(n) => {
                 if let Err(e) = sys::write_all(o.fd(), buf.get(..n).unwrap_or(&[])) {
                     break Err(fail(b"write ", dst, e));
+                }
+                copied += n as u64;
+                // The size fstat gave is reached: that is the end, without
+                // one more read to hear it (a file still growing is copied
+                // as it was then).
+                if copied >= st.size {
+                    break Ok(());
                 }
             }
             Err(e) => break Err(fail(b"read ", src, e)),

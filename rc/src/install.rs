@@ -57,12 +57,12 @@ pub fn install(db: &Db, servicedirs: &[u8], scandir: &[u8], i: u32) -> Result<()
     }
     // A leftover temporary tree: the next install removes it.
     let _ = copy::remove_tree(&mut tmp);
-    copy::copy_tree(&mut from, &mut tmp, &|_| false)?;
+    copy::copy_tree(&mut from, &mut tmp, &|_| false, &[])?;
     mark_down(&tmp)?;
     if let Some(c) = live::logger_of(db, i) {
         let mut from = p(servicedirs, &[b"/", db.svc(c).name()])?;
         let mut log = p(tmp.as_bytes(), &[b"/log"])?;
-        copy::copy_tree(&mut from, &mut log, &|_| false)?;
+        copy::copy_tree(&mut from, &mut log, &|_| false, &[])?;
         mark_down(&log)?;
     } else {
         wire(db, &tmp, i)?;

@@ -578,6 +578,8 @@ const KNOWN: &[&[u8]] = &[
     b"/consumer-for",
     b"/pipeline-name",
     b"/data",
+    b"/notify-socket",
+    b"/check",
 ];
 
 fn bit(file: &[u8]) -> u32 {

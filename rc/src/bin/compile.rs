@@ -90,9 +90,7 @@ fn main(args: Args) -> ! {
         let mut from = path(src.dir(s.src as usize), &[b"/", name]);
         let mut to = path(sd.as_bytes(), &[b"/", name]);
         let r = match s.kind {
-            Kind::Longrun => copy::copy_tree(&mut from, &mut to, &|n| RC_FILES.contains(&n))
-                .and_then(|()| copy::make_executable(&mut to, b"/run"))
-                .and_then(|()| copy::make_executable(&mut to, b"/finish")),
+            Kind::Longrun => copy::copy_tree(&mut from, &mut to, &|n| RC_FILES.contains(&n), &[b"run", b"finish"]),
             Kind::Oneshot if s.flags & rc::db::F_DATA != 0 => {
                 // A oneshot keeps only its data/ (its working directory).
                 // EEXIST is fine; any other failure is the copy's to report.
@@ -100,7 +98,7 @@ fn main(args: Args) -> ! {
                 // A path too long is a usage error here, never a copy of
                 // the whole service directory in data/'s place.
                 let (mut from, mut to) = (path(from.as_bytes(), &[b"/data"]), path(to.as_bytes(), &[b"/data"]));
-                copy::copy_tree(&mut from, &mut to, &|_| false)
+                copy::copy_tree(&mut from, &mut to, &|_| false, &[])
             }
             _ => Ok(()),
         };
