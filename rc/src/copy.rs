@@ -149,8 +149,9 @@ fn copy_file_as(src: &PathBuf, dst: &PathBuf, mode: Option<u32>) -> Result<(), F
                 copied += n as u64;
                 // The size fstat gave is reached: that is the end, without
                 // one more read to hear it (a file still growing is copied
-                // as it was then).
-                if copied >= st.size {
+                // as it was then). A size of 0 says nothing (a file a
+                // kernel makes up as it is read): read to the end.
+                if st.size > 0 && copied >= st.size {
                     break Ok(());
                 }
             }

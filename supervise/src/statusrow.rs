@@ -197,6 +197,10 @@ fn before(a: &[u8], b: &[u8]) -> bool {
     a.len() < b.len()
 }
 
+/// The scan directory rinit-status and `rinit-rc-db status` show when
+/// none is given.
+pub const DEFAULT_SCANDIR: &core::ffi::CStr = c"/run/service";
+
 /// Makes the scan directory `scan` the working directory and adds a row
 /// for each service directory in it (dot-directories left out) and for
 /// its logger (`NAME/log`), with the cgroup's figures when the tree has

@@ -14,8 +14,6 @@ use base::options::{Opt, Options};
 
 const USAGE: &[u8] = b"rinit-rc-db [ -u | -d ] [ -l live | -c compiled ] type|contents|dependencies|all-dependencies|reverse-dependencies|all-reverse-dependencies|timeouts|flags|pipeline|script NAME | list all|oneshots|longruns|bundles|services | atomics NAME... | graph [ NAMES... ] | status [ -l live ] [ -j ] [ scandir ]";
 const STATUS_USAGE: &[u8] = b"rinit-rc-db status [ -l live ] [ -j ] [ scandir ]";
-/// The scan directory of `status` when none is given (rinit-status's).
-const DEFAULT_SCANDIR: &core::ffi::CStr = c"/run/service";
 
 fn main(args: Args) -> ! {
     if args.get(1).map(|c| c.to_bytes()) == Some(b"status") {
@@ -169,7 +167,7 @@ fn status(args: Args) -> ! {
     if args.get(i + 1).is_some() {
         err::usage(STATUS_USAGE);
     }
-    rc::statusview::show(live_dir, json, args.get(i).unwrap_or(DEFAULT_SCANDIR))
+    rc::statusview::show(live_dir, json, args.get(i).unwrap_or(supervise::statusrow::DEFAULT_SCANDIR))
 }
 
 /// `graph [names...]`: the DOT picture of the names' closure, or of all.

@@ -18,15 +18,13 @@
 
 use base::err;
 use base::options::{Opt, Options};
-use base::sys::{self, errno, Args, ArgvBuf, Open, StaticCell};
+use base::sys::{self, Args, ArgvBuf, StaticCell};
 
-use rinit_supervise::statusrow::{self, Rows};
+use rinit_supervise::statusrow::{self, Rows, DEFAULT_SCANDIR};
 use rinit_supervise::statustable::{self, Shown};
 use rinit_supervise::statustext::LINE_MAX;
 
 const USAGE: &[u8] = b"rinit-status [ -l live ] [ -j ] [ scandir ]";
-/// The scan directory when none is given.
-const DEFAULT_SCANDIR: &core::ffi::CStr = c"/run/service";
 /// The database of rinit-rc's live directory when none is given
 /// (rinit-rc's `DEFAULT_LIVE`).
 const DEFAULT_DB: &core::ffi::CStr = c"/run/rinit-rc/compiled/db";
@@ -54,9 +52,10 @@ fn main(args: Args) -> ! {
     if args.get(opts.operands() + 1).is_some() {
         err::usage(USAGE);
     }
-    // The default live state counts when it has a database; one that
-    // cannot be opened for another reason is rinit-rc-db's to report.
-    if live || sys::open(DEFAULT_DB, Open::RDONLY, 0).err() != Some(errno::ENOENT) {
+    // The default live state counts when it has a database; one whose
+    // presence cannot be told is rinit-rc-db's to report. Asked with
+    // access(2), never an open that a FIFO put there would block.
+    if live || sys::exists(DEFAULT_DB) != Ok(false) {
         hand_over(args);
     }
     let Some(rows) = ROWS.take() else { sys::exit(err::EXIT_SYS) };
