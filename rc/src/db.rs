@@ -1,8 +1,10 @@
 //! The compiled database: the one writer and reader of `compiled/db`.
 //!
-//! One file, every integer a little-endian u32, read in place (mapped) with
-//! no allocation and no parsing at change time. Same input, same bytes: the
-//! services are sorted by name and every list is written in index order.
+//! One file, read in place (mapped) with no allocation and no parsing at
+//! change time, packed: a router's flash and a container layer carry it.
+//! Same input, same bytes: the services are sorted by name and every list
+//! is written in index order. Integers are little-endian; a service index
+//! is a u16 (`MAX_SERVICES` fits).
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -11,48 +13,35 @@
 //! | 12 | 4 | total length of the file |
 //! | 16 | 8 | checksum: FNV-1a 64 of the whole file with these 8 bytes zero |
 //! | 24 | 4 | n: number of services (bundles included), sorted by name |
-//! | 28 | 4 | number of u32 entries in the list area |
-//! | 32 | 4 | length of the string area |
-//! | 36 | 12 | zero |
-//! | 48 | n × 80 | service records (20 u32 each, `R_*` below) |
-//! | … | 4 × lists | list area: dependency, reverse-dependency, contents, argv lists |
-//! | … | strings | NUL-terminated names and argv words |
+//! | 28 | 4 | zero |
+//! | 32 | n × 4 | u32 file offset of each service's record |
+//! | … | … | the records, in index order, back to back |
 //!
-//! A record's lists are (start, count) in the list area. Dependencies are
-//! direct atomic dependencies (bundles expanded); a bundle's "dependencies"
-//! are its contents, expanded to atomic services. Reverse dependencies are
-//! kept for atomic services only. An argv list holds string offsets.
+//! A record (see `Svc::walk`): a byte of kind, flags and which optional
+//! parts follow; the reverse dependencies (u16 count, u16 indices); the
+//! dependencies (same); the name and a NUL; `timeout-up` and
+//! `timeout-down` (u32 each) when either is set; the pipeline part (u16
+//! `producer-for` or `0xffff`, u16 count and indices of `consumer-for`,
+//! `pipeline-name` and a NUL) when the service is in a pipeline; for a
+//! oneshot, its `up` then its `down` argv (u16 word count, then each word
+//! and a NUL). Dependencies are direct atomic dependencies (bundles
+//! expanded); a bundle's "dependencies" are its contents, expanded to
+//! atomic services. Reverse dependencies are kept for atomic services only.
 
 /// Format version; a reader refuses any other.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The first 8 bytes of every database file.
 pub const MAGIC: &[u8; 8] = b"RINITRC\0";
-/// Bytes of the header, before the service records.
-pub const HEADER_LEN: usize = 48;
-/// u32 words per service record.
-pub const REC_WORDS: usize = 20;
-/// Bytes per service record.
-pub const REC_LEN: usize = REC_WORDS * 4;
-/// "No such service / string" in a record field.
+/// Bytes of the header, before the table of record offsets.
+pub const HEADER_LEN: usize = 32;
+/// "No such service" where an index may be absent.
 pub const NONE: u32 = u32::MAX;
+/// `NONE` as stored in a record's u16 `producer-for`.
+const NONE16: u16 = u16::MAX;
 /// Largest database a reader accepts (and the writer produces).
 pub const MAX_DB_BYTES: usize = 16 << 20;
-/// Most services (bundles included) in one database.
+/// Most services (bundles included) in one database; an index is a u16.
 pub const MAX_SERVICES: usize = 4096;
-
-const R_KIND: usize = 0;
-const R_FLAGS: usize = 1;
-const R_NAME: usize = 2;
-const R_NAME_LEN: usize = 3;
-const R_TIMEOUT_UP: usize = 4;
-const R_TIMEOUT_DOWN: usize = 5;
-const R_DEPS: usize = 6; // + count at 7
-const R_RDEPS: usize = 8; // + 9
-const R_UP: usize = 10; // + 11
-const R_DOWN: usize = 12; // + 13
-const R_PRODUCER_FOR: usize = 14;
-const R_CONSUMERS: usize = 15; // + 16: the services this one consumes from
-const R_PIPELINE: usize = 17;
 
 /// Record flag: `flag-essential`.
 pub const F_ESSENTIAL: u32 = 1;
@@ -63,6 +52,12 @@ pub const F_NOTIFY: u32 = 2;
 pub const F_DATA: u32 = 4;
 /// Record flag: the oneshot has a `down` script.
 pub const F_HAS_DOWN: u32 = 8;
+
+// A record's first byte: the kind in bits 0-1, the `F_*` flags in bits
+// 2-5, and which optional parts follow the name.
+const B_FLAGS_SHIFT: u32 = 2;
+const B_TIMEOUTS: u8 = 0x40;
+const B_PIPELINE: u8 = 0x80;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
@@ -141,6 +136,19 @@ fn rd32(b: &[u8], off: usize) -> u32 {
     }
 }
 
+fn rd16(b: &[u8], off: usize) -> u16 {
+    match b.get(off..off.wrapping_add(2)) {
+        Some(s) => u16::from_le_bytes([s[0], s[1]]),
+        None => 0,
+    }
+}
+
+/// The NUL-terminated bytes at `off`, without the NUL.
+fn cstr_at(b: &[u8], off: usize) -> Option<&[u8]> {
+    let s = b.get(off..)?;
+    Some(&s[..s.iter().position(|&c| c == 0)?])
+}
+
 /// A validated database, read in place. Its counts and offsets are u32
 /// (the file is at most `MAX_DB_BYTES`): every `Svc` and `List` carries a
 /// copy, 16 bytes smaller, and the code that makes them with it.
@@ -148,9 +156,6 @@ fn rd32(b: &[u8], off: usize) -> u32 {
 pub struct Db<'a> {
     b: &'a [u8],
     n: u32,
-    lists_off: u32,
-    nlists: u32,
-    str_off: u32,
 }
 
 /// One service's record.
@@ -169,10 +174,11 @@ impl<'a> Db<'a> {
         Ok(db)
     }
 
-    /// Checks the header, the checksum and the sections' bounds only: the
-    /// accessors stay inside the file, but a service index read from it
-    /// may be past `len()`. For a reader that only shows the database and
-    /// checks each index at use (rinit-status), without the whole checker.
+    /// Checks the header, the checksum and the offset table's bounds only:
+    /// the accessors stay inside the file, but a record may contradict
+    /// itself and a service index read from it may be past `len()`. For a
+    /// reader that only shows the database and checks each index at use
+    /// (rinit-status), without the whole checker.
     pub fn open_to_show(b: &'a [u8]) -> Result<Db<'a>, DbError> {
         if b.len() < HEADER_LEN {
             return Err(DbError::Truncated);
@@ -193,45 +199,39 @@ impl<'a> Db<'a> {
         if b.len() > total {
             return Err(DbError::Corrupt("corrupt database (trailing bytes)"));
         }
-        let sum = rd32(b, 16) as u64 | (rd32(b, 20) as u64) << 32;
-        if checksum(b) != sum {
+        if checksum(b) != stored_checksum(b).unwrap_or(0) {
             return Err(DbError::BadChecksum);
         }
         let n = rd32(b, 24) as usize;
-        let nlists = rd32(b, 28) as usize;
-        let nstr = rd32(b, 32) as usize;
         if n > MAX_SERVICES {
             return Err(DbError::Corrupt("corrupt database (too many services)"));
         }
-        let lists_off = HEADER_LEN + n * REC_LEN;
-        let str_off = lists_off
-            .checked_add(nlists.checked_mul(4).ok_or(DbError::TooBig)?)
-            .ok_or(DbError::TooBig)?;
-        if str_off.checked_add(nstr) != Some(total) {
+        if HEADER_LEN + 4 * n > total {
             return Err(DbError::Corrupt("corrupt database (section sizes)"));
         }
-        Ok(Db {
-            b,
-            n: n as u32,
-            lists_off: lists_off as u32,
-            nlists: nlists as u32,
-            str_off: str_off as u32,
-        })
+        Ok(Db { b, n: n as u32 })
     }
 
     fn validate(&self) -> Result<(), DbError> {
         let bad = |s| Err(DbError::Corrupt(s));
+        if self.n == 0 && self.b.len() != HEADER_LEN {
+            return bad("corrupt database (section sizes)");
+        }
         let mut prev: Option<&[u8]> = None;
-        for i in 0..self.n as usize {
-            let s = self.svc(i as u32);
-            if Kind::from_u32(s.word(R_KIND)).is_none() {
+        for i in 0..self.n {
+            let s = self.svc(i);
+            let w = s.walk();
+            // Records tile the file exactly, each walked to its end: every
+            // offset an accessor computes later is inside its record.
+            let next = if i + 1 < self.n { self.rec(i + 1) } else { self.b.len() };
+            if !w.ok || w.end != next || (i == 0 && self.rec(0) != HEADER_LEN + 4 * self.n as usize) {
+                return bad("corrupt database (bad record)");
+            }
+            if Kind::from_u32((w.b0 & 3) as u32).is_none() {
                 return bad("corrupt database (bad service type)");
             }
-            let name = match self.cstr(s.word(R_NAME)) {
-                Some(x) => x,
-                None => return bad("corrupt database (bad name offset)"),
-            };
-            if name.len() != s.word(R_NAME_LEN) as usize || name.is_empty() {
+            let name = s.name();
+            if name.is_empty() {
                 return bad("corrupt database (bad name)");
             }
             if let Some(p) = prev
@@ -240,33 +240,13 @@ impl<'a> Db<'a> {
                 return bad("corrupt database (names not sorted)");
             }
             prev = Some(name);
-            for w in [R_DEPS, R_RDEPS, R_CONSUMERS] {
-                let Some((a, c)) = self.range(s.word(w), s.word(w + 1)) else {
-                    return bad("corrupt database (bad list)");
-                };
-                for k in a..a + c {
-                    if self.list(k) >= self.n {
-                        return bad("corrupt database (bad service index)");
-                    }
+            for l in [s.deps(), s.rdeps(), s.consumer_for()] {
+                if l.iter().any(|k| k >= self.n) {
+                    return bad("corrupt database (bad service index)");
                 }
             }
-            for w in [R_UP, R_DOWN] {
-                let Some((a, c)) = self.range(s.word(w), s.word(w + 1)) else {
-                    return bad("corrupt database (bad argv)");
-                };
-                for k in a..a + c {
-                    if self.cstr(self.list(k)).is_none() {
-                        return bad("corrupt database (bad argv word)");
-                    }
-                }
-            }
-            let p = s.word(R_PRODUCER_FOR);
-            if p != NONE && p >= self.n {
+            if s.producer_for().is_some_and(|p| p >= self.n) {
                 return bad("corrupt database (bad producer-for)");
-            }
-            let p = s.word(R_PIPELINE);
-            if p != NONE && self.cstr(p).is_none() {
-                return bad("corrupt database (bad pipeline name)");
             }
         }
         // A change counts, for each service, the dependencies it waits for
@@ -284,7 +264,7 @@ impl<'a> Db<'a> {
     /// Every atomic service's dependencies are atomic and list it among
     /// their reverse dependencies, and each reverse dependency lists back.
     fn reverse_deps_match(&self) -> bool {
-        let atomic = |i: u32| Kind::from_u32(self.svc(i).word(R_KIND)).is_some_and(|k| k != Kind::Bundle);
+        let atomic = |i: u32| Kind::from_u32((self.svc(i).head().1 & 3) as u32).is_some_and(|k| k != Kind::Bundle);
         (0..self.n).all(|i| {
             let s = self.svc(i);
             let (deps, rdeps) = (s.deps(), s.rdeps());
@@ -318,30 +298,15 @@ impl<'a> Db<'a> {
         true
     }
 
-    fn range(&self, start: u32, count: u32) -> Option<(usize, usize)> {
-        let (a, c) = (start as usize, count as usize);
-        if a.checked_add(c)? <= self.nlists as usize {
-            Some((a, c))
-        } else {
-            None
-        }
+    /// Where service `i`'s record starts; past the end for an index out
+    /// of range (a garbage index read from an unchecked database).
+    fn rec(&self, i: u32) -> usize {
+        if i < self.n { rd32(self.b, HEADER_LEN + 4 * i as usize) as usize } else { self.b.len() }
     }
 
-    fn list(&self, k: usize) -> u32 {
-        rd32(self.b, self.lists_off as usize + 4 * k)
-    }
-
-    /// The NUL-terminated string at offset `off` of the string area, without its NUL.
-    fn cstr(&self, off: u32) -> Option<&'a [u8]> {
-        let s = self.b.get(self.str_off as usize..)?.get(off as usize..)?;
-        let end = s.iter().position(|&c| c == 0)?;
-        Some(&s[..end])
-    }
-
-    /// The string at `off` with its NUL, ready for exec.
+    /// The string at file offset `off` with its NUL, ready for exec.
     pub fn cstr_nul(&self, off: u32) -> Option<&'a core::ffi::CStr> {
-        let s = self.b.get(self.str_off as usize..)?.get(off as usize..)?;
-        core::ffi::CStr::from_bytes_until_nul(s).ok()
+        core::ffi::CStr::from_bytes_until_nul(self.b.get(off as usize..)?).ok()
     }
 
     pub fn len(&self) -> usize {
@@ -381,98 +346,199 @@ impl<'a> Db<'a> {
     }
 }
 
-/// A list of service indices or string offsets inside the database.
+/// A list inside a record: service indices (u16 each), or argv words
+/// (each NUL-terminated), which `get` and `iter` give as file offsets for
+/// `Db::cstr_nul` and `Svc::word_str`.
 #[derive(Clone, Copy)]
 pub struct List<'a> {
     db: Db<'a>,
-    start: usize,
-    len: usize,
+    at: u32,
+    len: u32,
+    words: bool,
 }
 
 impl<'a> List<'a> {
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
     pub fn get(&self, i: usize) -> u32 {
-        if i < self.len {
-            self.db.list(self.start + i)
-        } else {
-            NONE
-        }
+        self.iter().nth(i).unwrap_or(NONE)
     }
     pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
-        let me = *self;
-        (0..me.len).map(move |i| me.get(i))
+        let (b, words) = (self.db.b, self.words);
+        let mut at = self.at as usize;
+        (0..self.len).map(move |_| {
+            let here = at;
+            if words {
+                at += cstr_at(b, at).map_or(b.len(), |w| w.len() + 1);
+                here as u32
+            } else {
+                at += 2;
+                rd16(b, here) as u32
+            }
+        })
+    }
+}
+
+/// Where one record's parts sit, found by walking it (`Svc::walk`).
+struct Walk {
+    b0: u8,
+    name: (usize, usize),
+    timeouts: (u32, u32),
+    producer: u16,
+    consumers: (usize, usize),
+    pipeline: (usize, usize),
+    up: (usize, usize),
+    down: (usize, usize),
+    end: usize,
+    /// Every part was inside the file.
+    ok: bool,
+}
+
+/// A cursor over a record: a read past the end gives 0 and clears `ok`.
+struct Cursor<'a> {
+    b: &'a [u8],
+    at: usize,
+    ok: bool,
+}
+
+impl Cursor<'_> {
+    fn take(&mut self, n: usize) -> usize {
+        let here = self.at;
+        match here.checked_add(n).filter(|&e| e <= self.b.len()) {
+            Some(e) => self.at = e,
+            None => {
+                self.ok = false;
+                self.at = self.b.len();
+            }
+        }
+        here
+    }
+    fn u16(&mut self) -> usize {
+        let at = self.take(2);
+        if self.ok { rd16(self.b, at) as usize } else { 0 }
+    }
+    /// A u16 count and that many u16 indices: (start, count).
+    fn indices(&mut self) -> (usize, usize) {
+        let n = self.u16();
+        (self.take(2 * n), if self.ok { n } else { 0 })
+    }
+    /// A string and its NUL: (start, length).
+    fn cstr(&mut self) -> (usize, usize) {
+        let len = cstr_at(self.b, self.at).map_or(usize::MAX, |s| s.len());
+        (self.take(len.saturating_add(1)), if self.ok { len } else { 0 })
+    }
+    /// A u16 word count and the words: (start, count).
+    fn words(&mut self) -> (usize, usize) {
+        let n = self.u16();
+        let at = self.at;
+        for _ in 0..n {
+            self.cstr();
+        }
+        (at, if self.ok { n } else { 0 })
     }
 }
 
 impl<'a> Svc<'a> {
-    fn word(&self, w: usize) -> u32 {
-        rd32(
-            self.db.b,
-            HEADER_LEN + self.index as usize * REC_LEN + 4 * w,
-        )
-    }
-    fn list_at(&self, w: usize) -> List<'a> {
-        match self.db.range(self.word(w), self.word(w + 1)) {
-            Some((start, len)) => List {
-                db: self.db,
-                start,
-                len,
-            },
-            None => List {
-                db: self.db,
-                start: 0,
-                len: 0,
-            },
+    /// Walks the whole record from its first byte: what the name and the
+    /// parts after it need. Out of line: most accessors use it.
+    #[inline(never)]
+    fn walk(&self) -> Walk {
+        let b = self.db.b;
+        let (mut c, b0) = self.head();
+        c.indices();
+        c.indices();
+        let name = c.cstr();
+        let mut w = Walk {
+            b0,
+            name,
+            timeouts: (0, 0),
+            producer: NONE16,
+            consumers: (0, 0),
+            pipeline: (0, 0),
+            up: (0, 0),
+            down: (0, 0),
+            end: 0,
+            ok: true,
+        };
+        if b0 & B_TIMEOUTS != 0 {
+            let at = c.take(8);
+            w.timeouts = (rd32(b, at), rd32(b, at + 4));
         }
+        if b0 & B_PIPELINE != 0 {
+            w.producer = c.u16() as u16;
+            w.consumers = c.indices();
+            w.pipeline = c.cstr();
+        }
+        if b0 & 3 == Kind::Oneshot as u8 {
+            w.up = c.words();
+            w.down = c.words();
+        }
+        w.end = c.at;
+        w.ok = c.ok;
+        w
+    }
+    /// The record's first byte, and a cursor just past it: what a change
+    /// reads most (the kind, the flags, the two dependency lists) without
+    /// the walk to the name and past it.
+    fn head(&self) -> (Cursor<'a>, u8) {
+        let b = self.db.b;
+        let mut c = Cursor { b, at: self.db.rec(self.index), ok: true };
+        let b0 = b.get(c.take(1)).copied().unwrap_or(0);
+        (c, b0)
+    }
+    fn list(&self, (at, len): (usize, usize), words: bool) -> List<'a> {
+        List { db: self.db, at: at as u32, len: len as u32, words }
     }
     pub fn kind(&self) -> Kind {
-        Kind::from_u32(self.word(R_KIND)).unwrap_or(Kind::Bundle)
+        Kind::from_u32((self.head().1 & 3) as u32).unwrap_or(Kind::Bundle)
     }
     pub fn name(&self) -> &'a [u8] {
-        self.db.cstr(self.word(R_NAME)).unwrap_or(b"")
+        let (at, len) = self.walk().name;
+        self.db.b.get(at..at + len).unwrap_or(b"")
     }
     pub fn flags(&self) -> u32 {
-        self.word(R_FLAGS)
+        (self.head().1 >> B_FLAGS_SHIFT) as u32 & 0xf
     }
     pub fn timeout_up(&self) -> u32 {
-        self.word(R_TIMEOUT_UP)
+        self.walk().timeouts.0
     }
     pub fn timeout_down(&self) -> u32 {
-        self.word(R_TIMEOUT_DOWN)
+        self.walk().timeouts.1
     }
     /// Direct atomic dependencies; for a bundle, its expanded contents.
     pub fn deps(&self) -> List<'a> {
-        self.list_at(R_DEPS)
+        let mut c = self.head().0;
+        c.indices();
+        self.list(c.indices(), false)
     }
     /// Atomic services that depend directly on this one.
     pub fn rdeps(&self) -> List<'a> {
-        self.list_at(R_RDEPS)
+        self.list(self.head().0.indices(), false)
     }
-    /// The `up` (oneshot) argv as string offsets; see `Db::cstr_nul`.
+    /// The `up` (oneshot) argv as file offsets; see `Db::cstr_nul`.
     pub fn up(&self) -> List<'a> {
-        self.list_at(R_UP)
+        self.list(self.walk().up, true)
     }
     pub fn down(&self) -> List<'a> {
-        self.list_at(R_DOWN)
+        self.list(self.walk().down, true)
     }
     pub fn producer_for(&self) -> Option<u32> {
-        let p = self.word(R_PRODUCER_FOR);
-        if p == NONE { None } else { Some(p) }
+        let p = self.walk().producer;
+        if p == NONE16 { None } else { Some(p as u32) }
     }
     pub fn consumer_for(&self) -> List<'a> {
-        self.list_at(R_CONSUMERS)
+        self.list(self.walk().consumers, false)
     }
     pub fn pipeline_name(&self) -> Option<&'a [u8]> {
-        let p = self.word(R_PIPELINE);
-        if p == NONE { None } else { self.db.cstr(p) }
+        let (at, len) = self.walk().pipeline;
+        if len == 0 { None } else { self.db.b.get(at..at + len) }
     }
     pub fn word_str(&self, off: u32) -> &'a [u8] {
-        self.db.cstr(off).unwrap_or(b"")
+        cstr_at(self.db.b, off as usize).unwrap_or(b"")
     }
 }
 
@@ -494,31 +560,62 @@ pub struct SvcIn<'a> {
     pub pipeline_name: &'a [u8],
 }
 
+impl SvcIn<'_> {
+    fn in_pipeline(&self) -> bool {
+        self.producer_for != NONE || !self.consumer_for.is_empty() || !self.pipeline_name.is_empty()
+    }
+    /// The record's length, with `nr` reverse dependencies.
+    fn len(&self, nr: usize) -> usize {
+        let mut n = 1 + 2 + 2 * nr + 2 + 2 * self.deps.len() + self.name.len() + 1;
+        if self.timeout_up | self.timeout_down != 0 {
+            n += 8;
+        }
+        if self.in_pipeline() {
+            n += 2 + 2 + 2 * self.consumer_for.len() + self.pipeline_name.len() + 1;
+        }
+        if self.kind == Kind::Oneshot {
+            n += 4 + words(self.up).chain(words(self.down)).map(|w| w.len() + 1).sum::<usize>();
+        }
+        n
+    }
+}
+
 /// Why the writer stopped.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum WriteError {
-    /// The output buffer (`MAX_DB_BYTES`) is too small.
+    /// The output buffer (`MAX_DB_BYTES`) is too small, or an argv has
+    /// more than 65535 words.
     TooBig,
     TooManyServices,
 }
 
+/// A write cursor over the output.
 struct Out<'o> {
     b: &'o mut [u8],
+    at: usize,
 }
 
 impl Out<'_> {
-    fn put32(&mut self, off: usize, v: u32) -> Result<(), WriteError> {
-        let s = self.b.get_mut(off..off + 4).ok_or(WriteError::TooBig)?;
-        s.copy_from_slice(&v.to_le_bytes());
+    fn put(&mut self, v: &[u8]) -> Result<(), WriteError> {
+        let s = self.b.get_mut(self.at..self.at + v.len()).ok_or(WriteError::TooBig)?;
+        s.copy_from_slice(v);
+        self.at += v.len();
         Ok(())
     }
-    fn put(&mut self, off: usize, v: &[u8]) -> Result<(), WriteError> {
-        let s = self
-            .b
-            .get_mut(off..off + v.len())
-            .ok_or(WriteError::TooBig)?;
-        s.copy_from_slice(v);
-        Ok(())
+    fn put16(&mut self, v: usize) -> Result<(), WriteError> {
+        let v = u16::try_from(v).map_err(|_| WriteError::TooBig)?;
+        self.put(&v.to_le_bytes())
+    }
+    fn indices(&mut self, l: &[u32]) -> Result<(), WriteError> {
+        self.put16(l.len())?;
+        l.iter().try_for_each(|&d| self.put16(d as usize))
+    }
+    fn words(&mut self, script: &[u8]) -> Result<(), WriteError> {
+        self.put16(words(script).count())?;
+        words(script).try_for_each(|w| {
+            self.put(w)?;
+            self.put(&[0])
+        })
     }
 }
 
@@ -539,125 +636,83 @@ pub fn write<'a>(
     if n > MAX_SERVICES || rcount.len() < n {
         return Err(WriteError::TooManyServices);
     }
-    // Sizes first: lists and strings.
-    let mut nlists = 0usize;
-    let mut nstr = 0usize;
-    for c in rcount[..n].iter_mut() {
-        *c = 0;
-    }
+    let rcount = &mut rcount[..n];
+    rcount.fill(0);
     for i in 0..n {
         let s = get(i);
-        nlists += 2 * s.deps.len() + s.consumer_for.len();
-        nstr += s.name.len() + 1;
-        for w in words(s.up).chain(words(s.down)) {
-            nlists += 1;
-            nstr += w.len() + 1;
-        }
-        if !s.pipeline_name.is_empty() {
-            nstr += s.pipeline_name.len() + 1;
-        }
         if s.kind != Kind::Bundle {
             for &d in s.deps {
-                if let Some(c) = rcount.get_mut(d as usize) {
-                    *c += 1;
-                }
+                *rcount.get_mut(d as usize).ok_or(WriteError::TooManyServices)? += 1;
             }
         }
     }
-    let lists_off = HEADER_LEN + n * REC_LEN;
-    let str_off = lists_off + 4 * nlists;
-    let total = str_off + nstr;
-    if total > out.len() || total > MAX_DB_BYTES {
-        return Err(WriteError::TooBig);
+    // Every record's place, from the lengths; then the header, the table
+    // and each record's reverse-dependency count, so that the records,
+    // written in order, can fill the reverse lists of any other.
+    let mut total = HEADER_LEN + 4 * n;
+    for (i, &nr) in rcount.iter().enumerate() {
+        let len = get(i).len(nr as usize);
+        let rec = total;
+        total += len;
+        if total > out.len() || total > MAX_DB_BYTES {
+            return Err(WriteError::TooBig);
+        }
+        out[HEADER_LEN + 4 * i..][..4].copy_from_slice(&(rec as u32).to_le_bytes());
     }
-    let mut o = Out {
-        b: &mut out[..total],
-    };
-    for x in o.b.iter_mut() {
-        *x = 0;
+    let b = out.get_mut(..total).ok_or(WriteError::TooBig)?;
+    b[..HEADER_LEN].fill(0);
+    b[..8].copy_from_slice(MAGIC);
+    b[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    b[12..16].copy_from_slice(&(total as u32).to_le_bytes());
+    b[24..28].copy_from_slice(&(n as u32).to_le_bytes());
+    for (i, nr) in rcount.iter_mut().enumerate() {
+        let rec = rd32(b, HEADER_LEN + 4 * i) as usize;
+        b[rec + 1..rec + 3].copy_from_slice(&(*nr as u16).to_le_bytes());
+        *nr = 0;
     }
-    o.put(0, MAGIC)?;
-    o.put32(8, VERSION)?;
-    o.put32(12, total as u32)?;
-    o.put32(24, n as u32)?;
-    o.put32(28, nlists as u32)?;
-    o.put32(32, nstr as u32)?;
-
-    // Reverse dependencies get one block each, laid out by index: turn the
-    // counts into start positions (the fill cursor advances them).
-    let mut lcur = 0usize; // list cursor
-    let mut rstart = 0usize;
-    // Deps and other lists come after all reverse-dependency blocks.
-    let rtotal: usize = rcount[..n].iter().map(|&c| c as usize).sum();
-    for (i, count) in rcount[..n].iter_mut().enumerate() {
-        let c = *count as usize;
-        let rec = HEADER_LEN + i * REC_LEN;
-        o.put32(rec + 4 * R_RDEPS, rstart as u32)?;
-        o.put32(rec + 4 * (R_RDEPS + 1), 0)?;
-        *count = rstart as u32;
-        rstart += c;
-    }
-    lcur += rtotal;
-    let mut scur = 0usize; // string cursor
     for i in 0..n {
         let s = get(i);
-        let rec = HEADER_LEN + i * REC_LEN;
-        o.put32(rec + 4 * R_KIND, s.kind as u32)?;
-        o.put32(rec + 4 * R_FLAGS, s.flags)?;
-        o.put32(rec + 4 * R_NAME, scur as u32)?;
-        o.put32(rec + 4 * R_NAME_LEN, s.name.len() as u32)?;
-        o.put(str_off + scur, s.name)?;
-        scur += s.name.len() + 1;
-        o.put32(rec + 4 * R_TIMEOUT_UP, s.timeout_up)?;
-        o.put32(rec + 4 * R_TIMEOUT_DOWN, s.timeout_down)?;
-        o.put32(rec + 4 * R_DEPS, lcur as u32)?;
-        o.put32(rec + 4 * (R_DEPS + 1), s.deps.len() as u32)?;
-        for &d in s.deps {
-            o.put32(lists_off + 4 * lcur, d)?;
-            lcur += 1;
-            if s.kind != Kind::Bundle {
-                // Append i to d's reverse-dependency block.
-                let pos = rcount
-                    .get(d as usize)
-                    .copied()
-                    .ok_or(WriteError::TooManyServices)? as usize;
-                o.put32(lists_off + 4 * pos, i as u32)?;
-                rcount[d as usize] += 1;
-                let drec = HEADER_LEN + d as usize * REC_LEN + 4 * (R_RDEPS + 1);
-                let cnt = rd32(o.b, drec);
-                o.put32(drec, cnt + 1)?;
+        let rec = rd32(b, HEADER_LEN + 4 * i) as usize;
+        let nr = rd16(b, rec + 1) as usize;
+        let mut b0 = s.kind as u8 | ((s.flags & 0xf) << B_FLAGS_SHIFT) as u8;
+        if s.timeout_up | s.timeout_down != 0 {
+            b0 |= B_TIMEOUTS;
+        }
+        if s.in_pipeline() {
+            b0 |= B_PIPELINE;
+        }
+        let mut o = Out { b: &mut *b, at: rec };
+        o.put(&[b0])?;
+        o.at += 2 + 2 * nr;
+        o.indices(s.deps)?;
+        o.put(s.name)?;
+        o.put(&[0])?;
+        if b0 & B_TIMEOUTS != 0 {
+            o.put(&s.timeout_up.to_le_bytes())?;
+            o.put(&s.timeout_down.to_le_bytes())?;
+        }
+        if b0 & B_PIPELINE != 0 {
+            o.put16(if s.producer_for == NONE { NONE16 as usize } else { s.producer_for as usize })?;
+            o.indices(s.consumer_for)?;
+            o.put(s.pipeline_name)?;
+            o.put(&[0])?;
+        }
+        if s.kind == Kind::Oneshot {
+            o.words(s.up)?;
+            o.words(s.down)?;
+        }
+        if s.kind != Kind::Bundle {
+            // Append i to each dependency's reverse list.
+            for &d in s.deps {
+                let c = &mut rcount[d as usize];
+                o.at = rd32(o.b, HEADER_LEN + 4 * d as usize) as usize + 3 + 2 * *c as usize;
+                o.put16(i)?;
+                *c += 1;
             }
-        }
-        for (w, script) in [(R_UP, s.up), (R_DOWN, s.down)] {
-            o.put32(rec + 4 * w, lcur as u32)?;
-            let mut c = 0u32;
-            for word in words(script) {
-                o.put32(lists_off + 4 * lcur, scur as u32)?;
-                o.put(str_off + scur, word)?;
-                scur += word.len() + 1;
-                lcur += 1;
-                c += 1;
-            }
-            o.put32(rec + 4 * (w + 1), c)?;
-        }
-        o.put32(rec + 4 * R_PRODUCER_FOR, s.producer_for)?;
-        o.put32(rec + 4 * R_CONSUMERS, lcur as u32)?;
-        o.put32(rec + 4 * (R_CONSUMERS + 1), s.consumer_for.len() as u32)?;
-        for &c in s.consumer_for {
-            o.put32(lists_off + 4 * lcur, c)?;
-            lcur += 1;
-        }
-        if s.pipeline_name.is_empty() {
-            o.put32(rec + 4 * R_PIPELINE, NONE)?;
-        } else {
-            o.put32(rec + 4 * R_PIPELINE, scur as u32)?;
-            o.put(str_off + scur, s.pipeline_name)?;
-            scur += s.pipeline_name.len() + 1;
         }
     }
-    let sum = checksum(o.b);
-    o.put32(16, sum as u32)?;
-    o.put32(20, (sum >> 32) as u32)?;
+    let sum = checksum(b);
+    b[16..24].copy_from_slice(&sum.to_le_bytes());
     Ok(total)
 }
 

@@ -1437,24 +1437,31 @@ fn a_checksum_valid_database_holding_a_cycle_is_refused() {
     let word = |db: &[u8], off: usize| u32::from_le_bytes(db[off..off + 4].try_into().unwrap()) as usize;
     let n = word(&db, 24);
     assert_eq!(n, 2);
-    // Records: 80 bytes from 48; deps (start, count) at word 6, reverse
-    // dependencies at word 8. a depends on b: make it depend on itself,
-    // and give it b's reverse list ([a]), so the lists still agree.
-    let (rec_a, rec_b) = (48, 48 + 80);
-    let lists = 48 + n * 80;
-    let a_deps = word(&db, rec_a + 24);
-    db[lists + 4 * a_deps..lists + 4 * a_deps + 4].copy_from_slice(&0u32.to_le_bytes());
-    let b_rdeps: [u8; 8] = db[rec_b + 32..rec_b + 40].try_into().unwrap();
-    db[rec_a + 32..rec_a + 40].copy_from_slice(&b_rdeps);
-    db[rec_b + 36..rec_b + 40].copy_from_slice(&0u32.to_le_bytes());
-    reseal(&mut db);
-    fs::write(sb.path("comp/db"), &db).unwrap();
+    // Records at the offsets in the table from byte 32: a byte of kind and
+    // flags, the reverse dependencies and the dependencies (u16 count, u16
+    // indices each), then the name and the rest. a depends on b.
+    let (rec_a, rec_b) = (word(&db, 32), word(&db, 36));
+    assert_eq!(db[rec_a + 1..rec_a + 7], [0, 0, 1, 0, 1, 0], "a: no reverse dependency, depends on b");
+    assert_eq!(db[rec_b + 1..rec_b + 7], [1, 0, 0, 0, 0, 0], "b: a depends on it, no dependency");
+    // Make a depend on itself, and give it b's reverse list ([a]), so the
+    // lists still agree: a's record grows by an index, b's shrinks by one.
+    let mut cyc = db.clone();
+    cyc[rec_a + 5..rec_a + 7].copy_from_slice(&[0, 0]);
+    let mut a: Vec<u8> = cyc[rec_a..rec_b].to_vec();
+    a.splice(1..3, [1, 0, 0, 0]);
+    let mut b = cyc[rec_b..].to_vec();
+    b.splice(1..5, [0, 0]);
+    cyc.truncate(rec_a);
+    cyc.extend(a);
+    cyc.extend(b);
+    cyc[36..40].copy_from_slice(&(rec_b as u32 + 2).to_le_bytes());
+    reseal(&mut cyc);
+    fs::write(sb.path("comp/db"), &cyc).unwrap();
     let (code, out) = bounded(args![bin("rinit-rc-db"), "-c", sb.path("comp"), "list", "all"]);
     assert_eq!(code, 111, "{out}");
     assert!(out.contains("corrupt database (dependency cycle)"), "{out}");
-    // The same with the reverse list left as it was: the lists disagree.
-    db[rec_a + 32..rec_a + 40].copy_from_slice(&[0; 8]);
-    db[rec_b + 32..rec_b + 40].copy_from_slice(&b_rdeps);
+    // The same with the reverse lists left as they were: the lists disagree.
+    db[rec_a + 5..rec_a + 7].copy_from_slice(&[0, 0]);
     reseal(&mut db);
     fs::write(sb.path("comp/db"), &db).unwrap();
     let (code, out) = bounded(args![bin("rinit-rc-db"), "-c", sb.path("comp"), "list", "all"]);
