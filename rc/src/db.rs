@@ -365,7 +365,11 @@ impl<'a> List<'a> {
         self.len == 0
     }
     pub fn get(&self, i: usize) -> u32 {
-        self.iter().nth(i).unwrap_or(NONE)
+        match i < self.len() {
+            false => NONE,
+            true if !self.words => rd16(self.db.b, self.at as usize + 2 * i) as u32,
+            true => self.iter().nth(i).unwrap_or(NONE),
+        }
     }
     pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
         let (b, words) = (self.db.b, self.words);
