@@ -16,9 +16,21 @@ use base::sys::{self, errno, Errno, Fd, FileType, Open, OwnedFd};
 use core::ffi::CStr;
 use core::sync::atomic::{AtomicI32, Ordering};
 
-/// The delegated cgroup of the tree, and the service's cgroup in it (-1: none).
-static TREE: AtomicI32 = AtomicI32::new(-1);
-static OWN: AtomicI32 = AtomicI32::new(-1);
+/// The delegated cgroup of the tree, and the service's cgroup in it: the
+/// descriptor's complement, 0 (-1's) for none. Zeroed statics, not
+/// initialised data: a supervisor's statics then share its stack's page
+/// (`base::region!`).
+static TREE: AtomicI32 = AtomicI32::new(0);
+static OWN: AtomicI32 = AtomicI32::new(0);
+
+fn load(s: &AtomicI32) -> Option<Fd> {
+    let fd = !s.load(Ordering::Relaxed);
+    (fd >= 0).then_some(Fd(fd))
+}
+
+fn keep(s: &AtomicI32, fd: Option<Fd>) {
+    s.store(!fd.map_or(-1, |f| f.0), Ordering::Relaxed)
+}
 
 /// The service directory's subdirectory of limits.
 pub const LIMITS_DIR: &CStr = c"cgroup";
@@ -26,8 +38,7 @@ pub const LIMITS_DIR: &CStr = c"cgroup";
 pub const LIMIT_MAX: usize = 256;
 
 fn own() -> Option<Fd> {
-    let fd = OWN.load(Ordering::Relaxed);
-    (fd >= 0).then_some(Fd(fd))
+    load(&OWN)
 }
 
 /// Before the supervisor leaves the scan directory (its starting
@@ -37,7 +48,7 @@ fn own() -> Option<Fd> {
 pub fn find_tree() {
     match cgroup::open_tree() {
         // Held for the supervisor's life, in a static: no longer closed by a value.
-        Ok(Some(fd)) => TREE.store(fd.into_raw().0, Ordering::Relaxed),
+        Ok(Some(fd)) => keep(&TREE, Some(fd.into_raw())),
         Ok(None) => {}
         Err(e) => {
             let why: &[u8] = if e == errno::ENOTDIR { b"no cgroup v2 directory" } else { err::strerror(e) };
@@ -50,18 +61,15 @@ pub fn find_tree() {
 /// cgroup `<tree>/<name>` and ends whatever an earlier supervisor's
 /// service left in it (a supervisor killed with KILL leaves its `run`).
 pub fn enter(service: &CStr) {
-    let tree = TREE.load(Ordering::Relaxed);
-    if tree < 0 {
-        return;
-    }
+    let Some(tree) = load(&TREE) else { return };
     let mut name = Name::new();
     let r = cgroup::name(service.to_bytes(), &mut name).and_then(|_| {
         let n = sys::cstr(name.as_bytes()).ok_or(errno::EINVAL)?;
-        match sys::mkdir_in(Fd(tree), n, 0o755) {
+        match sys::mkdir_in(tree, n, 0o755) {
             Ok(()) | Err(errno::EEXIST) => {}
             Err(e) => return Err(e),
         }
-        sys::open_at(Fd(tree), n, Open::RDONLY | Open::DIRECTORY | Open::NOFOLLOW, 0)
+        sys::open_at(tree, n, Open::RDONLY | Open::DIRECTORY | Open::NOFOLLOW, 0)
     });
     let shown = name.as_bytes().strip_suffix(b"\0").unwrap_or(b"");
     let fd = match r {
@@ -70,7 +78,7 @@ pub fn enter(service: &CStr) {
     };
     let fd = fd.into_raw();
     // Held for the supervisor's life, in a static, as TREE.
-    OWN.store(fd.0, Ordering::Relaxed);
+    keep(&OWN, Some(fd));
     // Populated, not "has pids": processes of another pid namespace are
     // not listed, but still belong to the service.
     if cgroup::populated(fd) == Ok(true) {
@@ -122,15 +130,15 @@ pub fn end() {
 /// The supervisor leaves for good: the cgroup goes, unless a process is
 /// still in it (a supervisor told to leave its service running).
 pub fn remove(service: &CStr) {
-    let (tree, Some(fd)) = (TREE.load(Ordering::Relaxed), own()) else { return };
+    let (Some(tree), Some(fd)) = (load(&TREE), own()) else { return };
     // The static's descriptor, taken back to be closed: the cgroup can go.
-    OWN.store(-1, Ordering::Relaxed);
+    keep(&OWN, None);
     drop(OwnedFd::from_raw(fd));
     let mut name = Name::new();
     if cgroup::name(service.to_bytes(), &mut name).is_ok()
         && let Some(n) = sys::cstr(name.as_bytes())
     {
-        let _ = sys::rmdir_in(Fd(tree), n); // EBUSY: processes stay in it, by request
+        let _ = sys::rmdir_in(tree, n); // EBUSY: processes stay in it, by request
     }
 }
 

@@ -13,7 +13,7 @@
 //! supervisor and a logger have moved their arguments, environment and
 //! stack into their own zeroed data and unmapped the kernel's stack and the
 //! vDSO (`sys::run_in_one_region`): nothing but the binary's span and
-//! `[vsyscall]` is left.
+//! `[vsyscall]` is left, and of its own memory one page is resident.
 
 use rinit_tests::*;
 use std::ffi::OsStr;
@@ -147,6 +147,40 @@ fn scanner_and_supervisor_live_in_one_page_table_span_beside_the_kernels_regions
     if bin_arch() == "x86_64" {
         assert_only_its_span("rinit-supervise", sups[0], &bin("rinit-supervise"));
     }
+}
+
+/// With an environment as small as a boot's (PATH alone here; the test
+/// runner's, several KiB, would take a second page).
+#[test]
+fn a_supervisor_of_a_down_service_keeps_one_page_of_its_own() {
+    if bin_arch() != "x86_64" || qemu_user() {
+        return;
+    }
+    let mut sb = Sandbox::new();
+    let svc = sb.service("scan/idle", "exec sleep 1000");
+    sb.write("scan/idle/down", "");
+    let scan = sb.path("scan");
+    let p = sb.spawn_pid1_path(&[bin("rinit-scan").as_os_str(), OsStr::new("-t0"), scan.as_os_str()], &test_path());
+    wait_until("the supervisor's status file", SOON, || status(&svc).is_some());
+    let sups = children(p.pid());
+    assert_eq!(sups.len(), 1, "one supervisor under the scanner: {sups:?}\n{}", p.output());
+    // Idle in its poll loop, past the last write of its start-up.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_one_private_page("rinit-supervise", sups[0]);
+}
+
+/// A supervisor of a service that is down, idle in its poll loop, has one
+/// page of its own: its moved strings, its stack at its deepest and every
+/// static it wrote share the page where the region ends (`base::region!`).
+/// Its text is the binary's, shared by every supervisor.
+fn assert_one_private_page(what: &str, pid: u32) {
+    let smaps = fs::read_to_string(format!("/proc/{pid}/smaps")).expect("read /proc/PID/smaps");
+    let kib: u64 = smaps
+        .lines()
+        .filter(|l| l.starts_with("Anonymous:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(kib, 4, "{what}: {kib} KiB of anonymous memory, not one page:\n{smaps}");
 }
 
 #[test]

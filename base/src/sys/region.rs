@@ -29,24 +29,30 @@ use core::sync::atomic::{AtomicBool, Ordering};
 /// strings at its top, the argument and environment arrays below them, then
 /// the stack, down to a guard page (its first whole page, made
 /// inaccessible: a stack that outgrows the region faults, never writes over
-/// other data). Only the pages touched are ever resident: the stack's top
-/// is the region's last page boundary, so the strings and the usual frames
-/// take one page.
+/// other data). Only the pages touched are ever resident: the linker script
+/// ends the region 512 bytes short of a page boundary and puts the
+/// program's other zeroed data right after it, so the strings, the usual
+/// frames and the statics every run writes take one page.
 #[repr(C, align(16))]
 pub struct Region<const N: usize> {
     mem: UnsafeCell<[u8; N]>,
 }
 
 /// `region!(NAME, BYTES)` declares the static `Region` of a program that
-/// runs in one region, in the zeroed-data section the linker script puts
-/// last (`.bss.~region`): the stack's top page then follows the program's
-/// other zeroed data instead of pushing it onto a page of its own.
+/// runs in one region (BYTES: a multiple of 4 KiB), in the zeroed-data
+/// section the linker script puts first (`.bss.~region`), under the name
+/// `rinit_region` that tells the script it is there: the program's other
+/// zeroed data then shares the stack's top page instead of taking a page
+/// of its own.
 #[macro_export]
 macro_rules! region {
     ($name:ident, $bytes:expr) => {
         // SAFETY: a `.bss.` section holds zeroed data, which is what
-        // `Region::new()` is; the name only orders it after the rest.
+        // `Region::new()` is; the section's name places it first, and the
+        // symbol's name, one per program, tells the linker script it is
+        // there.
         #[unsafe(link_section = ".bss.~region")]
+        #[unsafe(export_name = "rinit_region")]
         static $name: $crate::sys::Region<{ $bytes }> = $crate::sys::Region::new();
     };
 }
@@ -200,11 +206,11 @@ fn plan(args: Args, base: usize, size: usize, frames: usize) -> Option<Plan> {
     let stack_lo = (here & !(page - 1)).checked_sub(STACK_BELOW)?;
     let nptr = args.argc + 1 + envc + 1;
     let need = (hi - lo) + nptr * core::mem::size_of::<usize>() + core::mem::size_of::<Resume>() + 32 + frames + ROOM;
-    // The data page that holds the region's start when it has the room (no
-    // page of its own for the stack), else the region's end.
-    // The stack's top at a page boundary: the strings and the frames of a
-    // usual depth then keep to one page.
-    let top = (base + size) & !(page - 1);
+    // The stack's top is the region's end, which the linker script puts
+    // 512 bytes short of a page boundary, before the program's other
+    // zeroed data: the strings, the frames of a usual depth and the
+    // statics every run writes then share one page.
+    let top = base + size;
     let guard = (base + page - 1) & !(page - 1);
     if top < guard + page + need {
         return None;

@@ -29,9 +29,11 @@ const SIGNALS: SigSet = SigSet::of(&[sig::CHLD, sig::TERM, sig::HUP, sig::QUIT, 
 base::region!(REGION, 64 << 10);
 
 /// Least room below its moved arguments for the stack move to be made. The
-/// supervisor's frames take about 1 KiB (1.7 KiB at the deepest: a warning
-/// written on the restart path), so with the strings of its arguments and
-/// environment it keeps one page of stack for as long as its service lives.
+/// supervisor's frames take about 1.8 KiB down to its poll loop (2.5 KiB
+/// with its service up), so with the strings of its arguments and an
+/// environment of up to about 1 KiB they share one page with its statics
+/// (the region's end, 3.5 KiB into a page: `base::region!`) for as long as
+/// its service lives; a bigger environment takes a second page.
 const STACK: usize = 1024;
 
 #[cfg(feature = "one-region")]
