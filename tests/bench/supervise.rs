@@ -110,7 +110,7 @@ struct Figures {
     down: Vec<f64>,
     up_again: Vec<f64>,
     /// Per supervisor, KiB, one sample per run: growth of the kernel's
-    /// KernelStack, PageTables, SUnreclaim, and the supervisors' own Pss.
+    /// KernelStack, PageTables, unreclaimable slab, and the supervisors' own Pss.
     cost: [Vec<f64>; 4],
     failures: Vec<String>,
 }
@@ -507,11 +507,13 @@ fn whole_cost(i: &Impl, work: &Path, tiny: &Path, n: usize) -> Result<[f64; 4], 
     }
     let per = |k: usize| (after[k] - before[k]) / n as f64;
     // Slab freed elsewhere meanwhile can outweigh what the supervisors
-    // took from their caches: a shrink is noise, not a saving of theirs.
+    // took: a shrink is another process's noise, not a saving of theirs.
     Ok([per(0), per(1), per(2).max(0.0), pss.iter().sum::<f64>() / n as f64])
 }
 
-/// KernelStack, PageTables and SUnreclaim from /proc/meminfo, in KiB.
+/// KernelStack and PageTables from /proc/meminfo, and the unreclaimable
+/// slab (`slab_in_use_kib`, or meminfo's SUnreclaim where /sys/kernel/slab
+/// cannot be read), in KiB.
 fn kernel_kib() -> Result<[f64; 3], String> {
     let m = fs::read_to_string("/proc/meminfo").map_err(|e| format!("unable to read /proc/meminfo: {e}"))?;
     let field = |name: &str| -> Result<f64, String> {
@@ -520,7 +522,36 @@ fn kernel_kib() -> Result<[f64; 3], String> {
             .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
             .ok_or(format!("/proc/meminfo has no {name}"))
     };
-    Ok([field("KernelStack")?, field("PageTables")?, field("SUnreclaim")?])
+    let slab = match slab_in_use_kib() {
+        Some(k) => k,
+        None => field("SUnreclaim")?,
+    };
+    Ok([field("KernelStack")?, field("PageTables")?, slab])
+}
+
+/// The unreclaimable slab objects in use, in KiB: for each cache of
+/// /sys/kernel/slab (the merged ones once, not through their aliases)
+/// without `reclaim_account`, `objects` × `slab_size`. Objects, not pages:
+/// SUnreclaim counts slab pages, and a tree torn down just before leaves
+/// free objects in pages the next tree fills without a page more, which
+/// made a supervisor's task, files and signal structures look free.
+/// None when the directory cannot be read (it is root's).
+fn slab_in_use_kib() -> Option<f64> {
+    let num = |p: &Path| -> Option<f64> { fs::read_to_string(p).ok()?.split_whitespace().next()?.parse().ok() };
+    let mut bytes = 0.0;
+    let mut caches = 0;
+    for e in fs::read_dir("/sys/kernel/slab").ok()?.flatten() {
+        if !e.file_type().ok()?.is_dir() {
+            continue; // an alias of a merged cache
+        }
+        let d = e.path();
+        if num(&d.join("reclaim_account")) != Some(0.0) {
+            continue;
+        }
+        bytes += num(&d.join("objects"))? * num(&d.join("slab_size"))?;
+        caches += 1;
+    }
+    (caches > 0).then_some(bytes / 1024.0)
 }
 
 /// Kills the `run` of `svc` (up for more than a second) and times until the
@@ -707,8 +738,11 @@ fn report(o: &Options, peer: &peer::Peer, impls: &[Impl], figs: &[Figures], (flo
         ratio(median(floor_vfork), fl),
         if o.cost_n > 0 {
             format!(
-                "whole cost: {} services marked down added to a running scanner by a rescan; growth of /proc/meminfo's KernelStack, PageTables, SUnreclaim ÷ {}, plus the supervisors' mean Pss; median of {} runs (meminfo is the whole machine's: other load moves it; a shrink of the slab counts as 0)\n",
-                o.cost_n, o.cost_n, o.runs
+                "whole cost: {} services marked down added to a running scanner by a rescan; growth of /proc/meminfo's KernelStack, PageTables and {} ÷ {}, plus the supervisors' mean Pss; median of {} runs (the whole machine's figures: other load moves them; a shrink of the slab counts as 0)\n",
+                o.cost_n,
+                if slab_in_use_kib().is_some() { "the unreclaimable slab objects in use (/sys/kernel/slab)" } else { "SUnreclaim (slab pages: /sys/kernel/slab is not readable)" },
+                o.cost_n,
+                o.runs
             )
         } else {
             String::new()
