@@ -15,6 +15,10 @@ use base::spawn::Spawn;
 use base::sys::{self, errno, Errno, Fd, Open, OwnedFd, Pid};
 use base::tai64n::Tai64n;
 use core::ffi::CStr;
+use core::mem::MaybeUninit;
+
+/// Bytes of directory entries read at once while counting archives.
+const DIRENT_BUF: usize = 512;
 
 /// What went wrong, on which file of which directory.
 pub struct Failure {
@@ -335,8 +339,10 @@ impl Logdir {
             let mut count = 0u64;
             let mut total = 0u64;
             let mut oldest = [0u8; 28];
-            // An unreadable directory: nothing is removed this time.
-            let _ = sys::read_dir(dirfd.fd(), &mut |name, _, _| {
+            // An unreadable directory: nothing is removed this time. A
+            // small getdents buffer (a dozen archives' entries a call): this
+            // is the deepest frame, below the start-up's and a rotation's.
+            let _ = sys::read_dir_with(dirfd.fd(), &mut [MaybeUninit::<u8>::uninit(); DIRENT_BUF], &mut |name, _, _| {
                 let n = name.to_bytes_with_nul();
                 if !is_archive(n) {
                     return;

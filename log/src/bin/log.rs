@@ -231,9 +231,7 @@ impl Logger {
     /// Takes what stdin holds (if `read`), then writes every complete batch.
     fn pump(&mut self, read: bool) -> Pumped {
         if read {
-            if let Err(e) = self.input.fill() {
-                err::fatal_unable(err::EXIT_SYS, &[b"read stdin"], e);
-            }
+            self.fill();
         }
         let mut progress = false;
         loop {
@@ -264,11 +262,25 @@ impl Logger {
                 }
             }
             if cut.consumed == 0 && cut.rotate == 0 {
+                // A line longer than the window: look wider and cut again
+                // (a pipe now, a plain stdin once it is ready).
+                if self.input.widen() {
+                    if self.input.is_peeking() {
+                        self.fill();
+                    }
+                    continue;
+                }
                 if !progress && self.input.writer_gone() {
                     continue;
                 }
                 return if progress { Pumped::Progress } else { Pumped::Stuck };
             }
+        }
+    }
+
+    fn fill(&mut self) {
+        if let Err(e) = self.input.fill() {
+            err::fatal_unable(err::EXIT_SYS, &[b"read stdin"], e);
         }
     }
 
