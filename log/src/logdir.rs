@@ -46,7 +46,7 @@ const INTENT_MAGIC: u64 = 0x3174_6e65_746e_6972; // "rintent1"
 const INTENT_LEN: usize = 40;
 
 pub struct Logdir {
-    pub spec: LogdirSpec,
+    pub spec: &'static LogdirSpec,
     dir: OwnedFd,
     /// Held for the logger's life: the lock goes with it.
     lock: OwnedFd,
@@ -86,7 +86,7 @@ impl Logdir {
     /// hash of the first n bytes still in the input pipe, to settle an
     /// unfinished batch.
     #[inline(never)]
-    pub fn open(spec: LogdirSpec, head: &mut dyn FnMut(usize) -> Option<u64>) -> Result<Logdir, Failure> {
+    pub fn open(spec: &'static LogdirSpec, head: &mut dyn FnMut(usize) -> Option<u64>) -> Result<Logdir, Failure> {
         let path = spec.path;
         let f = |what, name: &'static CStr, e| Failure { what, dir: path, name: name.to_bytes(), errno: e };
         match sys::mkdir(path, 0o700) {

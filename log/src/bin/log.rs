@@ -63,7 +63,20 @@ fn log(args: Args) -> ! {
         Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"set up signals"], e),
     };
 
-    let mut log = Logger::open(script, opts.line_max);
+    let (Some(input), Some(bufs)) = (Input::new(opts.line_max), OUTS.take()) else {
+        err::fatal(err::EXIT_SYS, &[b"internal error"])
+    };
+    // Built here and opened in place: a Logger returned by value would be
+    // built twice on the stack, the deepest frames of the start-up.
+    let mut log = Logger {
+        script,
+        input,
+        dirs: [const { None }; MAX_LOGDIRS],
+        outs: bufs.each_mut().map(Out::new),
+        status: [const { None }; MAX_STATUS],
+        last: Tai64n::default(),
+    };
+    log.open();
     if let Some(fd) = opts.notify {
         // A reader of the readiness fd that went away does not stop the logger.
         let _ = sys::write_all(fd.fd(), b"\n");
@@ -121,16 +134,12 @@ struct Logger {
 }
 
 impl Logger {
+    /// Opens the log directories and status files of the script.
     #[inline(never)]
-    fn open(script: &'static Script, line_max: usize) -> Logger {
-        let (Some(input), Some(bufs)) = (Input::new(line_max), OUTS.take()) else {
-            err::fatal(err::EXIT_SYS, &[b"internal error"])
-        };
-        let outs = bufs.each_mut().map(Out::new);
-        let mut log = Logger { script, input, dirs: [const { None }; MAX_LOGDIRS], outs, status: [const { None }; MAX_STATUS], last: Tai64n::default() };
-        let Logger { input, dirs, status, .. } = &mut log;
+    fn open(&mut self) {
+        let Logger { script, input, dirs, status, .. } = self;
         for (slot, spec) in dirs.iter_mut().zip(script.logdirs.iter()) {
-            let Some(spec) = *spec else { continue };
+            let Some(spec) = spec.as_ref() else { continue };
             let mut head = |n: usize| input.head(n).map(input::hash);
             match Logdir::open(spec, &mut head) {
                 Ok(d) => *slot = Some(d),
@@ -144,7 +153,6 @@ impl Logger {
                 Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"open ", path.to_bytes()], e),
             }
         }
-        log
     }
 
     fn run(&mut self, sigfd: Fd, protect: bool, last_line_ms: u64) {
