@@ -22,6 +22,10 @@ const USAGE: &[u8] = b"rinit-log [ -b ] [ -p ] [ -d notif ] [ -l linelimit ] [ -
 static SCRIPT: StaticCell<Script> = StaticCell::new(Script::new());
 static OUTS: StaticCell<[[u8; OUT_CAP]; N_OUTS]> = StaticCell::new([[0; OUT_CAP]; N_OUTS]);
 
+/// While a partial line is all there is in the pipe: how often (ms) it is
+/// looked at again (see `Logger::run`).
+const PARTIAL_LINE_RECHECK_MS: i64 = 200;
+
 struct Options {
     line_max: usize,
     protect: bool,
@@ -217,9 +221,13 @@ impl Logger {
                     }
                     return;
                 }
-                Pumped::Idle | Pumped::Stuck => {
+                p @ (Pumped::Idle | Pumped::Stuck) => {
                     self.dirs.iter_mut().flatten().for_each(Logdir::idle);
-                    timeout = -1;
+                    // A writer that waits for room in the middle of one
+                    // write(2) wakes no reader when it resumes on a pipe
+                    // that was not empty: the rest of a line may come
+                    // with no wake-up, so the pipe is looked at again.
+                    timeout = if peeking && matches!(p, Pumped::Stuck) { PARTIAL_LINE_RECHECK_MS } else { -1 };
                 }
                 Pumped::Eof => return,
                 Pumped::Failed(f) => {
