@@ -70,16 +70,7 @@ fn log(args: Args) -> ! {
     let (Some(input), Some(bufs)) = (Input::new(opts.line_max), OUTS.take()) else {
         err::fatal(err::EXIT_SYS, &[b"internal error"])
     };
-    // Built here and opened in place: a Logger returned by value would be
-    // built twice on the stack, the deepest frames of the start-up.
-    let mut log = Logger {
-        script,
-        input,
-        dirs: [const { None }; MAX_LOGDIRS],
-        outs: bufs.each_mut().map(Out::new),
-        status: [const { None }; MAX_STATUS],
-        last: Tai64n::default(),
-    };
+    let mut log = Logger::new(script, input, bufs);
     log.open();
     if let Some(fd) = opts.notify {
         // A reader of the readiness fd that went away does not stop the logger.
@@ -138,6 +129,20 @@ struct Logger {
 }
 
 impl Logger {
+    /// Built apart from `open`: the arrays' temporaries stay in this
+    /// frame, gone before the deepest calls of the start-up are made.
+    #[inline(never)]
+    fn new(script: &'static Script, input: Input, bufs: &'static mut [[u8; OUT_CAP]; N_OUTS]) -> Logger {
+        Logger {
+            script,
+            input,
+            dirs: [const { None }; MAX_LOGDIRS],
+            outs: bufs.each_mut().map(Out::new),
+            status: [const { None }; MAX_STATUS],
+            last: Tai64n::default(),
+        }
+    }
+
     /// Opens the log directories and status files of the script.
     #[inline(never)]
     fn open(&mut self) {
