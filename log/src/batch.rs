@@ -9,6 +9,11 @@ use base::err;
 
 /// Output buffer of one destination: the most bytes it gets per batch.
 pub const OUT_CAP: usize = 64 * 1024;
+/// Bytes past which a destination takes no further line in the batch (its
+/// first line may be longer, up to OUT_CAP): about what the input window
+/// holds, so that timestamped lines keep as few pages of the buffer
+/// resident as the input they come from.
+pub const OUT_BATCH: usize = 8 * 1024;
 /// Longest line limit (`-l`); longer lines are split into pieces this long.
 pub const LINE_MAX: usize = 32 * 1024;
 /// Line limit when no `-l` is given (s6-log's default).
@@ -176,7 +181,7 @@ pub fn cut(
                     fits = false;
                 }
             }
-            if out.len + add > OUT_CAP {
+            if out.len + add > if out.len == 0 { OUT_CAP } else { OUT_BATCH } {
                 fits = false;
             }
         }

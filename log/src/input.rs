@@ -25,11 +25,13 @@ use base::sys::{self, OwnedFd, Result, STDIN};
 /// Input buffer: the most bytes looked at in one go.
 pub const IN_CAP: usize = 64 * 1024;
 
-/// Bytes looked at in one go when lines fit in fewer: the buffer's pages
-/// past it are never touched, so a logger keeps 16 KiB of input resident,
-/// not 64, for a few more (and still large) reads. A line limit above it
-/// widens the look to the limit and one byte more (up to IN_CAP).
-pub const WINDOW: usize = 16 * 1024;
+/// Bytes looked at in one go while lines fit in fewer: the buffer's pages
+/// past it are never touched, so a logger keeps 8 KiB of input resident,
+/// not 64, for a few more (and still large) reads. A line that does not
+/// end within it widens the look, from then on, to the line limit and one
+/// byte more (up to IN_CAP; see `widen`): only a logger given such lines
+/// keeps their pages.
+pub const WINDOW: usize = 8 * 1024;
 
 /// Capacity asked for the stdin pipe.
 pub const PIPE_SIZE: usize = 256 * 1024;
@@ -43,6 +45,8 @@ pub struct Input {
     line_max: usize,
     /// The most bytes looked at in one go (see WINDOW).
     window: usize,
+    /// What `window` widens to: the line limit and one byte more.
+    wide: usize,
 }
 
 static BUF: sys::StaticCell<[u8; IN_CAP]> = sys::StaticCell::new([0; IN_CAP]);
@@ -54,11 +58,12 @@ impl Input {
     /// the pipes hold (see `line_max`).
     pub fn new(line_max: usize) -> Option<Input> {
         let buf = BUF.take()?;
-        let mut input = Input { buf, len: 0, peek: None, eof: false, line_max, window: IN_CAP };
+        let mut input = Input { buf, len: 0, peek: None, eof: false, line_max, window: IN_CAP, wide: IN_CAP };
         if matches!(sys::fstat(STDIN), Ok(st) if st.kind == sys::FileType::Fifo) {
             input.peek_pipe();
         }
-        input.window = (input.line_max + 1).max(WINDOW).min(IN_CAP);
+        input.wide = (input.line_max + 1).max(WINDOW).min(IN_CAP);
+        input.window = WINDOW.min(input.wide);
         Some(input)
     }
 
@@ -83,6 +88,17 @@ impl Input {
     /// The line limit in effect: longer lines are split.
     pub fn line_max(&self) -> usize {
         self.line_max
+    }
+
+    /// When what is held fills the window without a line's end: looks
+    /// wider from now on, so that the line (up to the limit) fits. Is
+    /// there more to look at?
+    pub fn widen(&mut self) -> bool {
+        if self.len < self.window || self.window >= self.wide {
+            return false;
+        }
+        self.window = self.wide;
+        true
     }
 
     /// Is stdin read in peek mode (kill-safe)?

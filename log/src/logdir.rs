@@ -15,6 +15,10 @@ use base::spawn::Spawn;
 use base::sys::{self, errno, Errno, Fd, Open, OwnedFd, Pid};
 use base::tai64n::Tai64n;
 use core::ffi::CStr;
+use core::mem::MaybeUninit;
+
+/// Bytes of directory entries read at once while counting archives.
+const DIRENT_BUF: usize = 512;
 
 /// What went wrong, on which file of which directory.
 pub struct Failure {
@@ -42,7 +46,7 @@ const INTENT_MAGIC: u64 = 0x3174_6e65_746e_6972; // "rintent1"
 const INTENT_LEN: usize = 40;
 
 pub struct Logdir {
-    pub spec: LogdirSpec,
+    pub spec: &'static LogdirSpec,
     dir: OwnedFd,
     /// Held for the logger's life: the lock goes with it.
     lock: OwnedFd,
@@ -82,7 +86,7 @@ impl Logdir {
     /// hash of the first n bytes still in the input pipe, to settle an
     /// unfinished batch.
     #[inline(never)]
-    pub fn open(spec: LogdirSpec, head: &mut dyn FnMut(usize) -> Option<u64>) -> Result<Logdir, Failure> {
+    pub fn open(spec: &'static LogdirSpec, head: &mut dyn FnMut(usize) -> Option<u64>) -> Result<Logdir, Failure> {
         let path = spec.path;
         let f = |what, name: &'static CStr, e| Failure { what, dir: path, name: name.to_bytes(), errno: e };
         match sys::mkdir(path, 0o700) {
@@ -335,8 +339,10 @@ impl Logdir {
             let mut count = 0u64;
             let mut total = 0u64;
             let mut oldest = [0u8; 28];
-            // An unreadable directory: nothing is removed this time.
-            let _ = sys::read_dir(dirfd.fd(), &mut |name, _, _| {
+            // An unreadable directory: nothing is removed this time. A
+            // small getdents buffer (a dozen archives' entries a call): this
+            // is the deepest frame, below the start-up's and a rotation's.
+            let _ = sys::read_dir_with(dirfd.fd(), &mut [MaybeUninit::<u8>::uninit(); DIRENT_BUF], &mut |name, _, _| {
                 let n = name.to_bytes_with_nul();
                 if !is_archive(n) {
                     return;

@@ -42,21 +42,34 @@ const EOL: usize = 257;
 const SYMBOLS: usize = 258;
 
 /// A compiled pattern: for each input symbol the set of positions it can
-/// take, and for each position the positions that may follow it.
+/// take, and for each position the positions that may follow it. The
+/// small fields come first and the tables are kept one set word at a time
+/// (`Word`), so that a pattern of up to 64 positions (most) touches about
+/// 2 KiB of its 16: the rest stays untouched zeroed data, which costs a
+/// logger no memory.
+#[repr(C)]
 pub struct Regex {
-    accepts: [Set; SYMBOLS],
-    follow: [Set; MAX_POSITIONS],
     first: Set,
     last: Set,
     nullable: bool,
     /// Words of the sets in use (positions / 64, rounded up).
     words: usize,
+    /// Words of the tables written to since the last clearing.
+    dirty: usize,
     /// When every match starts with this one byte: where the search skips to.
     lead: Option<u8>,
     /// Every match starts at the line's start (`^...`).
     anchored: bool,
     /// The bytes a match can start with (a 256-bit map).
     starts: Bytes,
+    tables: [Word; WORDS],
+}
+
+/// Word `w` of every set of the tables: positions `64w..64w+63`.
+#[repr(C)]
+struct Word {
+    accepts: [u64; SYMBOLS],
+    follow: [u64; MAX_POSITIONS],
 }
 
 /// What a sub-expression contributes: can it match empty, where can a match
@@ -114,23 +127,41 @@ fn each(s: Set, mut f: impl FnMut(usize)) {
 impl Regex {
     /// A pattern that matches nothing (all zeros, so tables of them live in .bss).
     pub const fn new() -> Regex {
+        const W: Word = Word { accepts: [0; SYMBOLS], follow: [0; MAX_POSITIONS] };
         Regex {
-            accepts: [NONE; SYMBOLS],
-            follow: [NONE; MAX_POSITIONS],
             first: NONE,
             last: NONE,
             nullable: false,
             words: 0,
+            dirty: 0,
             lead: None,
             anchored: false,
             starts: [0; 4],
+            tables: [W; WORDS],
         }
     }
 
-    /// Compiles `pat` in place (the tables are large: no copy on the stack).
+    /// The positions taking symbol `s`, in the words in use.
+    fn accepts(&self, s: usize) -> Set {
+        let mut r = NONE;
+        for (x, t) in r.iter_mut().zip(self.tables.iter()).take(self.words) {
+            *x = t.accepts.get(s).copied().unwrap_or(0);
+        }
+        r
+    }
+
+    /// Compiles `pat` in place. Only the words a previous pattern wrote are
+    /// cleared: a fresh one (all of a script's) is written, never zeroed,
+    /// and nothing as large as the tables goes through the stack.
     #[inline(never)]
     pub fn compile(&mut self, pat: &[u8]) -> Result<(), Error> {
-        *self = Regex::new();
+        for t in self.tables.iter_mut().take(self.dirty) {
+            t.accepts.fill(0);
+            t.follow.fill(0);
+        }
+        (self.first, self.last, self.nullable, self.dirty, self.lead, self.anchored, self.starts) = (NONE, NONE, false, 0, None, false, [0; 4]);
+        // Until the pattern is read, every word may be looked at.
+        self.words = WORDS;
         let mut p = Parser { re: self, pat, at: 0, positions: 0, depth: 0 };
         let f = p.alternation()?;
         if p.at < pat.len() {
@@ -142,14 +173,14 @@ impl Regex {
         self.last = f.last;
         self.nullable = f.nullable;
         // The line's edges count too: `$|a` must not skip lines without `a`.
-        let mut starts = (0..SYMBOLS).filter(|&s| meets(&self.accepts[s], &f.first));
+        let mut starts = (0..SYMBOLS).filter(|&s| meets(&self.accepts(s), &f.first));
         self.lead = match (starts.next(), starts.next()) {
             (Some(s), None) if s < 256 => Some(s as u8),
             _ => None,
         };
-        self.anchored = (0..SYMBOLS).filter(|&s| s != BOL).all(|s| !meets(&self.accepts[s], &f.first));
+        self.anchored = (0..SYMBOLS).filter(|&s| s != BOL).all(|s| !meets(&self.accepts(s), &f.first));
         for c in 0..=255u8 {
-            if meets(&self.accepts[c as usize], &f.first) {
+            if meets(&self.accepts(c as usize), &f.first) {
                 add_range(&mut self.starts, c, c);
             }
         }
@@ -182,17 +213,15 @@ impl Regex {
             for (w, &bits) in d.iter().enumerate() {
                 let mut bits = bits;
                 while bits != 0 {
-                    if let Some(f) = self.follow.get(w * 64 + bits.trailing_zeros() as usize) {
-                        for (n, x) in next.iter_mut().zip(f.iter()) {
-                            *n |= x;
-                        }
+                    let p = w * 64 + bits.trailing_zeros() as usize;
+                    for (n, t) in next.iter_mut().zip(self.tables.iter()) {
+                        *n |= t.follow.get(p).copied().unwrap_or(0);
                     }
                     bits &= bits - 1;
                 }
             }
-            let acc = self.accepts.get(c).unwrap_or(&NONE);
-            for (n, a) in next.iter_mut().zip(acc.iter()) {
-                *n &= a;
+            for (n, t) in next.iter_mut().zip(self.tables.iter()) {
+                *n &= t.accepts.get(c).copied().unwrap_or(0);
             }
             next
         };
@@ -240,9 +269,9 @@ impl Regex {
     /// `EOL`, or on an empty line both: each anchor that holds there), then
     /// grown by the followers that take it too.
     fn edge(&self, d: Set, e: usize, empty: bool) -> Set {
-        let mut acc = self.accepts.get(e).copied().unwrap_or(NONE);
+        let mut acc = self.accepts(e);
         if empty {
-            acc = or(self.accepts[BOL], self.accepts[EOL]);
+            acc = or(self.accepts(BOL), self.accepts(EOL));
         }
         let mut r = NONE;
         for (x, (y, a)) in r.iter_mut().zip(d.iter().zip(acc.iter())) {
@@ -251,10 +280,8 @@ impl Regex {
         loop {
             let mut grown = r;
             each(r, |p| {
-                if let Some(f) = self.follow.get(p) {
-                    for (g, (x, a)) in grown.iter_mut().zip(f.iter().zip(acc.iter())) {
-                        *g |= x & a;
-                    }
+                for (g, (t, a)) in grown.iter_mut().zip(self.tables.iter().zip(acc.iter())).take(self.words) {
+                    *g |= t.follow.get(p).copied().unwrap_or(0) & a;
                 }
             });
             if grown == r {
@@ -568,16 +595,17 @@ impl Parser<'_> {
     /// A new position accepting the bytes of `set` (a 256-bit map) and the
     /// line-edge symbols of `edges` (bit 0 start, bit 1 end).
     fn position(&mut self, set: Bytes, edges: u8) -> Result<Frag, Error> {
-        if self.positions >= MAX_POSITIONS {
-            return Err(b"pattern too long (capacity MAX_POSITIONS = 256 positions, intervals expanded)");
-        }
         let p = self.positions;
-        self.positions += 1;
         let (w, bit) = (p / 64, 1u64 << (p % 64));
-        for (s, a) in self.re.accepts.iter_mut().enumerate() {
+        let Some(t) = self.re.tables.get_mut(w) else {
+            return Err(b"pattern too long (capacity MAX_POSITIONS = 256 positions, intervals expanded)");
+        };
+        self.positions += 1;
+        self.re.dirty = self.re.dirty.max(w + 1);
+        for (s, a) in t.accepts.iter_mut().enumerate() {
             let on = if s < 256 { set[(s >> 6) & 3] >> (s & 63) & 1 != 0 } else { edges >> (s - 256) & 1 != 0 };
-            if on && let Some(x) = a.get_mut(w) {
-                *x |= bit;
+            if on {
+                *a |= bit;
             }
         }
         let mut one = NONE;
@@ -589,10 +617,13 @@ impl Parser<'_> {
 
     /// Every position of `from` may be followed by every position of `to`.
     fn link(&mut self, from: Set, to: Set) {
-        let follow = &mut self.re.follow;
+        let tables = &mut self.re.tables;
         each(from, |p| {
-            if let Some(f) = follow.get_mut(p) {
-                *f = or(*f, to);
+            // Words with no position of `to` are not written: untouched, they stay free.
+            for (t, &x) in tables.iter_mut().zip(to.iter()).filter(|(_, x)| **x != 0) {
+                if let Some(f) = t.follow.get_mut(p) {
+                    *f |= x;
+                }
             }
         });
     }
@@ -732,5 +763,20 @@ mod tests {
         assert!(refused("a{257}"));
         assert!(!refused("[[:alnum:]]{1,200}"));
         assert!(refused(&"(".repeat(40)));
+    }
+
+    #[test]
+    fn a_pattern_compiled_over_another_forgets_it() {
+        let mut r = Box::new(Regex::new());
+        r.compile(b"x{100}y|abc").unwrap();
+        assert!(r.is_match(format!("{}y", "x".repeat(100)).as_bytes()));
+        r.compile(b"ab").unwrap();
+        assert!(r.is_match(b"cab"));
+        assert!(!r.is_match(b"abc".get(1..).unwrap()));
+        assert!(!r.is_match("x".repeat(100).as_bytes()));
+        assert!(r.compile(b"(a").is_err());
+        r.compile(b"^q$").unwrap();
+        assert!(r.is_match(b"q"));
+        assert!(!r.is_match(b"ab"));
     }
 }

@@ -51,6 +51,8 @@ pub struct Action {
     pub sel: (usize, usize),
 }
 
+/// The flag first: it shares the page of the pattern's header.
+#[repr(C)]
 pub struct Selector {
     pub deselect: bool,
     pub re: Regex,
@@ -69,15 +71,18 @@ pub struct LogdirSpec {
     pub processor: Option<&'static CStr>,
 }
 
+/// The small tables first, the patterns (16 KiB each, mostly untouched:
+/// see `Regex`) last, so that what a script uses shares few pages.
+#[repr(C)]
 pub struct Script {
     pub actions: [Action; MAX_ACTIONS],
     pub n_actions: usize,
-    pub selectors: [Selector; MAX_SELECTORS],
     pub n_selectors: usize,
     pub logdirs: [Option<LogdirSpec>; MAX_LOGDIRS],
     pub n_logdirs: usize,
     pub status: [Option<&'static CStr>; MAX_STATUS],
     pub n_status: usize,
+    pub selectors: [Selector; MAX_SELECTORS],
 }
 
 /// Why a directive was refused: a message and the directive itself.
@@ -94,12 +99,12 @@ impl Script {
         Script {
             actions: [A; MAX_ACTIONS],
             n_actions: 0,
-            selectors: [S; MAX_SELECTORS],
             n_selectors: 0,
             logdirs: [None; MAX_LOGDIRS],
             n_logdirs: 0,
             status: [None; MAX_STATUS],
             n_status: 0,
+            selectors: [S; MAX_SELECTORS],
         }
     }
 

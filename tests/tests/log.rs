@@ -589,3 +589,33 @@ fn takes_s6_logs_option_spellings() {
     assert_eq!(rc, 100);
     assert!(err.starts_with("rinit-log: usage: rinit-log "), "{err}");
 }
+
+#[test]
+fn one_large_write_never_stalls_the_logger() {
+    // A writer that must wait for room in the middle of one write(2)
+    // wakes the reader only if the pipe was empty when it resumed: a
+    // logger that had just looked at a partial line and waited for the
+    // next wake-up alone would wait for ever, and the writer with it.
+    let data = b"hello world\n".repeat(100_000);
+    for _ in 0..6 {
+        let sb = Sandbox::new();
+        let mut c = logger(&sb, &["s16000000", "./d"]).stdin(Stdio::piped()).spawn().expect("spawn rinit-log");
+        let mut w = c.stdin.take().unwrap();
+        let d = data.clone();
+        // Once the logger has set its pipe up, as a service starting after it would.
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            let _ = w.write_all(&d);
+        });
+        let mut code = None;
+        wait_until_or_kill(&mut c, &mut code);
+        t.join().unwrap();
+        assert_eq!(code, Some(0));
+        assert_numbered_count(&all_lines(&sb.path("d")), 100_000);
+    }
+}
+
+fn assert_numbered_count(lines: &[String], n: usize) {
+    assert_eq!(lines.len(), n, "every line logged once");
+    assert!(lines.iter().all(|l| l == "hello world"));
+}

@@ -105,6 +105,10 @@ pub fn map_replaced_file(fd: Fd, len: usize) -> Result<&'static [u8]> {
 
 /// A static value handed out once as `&'static mut`: how a program gets big
 /// fixed tables in .bss without a heap and without `unsafe` of its own.
+/// The flag comes first (`repr(C)`), on the page of the value's start, which
+/// its user touches anyway: after a large buffer it would take a page of
+/// its own, resident for one byte.
+#[repr(C)]
 pub struct StaticCell<T> {
     taken: core::sync::atomic::AtomicBool,
     cell: core::cell::UnsafeCell<T>,

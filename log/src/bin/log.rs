@@ -22,6 +22,10 @@ const USAGE: &[u8] = b"rinit-log [ -b ] [ -p ] [ -d notif ] [ -l linelimit ] [ -
 static SCRIPT: StaticCell<Script> = StaticCell::new(Script::new());
 static OUTS: StaticCell<[[u8; OUT_CAP]; N_OUTS]> = StaticCell::new([[0; OUT_CAP]; N_OUTS]);
 
+/// While a partial line is all there is in the pipe: how often (ms) it is
+/// looked at again (see `Logger::run`).
+const PARTIAL_LINE_RECHECK_MS: i64 = 200;
+
 struct Options {
     line_max: usize,
     protect: bool,
@@ -63,7 +67,11 @@ fn log(args: Args) -> ! {
         Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"set up signals"], e),
     };
 
-    let mut log = Logger::open(script, opts.line_max);
+    let (Some(input), Some(bufs)) = (Input::new(opts.line_max), OUTS.take()) else {
+        err::fatal(err::EXIT_SYS, &[b"internal error"])
+    };
+    let mut log = Logger::new(script, input, bufs);
+    log.open();
     if let Some(fd) = opts.notify {
         // A reader of the readiness fd that went away does not stop the logger.
         let _ = sys::write_all(fd.fd(), b"\n");
@@ -121,16 +129,26 @@ struct Logger {
 }
 
 impl Logger {
+    /// Built apart from `open`: the arrays' temporaries stay in this
+    /// frame, gone before the deepest calls of the start-up are made.
     #[inline(never)]
-    fn open(script: &'static Script, line_max: usize) -> Logger {
-        let (Some(input), Some(bufs)) = (Input::new(line_max), OUTS.take()) else {
-            err::fatal(err::EXIT_SYS, &[b"internal error"])
-        };
-        let outs = bufs.each_mut().map(Out::new);
-        let mut log = Logger { script, input, dirs: [const { None }; MAX_LOGDIRS], outs, status: [const { None }; MAX_STATUS], last: Tai64n::default() };
-        let Logger { input, dirs, status, .. } = &mut log;
+    fn new(script: &'static Script, input: Input, bufs: &'static mut [[u8; OUT_CAP]; N_OUTS]) -> Logger {
+        Logger {
+            script,
+            input,
+            dirs: [const { None }; MAX_LOGDIRS],
+            outs: bufs.each_mut().map(Out::new),
+            status: [const { None }; MAX_STATUS],
+            last: Tai64n::default(),
+        }
+    }
+
+    /// Opens the log directories and status files of the script.
+    #[inline(never)]
+    fn open(&mut self) {
+        let Logger { script, input, dirs, status, .. } = self;
         for (slot, spec) in dirs.iter_mut().zip(script.logdirs.iter()) {
-            let Some(spec) = *spec else { continue };
+            let Some(spec) = spec.as_ref() else { continue };
             let mut head = |n: usize| input.head(n).map(input::hash);
             match Logdir::open(spec, &mut head) {
                 Ok(d) => *slot = Some(d),
@@ -144,7 +162,6 @@ impl Logger {
                 Err(e) => err::fatal_unable(err::EXIT_SYS, &[b"open ", path.to_bytes()], e),
             }
         }
-        log
     }
 
     fn run(&mut self, sigfd: Fd, protect: bool, last_line_ms: u64) {
@@ -209,9 +226,13 @@ impl Logger {
                     }
                     return;
                 }
-                Pumped::Idle | Pumped::Stuck => {
+                p @ (Pumped::Idle | Pumped::Stuck) => {
                     self.dirs.iter_mut().flatten().for_each(Logdir::idle);
-                    timeout = -1;
+                    // A writer that waits for room in the middle of one
+                    // write(2) wakes no reader when it resumes on a pipe
+                    // that was not empty: the rest of a line may come
+                    // with no wake-up, so the pipe is looked at again.
+                    timeout = if peeking && matches!(p, Pumped::Stuck) { PARTIAL_LINE_RECHECK_MS } else { -1 };
                 }
                 Pumped::Eof => return,
                 Pumped::Failed(f) => {
@@ -231,9 +252,7 @@ impl Logger {
     /// Takes what stdin holds (if `read`), then writes every complete batch.
     fn pump(&mut self, read: bool) -> Pumped {
         if read {
-            if let Err(e) = self.input.fill() {
-                err::fatal_unable(err::EXIT_SYS, &[b"read stdin"], e);
-            }
+            self.fill();
         }
         let mut progress = false;
         loop {
@@ -264,11 +283,25 @@ impl Logger {
                 }
             }
             if cut.consumed == 0 && cut.rotate == 0 {
+                // A line longer than the window: look wider and cut again
+                // (a pipe now, a plain stdin once it is ready).
+                if self.input.widen() {
+                    if self.input.is_peeking() {
+                        self.fill();
+                    }
+                    continue;
+                }
                 if !progress && self.input.writer_gone() {
                     continue;
                 }
                 return if progress { Pumped::Progress } else { Pumped::Stuck };
             }
+        }
+    }
+
+    fn fill(&mut self) {
+        if let Err(e) = self.input.fill() {
+            err::fatal_unable(err::EXIT_SYS, &[b"read stdin"], e);
         }
     }
 
