@@ -472,7 +472,7 @@ impl Tree {
 /// moves it too, hence medians over runs.
 fn whole_cost(i: &Impl, work: &Path, tiny: &Path, n: usize) -> Result<[f64; 4], String> {
     let mut t = Tree::start(i, work, tiny, 0)?;
-    let before = kernel_kib()?;
+    let before = settled_kernel_kib()?;
     for k in 0..n {
         let s = t.dir.join(format!("d{k:04}"));
         fs::create_dir(&s).map_err(|e| e.to_string())?;
@@ -509,6 +509,24 @@ fn whole_cost(i: &Impl, work: &Path, tiny: &Path, n: usize) -> Result<[f64; 4], 
     // Slab freed elsewhere meanwhile can outweigh what the supervisors
     // took: a shrink is another process's noise, not a saving of theirs.
     Ok([per(0), per(1), per(2).max(0.0), pss.iter().sum::<f64>() / n as f64])
+}
+
+/// `kernel_kib` once the slab has settled: the processes and files of a
+/// tree torn down just before are freed after a grace period (RCU), and
+/// their objects going meanwhile would cancel the new supervisors' own.
+/// Settled: three reads 100 ms apart within 64 KiB (a supervisor takes
+/// about 20), or 5 s.
+fn settled_kernel_kib() -> Result<[f64; 3], String> {
+    let end = Instant::now() + Duration::from_secs(5);
+    let mut last = kernel_kib()?;
+    let mut calm = 0;
+    while calm < 3 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = kernel_kib()?;
+        calm = if (now[2] - last[2]).abs() < 64.0 { calm + 1 } else { 0 };
+        last = now;
+    }
+    Ok(last)
 }
 
 /// KernelStack and PageTables from /proc/meminfo, and the unreclaimable
