@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::ffi::CStr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use base::status::Status;
@@ -417,14 +418,36 @@ fn numbers(input: &[u8]) {
     let _ = base::fmt::trim(input);
 }
 
-/// A directory of this process for the targets that read files, made once:
-/// on a tmpfs when there is one, where a case costs no disk write.
-fn scratch(what: &str) -> PathBuf {
-    let shm = std::path::Path::new("/dev/shm");
-    let d = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() }.join(format!("rinit-fuzz-{}-{what}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("a scratch directory for the fuzzer");
-    d
+/// A directory of this thread (a test) for the targets that read files,
+/// made at its first use and removed when the thread ends: on a tmpfs when
+/// there is one, where a case costs no disk write. A process that died
+/// first (or ran it on its main thread, whose thread-locals are not
+/// dropped) leaves its own: the next one removes them.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(what: &str) -> Scratch {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let shm = std::path::Path::new("/dev/shm");
+        let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+        for e in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+            let name = e.file_name();
+            let pid = name.to_str().and_then(|n| n.strip_prefix("rinit-fuzz-")?.split('-').next());
+            if pid.is_some_and(|p| !std::path::Path::new("/proc").join(p).exists()) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        let d = base.join(format!("rinit-fuzz-{}-{}-{what}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("a scratch directory for the fuzzer");
+        Scratch(d)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// An s6-rc source tree as one input: entries `PATH\x1fCONTENTS` separated
@@ -482,12 +505,16 @@ pub fn compile_tree(input: &[u8]) -> bool {
     // Statics: each is megabytes, too big to build on a thread's stack.
     static SRC: Mutex<Source> = Mutex::new(Source::new());
     static GRAPH: Mutex<Graph> = Mutex::new(Graph::new());
-    static DIR: OnceLock<(PathBuf, &'static [u8])> = OnceLock::new();
-    let (dir, name) = DIR.get_or_init(|| {
-        let d = scratch("source").join("src");
-        let name: &'static [u8] = Box::leak(d.as_os_str().as_encoded_bytes().to_vec().into_boxed_slice());
-        (d, name)
-    });
+    thread_local! {
+        static DIR: (Scratch, PathBuf, &'static [u8]) = {
+            let s = Scratch::new("source");
+            let d = s.0.join("src");
+            let name: &'static [u8] = Box::leak(d.as_os_str().as_encoded_bytes().to_vec().into_boxed_slice());
+            (s, d, name)
+        };
+    }
+    let (dir, name) = DIR.with(|(_, d, n)| (d.clone(), *n));
+    let (dir, name) = (&dir, &name);
     // Locked before the tree is written: the directory is shared too.
     let mut src = SRC.lock().unwrap_or_else(|e| e.into_inner());
     let mut g = GRAPH.lock().unwrap_or_else(|e| e.into_inner());
@@ -540,13 +567,16 @@ fn tally_seeds() -> Vec<Vec<u8>> {
 
 /// `supervise/death_tally` as its reader sees it: whole records, the newest last.
 fn death_tally(input: &[u8]) {
-    static DIR: OnceLock<(PathBuf, std::ffi::CString)> = OnceLock::new();
-    let (dir, name) = DIR.get_or_init(|| {
-        let d = scratch("tally");
-        std::fs::create_dir_all(d.join("supervise")).expect("supervise/");
-        let name = std::ffi::CString::new(d.as_os_str().as_encoded_bytes()).expect("no NUL in a temporary path");
-        (d, name)
-    });
+    thread_local! {
+        static DIR: (Scratch, std::ffi::CString) = {
+            let s = Scratch::new("tally");
+            std::fs::create_dir_all(s.0.join("supervise")).expect("supervise/");
+            let name = std::ffi::CString::new(s.0.as_os_str().as_encoded_bytes()).expect("no NUL in a temporary path");
+            (s, name)
+        };
+    }
+    let (dir, name) = DIR.with(|(s, n)| (s.0.clone(), n.clone()));
+    let (dir, name) = (&dir, &name);
     std::fs::write(dir.join("supervise/death_tally"), input).expect("write the tally");
     let fd = base::sys::open_dir(name).expect("open the scratch directory");
     let got = deathtally::summary_in(fd.fd());
