@@ -223,8 +223,9 @@ fn boot_s6_style_system(s6: bool) -> (Option<i32>, String, String, String, Strin
         "run",
         format!(
             // The scanner may start the waiter before the ticker's supervisor
-            // has made its event/ fifodir: svwait needs it to subscribe.
-            "until [ -d ../ticker/event ]; do sleep 0.05; done\n{w} -u -t 5000 ../ticker || exit 1\necho waiter saw ticker up\n{c} -o . && exec sleep 0.5",
+            // has set up: svwait needs its event/ fifodir to subscribe and
+            // its status file to read, and the status file comes last.
+            "until [ -f ../ticker/supervise/status ]; do sleep 0.05; done\n{w} -u -t 5000 ../ticker || exit 1\necho waiter saw ticker up\n{c} -o . && exec sleep 0.5",
             w = n("svwait"),
             c = n("svc")
         ),
